@@ -1,0 +1,302 @@
+"""Checkpoints: safetensors for every tensor, JSON metadata beside them, atomic saves, strict loads.
+
+Nothing here ever unpickles: a checkpoint cannot run code. Every way a file can be wrong comes out
+as CheckpointError with a message a user can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as serialize_tensors
+
+from core import __version__
+from core.datasets import ImageDataset
+from core.engine import TrainConfig, Trainer, TrainingProgress, build_model, build_optimizer
+from core.model import ModelConfig
+
+FORMAT_NAME = "convae-explorer"
+FORMAT_VERSION = 1
+_META_KEY = "convae_explorer"
+_MAX_BYTES = 1 << 30  # no model of ours comes near; refuse to map anything bigger
+_OPTIMIZER_KEYS = ("step", "exp_avg", "exp_avg_sq")
+
+
+class CheckpointError(Exception):
+    """A checkpoint could not be saved or loaded; the message says why."""
+
+
+@dataclass
+class Checkpoint:
+    model_config: ModelConfig
+    train_config: TrainConfig
+    dataset: str
+    classes: tuple[str, ...]
+    model_state: dict[str, torch.Tensor]
+    optimizer_state: dict | None  # torch's Adam state_dict layout, or None for weights only
+    progress: TrainingProgress
+
+    @classmethod
+    def from_trainer(cls, trainer: Trainer) -> Checkpoint:
+        """CPU copies of everything needed to resume `trainer` exactly."""
+        p = trainer.progress
+        return cls(
+            model_config=trainer.model_config,
+            train_config=trainer.config,
+            dataset=trainer.dataset.name,
+            classes=tuple(trainer.dataset.classes),
+            model_state={k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()},
+            optimizer_state=_cpu_optimizer_state(trainer.optimizer.state_dict()),
+            progress=TrainingProgress(
+                epoch=p.epoch,
+                batch_in_epoch=p.batch_in_epoch,
+                step=p.step,
+                epoch_rng_state=None if p.epoch_rng_state is None else p.epoch_rng_state.clone(),
+                batch_losses=list(p.batch_losses),
+                epoch_losses=list(p.epoch_losses),
+            ),
+        )
+
+    def build_model(self) -> torch.nn.Module:
+        model = build_model(self.model_config, self.train_config.seed)
+        model.load_state_dict(self.model_state)
+        return model.eval()
+
+    def resume(self, dataset: ImageDataset, **overrides) -> Trainer:
+        """A Trainer that continues this run as if it had never stopped (overrides: e.g. epochs, device)."""
+        config = TrainConfig.from_dict({**self.train_config.to_dict(), **overrides})
+        if dataset.name != self.dataset:
+            raise CheckpointError(f"this checkpoint was trained on {self.dataset}, not {dataset.name}")
+        return Trainer(
+            dataset,
+            config,
+            self.model_config,
+            model_state=self.model_state,
+            optimizer_state=self.optimizer_state,
+            progress=TrainingProgress(**vars(self.progress)),
+        )
+
+
+def _cpu_optimizer_state(state_dict: dict) -> dict:
+    return {
+        "state": {
+            i: {k: v.detach().to("cpu", copy=True) for k, v in s.items()} for i, s in state_dict["state"].items()
+        },
+        "param_groups": state_dict["param_groups"],
+    }
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
+    """Write atomically: a temporary file in the same folder, fsync, then rename over `path`."""
+    path = Path(path)
+    tensors = {f"model.{k}": v.contiguous() for k, v in checkpoint.model_state.items()}
+    if checkpoint.optimizer_state is not None:
+        for index, state in checkpoint.optimizer_state["state"].items():
+            for key in _OPTIMIZER_KEYS:
+                tensors[f"optimizer.{index}.{key}"] = (
+                    state[key].detach().to(torch.float32).reshape(()) if key == "step" else state[key].contiguous()
+                )
+    progress = checkpoint.progress
+    tensors["progress.batch_losses"] = torch.tensor(progress.batch_losses, dtype=torch.float64)
+    tensors["progress.epoch_losses"] = torch.tensor(progress.epoch_losses, dtype=torch.float64)
+    if progress.epoch_rng_state is not None:
+        tensors["progress.epoch_rng_state"] = progress.epoch_rng_state
+    meta = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "app_version": __version__,
+        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model_config": checkpoint.model_config.to_dict(),
+        "train_config": checkpoint.train_config.to_dict(),
+        "dataset": checkpoint.dataset,
+        "classes": list(checkpoint.classes),
+        "progress": {"epoch": progress.epoch, "batch_in_epoch": progress.batch_in_epoch, "step": progress.step},
+    }
+    payload = serialize_tensors(tensors, metadata={_META_KEY: json.dumps(meta)})
+    write_atomically(path, payload)
+    return path
+
+
+def write_atomically(path: Path, payload: bytes) -> None:
+    """Replace `path` with `payload` so that a crash at any moment leaves either the old or the new file."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed after fsync
+            dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        )
+    except OSError as error:
+        raise CheckpointError(f"cannot write to {folder}: {error.strerror or error}") from error
+    try:
+        with handle:
+            os.chmod(handle.name, _mode_for(path))
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except OSError as error:
+        Path(handle.name).unlink(missing_ok=True)
+        raise CheckpointError(f"could not save {path}: {error.strerror or error}") from error
+    try:
+        directory = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(directory)
+    except OSError:
+        pass
+    finally:
+        os.close(directory)
+
+
+def _mode_for(path: Path) -> int:
+    """Keep an existing file's permissions; a new file is readable by all, like any saved document."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o644
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read and validate a checkpoint; raise CheckpointError for anything not exactly as we write it."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise CheckpointError(f"cannot open {path}: {error.strerror or error}") from error
+    if not path.is_file():
+        raise CheckpointError(f"{path} is not a file")
+    if size > _MAX_BYTES:
+        raise CheckpointError(f"{path} is {size / 2**30:.1f} GiB: far too large to be a convae-explorer checkpoint")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head[:2] == b"\x80\x02" or head[:1] == b"\x80" or head[:2] == b"PK":
+        raise CheckpointError(
+            f"{path.name} looks like a PyTorch pickle (.pt/.pth) file. convae-explorer never unpickles files, "
+            "because a pickle can run any code; it reads only .safetensors checkpoints it wrote itself."
+        )
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as reader:
+            metadata = reader.metadata() or {}
+            tensors = {key: reader.get_tensor(key) for key in reader.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, OverflowError, MemoryError) as error:
+        raise CheckpointError(
+            f"{path.name} is not a readable safetensors file (truncated or corrupt?): {error}"
+        ) from error
+    try:
+        return _checkpoint_from_parts(metadata, tensors)
+    except CheckpointError as error:
+        raise CheckpointError(f"{path.name}: {error}") from None
+
+
+def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> Checkpoint:
+    if _META_KEY not in metadata:
+        raise CheckpointError("no convae-explorer metadata: this safetensors file was not written by convae-explorer")
+    try:
+        meta = json.loads(metadata[_META_KEY])
+    except (json.JSONDecodeError, TypeError, RecursionError) as error:
+        raise CheckpointError(f"the metadata is not valid JSON ({error})") from error
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise CheckpointError("the metadata does not describe a convae-explorer checkpoint")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CheckpointError(f"format_version {version!r} is not valid")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"it was written by a newer convae-explorer (checkpoint format {version}); "
+            f"this version reads format {FORMAT_VERSION}. Update convae-explorer to open it."
+        )
+    try:
+        model_config = ModelConfig.from_dict(_field(meta, "model_config", dict))
+        train_config = TrainConfig.from_dict(_field(meta, "train_config", dict))
+        progress_meta = _field(meta, "progress", dict)
+        counters = {key: _field(progress_meta, key, int) for key in ("epoch", "batch_in_epoch", "step")}
+    except (ValueError, TypeError, KeyError) as error:
+        raise CheckpointError(f"the metadata holds an invalid setting: {error}") from error
+    dataset = _field(meta, "dataset", str)
+    classes = _field(meta, "classes", list)
+    if not classes or not all(isinstance(c, str) for c in classes):
+        raise CheckpointError("the class names in the metadata are not a list of strings")
+    if any(value < 0 for value in counters.values()):
+        raise CheckpointError("the progress counters in the metadata are negative")
+
+    reference = build_model(model_config, 0)
+    expected = {f"model.{k}": v for k, v in reference.state_dict().items()}
+    model_state = {k.removeprefix("model."): _checked(tensors, k, v.shape, v.dtype) for k, v in expected.items()}
+    optimizer_state = _optimizer_state(tensors, reference, train_config.lr)
+    known = set(expected) | {k for k in tensors if k.startswith("optimizer.")}
+    known |= {"progress.batch_losses", "progress.epoch_losses", "progress.epoch_rng_state"}
+    unknown = sorted(set(tensors) - known)
+    if unknown:
+        raise CheckpointError(f"unexpected tensors {', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''}")
+    batch_losses = _checked(tensors, "progress.batch_losses", (counters["step"],), torch.float64)
+    epoch_losses = _checked(tensors, "progress.epoch_losses", (counters["epoch"],), torch.float64)
+    rng_state = tensors.get("progress.epoch_rng_state")
+    if rng_state is not None:
+        try:
+            torch.Generator().set_state(rng_state)
+        except (RuntimeError, TypeError) as error:
+            raise CheckpointError("the saved shuffle state is not a valid generator state") from error
+    return Checkpoint(
+        model_config=model_config,
+        train_config=train_config,
+        dataset=dataset,
+        classes=tuple(classes),
+        model_state=model_state,
+        optimizer_state=optimizer_state,
+        progress=TrainingProgress(
+            **counters,
+            epoch_rng_state=rng_state,
+            batch_losses=batch_losses.tolist(),
+            epoch_losses=epoch_losses.tolist(),
+        ),
+    )
+
+
+def _field(mapping: dict, key: str, kind: type):
+    value = mapping.get(key) if isinstance(mapping, dict) else None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise CheckpointError(f"the metadata field {key!r} is missing or not a {kind.__name__}")
+    return value
+
+
+def _checked(tensors: dict[str, torch.Tensor], key: str, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
+    if key not in tensors:
+        raise CheckpointError(f"the tensor {key!r} is missing")
+    tensor = tensors[key]
+    if tuple(tensor.shape) != tuple(shape):
+        raise CheckpointError(f"the tensor {key!r} has shape {tuple(tensor.shape)}, expected {tuple(shape)}")
+    if tensor.dtype != dtype:
+        raise CheckpointError(f"the tensor {key!r} has dtype {tensor.dtype}, expected {dtype}")
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        raise CheckpointError(f"the tensor {key!r} holds NaN or infinite values")
+    return tensor
+
+
+def _optimizer_state(tensors: dict[str, torch.Tensor], reference: torch.nn.Module, lr: float) -> dict | None:
+    present = [k for k in tensors if k.startswith("optimizer.")]
+    if not present:
+        return None
+    state = {}
+    for index, parameter in enumerate(reference.parameters()):
+        state[index] = {
+            "step": _checked(tensors, f"optimizer.{index}.step", (), torch.float32),
+            "exp_avg": _checked(tensors, f"optimizer.{index}.exp_avg", parameter.shape, torch.float32),
+            "exp_avg_sq": _checked(tensors, f"optimizer.{index}.exp_avg_sq", parameter.shape, torch.float32),
+        }
+        if float(state[index]["step"]) < 0 or not math.isfinite(float(state[index]["step"])):
+            raise CheckpointError(f"optimizer step count {index} is invalid")
+        if bool((state[index]["exp_avg_sq"] < 0).any()):
+            raise CheckpointError(f"optimizer second moments {index} are negative")
+    expected = {f"optimizer.{i}.{k}" for i in state for k in _OPTIMIZER_KEYS}
+    if set(present) != expected:
+        raise CheckpointError(f"unexpected optimizer tensors {sorted(set(present) - expected)[:5]}")
+    return {"state": state, "param_groups": build_optimizer(reference, lr).state_dict()["param_groups"]}

@@ -1,0 +1,404 @@
+"""The training engine: a generator of events over in-memory batches, steered by flags it polls.
+
+The engine owns the model while it trains. Callers see only events (core.events) and may pause,
+resume or stop it from any thread through TrainingControl; nothing here knows about Qt.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.datasets import ImageDataset, ImageSplit
+from core.events import BatchEnd, EndReason, EpochEnd, Event, Snapshot, TrainingEnded
+from core.model import ConvAutoEncoder, ModelConfig
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of a run; the defaults are the lecture's."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 5e-4
+    seed: int = 123
+    device: str = "auto"
+    snapshot_interval_s: float = 3.0  # least time between mid-epoch display snapshots (one per epoch besides)
+    snapshot_budget: float = 0.05  # and never more than this share of training time spent on snapshots
+    display_size: int = 2000  # images encoded for the latent panel
+    sample_count: int = 15  # originals shown over their reconstructions
+    num_threads: int = 0  # torch intra-op threads for training; 0 leaves torch's default
+
+    def __post_init__(self) -> None:
+        checks = [
+            (1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000"),
+            (1 <= self.batch_size <= 65_536, "batch size must be between 1 and 65536"),
+            (math.isfinite(self.lr) and 0 < self.lr <= 10, "learning rate must be > 0 and ≤ 10"),
+            (0 <= self.seed < 2**63, "seed must be between 0 and 2^63-1"),
+            (
+                self.device in DEVICE_CHOICES or self.device.startswith("cuda:"),
+                f"device must be one of {DEVICE_CHOICES}",
+            ),
+            (self.snapshot_interval_s > 0, "snapshot interval must be positive"),
+            (0 < self.snapshot_budget <= 1, "snapshot budget must be in (0, 1]"),
+            (1 <= self.display_size <= 1_000_000, "display size must be between 1 and 1000000"),
+            (1 <= self.sample_count <= 64, "sample count must be between 1 and 64"),
+            (0 <= self.num_threads <= 256, "threads must be between 0 and 256"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass
+class TrainingProgress:
+    """Where a run stands; with the weights and optimizer state it makes a run resumable exactly."""
+
+    epoch: int = 0  # epochs completed
+    batch_in_epoch: int = 0  # batches completed in the current epoch
+    step: int = 0  # optimizer steps completed
+    epoch_rng_state: torch.Tensor | None = None  # shuffle generator state at the start of the current epoch
+    batch_losses: list[float] = field(default_factory=list)
+    epoch_losses: list[float] = field(default_factory=list)
+
+
+class TrainingControl:
+    """Stop and pause flags, safe to set from any thread; the engine polls them between steps."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> float:
+        """Block while paused (until resumed or stopped); return the seconds spent waiting."""
+        if self._running.is_set():
+            return 0.0
+        start = time.perf_counter()
+        while not self._running.wait(0.1):
+            pass
+        return time.perf_counter() - start
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' picks cuda, then mps, then cpu; a named device must exist."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available here")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("device 'mps' was asked for, but Apple's MPS is not available here")
+    return device
+
+
+def build_model(model_config: ModelConfig, seed: int) -> ConvAutoEncoder:
+    """The network with initial weights fixed by the seed (the global RNG is restored afterwards)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return ConvAutoEncoder(model_config)
+
+
+def build_optimizer(model: nn.Module, lr: float) -> torch.optim.Adam:
+    """Adam as in the lecture; the fused kernel (same update, one pass over all tensors) where supported."""
+    device = next(model.parameters()).device.type
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=device in ("cpu", "cuda"))
+
+
+def choose_display_subset(split: ImageSplit, size: int, seed: int) -> np.ndarray:
+    """A fixed, seeded subset of a split's indices for the latent panel."""
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(split), generator=generator)
+    return order[: min(size, len(split))].numpy()
+
+
+def choose_samples(labels: np.ndarray, count: int) -> np.ndarray:
+    """Positions of `count` images cycling through the classes (0,1,…,9,0,1,…) so every class is shown."""
+    classes = np.unique(labels)
+    queues = {c: list(np.flatnonzero(labels == c)) for c in classes}
+    chosen: list[int] = []
+    while len(chosen) < min(count, len(labels)):
+        for c in classes:
+            if queues[c] and len(chosen) < count:
+                chosen.append(int(queues[c].pop(0)))
+    return np.array(chosen, dtype=np.int64)
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 0–255 → float32 0–1 (what ToTensor did, for a whole batch at once)."""
+    return images.to(torch.float32).div_(255.0)
+
+
+@torch.inference_mode()
+def encode_images(model: ConvAutoEncoder, images: torch.Tensor, device: torch.device, chunk: int = 1024) -> np.ndarray:
+    """Latent codes (float32 numpy) of uint8 images, encoded in chunks on `device`."""
+    was_training = model.training
+    model.eval()
+    try:
+        parts = [
+            model.encode(to_float(images[i : i + chunk].to(device))).float().cpu() for i in range(0, len(images), chunk)
+        ]
+    finally:
+        model.train(was_training)
+    return torch.cat(parts).numpy() if parts else np.zeros((0, model.config.latent_dim), np.float32)
+
+
+class DisplaySet:
+    """The fixed images behind the latent panel and the reconstruction grids."""
+
+    def __init__(self, dataset: ImageDataset, size: int, sample_count: int, seed: int) -> None:
+        split = dataset.test if dataset.test is not None else dataset.train
+        self.source = "test" if dataset.test is not None else "training"
+        self.indices = choose_display_subset(split, size, seed)
+        self.images = split.images[torch.from_numpy(self.indices)]
+        self.labels = split.labels[torch.from_numpy(self.indices)].numpy()
+        self.sample_positions = choose_samples(self.labels, sample_count)
+        self.classes = dataset.classes
+
+
+def take_snapshot(
+    model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float
+) -> Snapshot:
+    """Freeze the model's current state for display: codes, sample reconstructions and a CPU decoder copy."""
+    codes = encode_images(model, display.images, device)
+    originals = display.images[torch.from_numpy(display.sample_positions)]
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        recon = model(to_float(originals.to(device))).float().cpu().numpy()
+    model.train(was_training)
+    decoder = copy.deepcopy(model.decoder).to("cpu").eval()
+    for parameter in decoder.parameters():
+        parameter.requires_grad_(False)
+    return Snapshot(
+        step=step,
+        epoch=epoch,
+        decoder=decoder,
+        codes=codes,
+        labels=display.labels,
+        display_images=display.images.numpy(),
+        originals=to_float(originals).numpy(),
+        reconstructions=recon,
+        classes=display.classes,
+    )
+
+
+class _LastGoodWeights:
+    """A copy of weights and optimizer state taken before each verified step, restored on divergence."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        self._model, self._optimizer = model, optimizer
+        self._copies: list[torch.Tensor] = []
+
+    def _live(self) -> list[torch.Tensor]:
+        tensors = [p.data for p in self._model.parameters()]
+        for state in self._optimizer.state.values():
+            tensors.extend(t for t in state.values() if isinstance(t, torch.Tensor))
+        return tensors
+
+    @torch.no_grad()
+    def save(self) -> None:
+        live = self._live()
+        if len(live) != len(self._copies):
+            self._copies = [t.detach().clone() for t in live]
+        else:
+            torch._foreach_copy_(self._copies, live)
+
+    @torch.no_grad()
+    def restore(self) -> None:
+        live = self._live()
+        if len(live) == len(self._copies):
+            torch._foreach_copy_(live, self._copies)
+        else:  # diverged on the very first step: weights are untouched, optimizer state is unusable
+            self._optimizer.state.clear()
+            for tensor, copy_ in zip(live, self._copies, strict=False):
+                tensor.copy_(copy_)
+
+
+class _SnapshotPacer:
+    """Spaces snapshots so that encoding the display set never eats more than a set share of training time."""
+
+    def __init__(self, interval_s: float, budget: float) -> None:
+        self._interval, self._budget = interval_s, budget
+        self._next = 0.0
+
+    def due(self) -> bool:
+        return time.perf_counter() >= self._next
+
+    def timed(self, make: Callable[[], Snapshot]) -> Snapshot:
+        start = time.perf_counter()
+        snapshot = make()
+        end = time.perf_counter()
+        self._next = end + max(self._interval, (end - start) * (1 / self._budget - 1))
+        return snapshot
+
+
+class Trainer:
+    """Trains a ConvAutoEncoder on an in-memory data set, yielding events; resumable from a checkpoint."""
+
+    def __init__(
+        self,
+        dataset: ImageDataset,
+        config: TrainConfig | None = None,
+        model_config: ModelConfig | None = None,
+        *,
+        model_state: dict[str, torch.Tensor] | None = None,
+        optimizer_state: dict | None = None,
+        progress: TrainingProgress | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.config = config or TrainConfig()
+        self.model_config = model_config or ModelConfig(channels=dataset.channels, image_size=dataset.image_size)
+        if (self.model_config.channels, self.model_config.image_size) != (dataset.channels, dataset.image_size):
+            raise ValueError(
+                f"the model expects {self.model_config.channels}×{self.model_config.image_size}² images, "
+                f"but {dataset.name} holds {dataset.channels}×{dataset.image_size}²"
+            )
+        self.device = resolve_device(self.config.device)
+        self.model = build_model(self.model_config, self.config.seed)
+        if model_state is not None:
+            self.model.load_state_dict(model_state)
+        self.model.to(self.device)
+        self.optimizer = build_optimizer(self.model, self.config.lr)
+        if optimizer_state is not None:
+            self.optimizer.load_state_dict(optimizer_state)
+        self.progress = progress or TrainingProgress()
+        self.display = DisplaySet(dataset, self.config.display_size, self.config.sample_count, self.config.seed)
+        self._generator = torch.Generator().manual_seed(self.config.seed)
+        self._loss_fn = nn.MSELoss()
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(len(self.dataset.train) / self.config.batch_size)
+
+    @property
+    def finished(self) -> bool:
+        return self.progress.epoch >= self.config.epochs
+
+    def snapshot(self) -> Snapshot:
+        p = self.progress
+        return take_snapshot(
+            self.model, self.display, self.device, p.step, p.epoch + p.batch_in_epoch / self.batches_per_epoch
+        )
+
+    def run(self, control: TrainingControl | None = None, *, snapshots: bool = True) -> Iterator[Event]:
+        """Train until the configured epochs are done, stop is requested, or the loss stops being finite.
+
+        Yields a Snapshot first (the starting point), BatchEnd after every step, EpochEnd and a Snapshot after
+        every epoch (and mid-epoch ones, spaced so they cost at most `snapshot_budget` of the time), and
+        TrainingEnded last. With snapshots=False (headless training) no Snapshot is made at all.
+        """
+        control = control or TrainingControl()
+        config, progress = self.config, self.progress
+        if config.num_threads:
+            torch.set_num_threads(config.num_threads)
+        images = self.dataset.train.images.to(self.device)
+        count, per_epoch = len(self.dataset.train), self.batches_per_epoch
+        backup = _LastGoodWeights(self.model, self.optimizer)
+        self.model.train()
+        pacer = _SnapshotPacer(config.snapshot_interval_s, config.snapshot_budget)
+        if snapshots:
+            yield pacer.timed(self.snapshot)
+        run_start, paused_s, seen = time.perf_counter(), 0.0, 0
+
+        while progress.epoch < config.epochs:
+            if progress.batch_in_epoch == 0 or progress.epoch_rng_state is None:
+                progress.epoch_rng_state = self._generator.get_state()
+            else:
+                self._generator.set_state(progress.epoch_rng_state)
+            order = torch.randperm(count, generator=self._generator).to(self.device)
+            epoch_start = time.perf_counter()
+            for batch in range(progress.batch_in_epoch, per_epoch):
+                paused_s += control.wait_while_paused()
+                if control.stop_requested:
+                    yield self._ended(EndReason.STOPPED, "Training stopped; the weights so far are kept.")
+                    return
+                x = to_float(images[order[batch * config.batch_size : (batch + 1) * config.batch_size]])
+                loss = self._loss_fn(self.model(x), x)
+                value = loss.item()
+                if not math.isfinite(value):
+                    backup.restore()
+                    yield self._ended(EndReason.DIVERGED, divergence_message(value, progress.step + 1, config.lr))
+                    return
+                backup.save()
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                progress.step += 1
+                progress.batch_in_epoch = batch + 1
+                progress.batch_losses.append(value)
+                seen += len(x)
+                yield BatchEnd(
+                    step=progress.step,
+                    epoch=progress.epoch,
+                    batch=batch + 1,
+                    batches_per_epoch=per_epoch,
+                    loss=value,
+                    images_seen=seen,
+                    elapsed_s=time.perf_counter() - run_start - paused_s,
+                )
+                if snapshots and batch + 1 < per_epoch and pacer.due():
+                    yield pacer.timed(self.snapshot)
+            epoch_losses = progress.batch_losses[-per_epoch:]
+            progress.epoch_losses.append(float(np.mean(epoch_losses)))
+            progress.epoch += 1
+            progress.batch_in_epoch = 0
+            yield EpochEnd(
+                progress.epoch - 1, config.epochs, progress.epoch_losses[-1], time.perf_counter() - epoch_start
+            )
+            if snapshots:
+                yield pacer.timed(self.snapshot)
+        yield self._ended(
+            EndReason.FINISHED,
+            f"Training finished: {config.epochs} epochs, final epoch MSE {progress.epoch_losses[-1]:.4f}.",
+        )
+
+    def _ended(self, reason: EndReason, message: str) -> TrainingEnded:
+        return TrainingEnded(reason, message, self.progress.step, self.progress.epoch)
+
+
+def divergence_message(value: float, step: int, lr: float) -> str:
+    return (
+        f"Training stopped at step {step}: the loss became {value} (not a finite number). "
+        f"The weights from the last good step are kept. Try a smaller learning rate than {lr:g}, e.g. {lr / 10:g}."
+    )

@@ -1,0 +1,63 @@
+"""What the training engine tells the outside world: plain, immutable records (no Qt, no live tensors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from torch import nn
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    step: int  # optimizer steps done so far, over the whole run
+    epoch: int  # 0-based epoch this batch belongs to
+    batch: int  # 1-based batch within the epoch
+    batches_per_epoch: int
+    loss: float
+    images_seen: int  # images trained on since this run (or resume) began
+    elapsed_s: float  # seconds of training since this run began, pauses excluded
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int  # 0-based epoch just finished
+    epochs: int
+    mean_loss: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One network state, frozen for display: the points and the hover decoder always come from the same one.
+
+    `decoder` is a detached CPU copy in eval mode: the GUI may run it while the engine keeps training.
+    """
+
+    step: int
+    epoch: float  # epochs done, fractional mid-epoch
+    decoder: nn.Module
+    codes: np.ndarray  # (N, latent_dim) float32, the display subset encoded with these weights
+    labels: np.ndarray  # (N,) int64
+    display_images: np.ndarray  # (N, C, H, W) uint8, the images behind `codes`
+    originals: np.ndarray  # (K, C, H, W) float32 0–1, a fixed sample
+    reconstructions: np.ndarray  # (K, C, H, W) float32 0–1, that sample through these weights
+    classes: tuple[str, ...]
+
+
+class EndReason(StrEnum):
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+
+
+@dataclass(frozen=True)
+class TrainingEnded:
+    reason: EndReason
+    message: str
+    step: int
+    epoch: int
+
+
+Event = BatchEnd | EpochEnd | Snapshot | TrainingEnded
