@@ -1,0 +1,107 @@
+"""Application start-up: Qt set-up, style, logging to the per-user log folder, and a last-resort error dialog."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from importlib import resources
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+import pyqtgraph as pg
+from platformdirs import user_log_dir
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+log = logging.getLogger("explorer")
+
+
+def log_file() -> Path:
+    return Path(user_log_dir("convae-explorer", appauthor=False)) / "convae-explorer.log"
+
+
+def setup_logging() -> Path:
+    """Log warnings and errors (with tracebacks) to a rotating file the user can send us."""
+    path = log_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+    except OSError:
+        return path
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    if not any(isinstance(h, RotatingFileHandler) for h in root.handlers):
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def show_error(parent: QWidget | None, title: str, message: str, details: str) -> QMessageBox:
+    """A non-blocking error dialog with the traceback under 'Show Details'; the app stays usable."""
+    logging.getLogger("explorer").error("%s: %s\n%s", title, message, details)
+    box = QMessageBox(QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setInformativeText(f"The full report is in {log_file()}.")
+    box.setDetailedText(details)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def install_excepthook() -> None:
+    """Unexpected exceptions in slots reach the user as a dialog, not as a traceback on a terminal."""
+
+    def hook(kind, value, tb) -> None:
+        details = "".join(traceback.format_exception(kind, value, tb))
+        app = QApplication.instance()
+        if app is None or kind is KeyboardInterrupt:
+            sys.__excepthook__(kind, value, tb)
+            return
+        show_error(app.activeWindow(), "Unexpected error", f"{kind.__name__}: {value}", details)
+
+    sys.excepthook = hook
+
+
+def configure_pyqtgraph() -> None:
+    # The hover decoder coalesces moves itself; pyqtgraph's own rate limit would drop the last position.
+    pg.setConfigOptions(antialias=True, background="w", foreground="#333333", mouseRateLimit=0)
+
+
+def load_style() -> str:
+    return resources.files("resources").joinpath("style.qss").read_text(encoding="utf-8")
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resources.files("resources").joinpath("icons/convae-explorer.svg")))
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("convae-explorer")
+    app.setOrganizationName("convae-explorer")
+    app.setStyle("Fusion")
+    app.setStyleSheet(load_style())
+    app.setWindowIcon(app_icon())
+    configure_pyqtgraph()
+    return app
+
+
+def run_app(checkpoint: Path | None = None) -> int:
+    """Open the main window (on a checkpoint if given) and run until it closes; returns the exit code."""
+    setup_logging()
+    app = create_application()
+    install_excepthook()
+    from explorer.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if checkpoint is not None:
+        QTimer.singleShot(0, lambda: window.open_checkpoint(Path(checkpoint)))
+    if os.environ.get("CONVAE_EXPLORER_QUIT_AFTER_MS"):  # start-up measurement and smoke tests
+        QTimer.singleShot(int(os.environ["CONVAE_EXPLORER_QUIT_AFTER_MS"]), window.close)
+    code = app.exec()
+    window.deleteLater()
+    app.processEvents()
+    return int(code)

@@ -1,0 +1,47 @@
+"""numpy images (floats 0–1 or uint8) to Qt pixmaps, scaled with nearest-neighbour so pixels stay crisp."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """C×H×W or H×W, floats in 0–1 (fixed range, no auto-levels) or uint8, to H×W[×3] uint8."""
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        array = (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    if array.ndim == 3:
+        array = array[0] if array.shape[0] == 1 else np.moveaxis(array[:3], 0, -1)
+    return np.ascontiguousarray(array)
+
+
+def to_qimage(image: np.ndarray) -> QImage:
+    array = to_uint8(image)
+    height, width = array.shape[:2]
+    if array.ndim == 2:
+        qimage = QImage(array.data, width, height, array.strides[0], QImage.Format.Format_Grayscale8)
+    else:
+        qimage = QImage(array.data, width, height, array.strides[0], QImage.Format.Format_RGB888)
+    return qimage.copy()  # own the pixels: the numpy buffer may go away
+
+
+def to_pixmap(image: np.ndarray, scale: int) -> QPixmap:
+    qimage = to_qimage(image)
+    size = qimage.size() * max(1, scale)
+    return QPixmap.fromImage(
+        qimage.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+    )
+
+
+def tile_rows(rows: list[np.ndarray], gap: int = 2, fill: float = 1.0) -> np.ndarray:
+    """Lay rows of C×H×W images (floats 0–1) into one C×H'×W' image with `gap` pixels between tiles."""
+    count = max(len(r) for r in rows)
+    channels, height, width = rows[0].shape[1:]
+    out = np.full((channels, len(rows) * (height + gap) - gap, count * (width + gap) - gap), fill, np.float32)
+    for r, row in enumerate(rows):
+        for c, tile in enumerate(row):
+            y, x = r * (height + gap), c * (width + gap)
+            out[:, y : y + height, x : x + width] = tile
+    return out

@@ -1,0 +1,144 @@
+"""Training settings and the Train / Pause / Stop buttons. Widgets bound their values: nothing invalid can be typed."""
+
+from __future__ import annotations
+
+import contextlib
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.datasets import DATASET_NAMES
+from core.engine import TrainConfig
+
+DATASET_LABELS = {
+    "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST",
+    "kmnist": "KMNIST",
+    "digits-5k": "Built-in digits (5,000)",
+}
+
+
+def available_devices() -> list[str]:
+    import torch
+
+    devices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+class ControlsPanel(QWidget):
+    trainRequested = Signal()
+    pauseToggled = Signal()
+    stopRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = TrainConfig()
+        self.dataset = QComboBox()
+        for name in DATASET_NAMES:
+            self.dataset.addItem(DATASET_LABELS.get(name, name), name)
+        self.latent_dim = self._spin(1, 64, 2, "Size of the code each image is squeezed into (2 can be drawn directly)")
+        self.epochs = self._spin(1, 10_000, defaults.epochs, "Passes over the training images")
+        self.batch_size = self._spin(1, 4096, defaults.batch_size, "Images per optimizer step")
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(6)
+        self.lr.setRange(0.000001, 10.0)
+        self.lr.setSingleStep(0.0001)
+        self.lr.setValue(defaults.lr)
+        self.lr.setToolTip("Adam's learning rate (the lecture used 0.0005)")
+        self.seed = self._spin(
+            0, 2_147_483_647, defaults.seed, "Fixes initial weights and shuffling: same seed, same run"
+        )
+        self.device = QComboBox()
+        for name in available_devices():
+            self.device.addItem(name, name)
+
+        form = QFormLayout()
+        form.addRow("Data set", self.dataset)
+        form.addRow("Latent size", self.latent_dim)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Seed", self.seed)
+        form.addRow("Device", self.device)
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("primaryButton")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.train_button.clicked.connect(self.trainRequested)
+        self.pause_button.clicked.connect(self.pauseToggled)
+        self.stop_button.clicked.connect(self.stopRequested)
+        buttons = QHBoxLayout()
+        for button in (self.train_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        self.set_running(False, paused=False)
+
+    @staticmethod
+    def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+        box = QSpinBox()
+        box.setRange(low, high)
+        box.setValue(value)
+        box.setToolTip(tip)
+        box.setGroupSeparatorShown(True)
+        return box
+
+    def set_running(self, running: bool, paused: bool) -> None:
+        for widget in (self.dataset, self.latent_dim, self.epochs, self.batch_size, self.lr, self.seed, self.device):
+            widget.setEnabled(not running)
+        self.train_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Resume" if paused else "Pause")
+
+    def train_config(self, **extra) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs.value(),
+            batch_size=self.batch_size.value(),
+            lr=self.lr.value(),
+            seed=self.seed.value(),
+            device=self.device.currentData(),
+            **extra,
+        )
+
+    @property
+    def dataset_name(self) -> str:
+        return self.dataset.currentData()
+
+    def save(self, settings: QSettings) -> None:
+        settings.setValue("train/dataset", self.dataset_name)
+        settings.setValue("train/device", self.device.currentData())
+        for key in ("latent_dim", "epochs", "batch_size", "seed"):
+            settings.setValue(f"train/{key}", getattr(self, key).value())
+        settings.setValue("train/lr", self.lr.value())
+
+    def restore(self, settings: QSettings) -> None:
+        for combo, key in ((self.dataset, "train/dataset"), (self.device, "train/device")):
+            index = combo.findData(settings.value(key))
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        for key in ("latent_dim", "epochs", "batch_size", "seed"):
+            value = settings.value(f"train/{key}")
+            if value is not None:
+                with contextlib.suppress(TypeError, ValueError):
+                    getattr(self, key).setValue(int(value))
+        value = settings.value("train/lr")
+        if value is not None:
+            with contextlib.suppress(TypeError, ValueError):
+                self.lr.setValue(float(value))

@@ -1,0 +1,121 @@
+"""The latent-space panel: encoded images as class-coloured points, a crosshair, and hover/click signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from core.latent import LatentPlane
+from explorer.palette import argb_table, class_color
+from explorer.panels.point_cloud import PointCloudItem
+
+
+class LatentPanel(QWidget):
+    """Shows one snapshot's codes on its view plane; emits plane coordinates under the mouse."""
+
+    hovered = Signal(float, float)  # plane coordinates under the cursor
+    pointClicked = Signal(int)  # index into the snapshot's display set
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.setAspectLocked(False)
+        for axis in ("bottom", "left"):
+            self.plot.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
+        self.points = PointCloudItem()
+        self.plot.addItem(self.points)
+        pen = QPen(Qt.GlobalColor.darkGray)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+        self.h_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        for line in (self.v_line, self.h_line):
+            line.setVisible(False)
+            line.setZValue(10)
+            self.plot.addItem(line, ignoreBounds=True)
+        self.legend = self.plot.getPlotItem().addLegend(offset=(-8, 8), labelTextSize="9pt", verSpacing=-6)
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 220))
+        self.legend.setPen(pg.mkPen(200, 200, 200))
+        self._legend_samples: list[pg.ScatterPlotItem] = []
+        self._classes: tuple[str, ...] = ()
+        self.caption = QLabel("Train a model or open a checkpoint to see its latent space.")
+        self.caption.setObjectName("panelCaption")
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.caption)
+        self.set_axis_titles(("z₁", "z₂"))
+        scene = self.plot.scene()
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+
+    @property
+    def view_box(self) -> pg.ViewBox:
+        return self.plot.getPlotItem().getViewBox()
+
+    def set_axis_titles(self, titles: tuple[str, str]) -> None:
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", titles[0])
+        item.setLabel("left", titles[1])
+
+    def set_classes(self, classes: tuple[str, ...]) -> None:
+        if classes == self._classes:
+            return
+        self._classes = classes
+        self.legend.clear()
+        self._legend_samples = []
+        for index, name in enumerate(classes):
+            sample = pg.ScatterPlotItem(symbol="o", size=9, pen=None, brush=pg.mkBrush(class_color(index)))
+            self._legend_samples.append(sample)
+            self.legend.addItem(sample, name)
+
+    def show_points(self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane) -> None:
+        """Replace the points. The view follows them as the space grows until the user pans or zooms
+        (pyqtgraph then turns auto-range off; the 'A' button in the corner turns it back on)."""
+        self.set_classes(classes)
+        self.set_axis_titles(plane.axis_titles)
+        self.points.set_points(xy, labels, argb_table(len(classes)))
+
+    def reset_view(self) -> None:
+        """Follow the points again (a new run or a newly opened model)."""
+        self.view_box.enableAutoRange()
+
+    def set_caption(self, text: str) -> None:
+        self.caption.setText(text)
+
+    def plane_position(self, scene_pos: QPointF) -> QPointF | None:
+        if not self.view_box.sceneBoundingRect().contains(scene_pos):
+            return None
+        return self.view_box.mapSceneToView(scene_pos)
+
+    @Slot(object)
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        point = self.plane_position(scene_pos)
+        if point is None:
+            for line in (self.v_line, self.h_line):
+                line.setVisible(False)
+            return
+        self.v_line.setPos(point.x())
+        self.h_line.setPos(point.y())
+        for line in (self.v_line, self.h_line):
+            line.setVisible(True)
+        self.hovered.emit(point.x(), point.y())
+
+    @Slot(object)
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        point = self.plane_position(event.scenePos())
+        if point is None:
+            return
+        x_per_px, y_per_px = (abs(v) or 1e-9 for v in self.view_box.viewPixelSize())
+        index = self.points.nearest(point.x(), point.y(), x_per_px, y_per_px)
+        if index is not None:
+            self.pointClicked.emit(index)

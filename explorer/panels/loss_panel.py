@@ -1,0 +1,134 @@
+"""The loss panel: per-batch loss, its running average (window 100) and epoch boundaries, updated in batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+RUNNING_WINDOW = 100  # as in the lecture
+
+
+def running_average(losses: np.ndarray, window: int = RUNNING_WINDOW) -> np.ndarray:
+    """Mean of the last `window` losses at each step (fewer at the start)."""
+    if not len(losses):
+        return losses
+    sums = np.cumsum(np.insert(np.asarray(losses, np.float64), 0, 0.0))
+    ends = np.arange(1, len(losses) + 1)
+    starts = np.maximum(0, ends - window)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+def robust_y_range(losses: np.ndarray) -> tuple[float, float]:
+    """A y range that ignores the first-batch spike: up to the 99th percentile of the later losses."""
+    skip = min(len(losses) // 10, 50)
+    tail = losses[skip:] if len(losses) > skip + 5 else losses
+    top = float(np.percentile(tail, 99)) * 1.15
+    return 0.0, max(top, 1e-6)
+
+
+class LossPanel(QWidget):
+    """Holds the loss history of the current run; the window appends to it at most ~30 times a second."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.getPlotItem().hideButtons()
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "iteration")
+        item.setLabel("left", "MSE loss")
+        for axis in ("bottom", "left", "top"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
+        item.showAxis("top")
+        item.getAxis("top").setLabel("epoch")
+        item.addLegend(offset=(-8, 8), labelTextSize="9pt")
+        self.batch_curve = item.plot(pen=pg.mkPen(130, 170, 215, 150, width=1), name="minibatch loss")
+        self.average_curve = item.plot(pen=pg.mkPen(214, 39, 40, width=2.5), name=f"running average ({RUNNING_WINDOW})")
+        for curve in (self.batch_curve, self.average_curve):
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        item.setXRange(0, 1)
+        self.log_box = QCheckBox("log scale")
+        self.log_box.toggled.connect(self._on_log_toggled)
+        self.summary = QLabel("")
+        self.summary.setObjectName("panelCaption")
+        bar = QHBoxLayout()
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.log_box, 0, Qt.AlignmentFlag.AlignRight)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.plot, 1)
+        layout.addLayout(bar)
+        self._losses = np.zeros(0, np.float64)
+        self._epoch_marks: list[pg.InfiniteLine] = []
+        self._batches_per_epoch = 1
+
+    @property
+    def losses(self) -> np.ndarray:
+        return self._losses
+
+    def clear(self, batches_per_epoch: int = 1) -> None:
+        self._losses = np.zeros(0, np.float64)
+        for mark in self._epoch_marks:
+            self.plot.removeItem(mark)
+        self._epoch_marks = []
+        self.set_batches_per_epoch(batches_per_epoch)
+        self._redraw()
+
+    def set_batches_per_epoch(self, count: int) -> None:
+        self._batches_per_epoch = max(1, count)
+        self.plot.getPlotItem().getAxis("top").setScale(1.0 / self._batches_per_epoch)
+
+    def set_history(self, losses: list[float] | np.ndarray, epochs_done: int) -> None:
+        """Show a whole history at once (an opened checkpoint)."""
+        self.clear(self._batches_per_epoch)
+        self._losses = np.asarray(losses, np.float64)
+        for epoch in range(1, epochs_done + 1):
+            self.mark_epoch(epoch * self._batches_per_epoch)
+        self._redraw()
+
+    def append(self, losses: np.ndarray) -> None:
+        self._losses = np.concatenate([self._losses, np.asarray(losses, np.float64)])
+        self._redraw()
+
+    def mark_epoch(self, step: int) -> None:
+        mark = pg.InfiniteLine(
+            pos=step, angle=90, movable=False, pen=pg.mkPen(150, 150, 150, 160, style=Qt.PenStyle.DotLine)
+        )
+        self.plot.addItem(mark, ignoreBounds=True)
+        self._epoch_marks.append(mark)
+
+    def _redraw(self) -> None:
+        steps = np.arange(1, len(self._losses) + 1)
+        average = running_average(self._losses)
+        self.batch_curve.setData(steps, self._losses)
+        self.average_curve.setData(steps, average)
+        if len(self._losses):
+            self.summary.setText(
+                f"step {len(self._losses):,}   last loss {self._losses[-1]:.4f}   running average {average[-1]:.4f}"
+            )
+            item = self.plot.getPlotItem()
+            item.setXRange(0, max(len(self._losses), self._batches_per_epoch), padding=0.02)
+            if not self.log_box.isChecked():
+                item.setYRange(*robust_y_range(self._losses), padding=0.0)
+        else:
+            self.summary.setText("No training yet.")
+
+    @Slot(bool)
+    def _on_log_toggled(self, on: bool) -> None:
+        item = self.plot.getPlotItem()
+        item.setLogMode(y=on)
+        if on:
+            item.enableAutoRange(axis="y")
+        self._redraw()
+
+    def to_csv(self) -> str:
+        average = running_average(self._losses)
+        rows = ["step,epoch,loss,running_average"]
+        for i, (loss, avg) in enumerate(zip(self._losses, average, strict=True)):
+            rows.append(f"{i + 1},{i // self._batches_per_epoch + 1},{loss:.8g},{avg:.8g}")
+        return "\n".join(rows) + "\n"
