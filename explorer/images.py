@@ -45,3 +45,33 @@ def tile_rows(rows: list[np.ndarray], gap: int = 2, fill: float = 1.0) -> np.nda
             y, x = r * (height + gap), c * (width + gap)
             out[:, y : y + height, x : x + width] = tile
     return out
+
+
+def tile_pairs(originals: np.ndarray, reconstructions: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
+    """Originals over their reconstructions, `columns` per row, pairs of rows separated by a wider gap."""
+    rows: list[np.ndarray] = []
+    blank = np.ones_like(originals[:1])
+    for start in range(0, len(originals), columns):
+        for source in (originals, reconstructions):
+            chunk = source[start : start + columns]
+            if len(chunk) < columns:
+                chunk = np.concatenate([chunk, np.repeat(blank, columns - len(chunk), axis=0)])
+            rows.append(chunk)
+    pairs = [tile_rows(rows[i : i + 2], gap=gap) for i in range(0, len(rows), 2)]
+    spacer = np.ones((pairs[0].shape[0], gap * 4, pairs[0].shape[2]), np.float32)
+    stacked: list[np.ndarray] = []
+    for pair in pairs:
+        stacked.extend([pair, spacer])
+    return np.concatenate(stacked[:-1], axis=1)
+
+
+def best_columns(count: int, tile: int, width: int, height: int, gap: int = 2) -> int:
+    """How many images per row make the tiles largest in a width×height area."""
+
+    def scale(columns: int) -> float:
+        pairs = -(-count // columns)
+        w = columns * (tile + gap)
+        h = pairs * 2 * (tile + gap) + (pairs - 1) * gap * 4
+        return min(width / w, height / h)
+
+    return max(range(1, count + 1), key=lambda c: (scale(c), c))

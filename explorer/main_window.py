@@ -223,7 +223,8 @@ class MainWindow(QMainWindow):
     # ----- training -----------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.runner.running
+        """Busy from Train (or Open) until the finished thread has been handed back to the window."""
+        return self.runner.thread is not None
 
     @Slot()
     def start_training(self) -> None:
@@ -337,7 +338,7 @@ class MainWindow(QMainWindow):
         )
         self.preview.show_snapshot_info(f"Decoder and points from {where}")
         self.grids.show_rows(
-            snapshot.originals, snapshot.reconstructions, f"Originals (top) and reconstructions (bottom) at {where}"
+            snapshot.originals, snapshot.reconstructions, f"Each original above its reconstruction, at {where}"
         )
 
     @Slot(str)

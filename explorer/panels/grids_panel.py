@@ -7,13 +7,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from explorer.images import tile_rows, to_qimage
+from explorer.images import best_columns, tile_pairs, to_qimage
 
 
 class GridsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.caption = QLabel("Originals (top) and their reconstructions (bottom)")
+        self.caption = QLabel("Each original above its reconstruction")
         self.caption.setObjectName("panelCaption")
         self.view = QLabel()
         self.view.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -24,18 +24,24 @@ class GridsPanel(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.caption)
         self._tiled: QPixmap | None = None
+        self._columns = 0
         self.rows: tuple[np.ndarray, np.ndarray] | None = None
 
     def show_rows(self, originals: np.ndarray, reconstructions: np.ndarray, caption: str) -> None:
         self.rows = (originals, reconstructions)
-        self._tiled = QPixmap.fromImage(to_qimage(tile_rows([originals, reconstructions], gap=2, fill=1.0)))
+        self._columns = 0
         self.caption.setText(caption)
         self._rescale()
 
     def _rescale(self) -> None:
-        if self._tiled is None:
+        if self.rows is None:
             return
+        originals, reconstructions = self.rows
         size = self.view.size()
+        columns = best_columns(len(originals), originals.shape[-1], size.width(), size.height())
+        if columns != self._columns or self._tiled is None:
+            self._columns = columns
+            self._tiled = QPixmap.fromImage(to_qimage(tile_pairs(originals, reconstructions, columns)))
         scale = max(0.5, min(size.width() / self._tiled.width(), size.height() / self._tiled.height()))
         self.view.setPixmap(
             self._tiled.scaled(

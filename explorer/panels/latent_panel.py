@@ -38,7 +38,7 @@ class LatentPanel(QWidget):
             line.setVisible(False)
             line.setZValue(10)
             self.plot.addItem(line, ignoreBounds=True)
-        self.legend = self.plot.getPlotItem().addLegend(offset=(-8, 8), labelTextSize="9pt", verSpacing=-6)
+        self.legend = self.plot.getPlotItem().addLegend(offset=(-6, 6), labelTextSize="9pt", verSpacing=-8, colCount=2)
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 220))
         self.legend.setPen(pg.mkPen(200, 200, 200))
         self._legend_samples: list[pg.ScatterPlotItem] = []

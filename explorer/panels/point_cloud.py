@@ -81,7 +81,7 @@ class PointCloudItem(pg.GraphicsObject):
 
     def rasterise(self, rect: QRectF, width: int, height: int) -> QImage:
         """The points inside `rect` as a width×height ARGB image (row 0 at rect.top(), i.e. the smallest y)."""
-        radius = 2.0 if len(self._xy) <= 200_000 else 1.0
+        radius = 2.6 if len(self._xy) <= 100_000 else 1.0
         stamp = _disk(radius)
         pad = int(np.ceil(radius))
         px = (self._xy[:, 0] - rect.left()) * (width / rect.width())

@@ -1,0 +1,291 @@
+"""The explorer window driven like a user would: real widgets, the real engine on tiny real data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_testkit import move_mouse_to, wait_for_losses, wait_for_snapshot
+from PySide6.QtCore import QSettings, QTimer
+
+from core.checkpoint import load_checkpoint
+from explorer.hover import decode_at
+from explorer.main_window import MainWindow
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_small_run(window: MainWindow, epochs: int = 3, latent: int = 2) -> None:
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("mnist"))
+    window.controls.epochs.setValue(epochs)
+    window.controls.latent_dim.setValue(latent)
+    window.start_training()
+
+
+def test_training_shows_progress_and_a_growing_loss_curve(qtbot, window, tiny_mnist):
+    start_small_run(window)
+    wait_for_losses(qtbot, window, 3)
+    first = len(window.loss.losses)
+    wait_for_losses(qtbot, window, first + 3)
+    assert window.progress_bar.value() >= first
+    assert "Epoch 1/3" in window.progress_label.text() or "Epoch 2/3" in window.progress_label.text()
+    assert "img/s" in window.progress_label.text() and "ETA" in window.progress_label.text()
+    wait_for_snapshot(qtbot, window)
+    assert window.latent.points.count == 64  # the tiny test split
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+
+
+def test_pause_freezes_the_batch_counter_and_resume_continues(qtbot, window, tiny_mnist):
+    start_small_run(window, epochs=50)
+    wait_for_losses(qtbot, window, 2)
+    window.toggle_pause()
+    assert window.controls.pause_button.text() == "Resume"
+    qtbot.wait(400)  # the step in flight finishes and is flushed
+    frozen = len(window.loss.losses)
+    qtbot.wait(800)
+    assert len(window.loss.losses) == frozen
+    window.toggle_pause()
+    wait_for_losses(qtbot, window, frozen + 2, timeout=30_000)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+
+
+def test_stop_ends_the_thread_and_keeps_the_model(qtbot, window, tiny_mnist, tmp_path):
+    start_small_run(window, epochs=50)
+    wait_for_losses(qtbot, window, 2)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running and window.runner.thread is None, timeout=30_000)
+    assert window.trainer is not None
+    assert "stopped" in window.statusBar().currentMessage().lower()
+    autosaved = load_checkpoint(tmp_path / "autosave.safetensors")
+    assert autosaved.progress.step == window.trainer.progress.step > 0
+
+
+def test_close_during_training_leaves_no_thread(qtbot, qapp, tiny_mnist, tmp_path):
+    win = MainWindow(
+        QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), autosave=tmp_path / "a.safetensors"
+    )
+    win.show()
+    start_small_run(win, epochs=50)
+    wait_for_losses(qtbot, win, 1)
+    win.close()
+    assert win.runner.thread is None
+    assert load_checkpoint(tmp_path / "a.safetensors").progress.step > 0  # the work was kept
+    win.deleteLater()
+
+
+def test_hover_decodes_the_cursor_position_with_the_snapshot_decoder(qtbot, window, tiny_mnist):
+    start_small_run(window, epochs=1)
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    wait_for_snapshot(qtbot, window)
+    (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
+    for fx, fy in ((0.3, 0.6), (0.7, 0.2)):
+        before = window.hover.decodes
+        local = move_mouse_to(window, x0 + fx * (x1 - x0), y0 + fy * (y1 - y0))
+        qtbot.waitUntil(lambda before=before: window.hover.decodes > before, timeout=5_000)
+        # the position the view reports for that pixel, decoded directly with the same snapshot
+        point = window.latent.view_box.mapSceneToView(window.latent.plot.mapToScene(local.toPoint()))
+        expected, latent = decode_at(window.snapshot, window.plane, point.x(), point.y())
+        assert np.allclose(window.preview.last_image, expected, atol=1e-6)
+        assert window.preview.coordinates.text() == f"z = ({latent[0]:+.3f}, {latent[1]:+.3f})"
+        assert window.latent.v_line.isVisible() and abs(window.latent.v_line.value() - point.x()) < 1e-9
+
+
+def test_hover_keeps_working_while_training_and_names_the_snapshot_step(qtbot, window, tiny_mnist):
+    start_small_run(window, epochs=50)
+    wait_for_snapshot(qtbot, window)
+    qtbot.waitUntil(lambda: window.snapshot.step > 0, timeout=60_000)
+    (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
+    before = window.hover.decodes
+    move_mouse_to(window, (x0 + x1) / 2, (y0 + y1) / 2)
+    qtbot.waitUntil(lambda: window.hover.decodes > before, timeout=5_000)
+    assert f"step {window.snapshot.step:,}" in window.preview.snapshot_info.text()
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+
+
+def test_fast_mouse_moves_are_coalesced_into_one_decode(qtbot, window, tiny_mnist):
+    start_small_run(window, epochs=1)
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
+    before = window.hover.decodes
+    for i in range(50):  # no event processing in between: a burst, as from a fast mouse
+        move_mouse_to(window, x0 + (x1 - x0) * (0.2 + i * 0.01), (y0 + y1) / 2)
+    qtbot.waitUntil(lambda: window.hover.decodes > before, timeout=5_000)
+    qtbot.wait(50)
+    assert window.hover.decodes - before == 1
+
+
+def test_latent_size_above_two_shows_principal_components(qtbot, window, tiny_mnist):
+    start_small_run(window, epochs=1, latent=8)
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    wait_for_snapshot(qtbot, window)
+    assert window.plane.is_pca
+    assert "principal component 1" in window.latent.plot.getPlotItem().getAxis("bottom").labelText
+    (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
+    before = window.hover.decodes
+    move_mouse_to(window, (x0 + x1) / 2, (y0 + y1) / 2)
+    qtbot.waitUntil(lambda: window.hover.decodes > before, timeout=5_000)
+    assert window.preview.coordinates.text().startswith("PC = (")
+
+
+def test_clicking_a_point_shows_its_image_reconstruction_and_label(qtbot, window, tiny_mnist):
+    start_small_run(window, epochs=1)
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    snapshot = window.snapshot
+    window._on_point_clicked(5)
+    label = snapshot.classes[int(snapshot.labels[5])]
+    assert window.preview.picked_label.text().startswith(f"Label: {label}")
+    assert not window.preview.picked_original.pixmap().isNull()
+
+
+def test_timer_sees_no_long_gap_while_training(qtbot, window, tiny_mnist):
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    start_small_run(window, epochs=50)
+    wait_for_losses(qtbot, window, 1)
+    last[0] = time.perf_counter()
+    timer.start()
+    qtbot.wait(4_000)
+    timer.stop()
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+    worst = max(gaps) * 1000
+    print(f"\nlargest gap of a 10 ms QTimer while training: {worst:.1f} ms over {len(gaps)} ticks")
+    assert len(window.loss.losses) > 10
+    assert worst < 100
+
+
+def test_invalid_values_cannot_be_entered(window):
+    controls = window.controls
+    controls.latent_dim.setValue(1000)
+    controls.epochs.setValue(0)
+    controls.lr.setValue(-1.0)
+    assert controls.latent_dim.value() == 64
+    assert controls.epochs.value() == 1
+    assert controls.lr.value() > 0
+    assert controls.train_config().lr > 0
+
+
+def test_settings_and_layout_are_remembered(qapp, qtbot, tmp_path):
+    path = str(tmp_path / "settings.ini")
+    first = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave=tmp_path / "a.safetensors")
+    first.controls.latent_dim.setValue(5)
+    first.controls.lr.setValue(0.001)
+    first.controls.dataset.setCurrentIndex(first.controls.dataset.findData("kmnist"))
+    first.loss.log_box.setChecked(True)
+    first.top_splitter.setSizes([300, 600, 300])
+    first.show()
+    sizes = first.top_splitter.sizes()
+    first.close()
+    second = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave=tmp_path / "a.safetensors")
+    second.show()
+    assert second.controls.latent_dim.value() == 5
+    assert second.controls.lr.value() == pytest.approx(0.001)
+    assert second.controls.dataset_name == "kmnist"
+    assert second.loss.log_box.isChecked()
+    restored = second.top_splitter.sizes()
+    # the side panels keep their widths; the centre takes what the (offscreen, 800 px) screen leaves
+    assert (restored[0], restored[2]) == (sizes[0], sizes[2])
+    second.close()
+    for win in (first, second):
+        win.deleteLater()
+
+
+def test_missing_data_set_falls_back_to_builtin_digits_with_a_notice(qtbot, window, tmp_path, monkeypatch):
+    from torchvision.datasets import KMNIST
+
+    monkeypatch.setenv("CONVAE_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr(KMNIST, "mirrors", ["http://127.0.0.1:9/"])  # refuses at once: no network
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("kmnist"))
+    window.start_training()
+    qtbot.waitUntil(lambda: window.notice.isVisible(), timeout=30_000)
+    assert "built-in 5,000 digits" in window.notice.text()
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+
+
+def test_opening_a_cli_checkpoint_shows_latent_plot_and_grids_without_training(qtbot, window, tiny_mnist, tmp_path):
+    out = tmp_path / "cli.safetensors"
+    result = subprocess.run(
+        [sys.executable, "-m", "core.cli", "train", "--dataset", "mnist", "--no-download", "--epochs", "1",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert window.open_checkpoint(out)
+    wait_for_snapshot(qtbot, window)
+    qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+    saved = load_checkpoint(out)
+    assert window.latent.points.count == 64
+    assert window.grids.rows is not None and window.grids.rows[0].shape == (15, 1, 28, 28)
+    assert len(window.loss.losses) == saved.progress.step
+    assert window.trainer.progress.step == saved.progress.step  # nothing was trained
+
+
+def test_a_bad_checkpoint_is_refused_and_the_current_model_stays(qtbot, window, tiny_mnist, tmp_path):
+    start_small_run(window, epochs=1)
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    snapshot = window.snapshot
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint at all")
+    assert not window.open_checkpoint(bad)
+    assert window.last_message[0] == "Cannot open checkpoint"
+    assert window.snapshot is snapshot and window.trainer is not None
+
+
+def test_exports_write_png_and_csv(qtbot, window, tiny_mnist, tmp_path):
+    start_small_run(window, epochs=1)
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    png, csv = tmp_path / "latent.png", tmp_path / "loss.csv"
+    window.export_latent_png(png)
+    window.export_loss_csv(csv)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lines = csv.read_text().splitlines()
+    assert lines[0] == "step,epoch,loss,running_average"
+    assert len(lines) == 1 + len(window.loss.losses)
+
+
+CLOSE_MID_EPOCH = """
+import sys
+from pathlib import Path
+from PySide6.QtCore import QSettings, QTimer
+from explorer.app import create_application
+from explorer.main_window import MainWindow
+app = create_application([])
+tmp = Path(sys.argv[1])
+win = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), autosave=tmp / "a.safetensors")
+win.controls.dataset.setCurrentIndex(win.controls.dataset.findData("mnist"))
+win.controls.epochs.setValue(100)
+win.show()
+win.start_training()
+QTimer.singleShot(int(sys.argv[2]), win.close)
+sys.exit(app.exec())
+"""
+
+
+@pytest.mark.slow
+def test_closing_mid_epoch_exits_cleanly_in_a_subprocess(tiny_mnist, tmp_path):
+    for delay in (300, 1500):
+        result = subprocess.run(
+            [sys.executable, "-c", CLOSE_MID_EPOCH, str(tmp_path), str(delay)],
+            capture_output=True, text=True, timeout=120, cwd=REPO, check=False,
+            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "QThread: Destroyed" not in result.stderr
+        assert "Traceback" not in result.stderr
