@@ -87,6 +87,7 @@ class TrainingControl:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._waiting = threading.Event()
 
     def stop(self) -> None:
         self._stop.set()
@@ -106,13 +107,22 @@ class TrainingControl:
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    @property
+    def waiting(self) -> bool:
+        """True while the engine is actually blocked by a pause (the step in flight has finished)."""
+        return self._waiting.is_set()
+
     def wait_while_paused(self) -> float:
         """Block while paused (until resumed or stopped); return the seconds spent waiting."""
         if self._running.is_set():
             return 0.0
         start = time.perf_counter()
-        while not self._running.wait(0.1):
-            pass
+        self._waiting.set()
+        try:
+            while not self._running.wait(0.1):
+                pass
+        finally:
+            self._waiting.clear()
         return time.perf_counter() - start
 
 
@@ -342,9 +352,9 @@ class Trainer:
         run_start, paused_s, seen = time.perf_counter(), 0.0, 0
 
         while progress.epoch < config.epochs:
-            if progress.batch_in_epoch == 0 or progress.epoch_rng_state is None:
+            if progress.epoch_rng_state is None:
                 progress.epoch_rng_state = self._generator.get_state()
-            else:
+            else:  # resumed (or a later epoch): the state saved for this epoch, so the shuffle matches exactly
                 self._generator.set_state(progress.epoch_rng_state)
             order = torch.randperm(count, generator=self._generator).to(self.device)
             epoch_start = time.perf_counter()
@@ -383,6 +393,7 @@ class Trainer:
             progress.epoch_losses.append(float(np.mean(epoch_losses)))
             progress.epoch += 1
             progress.batch_in_epoch = 0
+            progress.epoch_rng_state = self._generator.get_state()  # the next epoch's start, for a resume between
             yield EpochEnd(
                 progress.epoch - 1, config.epochs, progress.epoch_losses[-1], time.perf_counter() - epoch_start
             )

@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.snapshot: Snapshot | None = None
         self.plane: LatentPlane | None = None
         self.dirty = False  # a trained model not yet written anywhere
+        self._trained_on: str | None = None  # the data set the current model was trained on
         self._pending_trainer: Trainer | None = None
         self._run_start_step = 0
         self._paused = False
@@ -173,10 +174,11 @@ class MainWindow(QMainWindow):
         ):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         train_menu = bar.addMenu("&Training")
-        self.start_action = self._action("&Start", self.start_training, "Ctrl+R")
+        self.start_action = self._action("&Start new training", self.start_training, "Ctrl+R")
+        self.continue_action = self._action("&Continue training", self.continue_training, "Ctrl+Shift+R")
         self.pause_action = self._action("&Pause / Resume", self.toggle_pause, "Space")
         self.stop_action = self._action("S&top", self.stop_training, "Ctrl+.")
-        for action in (self.start_action, self.pause_action, self.stop_action):
+        for action in (self.start_action, self.continue_action, self.pause_action, self.stop_action):
             train_menu.addAction(action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About convae-explorer", self._show_about))
@@ -193,6 +195,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.controls.trainRequested.connect(self.start_training)
+        self.controls.continueRequested.connect(self.continue_training)
         self.controls.pauseToggled.connect(self.toggle_pause)
         self.controls.stopRequested.connect(self.stop_training)
         self.latent.hovered.connect(self.hover.request)
@@ -246,6 +249,33 @@ class MainWindow(QMainWindow):
         self._start(factory, train=True)
         self.statusBar().showMessage(f"Loading {DATASET_LABELS.get(name, name)}…")
 
+    @Slot()
+    def continue_training(self) -> None:
+        """Train the current model further, up to the epochs set in the controls; the loss curve carries on."""
+        if self.running or not self.can_continue:
+            return
+        previous, epochs = self.trainer, self.controls.epochs.value()
+        if epochs <= previous.progress.epoch:
+            self._warn(
+                "Nothing to continue",
+                f"The model has already trained {previous.progress.epoch} epochs. "
+                "Raise the number of epochs to train it further.",
+            )
+            return
+        checkpoint = Checkpoint.from_trainer(previous)
+        device = self.controls.device.currentData()
+
+        def factory(notify: Callable[[str], None]) -> Trainer:
+            return checkpoint.resume(previous.dataset, epochs=epochs, device=device)
+
+        self._start(factory, train=True)
+        self.statusBar().showMessage(f"Continuing from epoch {previous.progress.epoch} to {epochs}…")
+
+    @property
+    def can_continue(self) -> bool:
+        """A model trained here, or opened together with the data it was trained on, can train further."""
+        return self.trainer is not None and self.trainer.dataset.name == self._trained_on
+
     def _start(self, factory: Callable, train: bool) -> TrainingWorker:
         self.trainer = None
         self._paused = False
@@ -284,7 +314,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping after the current step…")
 
     def _set_running(self, running: bool) -> None:
+        self.controls.set_can_continue(not running and self.can_continue)
         self.controls.set_running(running, self._paused)
+        self.continue_action.setEnabled(not running and self.can_continue)
         self.start_action.setEnabled(not running)
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
@@ -302,6 +334,8 @@ class MainWindow(QMainWindow):
             )
         self._pending_trainer = trainer
         self._run_start_step = trainer.progress.step
+        if self.runner.worker is not None and self.runner.worker.trains:
+            self._trained_on = trainer.dataset.name
 
     @Slot(object)
     def _on_progress(self, update: ProgressUpdate) -> None:
@@ -436,6 +470,8 @@ class MainWindow(QMainWindow):
             )
 
         self.dirty = False
+        self._trained_on = checkpoint.dataset
+        self.controls.show_run_settings(checkpoint.dataset, checkpoint.model_config.latent_dim, checkpoint.train_config)
         self.latent.reset_view()
         batches = (
             max(1, round(checkpoint.progress.step / max(1, checkpoint.progress.epoch)))

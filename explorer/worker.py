@@ -89,7 +89,12 @@ class TrainingWorker(QObject):
         if isinstance(event, BatchEnd):
             self._pending_losses.append(event.loss)
             self._last_batch = event
-            if time.perf_counter() - self._last_emit >= self._interval:
+            # flush on time, or at once when the engine is about to wait (pause/stop): nothing stays unshown
+            if (
+                time.perf_counter() - self._last_emit >= self._interval
+                or self.control.paused
+                or self.control.stop_requested
+            ):
                 self._flush()
             return
         self._flush()

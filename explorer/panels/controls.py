@@ -40,6 +40,7 @@ def available_devices() -> list[str]:
 
 class ControlsPanel(QWidget):
     trainRequested = Signal()
+    continueRequested = Signal()
     pauseToggled = Signal()
     stopRequested = Signal()
 
@@ -76,19 +77,25 @@ class ControlsPanel(QWidget):
 
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("primaryButton")
+        self.train_button.setToolTip("Train a new model with these settings")
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Keep training the current model up to the number of epochs above")
+        self.continue_button.clicked.connect(self.continueRequested)
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
         self.train_button.clicked.connect(self.trainRequested)
         self.pause_button.clicked.connect(self.pauseToggled)
         self.stop_button.clicked.connect(self.stopRequested)
-        buttons = QHBoxLayout()
-        for button in (self.train_button, self.pause_button, self.stop_button):
-            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addLayout(form)
-        layout.addLayout(buttons)
+        for pair in ((self.train_button, self.continue_button), (self.pause_button, self.stop_button)):
+            row = QHBoxLayout()
+            for button in pair:
+                row.addWidget(button)
+            layout.addLayout(row)
         self.set_running(False, paused=False)
+        self.set_can_continue(False)
 
     @staticmethod
     def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
@@ -99,13 +106,31 @@ class ControlsPanel(QWidget):
         box.setGroupSeparatorShown(True)
         return box
 
+    _can_continue = False
+
     def set_running(self, running: bool, paused: bool) -> None:
         for widget in (self.dataset, self.latent_dim, self.epochs, self.batch_size, self.lr, self.seed, self.device):
             widget.setEnabled(not running)
         self.train_button.setEnabled(not running)
+        self.continue_button.setEnabled(not running and self._can_continue)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if paused else "Pause")
+
+    def set_can_continue(self, possible: bool) -> None:
+        self._can_continue = possible
+        self.continue_button.setEnabled(possible and self.train_button.isEnabled())
+
+    def show_run_settings(self, dataset: str, latent_dim: int, config: TrainConfig) -> None:
+        """Reflect an opened model's settings, so Continue and Train start from what the user sees."""
+        index = self.dataset.findData(dataset)
+        if index >= 0:
+            self.dataset.setCurrentIndex(index)
+        self.latent_dim.setValue(latent_dim)
+        self.epochs.setValue(config.epochs)
+        self.batch_size.setValue(config.batch_size)
+        self.lr.setValue(config.lr)
+        self.seed.setValue(config.seed)
 
     def train_config(self, **extra) -> TrainConfig:
         return TrainConfig(

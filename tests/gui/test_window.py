@@ -45,7 +45,8 @@ def test_pause_freezes_the_batch_counter_and_resume_continues(qtbot, window, tin
     wait_for_losses(qtbot, window, 2)
     window.toggle_pause()
     assert window.controls.pause_button.text() == "Resume"
-    qtbot.wait(400)  # the step in flight finishes and is flushed
+    qtbot.waitUntil(lambda: window.runner.control.waiting, timeout=30_000)  # the step in flight has finished
+    qtbot.wait(100)  # and its loss has reached the window
     frozen = len(window.loss.losses)
     qtbot.wait(800)
     assert len(window.loss.losses) == frozen
@@ -289,3 +290,18 @@ def test_closing_mid_epoch_exits_cleanly_in_a_subprocess(tiny_mnist, tmp_path):
         assert result.returncode == 0, result.stderr
         assert "QThread: Destroyed" not in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_continue_training_carries_on_from_the_current_model(qtbot, window, tiny_mnist):
+    start_small_run(window, epochs=1)
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    first_steps = window.trainer.progress.step
+    first_losses = window.loss.losses.copy()
+    assert window.controls.continue_button.isEnabled()
+    window.controls.epochs.setValue(2)
+    window.continue_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    assert window.trainer.progress.epoch == 2
+    assert window.trainer.progress.step == 2 * first_steps
+    assert np.array_equal(window.loss.losses[:first_steps], first_losses)
+    assert len(window.loss.losses) == 2 * first_steps
