@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,8 @@ from safetensors.torch import save as serialize_tensors
 from core import __version__
 from core.datasets import ImageDataset
 from core.engine import TrainConfig, Trainer, TrainingProgress, build_model, build_optimizer
-from core.model import ModelConfig
+from core.files import FileWriteError, write_atomically
+from core.model import ConvAutoEncoder, ModelConfig
 
 FORMAT_NAME = "convae-explorer"
 FORMAT_VERSION = 1
@@ -121,48 +121,11 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
         "progress": {"epoch": progress.epoch, "batch_in_epoch": progress.batch_in_epoch, "step": progress.step},
     }
     payload = serialize_tensors(tensors, metadata={_META_KEY: json.dumps(meta)})
-    write_atomically(path, payload)
+    try:
+        write_atomically(path, payload)
+    except FileWriteError as error:
+        raise CheckpointError(str(error)) from error
     return path
-
-
-def write_atomically(path: Path, payload: bytes) -> None:
-    """Replace `path` with `payload` so that a crash at any moment leaves either the old or the new file."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed after fsync
-            dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        )
-    except OSError as error:
-        raise CheckpointError(f"cannot write to {folder}: {error.strerror or error}") from error
-    try:
-        with handle:
-            os.chmod(handle.name, _mode_for(path))
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except OSError as error:
-        Path(handle.name).unlink(missing_ok=True)
-        raise CheckpointError(f"could not save {path}: {error.strerror or error}") from error
-    try:
-        directory = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(directory)
-    except OSError:
-        pass
-    finally:
-        os.close(directory)
-
-
-def _mode_for(path: Path) -> int:
-    """Keep an existing file's permissions; a new file is readable by all, like any saved document."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        return 0o644
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -177,8 +140,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if size > _MAX_BYTES:
         raise CheckpointError(f"{path} is {size / 2**30:.1f} GiB: far too large to be a convae-explorer checkpoint")
     with open(path, "rb") as handle:
-        head = handle.read(8)
-    if head[:2] == b"\x80\x02" or head[:1] == b"\x80" or head[:2] == b"PK":
+        head = handle.read(9)
+    # A safetensors file opens with its header length (u64 LE, whose first byte may well be 0x80) and then "{".
+    if head[8:9] != b"{" and (head[:1] == b"\x80" or head[:2] == b"PK"):
         raise CheckpointError(
             f"{path.name} looks like a PyTorch pickle (.pt/.pth) file. convae-explorer never unpickles files, "
             "because a pickle can run any code; it reads only .safetensors checkpoints it wrote itself."
@@ -219,7 +183,7 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
         train_config = TrainConfig.from_dict(_field(meta, "train_config", dict))
         progress_meta = _field(meta, "progress", dict)
         counters = {key: _field(progress_meta, key, int) for key in ("epoch", "batch_in_epoch", "step")}
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:  # e.g. device 5, size Infinity
         raise CheckpointError(f"the metadata holds an invalid setting: {error}") from error
     dataset = _field(meta, "dataset", str)
     classes = _field(meta, "classes", list)
@@ -228,9 +192,14 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
     if any(value < 0 for value in counters.values()):
         raise CheckpointError("the progress counters in the metadata are negative")
 
-    reference = build_model(model_config, 0)
-    expected = {f"model.{k}": v for k, v in reference.state_dict().items()}
+    try:  # shapes from a model on the meta device: a huge image_size in the metadata must not allocate anything
+        with torch.device("meta"):
+            shapes = ConvAutoEncoder(model_config).state_dict()
+    except (RuntimeError, TypeError, ValueError, OverflowError) as error:
+        raise CheckpointError(f"the model settings {model_config.to_dict()} are impossible ({error})") from error
+    expected = {f"model.{k}": v for k, v in shapes.items()}
     model_state = {k.removeprefix("model."): _checked(tensors, k, v.shape, v.dtype) for k, v in expected.items()}
+    reference = build_model(model_config, 0)  # as large as the tensors the file really holds, checked just above
     optimizer_state = _optimizer_state(tensors, reference, train_config.lr)
     known = set(expected) | {k for k in tensors if k.startswith("optimizer.")}
     known |= {"progress.batch_losses", "progress.epoch_losses", "progress.epoch_rng_state"}

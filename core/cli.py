@@ -45,8 +45,7 @@ def positive_lr(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.datasets import DATASET_NAMES
-    from core.engine import DEVICE_CHOICES
+    from core.config import DATASET_NAMES, DEVICE_CHOICES
 
     parser = argparse.ArgumentParser(
         prog="convae-explorer",
@@ -117,7 +116,14 @@ def _run_open(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return run_app(args.checkpoint)
+    try:
+        return run_app(args.checkpoint)
+    except Exception as error:  # noqa: BLE001 - the last line of defence: a message, not a traceback
+        import logging
+
+        logging.getLogger("convae-explorer").exception("the window failed")
+        print(f"convae-explorer: the window failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
 
 
 def _run_bench(args: argparse.Namespace) -> int:

@@ -15,16 +15,22 @@ from pathlib import Path
 import numpy as np
 import torch
 from platformdirs import user_data_dir
-from torchvision import datasets as tv_datasets
 
-BUILTIN_DATASET = "digits-5k"
+from core.config import BUILTIN_DATASET, DATASET_NAMES
+
 DATA_DIR_ENV = "CONVAE_DATA_DIR"
-_TORCHVISION_SETS: dict[str, type[tv_datasets.MNIST]] = {
-    "mnist": tv_datasets.MNIST,
-    "fashion-mnist": tv_datasets.FashionMNIST,
-    "kmnist": tv_datasets.KMNIST,
-}
-DATASET_NAMES: tuple[str, ...] = (*_TORCHVISION_SETS, BUILTIN_DATASET)
+#: Our names for torchvision's classes (imported only when one is loaded: torchvision takes seconds to import).
+_TORCHVISION_CLASS_NAMES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
+
+__all__ = ["BUILTIN_DATASET", "DATASET_NAMES", "DatasetError", "ImageDataset", "ImageSplit", "load_dataset"]
+
+
+def _torchvision_class(name: str):
+    from torchvision import datasets as tv_datasets
+
+    return getattr(tv_datasets, _TORCHVISION_CLASS_NAMES[name])
+
+
 DIGIT_CLASSES: tuple[str, ...] = tuple(str(d) for d in range(10))
 
 
@@ -77,7 +83,7 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, download: boo
     """Load a data set by name (see DATASET_NAMES); raise DatasetError with a clear reason if it cannot."""
     if name == BUILTIN_DATASET:
         return load_builtin_digits()
-    if name not in _TORCHVISION_SETS:
+    if name not in _TORCHVISION_CLASS_NAMES:
         raise DatasetError(f"unknown data set {name!r}; choose one of: {', '.join(DATASET_NAMES)}")
     return _load_torchvision(name, Path(root) if root is not None else default_data_dir(), download)
 
@@ -92,13 +98,13 @@ def load_builtin_digits() -> ImageDataset:
 
 def expected_files(name: str, root: str | os.PathLike) -> tuple[Path, list[str]]:
     """The raw folder torchvision reads for `name` under `root`, and the file names it needs there."""
-    cls = _TORCHVISION_SETS[name]
+    cls = _torchvision_class(name)
     folder = Path(root) / cls.__name__ / "raw"
     return folder, [os.path.splitext(url)[0] for url, _ in cls.resources]
 
 
 def _load_torchvision(name: str, root: Path, download: bool) -> ImageDataset:
-    cls = _TORCHVISION_SETS[name]
+    cls = _torchvision_class(name)
     folder, files = expected_files(name, root)
     splits = []
     for train in (True, False):

@@ -8,64 +8,19 @@ from __future__ import annotations
 
 import copy
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
+from core.config import DEVICE_CHOICES, ModelConfig, TrainConfig
+from core.control import TrainingControl
 from core.datasets import ImageDataset, ImageSplit
 from core.events import BatchEnd, EndReason, EpochEnd, Event, Snapshot, TrainingEnded
-from core.model import ConvAutoEncoder, ModelConfig
-
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters of a run; the defaults are the lecture's."""
-
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float = 5e-4
-    seed: int = 123
-    device: str = "auto"
-    snapshot_interval_s: float = 3.0  # least time between mid-epoch display snapshots (one per epoch besides)
-    snapshot_budget: float = 0.05  # and never more than this share of training time spent on snapshots
-    display_size: int = 2000  # images encoded for the latent panel
-    sample_count: int = 15  # originals shown over their reconstructions
-    num_threads: int = 0  # torch intra-op threads for training; 0 leaves torch's default
-
-    def __post_init__(self) -> None:
-        checks = [
-            (1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000"),
-            (1 <= self.batch_size <= 65_536, "batch size must be between 1 and 65536"),
-            (math.isfinite(self.lr) and 0 < self.lr <= 10, "learning rate must be > 0 and ≤ 10"),
-            (0 <= self.seed < 2**63, "seed must be between 0 and 2^63-1"),
-            (
-                self.device in DEVICE_CHOICES or self.device.startswith("cuda:"),
-                f"device must be one of {DEVICE_CHOICES}",
-            ),
-            (self.snapshot_interval_s > 0, "snapshot interval must be positive"),
-            (0 < self.snapshot_budget <= 1, "snapshot budget must be in (0, 1]"),
-            (1 <= self.display_size <= 1_000_000, "display size must be between 1 and 1000000"),
-            (1 <= self.sample_count <= 64, "sample count must be between 1 and 64"),
-            (0 <= self.num_threads <= 256, "threads must be between 0 and 256"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{key: value for key, value in data.items() if key in known})
+from core.model import ConvAutoEncoder
 
 
 @dataclass
@@ -78,52 +33,6 @@ class TrainingProgress:
     epoch_rng_state: torch.Tensor | None = None  # shuffle generator state at the start of the current epoch
     batch_losses: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)
-
-
-class TrainingControl:
-    """Stop and pause flags, safe to set from any thread; the engine polls them between steps."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-        self._waiting = threading.Event()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._running.set()
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    @property
-    def waiting(self) -> bool:
-        """True while the engine is actually blocked by a pause (the step in flight has finished)."""
-        return self._waiting.is_set()
-
-    def wait_while_paused(self) -> float:
-        """Block while paused (until resumed or stopped); return the seconds spent waiting."""
-        if self._running.is_set():
-            return 0.0
-        start = time.perf_counter()
-        self._waiting.set()
-        try:
-            while not self._running.wait(0.1):
-                pass
-        finally:
-            self._waiting.clear()
-        return time.perf_counter() - start
 
 
 def resolve_device(name: str) -> torch.device:
@@ -413,3 +322,6 @@ def divergence_message(value: float, step: int, lr: float) -> str:
         f"Training stopped at step {step}: the loss became {value} (not a finite number). "
         f"The weights from the last good step are kept. Try a smaller learning rate than {lr:g}, e.g. {lr / 10:g}."
     )
+
+
+__all__ = ["DEVICE_CHOICES", "TrainConfig", "Trainer", "TrainingControl", "TrainingProgress"]

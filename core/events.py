@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
-from torch import nn
+
+if TYPE_CHECKING:  # events carry a decoder, but reading them must not need torch
+    from torch import nn
 
 
 @dataclass(frozen=True)

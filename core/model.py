@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import nn
+
+from core.config import ModelConfig
 
 #: Feature maps after the encoder's convolutions: 64 channels at a quarter of the input size.
 _FEATURE_CHANNELS = 64
 
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Everything needed to rebuild the network: stored in every checkpoint."""
-
-    latent_dim: int = 2
-    channels: int = 1
-    image_size: int = 28
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.latent_dim <= 64:
-            raise ValueError(f"latent_dim must be between 1 and 64, got {self.latent_dim}")
-        if not 1 <= self.channels <= 4:
-            raise ValueError(f"channels must be between 1 and 4, got {self.channels}")
-        if self.image_size < 8 or self.image_size % 4 != 0:
-            raise ValueError(f"image_size must be a multiple of 4 and at least 8, got {self.image_size}")
-
-    @property
-    def feature_size(self) -> int:
-        """Side of the 64-channel feature map between the convolutions and the linear layer."""
-        return self.image_size // 4
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelConfig:
-        return cls(**{key: int(data[key]) for key in ("latent_dim", "channels", "image_size")})
+__all__ = ["ConvAutoEncoder", "ModelConfig", "count_parameters"]
 
 
 class Reshape(nn.Module):

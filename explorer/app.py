@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 import traceback
 from importlib import resources
 from logging.handlers import RotatingFileHandler
@@ -97,6 +98,8 @@ def run_app(checkpoint: Path | None = None) -> int:
 
     window = MainWindow()
     window.show()
+    if os.environ.get("CONVAE_EXPLORER_REPORT_SHOWN"):  # the bench's start-up figure: first event-loop turn
+        QTimer.singleShot(0, lambda: print(f"window-shown {time.time():.6f}", flush=True))
     if checkpoint is not None:
         QTimer.singleShot(0, lambda: window.open_checkpoint(Path(checkpoint)))
     if os.environ.get("CONVAE_EXPLORER_QUIT_AFTER_MS"):  # start-up measurement and smoke tests

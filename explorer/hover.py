@@ -7,7 +7,6 @@ drained, so fast mouse movement never queues up decodes.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from core.events import Snapshot
@@ -16,6 +15,8 @@ from core.latent import LatentPlane
 
 def decode_at(snapshot: Snapshot, plane: LatentPlane, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
     """The image (C×H×W floats 0–1) the snapshot's decoder draws at plane position (x, y), and its latent code."""
+    import torch  # already loaded by the time a snapshot exists
+
     latent = plane.from_plane(np.array([[x, y]]))
     with torch.inference_mode():
         image = snapshot.decoder(torch.from_numpy(latent)).numpy()[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from platformdirs import user_data_dir
@@ -23,19 +24,22 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
-from core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint, write_atomically
-from core.datasets import BUILTIN_DATASET, DatasetError, ImageDataset, load_builtin_digits, load_dataset
-from core.engine import Trainer
+from core.config import BUILTIN_DATASET, ModelConfig
 from core.events import EndReason, EpochEnd, Snapshot, TrainingEnded
+from core.files import FileWriteError, write_atomically
 from core.latent import LatentPlane, fit_plane
-from core.model import ModelConfig
 from explorer.hover import HoverDecoder
 from explorer.panels.controls import DATASET_LABELS, ControlsPanel
 from explorer.panels.grids_panel import GridsPanel
 from explorer.panels.latent_panel import LatentPanel
 from explorer.panels.loss_panel import LossPanel
 from explorer.panels.preview_panel import PreviewPanel
+from explorer.preload import BackendPreloader
 from explorer.worker import ProgressUpdate, TrainingRunner, TrainingWorker
+
+if TYPE_CHECKING:  # torch-backed modules load in the background after the window shows (see explorer.app)
+    from core.datasets import ImageDataset
+    from core.engine import Trainer
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,8 @@ def format_duration(seconds: float) -> str:
 
 def load_with_fallback(name: str, notify: Callable[[str], None]) -> ImageDataset:
     """The named data set, or the built-in digits with a notice saying why."""
+    from core.datasets import DatasetError, load_builtin_digits, load_dataset
+
     try:
         return load_dataset(name)
     except DatasetError as error:
@@ -87,6 +93,10 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_state()
         self._set_running(False)
+        self.preloader = BackendPreloader(self)
+        self.preloader.loaded.connect(self._on_backend_loaded)
+        self.preloader.failed.connect(self._on_backend_failed)
+        self.preloader.start()
 
     # ----- construction -------------------------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -223,6 +233,14 @@ class MainWindow(QMainWindow):
         self.settings.setValue("loss/log_scale", self.loss.log_box.isChecked())
         self.settings.sync()
 
+    @Slot(list)
+    def _on_backend_loaded(self, devices: list) -> None:
+        self.controls.add_devices(devices, self.settings)
+
+    @Slot(str)
+    def _on_backend_failed(self, message: str) -> None:
+        self._warn("The training engine could not be loaded", f"{message}\nSee the log file for details.")
+
     # ----- training -----------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
@@ -241,6 +259,8 @@ class MainWindow(QMainWindow):
         name, latent_dim = self.controls.dataset_name, self.controls.latent_dim.value()
 
         def factory(notify: Callable[[str], None]) -> Trainer:
+            from core.engine import Trainer
+
             dataset = load_with_fallback(name, notify)
             return Trainer(dataset, config, ModelConfig(latent_dim, dataset.channels, dataset.image_size))
 
@@ -262,6 +282,8 @@ class MainWindow(QMainWindow):
                 "Raise the number of epochs to train it further.",
             )
             return
+        from core.checkpoint import Checkpoint
+
         checkpoint = Checkpoint.from_trainer(previous)
         device = self.controls.device.currentData()
 
@@ -400,6 +422,8 @@ class MainWindow(QMainWindow):
             self._autosave()
 
     def _autosave(self) -> None:
+        from core.checkpoint import Checkpoint, CheckpointError, save_checkpoint
+
         try:
             save_checkpoint(self.autosave, Checkpoint.from_trainer(self.trainer))
         except CheckpointError as error:
@@ -450,6 +474,9 @@ class MainWindow(QMainWindow):
         if self.running:
             self._warn("Training in progress", "Stop training before opening another model.")
             return False
+        from core.checkpoint import CheckpointError, load_checkpoint
+        from core.engine import Trainer
+
         try:
             checkpoint = load_checkpoint(path)
         except CheckpointError as error:
@@ -507,6 +534,8 @@ class MainWindow(QMainWindow):
         if self.trainer is None:
             self._warn("Nothing to save", "Train a model or open a checkpoint first.")
             return
+        from core.checkpoint import Checkpoint, CheckpointError, save_checkpoint
+
         try:
             save_checkpoint(path, Checkpoint.from_trainer(self.trainer))
         except CheckpointError as error:
@@ -553,7 +582,7 @@ class MainWindow(QMainWindow):
     def export_loss_csv(self, path: Path) -> None:
         try:
             write_atomically(path, self.loss.to_csv().encode())
-        except CheckpointError as error:
+        except FileWriteError as error:
             self._warn("Could not export", str(error))
             return
         self.statusBar().showMessage(f"Exported {len(self.loss.losses):,} losses to {path}")
@@ -592,4 +621,5 @@ class MainWindow(QMainWindow):
         if self.dirty and self.trainer is not None:
             self._autosave()
         self._save_state()
+        self.preloader.wait()
         event.accept()

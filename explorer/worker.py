@@ -12,18 +12,21 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.checkpoint import Checkpoint, CheckpointError, save_checkpoint
-from core.engine import Trainer, TrainingControl
+from core.control import TrainingControl
 from core.events import BatchEnd, EpochEnd, Snapshot, TrainingEnded
+
+if TYPE_CHECKING:
+    from core.engine import Trainer
 
 log = logging.getLogger(__name__)
 
 #: Builds the Trainer inside the worker thread (loading data can be slow); it may report notices.
-TrainerFactory = Callable[[Callable[[str], None]], Trainer]
+TrainerFactory = Callable[[Callable[[str], None]], "Trainer"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class TrainingWorker(QObject):
         self._last_emit = time.perf_counter()
 
     def _save(self, trainer: Trainer) -> None:
+        from core.checkpoint import Checkpoint, CheckpointError, save_checkpoint
+
         path, self._save_request = self._save_request, None
         try:
             save_checkpoint(path, Checkpoint.from_trainer(trainer))

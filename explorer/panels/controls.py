@@ -16,8 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.datasets import DATASET_NAMES
-from core.engine import TrainConfig
+from core.config import DATASET_NAMES, TrainConfig
 
 DATASET_LABELS = {
     "mnist": "MNIST",
@@ -28,6 +27,7 @@ DATASET_LABELS = {
 
 
 def available_devices() -> list[str]:
+    """Devices torch can train on here (imports torch: call it once torch is loaded)."""
     import torch
 
     devices = ["auto", "cpu"]
@@ -63,7 +63,7 @@ class ControlsPanel(QWidget):
             0, 2_147_483_647, defaults.seed, "Fixes initial weights and shuffling: same seed, same run"
         )
         self.device = QComboBox()
-        for name in available_devices():
+        for name in ("auto", "cpu"):  # GPUs are added by add_devices() once torch has loaded
             self.device.addItem(name, name)
 
         form = QFormLayout()
@@ -107,6 +107,16 @@ class ControlsPanel(QWidget):
         return box
 
     _can_continue = False
+
+    def add_devices(self, names: list[str], settings: QSettings | None = None) -> None:
+        """Offer the devices found once torch has loaded, and re-select the remembered one."""
+        for name in names:
+            if self.device.findData(name) < 0:
+                self.device.addItem(name, name)
+        if settings is not None:
+            index = self.device.findData(settings.value("train/device"))
+            if index >= 0:
+                self.device.setCurrentIndex(index)
 
     def set_running(self, running: bool, paused: bool) -> None:
         for widget in (self.dataset, self.latent_dim, self.epochs, self.batch_size, self.lr, self.seed, self.device):

@@ -1,0 +1,229 @@
+"""The bench's GUI figures: training through the window, hover latency, timer gaps, latent panel, start-up.
+
+Runs on Qt's offscreen platform when there is no display. Called by core.bench (which needs no Qt).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from core.datasets import load_builtin_digits
+from core.engine import TrainConfig, Trainer
+from core.events import BatchEnd
+from core.latent import fit_plane
+from explorer.app import create_application
+from explorer.main_window import MainWindow
+from explorer.worker import ProgressUpdate
+
+
+def figure(name: str, value: float, unit: str, goal: str, met: bool | None, n: int, detail: str = "") -> dict:
+    return {"name": name, "value": value, "unit": unit, "goal": goal, "met": met, "n": n, "detail": detail}
+
+
+def _pump(app: QApplication, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def _engine_rate(config: TrainConfig, warmup_s: float, window_s: float) -> float:
+    """Images/s of the engine alone (snapshots on, as the window runs it), after a warm-up."""
+    trainer = Trainer(load_builtin_digits(), config)
+    start_seen = start_t = None
+    begin = time.perf_counter()
+    for event in trainer.run():
+        if not isinstance(event, BatchEnd):
+            continue
+        now = time.perf_counter()
+        if start_t is None and now - begin >= warmup_s:
+            start_seen, start_t = event.images_seen, now
+        elif start_t is not None and now - start_t >= window_s:
+            return (event.images_seen - start_seen) / (now - start_t)
+    raise RuntimeError("training ended before the measurement window closed")
+
+
+class _GuiRun:
+    """One training run in a live window, with a 10 ms QTimer measuring gaps and progress samples for the rate."""
+
+    def __init__(self, app: QApplication, window: MainWindow) -> None:
+        self.app, self.window = app, window
+        self.samples: list[tuple[float, int, float]] = []  # (wall time, images seen, engine-elapsed)
+        self.gaps: list[float] = []
+        self._last_tick = 0.0
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last_tick:
+            self.gaps.append(now - self._last_tick)
+        self._last_tick = now
+
+    def _on_progress(self, update: ProgressUpdate) -> None:
+        self.samples.append((time.perf_counter(), update.last.images_seen, update.last.elapsed_s))
+
+    def start(self) -> None:
+        self.window.controls.dataset.setCurrentIndex(self.window.controls.dataset.findData("digits-5k"))
+        self.window.controls.epochs.setValue(20)
+        self.window.start_training()
+        self.window.runner.worker.progress.connect(self._on_progress)
+
+    def measure(self, warmup_s: float, window_s: float) -> float:
+        _pump(self.app, warmup_s)
+        first = len(self.samples)
+        self._last_tick = 0.0
+        self.timer.start()
+        _pump(self.app, window_s)
+        self.timer.stop()
+        (t0, seen0, _), (t1, seen1, _) = self.samples[max(first - 1, 0)], self.samples[-1]
+        return (seen1 - seen0) / max(t1 - t0, 1e-9)
+
+    def stop(self) -> None:
+        self.window.stop_training()
+        while self.window.running:
+            self.app.processEvents()
+            time.sleep(0.005)
+
+
+def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_s: float) -> list[float]:
+    """Milliseconds from a real mouse-move event to the preview showing the decoded image."""
+    plot, view = window.latent.plot, window.latent.view_box
+    (x0, x1), (y0, y1) = view.viewRange()
+    rng = np.random.default_rng(0)
+    latencies = []
+    for _ in range(moves):
+        x, y = x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.1, 0.9)
+        local = QPointF(plot.mapFromScene(view.mapViewToScene(QPointF(x, y))))
+        event = QMouseEvent(QEvent.Type.MouseMove, local, plot.viewport().mapToGlobal(local), Qt.MouseButton.NoButton,
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+        before = window.hover.decodes
+        start = time.perf_counter()
+        QApplication.sendEvent(plot.viewport(), event)
+        while window.hover.decodes == before:
+            app.processEvents()
+        plot.viewport().repaint()
+        window.preview.image.repaint()
+        latencies.append((time.perf_counter() - start) * 1000)
+        _pump(app, spacing_s)
+    return latencies
+
+
+def _latent_panel_times(app: QApplication, window: MainWindow, count: int, repeats: int) -> tuple[float, float]:
+    """Median ms to show `count` new points (first time, view fitted) and to refresh them (new positions)."""
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 4, size=(10, 2))
+    labels = rng.integers(0, 10, size=count)
+    xy = (centres[labels] + rng.normal(0, 1, size=(count, 2))).astype(np.float32)
+    plane = fit_plane(xy)
+    classes = tuple(str(i) for i in range(10))
+    panel = window.latent
+    shows, refreshes = [], []
+    for _ in range(repeats):
+        panel.points.set_points(np.zeros((0, 2), np.float32), np.zeros(0, np.int64), np.zeros(1, np.uint32))
+        panel.reset_view()
+        app.processEvents()
+        start = time.perf_counter()
+        panel.show_points(xy, labels, classes, plane)
+        app.processEvents()
+        panel.plot.viewport().repaint()
+        shows.append((time.perf_counter() - start) * 1000)
+        moved = xy + rng.normal(0, 0.05, size=xy.shape).astype(np.float32)
+        start = time.perf_counter()
+        panel.show_points(moved, labels, classes, plane)
+        app.processEvents()
+        panel.plot.viewport().repaint()
+        refreshes.append((time.perf_counter() - start) * 1000)
+    return statistics.median(shows), statistics.median(refreshes)
+
+
+def _startup_seconds(repeats: int) -> list[float]:
+    """Wall time from launching `convae-explorer` to its window's first event-loop turn."""
+    times = []
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "CONVAE_EXPLORER_REPORT_SHOWN": "1", "CONVAE_EXPLORER_QUIT_AFTER_MS": "300",
+               "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home, "XDG_STATE_HOME": home}  # fmt: skip
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        for _ in range(repeats):
+            start = time.time()
+            result = subprocess.run([sys.executable, "-m", "core.cli"], capture_output=True, text=True, env=env,
+                                    timeout=120, check=False)  # fmt: skip
+            shown = [line for line in result.stdout.splitlines() if line.startswith("window-shown ")]
+            if result.returncode != 0 or not shown:
+                raise RuntimeError(f"the app did not start: {result.stderr.strip()[-300:]}")
+            times.append(float(shown[0].split()[1]) - start)
+    return times
+
+
+def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
+    """All GUI figures, each a median of repeats; ratios measured in this same run."""
+    app = create_application([])
+    figures: list[dict] = []
+    config = TrainConfig(device=device)
+    rounds, warmup, span = (1, 3.0, 6.0) if quick else (2, 3.0, 8.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
+                            autosave=Path(tmp) / "autosave.safetensors")  # fmt: skip
+        window.resize(1280, 860)
+        window.show()
+        app.processEvents()
+
+        engine_rates, gui_rates, gaps = [], [], []
+        for _ in range(rounds):  # interleaved: engine, window, engine, window…
+            engine_rates.append(_engine_rate(config, warmup, span))
+            run = _GuiRun(app, window)
+            run.start()
+            gui_rates.append(run.measure(warmup, span))
+            gaps.extend(run.gaps)
+            run.stop()
+        engine, gui = statistics.median(engine_rates), statistics.median(gui_rates)
+        ratio = gui / engine
+        figures.append(figure("training through the window ÷ engine alone", ratio, "×", "≥ 0.95", ratio >= 0.95,
+                              rounds, f"window {gui:,.0f} img/s, engine {engine:,.0f} img/s, snapshots on"))  # fmt: skip
+        gap_ms = np.array(gaps) * 1000
+        figures.append(figure("largest 10 ms-timer gap while training", float(gap_ms.max()), "ms", "≤ 50",
+                              bool(gap_ms.max() <= 50), len(gap_ms), f"p99 {np.percentile(gap_ms, 99):.1f} ms"))  # fmt: skip
+
+        moves = 60 if quick else 200
+        idle = _hover_latencies(app, window, moves, 0.002)
+        figures.append(figure("hover latency idle, p95", float(np.percentile(idle, 95)), "ms", "≤ 5",
+                              bool(np.percentile(idle, 95) <= 5), moves, f"p50 {np.median(idle):.2f} ms"))  # fmt: skip
+        run = _GuiRun(app, window)
+        run.start()
+        _pump(app, 2.0)
+        busy = _hover_latencies(app, window, moves, 0.02)
+        run.stop()
+        figures.append(figure("hover latency while training, p95", float(np.percentile(busy, 95)), "ms", "≤ 16",
+                              bool(np.percentile(busy, 95) <= 16), moves, f"p50 {np.median(busy):.2f} ms"))  # fmt: skip
+
+        for count, goal in ((60_000, 50.0), (1_000_000, 500.0)):
+            repeats = 3 if quick else 5
+            show, refresh = _latent_panel_times(app, window, count, repeats)
+            figures.append(figure(f"latent panel: show {count:,} points", show, "ms", f"≤ {goal:g}", show <= goal,
+                                  repeats))  # fmt: skip
+            figures.append(figure(f"latent panel: refresh {count:,} points", refresh, "ms", f"≤ {goal:g}",
+                                  refresh <= goal, repeats))  # fmt: skip
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+
+    starts = _startup_seconds(2 if quick else 3)
+    start = statistics.median(starts)
+    figures.append(figure("start-up: process start to window shown", start, "s", "≤ 2.5", start <= 2.5, len(starts)))
+    return figures
