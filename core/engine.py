@@ -35,6 +35,9 @@ class TrainingProgress:
     epoch_losses: list[float] = field(default_factory=list)
 
 
+_DEFAULT_THREADS = torch.get_num_threads()
+
+
 def resolve_device(name: str) -> torch.device:
     """'auto' picks cuda, then mps, then cpu; a named device must exist."""
     if name == "auto":
@@ -249,8 +252,9 @@ class Trainer:
         """
         control = control or TrainingControl()
         config, progress = self.config, self.progress
-        if config.num_threads:
-            torch.set_num_threads(config.num_threads)
+        # Thread counts are per calling thread here: set them in the thread that trains (the window's worker
+        # thread starts with its own), and leave the window's thread to the window.
+        torch.set_num_threads(config.num_threads or _DEFAULT_THREADS)
         images = self.dataset.train.images.to(self.device)
         count, per_epoch = len(self.dataset.train), self.batches_per_epoch
         backup = _LastGoodWeights(self.model, self.optimizer)

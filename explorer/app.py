@@ -34,7 +34,9 @@ def setup_logging() -> Path:
         return path
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    if not any(isinstance(h, RotatingFileHandler) for h in root.handlers):
+    if any(getattr(h, "baseFilename", None) == handler.baseFilename for h in root.handlers):
+        handler.close()
+    else:
         root.addHandler(handler)
     root.setLevel(logging.INFO)
     return path

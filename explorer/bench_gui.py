@@ -111,8 +111,14 @@ def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_
     for _ in range(moves):
         x, y = x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.1, 0.9)
         local = QPointF(plot.mapFromScene(view.mapViewToScene(QPointF(x, y))))
-        event = QMouseEvent(QEvent.Type.MouseMove, local, plot.viewport().mapToGlobal(local), Qt.MouseButton.NoButton,
-                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+        event = QMouseEvent(
+            QEvent.Type.MouseMove,
+            local,
+            plot.viewport().mapToGlobal(local),
+            Qt.MouseButton.NoButton,
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
         before = window.hover.decodes
         start = time.perf_counter()
         QApplication.sendEvent(plot.viewport(), event)
@@ -157,13 +163,20 @@ def _startup_seconds(repeats: int) -> list[float]:
     """Wall time from launching `convae-explorer` to its window's first event-loop turn."""
     times = []
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "CONVAE_EXPLORER_REPORT_SHOWN": "1", "CONVAE_EXPLORER_QUIT_AFTER_MS": "300",
-               "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home, "XDG_STATE_HOME": home}  # fmt: skip
+        env = {
+            **os.environ,
+            "CONVAE_EXPLORER_REPORT_SHOWN": "1",
+            "CONVAE_EXPLORER_QUIT_AFTER_MS": "300",
+            "XDG_CONFIG_HOME": home,
+            "XDG_DATA_HOME": home,
+            "XDG_STATE_HOME": home,
+        }
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
         for _ in range(repeats):
             start = time.time()
-            result = subprocess.run([sys.executable, "-m", "core.cli"], capture_output=True, text=True, env=env,
-                                    timeout=120, check=False)  # fmt: skip
+            result = subprocess.run(
+                [sys.executable, "-m", "core.cli"], capture_output=True, text=True, env=env, timeout=120, check=False
+            )
             shown = [line for line in result.stdout.splitlines() if line.startswith("window-shown ")]
             if result.returncode != 0 or not shown:
                 raise RuntimeError(f"the app did not start: {result.stderr.strip()[-300:]}")
@@ -178,8 +191,9 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
     config = TrainConfig(device=device)
     rounds, warmup, span = (1, 3.0, 6.0) if quick else (2, 3.0, 8.0)
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
-                            autosave=Path(tmp) / "autosave.safetensors")  # fmt: skip
+        window = MainWindow(
+            QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat), autosave=Path(tmp) / "autosave.safetensors"
+        )
         window.resize(1280, 860)
         window.show()
         app.processEvents()
@@ -194,31 +208,71 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
             run.stop()
         engine, gui = statistics.median(engine_rates), statistics.median(gui_rates)
         ratio = gui / engine
-        figures.append(figure("training through the window ÷ engine alone", ratio, "×", "≥ 0.95", ratio >= 0.95,
-                              rounds, f"window {gui:,.0f} img/s, engine {engine:,.0f} img/s, snapshots on"))  # fmt: skip
+        figures.append(
+            figure(
+                "training through the window ÷ engine alone",
+                ratio,
+                "×",
+                "≥ 0.95",
+                ratio >= 0.95,
+                rounds,
+                f"window {gui:,.0f} img/s, engine {engine:,.0f} img/s, snapshots on",
+            )
+        )
         gap_ms = np.array(gaps) * 1000
-        figures.append(figure("largest 10 ms-timer gap while training", float(gap_ms.max()), "ms", "≤ 50",
-                              bool(gap_ms.max() <= 50), len(gap_ms), f"p99 {np.percentile(gap_ms, 99):.1f} ms"))  # fmt: skip
+        figures.append(
+            figure(
+                "largest 10 ms-timer gap while training",
+                float(gap_ms.max()),
+                "ms",
+                "≤ 50",
+                bool(gap_ms.max() <= 50),
+                len(gap_ms),
+                f"p99 {np.percentile(gap_ms, 99):.1f} ms",
+            )
+        )
 
         moves = 60 if quick else 200
         idle = _hover_latencies(app, window, moves, 0.002)
-        figures.append(figure("hover latency idle, p95", float(np.percentile(idle, 95)), "ms", "≤ 5",
-                              bool(np.percentile(idle, 95) <= 5), moves, f"p50 {np.median(idle):.2f} ms"))  # fmt: skip
+        figures.append(
+            figure(
+                "hover latency idle, p95",
+                float(np.percentile(idle, 95)),
+                "ms",
+                "≤ 5",
+                bool(np.percentile(idle, 95) <= 5),
+                moves,
+                f"p50 {np.median(idle):.2f} ms",
+            )
+        )
         run = _GuiRun(app, window)
         run.start()
         _pump(app, 2.0)
         busy = _hover_latencies(app, window, moves, 0.02)
         run.stop()
-        figures.append(figure("hover latency while training, p95", float(np.percentile(busy, 95)), "ms", "≤ 16",
-                              bool(np.percentile(busy, 95) <= 16), moves, f"p50 {np.median(busy):.2f} ms"))  # fmt: skip
+        figures.append(
+            figure(
+                "hover latency while training, p95",
+                float(np.percentile(busy, 95)),
+                "ms",
+                "≤ 16",
+                bool(np.percentile(busy, 95) <= 16),
+                moves,
+                f"p50 {np.median(busy):.2f} ms",
+            )
+        )
 
         for count, goal in ((60_000, 50.0), (1_000_000, 500.0)):
             repeats = 3 if quick else 5
             show, refresh = _latent_panel_times(app, window, count, repeats)
-            figures.append(figure(f"latent panel: show {count:,} points", show, "ms", f"≤ {goal:g}", show <= goal,
-                                  repeats))  # fmt: skip
-            figures.append(figure(f"latent panel: refresh {count:,} points", refresh, "ms", f"≤ {goal:g}",
-                                  refresh <= goal, repeats))  # fmt: skip
+            figures.append(
+                figure(f"latent panel: show {count:,} points", show, "ms", f"≤ {goal:g}", show <= goal, repeats)
+            )
+            figures.append(
+                figure(
+                    f"latent panel: refresh {count:,} points", refresh, "ms", f"≤ {goal:g}", refresh <= goal, repeats
+                )
+            )
         window.close()
         window.deleteLater()
         app.processEvents()

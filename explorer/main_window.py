@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from core import __version__
 from core.config import BUILTIN_DATASET, ModelConfig
+from core.diagnostics import output_collapsed
 from core.events import EndReason, EpochEnd, Snapshot, TrainingEnded
 from core.files import FileWriteError, write_atomically
 from core.latent import LatentPlane, fit_plane
@@ -235,6 +236,11 @@ class MainWindow(QMainWindow):
 
     @Slot(list)
     def _on_backend_loaded(self, devices: list) -> None:
+        import torch
+
+        # This thread only decodes single images for the hover preview: one torch thread, leaving the cores to
+        # the training thread (thread counts are per thread in torch's OpenMP build).
+        torch.set_num_threads(1)
         self.controls.add_devices(devices, self.settings)
 
     @Slot(str)
@@ -393,6 +399,12 @@ class MainWindow(QMainWindow):
             "inspect it, drag to pan, wheel to zoom."
         )
         self.preview.show_snapshot_info(f"Decoder and points from {where}")
+        if output_collapsed(snapshot) and not self.notice.isVisible():
+            self._on_notice(
+                f"Every image now decodes to the same picture: the network has collapsed and is no longer learning. "
+                f"The learning rate ({self.controls.lr.value():g}) is probably too high: stop, and train again "
+                "with a smaller one (the lecture used 0.0005)."
+            )
         self.grids.show_rows(
             snapshot.originals, snapshot.reconstructions, f"Each original above its reconstruction, at {where}"
         )

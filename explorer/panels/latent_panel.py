@@ -4,13 +4,63 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal, Slot
-from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QMouseEvent, QPen
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from core.latent import LatentPlane
 from explorer.palette import argb_table, class_color
 from explorer.panels.point_cloud import PointCloudItem
+
+
+class MouseMoveCoalescer(QObject):
+    """Lets only the latest of a burst of mouse moves reach the plot.
+
+    pyqtgraph spends ~2 ms on each move (hover tests over the scene's items); a fast or 1,000 Hz mouse would
+    queue that work faster than it is done and the window would lag seconds behind. Moves are held and the
+    newest is delivered once the queue is drained; a press or release first delivers the held move, so drags
+    end where the mouse really was.
+    """
+
+    def __init__(self, target: QWidget) -> None:
+        super().__init__(target)
+        self._target = target
+        self._held: QMouseEvent | None = None
+        self._delivering = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.deliver)
+        self.received = 0  # moves seen, and moves passed on: the bench and tests read these
+        self.delivered = 0
+        target.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is not self._target or self._delivering:
+            return False
+        kind = event.type()
+        if kind == QEvent.Type.MouseMove:
+            self.received += 1
+            self._held = event.clone()
+            if not self._timer.isActive():
+                self._timer.start()
+            return True
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.Leave):
+            self.deliver()
+        return False
+
+    @Slot()
+    def deliver(self) -> None:
+        event, self._held = self._held, None
+        if event is None:
+            return
+        self._timer.stop()
+        self._delivering = True
+        try:
+            self.delivered += 1
+            QApplication.sendEvent(self._target, event)
+        finally:
+            self._delivering = False
 
 
 class LatentPanel(QWidget):
@@ -52,6 +102,7 @@ class LatentPanel(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.caption)
         self.set_axis_titles(("z₁", "z₂"))
+        self.coalescer = MouseMoveCoalescer(self.plot.viewport())
         scene = self.plot.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)

@@ -1,0 +1,264 @@
+"""Nothing lost, nothing crashes: the window under failures, load and impatient users."""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from gui_testkit import move_mouse_to, wait_for_losses, wait_for_snapshot
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.datasets import load_dataset
+from core.engine import TrainConfig, Trainer
+from core.events import BatchEnd
+from explorer.app import log_file, setup_logging
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class GapMeter:
+    """A 10 ms QTimer that records how late each tick is: the window's responsiveness."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self._last = 0.0
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last:
+            self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self._last = 0.0
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return max(self.gaps) * 1000
+
+
+def choose(window, dataset: str = "mnist", epochs: int = 50, lr: float | None = None) -> None:
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData(dataset))
+    window.controls.epochs.setValue(epochs)
+    if lr is not None:
+        window.controls.lr.setValue(lr)
+
+
+def visible_message_boxes() -> list[QMessageBox]:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+
+def test_saving_while_training_keeps_the_window_responsive(qtbot, window, tiny_mnist, tmp_path):
+    choose(window)
+    window.start_training()
+    wait_for_losses(qtbot, window, 2)
+    meter = GapMeter()
+    meter.start()
+    path = tmp_path / "during.safetensors"
+    window.save_checkpoint_to(path)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == f"Saved {path}", timeout=30_000)
+    qtbot.wait(200)
+    worst = meter.stop()
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+    print(f"\nlargest timer gap while saving during training: {worst:.1f} ms")
+    assert load_checkpoint(path).progress.step >= 2
+    assert worst < 100
+
+
+def test_divergence_stops_training_and_tells_the_user_what_to_try(qtbot, window, tiny_mnist, tmp_path):
+    """Adam at lr=10 only collapses this sigmoid-capped model; a real overflow needs huge weights. A checkpoint
+    whose first layer holds 3e38 (finite, so it loads) overflows to inf − inf = NaN on the first real image."""
+    trainer = Trainer(load_dataset("mnist", download=False), TrainConfig(epochs=1, lr=10.0, display_size=64))
+    with torch.no_grad():
+        trainer.model.encoder[0].weight.fill_(3e38)
+    path = tmp_path / "explosive.safetensors"
+    save_checkpoint(path, Checkpoint.from_trainer(trainer))
+    assert window.open_checkpoint(path)
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    window.controls.epochs.setValue(2)
+    window.continue_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    title, text = window.last_message
+    assert title == "Training diverged"
+    assert "not a finite number" in text and "smaller learning rate than 10" in text
+    assert all(bool(p.isfinite().all()) for p in window.trainer.model.parameters()), "the last good weights stay"
+    assert load_checkpoint(window.autosave).progress.step == 0  # what is kept is loadable
+    for box in visible_message_boxes():
+        box.close()
+
+
+def test_an_unexpected_worker_error_reaches_the_user_and_the_log(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    setup_logging()
+    try:
+
+        def broken_factory(notify):
+            raise RuntimeError("the disk caught fire")
+
+        window._start(broken_factory, train=True)
+        qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+        boxes = visible_message_boxes()
+        assert any("the disk caught fire" in box.text() for box in boxes)
+        assert any("Traceback" in box.detailedText() for box in boxes)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        logged = log_file().read_text()
+        assert "RuntimeError: the disk caught fire" in logged and "Traceback" in logged
+        for box in boxes:
+            box.close()
+        # the window is still usable: a real run starts and makes progress afterwards
+        monkeypatch.setenv("CONVAE_DATA_DIR", str(tmp_path / "none"))
+        choose(window, dataset="digits-5k", epochs=1)
+        window.start_training()
+        wait_for_losses(qtbot, window, 1)
+        window.stop_training()
+        qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+    finally:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            if getattr(handler, "baseFilename", "").startswith(str(tmp_path)):
+                root.removeHandler(handler)
+                handler.close()
+
+
+def test_start_and_stop_twenty_times_quickly(qtbot, window, tiny_mnist):
+    choose(window)
+    for _ in range(20):
+        window.start_training()
+        window.stop_training()
+        qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+        assert window.runner.thread is None
+    window.start_training()
+    wait_for_losses(qtbot, window, 1)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+
+
+def test_a_long_pause_loses_nothing(qtbot, window, tiny_mnist):
+    """Pause (here 5 s, standing in for minutes: the engine just waits on a flag), resume, finish: the loss
+    sequence is exactly the one an uninterrupted run of the same seed produces."""
+    choose(window, epochs=2)
+    window.start_training()
+    wait_for_losses(qtbot, window, 3)
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: window.runner.control.waiting, timeout=30_000)
+    qtbot.wait(5_000)
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: not window.running, timeout=120_000)
+    shown = window.loss.losses
+
+    reference = Trainer(load_dataset("mnist", download=False), window.trainer.config, window.trainer.model_config)
+    expected = [e.loss for e in reference.run(snapshots=False) if isinstance(e, BatchEnd)]
+    assert np.array_equal(shown, np.array(expected))
+
+
+def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, window, tiny_mnist):
+    choose(window)
+    window.start_training()
+    wait_for_snapshot(qtbot, window)
+    plot = window.latent.plot
+    (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
+    rng = np.random.default_rng(0)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    meter = GapMeter()
+    meter.start()
+    posted = 0
+    decodes_before = window.hover.decodes
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < 10.0:
+        # keep up 1,000 queued moves a second through the real event queue, however slow the loop turns
+        while posted < int(1000 * elapsed):
+            x, y = x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.1, 0.9)
+            local = QPointF(plot.mapFromScene(window.latent.view_box.mapViewToScene(QPointF(x, y))))
+            event = QMouseEvent(
+                QEvent.Type.MouseMove,
+                local,
+                plot.viewport().mapToGlobal(local),
+                Qt.MouseButton.NoButton,
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            QApplication.postEvent(plot.viewport(), event)
+            posted += 1
+        qtbot.wait(5)
+    qtbot.wait(100)
+    worst = meter.stop()
+    decodes = window.hover.decodes - decodes_before
+    rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+    print(
+        f"\n{posted} moves posted in 10 s, {decodes} decodes, largest timer gap {worst:.1f} ms, "
+        f"peak memory +{rss_growth_mb:.1f} MB"
+    )
+    assert posted >= 9_900  # the load really was applied
+    assert 0 < decodes <= posted  # at most one decode per move; coalesced bursts decode once
+    assert window.hover._pending is None  # nothing left queued
+    assert rss_growth_mb < 100
+    assert worst < 150
+    move_mouse_to(window, (x0 + x1) / 2, (y0 + y1) / 2)  # and hover still answers
+    before = window.hover.decodes
+    qtbot.waitUntil(lambda: window.hover.decodes > before, timeout=5_000)
+
+
+CLOSE_MID_EPOCH = """
+import sys
+from pathlib import Path
+from PySide6.QtCore import QSettings, QTimer
+from explorer.app import create_application
+from explorer.main_window import MainWindow
+app = create_application([])
+tmp = Path(sys.argv[1])
+win = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), autosave=tmp / "a.safetensors")
+win.controls.dataset.setCurrentIndex(win.controls.dataset.findData("mnist"))
+win.controls.epochs.setValue(100)
+win.show()
+win.start_training()
+QTimer.singleShot(int(sys.argv[2]), win.close)
+sys.exit(app.exec())
+"""
+
+
+@pytest.mark.slow
+def test_closing_mid_epoch_twenty_times_exits_cleanly(tiny_mnist, tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    outcomes = []
+    for attempt in range(20):
+        delay = 200 + 150 * attempt  # from before the first batch to several batches in
+        result = subprocess.run(
+            [sys.executable, "-c", CLOSE_MID_EPOCH, str(tmp_path), str(delay)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+            env=env,
+            check=False,
+        )
+        outcomes.append((delay, result.returncode, "QThread: Destroyed" in result.stderr, "Traceback" in result.stderr))
+    assert all(code == 0 and not destroyed and not tb for _, code, destroyed, tb in outcomes), outcomes
+
+
+def test_a_learning_rate_of_ten_collapses_and_the_user_gets_a_hint(qtbot, window, tiny_mnist):
+    """lr=10 does not produce a non-finite loss here (the sigmoid caps the MSE); it collapses the output to one
+    image. The window says so at the next snapshot instead of letting the user wait for nothing."""
+    choose(window, epochs=2, lr=10.0)
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=120_000)
+    assert window.notice.isVisible()
+    assert "collapsed" in window.notice.text() and "learning rate (10) is probably too high" in window.notice.text()
