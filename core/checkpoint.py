@@ -72,7 +72,7 @@ class Checkpoint:
 
     def resume(self, dataset: ImageDataset, **overrides) -> Trainer:
         """A Trainer that continues this run as if it had never stopped (overrides: e.g. epochs, device)."""
-        config = TrainConfig.from_dict({**self.train_config.to_dict(), **overrides})
+        config, p = TrainConfig.from_dict({**self.train_config.to_dict(), **overrides}), self.progress
         if dataset.name != self.dataset:
             raise CheckpointError(f"this checkpoint was trained on {self.dataset}, not {dataset.name}")
         return Trainer(
@@ -80,8 +80,10 @@ class Checkpoint:
             config,
             self.model_config,
             model_state=self.model_state,
-            optimizer_state=self.optimizer_state,
-            progress=TrainingProgress(**vars(self.progress)),
+            optimizer_state=None if self.optimizer_state is None else _cpu_optimizer_state(self.optimizer_state),
+            progress=TrainingProgress(  # fresh lists: the trainer appends to them, this checkpoint must not change
+                **{**vars(self.progress), "batch_losses": [*p.batch_losses], "epoch_losses": [*p.epoch_losses]}
+            ),
         )
 
 

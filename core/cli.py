@@ -6,6 +6,7 @@ Qt is imported only when a window is asked for, so `train` and `bench` run where
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import time
@@ -118,7 +119,7 @@ def _run_open(args: argparse.Namespace) -> int:
         return 1
     try:
         return run_app(args.checkpoint)
-    except Exception as error:  # noqa: BLE001 - the last line of defence: a message, not a traceback
+    except Exception as error:
         import logging
 
         logging.getLogger("convae-explorer").exception("the window failed")
@@ -186,7 +187,7 @@ def _run_train(args: argparse.Namespace) -> int:
     control = TrainingControl()
     previous = signal.signal(signal.SIGINT, lambda *_: control.stop())
     interactive = sys.stdout.isatty()
-    last_print = 0.0
+    last_print = -math.inf  # print the first progress line at once
     ended: TrainingEnded | None = None
     total_steps = trainer.batches_per_epoch * config.epochs
     try:

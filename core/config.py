@@ -55,6 +55,12 @@ class TrainConfig:
     num_threads: int = 0  # torch intra-op threads for training; 0 leaves torch's default
 
     def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "seed", "display_size", "sample_count", "num_threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"{name.replace('_', ' ')} must be a whole number, got {value!r}")
+        if not isinstance(self.device, str):
+            raise ValueError(f"device must be a name such as 'cpu', got {self.device!r}")
         checks = [
             (1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000"),
             (1 <= self.batch_size <= 65_536, "batch size must be between 1 and 65536"),

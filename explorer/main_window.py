@@ -51,6 +51,11 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+def dataset_title(name: str) -> str:
+    """A data set's name as a sentence uses it."""
+    return "the built-in digits" if name == BUILTIN_DATASET else DATASET_LABELS.get(name, name)
+
+
 def load_with_fallback(name: str, notify: Callable[[str], None]) -> ImageDataset:
     """The named data set, or the built-in digits with a notice saying why."""
     from core.datasets import DatasetError, load_builtin_digits, load_dataset
@@ -273,7 +278,7 @@ class MainWindow(QMainWindow):
         self.loss.clear()
         self.latent.reset_view()
         self._start(factory, train=True)
-        self.statusBar().showMessage(f"Loading {DATASET_LABELS.get(name, name)}…")
+        self.statusBar().showMessage(f"Loading {dataset_title(name)}…")
 
     @Slot()
     def continue_training(self) -> None:
@@ -355,10 +360,10 @@ class MainWindow(QMainWindow):
         self.loss.set_batches_per_epoch(trainer.batches_per_epoch)
         self.progress_bar.setRange(0, trainer.batches_per_epoch * trainer.config.epochs)
         self.progress_bar.setValue(trainer.progress.step)
-        label = DATASET_LABELS.get(trainer.dataset.name, trainer.dataset.name)
         if self.runner.worker is not None and self.runner.worker.trains:
             self.statusBar().showMessage(
-                f"Training on {label} ({len(trainer.dataset.train):,} images) on {trainer.device}…"
+                f"Training on {dataset_title(trainer.dataset.name)} ({len(trainer.dataset.train):,} images) "
+                f"on {trainer.device}…"
             )
         self._pending_trainer = trainer
         self._run_start_step = trainer.progress.step
@@ -467,10 +472,9 @@ class MainWindow(QMainWindow):
             reconstruction = snapshot.decoder(torch.from_numpy(snapshot.codes[index : index + 1])).numpy()[0]
         label = snapshot.classes[int(snapshot.labels[index])]
         code = ", ".join(f"{v:+.2f}" for v in snapshot.codes[index][:6])
+        more = ", …" if len(snapshot.codes[index]) > 6 else ""
         self.preview.show_picked(
-            snapshot.display_images[index],
-            reconstruction,
-            f"Label: {label}   (image #{index}, z = ({code}{', …' if len(snapshot.codes[index]) > 6 else ''}))",
+            snapshot.display_images[index], reconstruction, f"Label: {label}  ·  image #{index}\nz = ({code}{more})"
         )
 
     # ----- files --------------------------------------------------------------------------------------------
@@ -520,6 +524,10 @@ class MainWindow(QMainWindow):
         self.loss.set_batches_per_epoch(batches)
         self.loss.set_history(checkpoint.progress.batch_losses, checkpoint.progress.epoch)
         self._start(factory, train=False)
+        progress = checkpoint.progress
+        self.progress_label.setText(
+            f"Opened model: {progress.epoch} of {checkpoint.train_config.epochs} epochs, {progress.step:,} steps"
+        )
         self.statusBar().showMessage(
             f"Opened {Path(path).name}: {checkpoint.dataset}, latent size "
             f"{checkpoint.model_config.latent_dim}, {checkpoint.progress.epoch} epochs trained."

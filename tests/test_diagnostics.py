@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.diagnostics import output_collapsed
-from core.engine import Trainer, TrainConfig
+from core.engine import TrainConfig, Trainer
 from core.events import Snapshot
 
 

@@ -1,0 +1,649 @@
+"""Checkpoints: exact round trips, atomic saves, and refusal of every bad file as CheckpointError — never a crash."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import random
+import re
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+from core_testkit import REPO_ROOT, fast_config, state_equal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from core.datasets import ImageDataset
+from core.engine import Trainer, TrainingControl, TrainingProgress, build_model
+from core.events import BatchEnd
+from core.model import ModelConfig
+
+META_KEY = "convae_explorer"
+TORCHVISION_CLASSES = {
+    "mnist": torchvision.datasets.MNIST,
+    "fashion-mnist": torchvision.datasets.FashionMNIST,
+    "kmnist": torchvision.datasets.KMNIST,
+}
+
+
+def trained_checkpoint(dataset: ImageDataset, stop_after: int) -> Checkpoint:
+    """A checkpoint stopped mid-epoch 1 of 2: optimizer state, losses and a shuffle state are all present."""
+    trainer = Trainer(dataset, fast_config(epochs=2))
+    control = TrainingControl()
+    for event in trainer.run(control, snapshots=False):
+        if isinstance(event, BatchEnd) and event.step == stop_after:
+            control.stop()
+    return Checkpoint.from_trainer(trainer)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(digits_subset: Callable[[int], ImageDataset]) -> Checkpoint:
+    return trained_checkpoint(digits_subset(96), stop_after=4)
+
+
+@pytest.fixture(scope="module")
+def valid_file(tmp_path_factory: pytest.TempPathFactory, checkpoint: Checkpoint) -> Path:
+    return save_checkpoint(tmp_path_factory.mktemp("valid") / "valid.safetensors", checkpoint)
+
+
+def read_parts(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """A checkpoint's raw tensors and metadata, read with safetensors itself (not with our loader)."""
+    with safe_open(str(path), framework="pt") as reader:
+        return {key: reader.get_tensor(key) for key in reader.keys()}, dict(reader.metadata())  # noqa: SIM118
+
+
+def assert_checkpoints_equal(a: Checkpoint, b: Checkpoint) -> None:
+    assert a.model_config == b.model_config
+    assert a.train_config == b.train_config
+    assert a.dataset == b.dataset
+    assert a.classes == b.classes
+    assert state_equal(a.model_state, b.model_state)
+    pa, pb = a.progress, b.progress
+    assert (pa.epoch, pa.batch_in_epoch, pa.step) == (pb.epoch, pb.batch_in_epoch, pb.step)
+    assert pa.batch_losses == pb.batch_losses
+    assert pa.epoch_losses == pb.epoch_losses
+    assert (pa.epoch_rng_state is None) == (pb.epoch_rng_state is None)
+    if pa.epoch_rng_state is not None:
+        assert torch.equal(pa.epoch_rng_state, pb.epoch_rng_state)
+    assert (a.optimizer_state is None) == (b.optimizer_state is None)
+    if a.optimizer_state is not None:
+        sa, sb = a.optimizer_state["state"], b.optimizer_state["state"]
+        assert sa.keys() == sb.keys()
+        for index in sa:
+            assert state_equal(sa[index], sb[index])
+        assert a.optimizer_state["param_groups"] == b.optimizer_state["param_groups"]
+
+
+# --- round trip and atomic save --------------------------------------------------------------------------------
+
+
+def test_round_trip_is_exact(tmp_path: Path, checkpoint: Checkpoint) -> None:
+    """Every field survives save → load; tensors bit for bit, losses as the same Python floats."""
+    assert checkpoint.progress.batch_in_epoch == 1 and checkpoint.optimizer_state is not None
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "ckpt.safetensors", checkpoint))
+    assert_checkpoints_equal(loaded, checkpoint)
+    model = loaded.build_model()
+    assert state_equal(model.state_dict(), checkpoint.model_state)
+    assert not model.training
+
+
+def test_round_trip_weights_only_and_fresh(tmp_path: Path) -> None:
+    """A checkpoint with no optimizer state and no progress yet (step 0) also round-trips."""
+    fresh = Checkpoint(
+        model_config=ModelConfig(latent_dim=5),
+        train_config=fast_config(),
+        dataset="kmnist",
+        classes=tuple("abcdefghij"),
+        model_state=build_model(ModelConfig(latent_dim=5), 3).state_dict(),
+        optimizer_state=None,
+        progress=TrainingProgress(),
+    )
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "fresh.safetensors", fresh))
+    assert_checkpoints_equal(loaded, fresh)
+
+
+def test_any_header_length_loads(tmp_path: Path) -> None:
+    """A valid checkpoint must load whatever its header length is, including one whose first byte is 0x80.
+
+    safetensors files start with the header length (u64, little-endian); a length ending in 0x80 must not be
+    taken for a pickle's opcode. The length varies with the data set's class names and the run's length, so
+    search realistic runs until one hits it (about one in twelve do).
+    """
+    path = tmp_path / "ckpt.safetensors"
+    model = build_model(ModelConfig(), 0).state_dict()
+    class_names = {name: tuple(cls.classes) for name, cls in TORCHVISION_CLASSES.items()}
+    class_names["digits-5k"] = tuple("0123456789")
+    tried = 0
+    for dataset, classes in class_names.items():
+        for epochs, steps in itertools.product((0, 1, 10, 100), (0, 9, 99, 999)):
+            progress = TrainingProgress(
+                epoch=epochs,
+                step=steps,
+                batch_losses=[0.25] * steps,
+                epoch_losses=[0.25] * epochs,
+                epoch_rng_state=torch.Generator().manual_seed(steps).get_state(),
+            )
+            saved = Checkpoint(ModelConfig(), fast_config(), dataset, classes, model, None, progress)
+            save_checkpoint(path, saved)
+            tried += 1
+            if path.read_bytes()[0] == 0x80:
+                assert_checkpoints_equal(load_checkpoint(path), saved)
+                return
+    pytest.fail(f"none of {tried} checkpoints had a header length ending in 0x80: widen the search")
+
+
+def test_new_file_is_mode_0644_whatever_the_umask(tmp_path: Path, checkpoint: Checkpoint) -> None:
+    previous = os.umask(0o077)
+    try:
+        path = save_checkpoint(tmp_path / "new.safetensors", checkpoint)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_overwrite_keeps_the_existing_mode(tmp_path: Path, checkpoint: Checkpoint) -> None:
+    path = save_checkpoint(tmp_path / "private.safetensors", checkpoint)
+    path.chmod(0o600)
+    save_checkpoint(path, checkpoint)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_save_leaves_no_temporary_files(tmp_path: Path, checkpoint: Checkpoint) -> None:
+    folder = tmp_path / "nested" / "folder"
+    for _ in range(3):
+        save_checkpoint(folder / "ckpt.safetensors", checkpoint)
+    assert sorted(p.name for p in folder.iterdir()) == ["ckpt.safetensors"]
+
+
+def test_save_into_an_impossible_folder_is_a_checkpoint_error(tmp_path: Path, checkpoint: Checkpoint) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(CheckpointError, match="cannot write"):
+        save_checkpoint(blocker / "ckpt.safetensors", checkpoint)
+
+
+# --- refusals --------------------------------------------------------------------------------------------------
+
+
+def variant(valid: Path, path: Path, edit: Callable[[dict[str, torch.Tensor], dict], None]) -> None:
+    """Write a real safetensors file: the valid checkpoint's tensors and metadata, changed by `edit`."""
+    tensors, metadata = read_parts(valid)
+    meta = json.loads(metadata[META_KEY])
+    edit(tensors, meta)
+    save_file(tensors, str(path), metadata={META_KEY: json.dumps(meta)})
+
+
+def rename_tensor(tensors: dict, meta: dict) -> None:
+    tensors["model.encoder.0.kernel"] = tensors.pop("model.encoder.0.weight")
+
+
+def reshape_tensor(tensors: dict, meta: dict) -> None:
+    tensors["model.encoder.0.weight"] = torch.zeros(32, 1, 5, 5)
+
+
+def retype_tensor(tensors: dict, meta: dict) -> None:
+    tensors["model.decoder.0.bias"] = tensors["model.decoder.0.bias"].double()
+
+
+def nan_weights(tensors: dict, meta: dict) -> None:
+    tensors["model.decoder.2.weight"][0, 0, 1, 1] = float("nan")
+
+
+def inf_optimizer(tensors: dict, meta: dict) -> None:
+    tensors["optimizer.3.exp_avg"][0] = float("inf")
+
+
+def negative_second_moment(tensors: dict, meta: dict) -> None:
+    tensors["optimizer.0.exp_avg_sq"][0, 0, 0, 0] = -1.0
+
+
+def extra_tensor(tensors: dict, meta: dict) -> None:
+    tensors["model.secret"] = torch.zeros(3)
+
+
+def missing_optimizer_tensor(tensors: dict, meta: dict) -> None:
+    del tensors["optimizer.5.exp_avg_sq"]
+
+
+def newer_format(tensors: dict, meta: dict) -> None:
+    meta["format_version"] = 2
+
+
+def other_format(tensors: dict, meta: dict) -> None:
+    meta["format"] = "someone-else"
+
+
+def losses_disagree_with_steps(tensors: dict, meta: dict) -> None:
+    meta["progress"]["step"] = 5
+
+
+def negative_counter(tensors: dict, meta: dict) -> None:
+    meta["progress"]["epoch"] = -1
+    tensors["progress.epoch_losses"] = torch.zeros(0, dtype=torch.float64)
+
+
+def bad_rng_state(tensors: dict, meta: dict) -> None:
+    tensors["progress.epoch_rng_state"] = torch.zeros(7, dtype=torch.uint8)
+
+
+def invalid_latent_dim(tensors: dict, meta: dict) -> None:
+    meta["model_config"]["latent_dim"] = 65
+
+
+def invalid_lr(tensors: dict, meta: dict) -> None:
+    meta["train_config"]["lr"] = -1
+
+
+def classes_not_strings(tensors: dict, meta: dict) -> None:
+    meta["classes"] = [0, 1, 2]
+
+
+def device_not_a_string(tensors: dict, meta: dict) -> None:
+    meta["train_config"]["device"] = 5
+
+
+def infinite_latent_dim(tensors: dict, meta: dict) -> None:
+    meta["model_config"]["latent_dim"] = float("inf")  # json.dumps writes Infinity, which json.loads accepts
+
+
+def huge_image_size(tensors: dict, meta: dict) -> None:
+    meta["model_config"]["image_size"] = 10**6  # two linear layers of 8e12 weights, were they built
+
+
+def absurd_image_size(tensors: dict, meta: dict) -> None:
+    meta["model_config"]["image_size"] = 2**62
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (rename_tensor, "the tensor 'model.encoder.0.weight' is missing"),
+        (reshape_tensor, "has shape (32, 1, 5, 5), expected (32, 1, 3, 3)"),
+        (retype_tensor, "has dtype torch.float64, expected torch.float32"),
+        (nan_weights, "'model.decoder.2.weight' holds NaN or infinite values"),
+        (inf_optimizer, "'optimizer.3.exp_avg' holds NaN or infinite values"),
+        (negative_second_moment, "second moments 0 are negative"),
+        (extra_tensor, "unexpected tensors model.secret"),
+        (missing_optimizer_tensor, "'optimizer.5.exp_avg_sq' is missing"),
+        (newer_format, "newer convae-explorer"),
+        (other_format, "does not describe a convae-explorer checkpoint"),
+        (losses_disagree_with_steps, "'progress.batch_losses' has shape"),
+        (negative_counter, "negative"),
+        (bad_rng_state, "not a valid generator state"),
+        (invalid_latent_dim, "latent_dim must be between 1 and 64"),
+        (invalid_lr, "learning rate"),
+        (classes_not_strings, "not a list of strings"),
+        (device_not_a_string, "invalid setting"),
+        (infinite_latent_dim, "invalid setting"),
+        (huge_image_size, "'model.encoder.8.weight' has shape (2, 3136), expected (2, 4000000000000)"),
+        (absurd_image_size, "impossible"),
+    ],
+)
+def test_bad_contents_are_refused(tmp_path: Path, valid_file: Path, edit: Callable, message: str) -> None:
+    path = tmp_path / "bad.safetensors"
+    variant(valid_file, path, edit)
+    start = time.perf_counter()
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert time.perf_counter() - start < 2.0, "refusing must not mean building a giant model first"
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("bad.safetensors: ")
+
+
+def test_newer_format_asks_to_update(tmp_path: Path, valid_file: Path) -> None:
+    path = tmp_path / "future.safetensors"
+    variant(valid_file, path, newer_format)
+    with pytest.raises(CheckpointError, match=r"newer .*format 2.*Update convae-explorer"):
+        load_checkpoint(path)
+
+
+def test_safetensors_without_our_metadata_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.safetensors"
+    save_file(build_model(ModelConfig(), 0).state_dict(), str(path))
+    with pytest.raises(CheckpointError, match="not written by convae-explorer"):
+        load_checkpoint(path)
+
+
+def test_metadata_that_is_not_json_is_refused(tmp_path: Path, valid_file: Path) -> None:
+    tensors, _ = read_parts(valid_file)
+    path = tmp_path / "garbled.safetensors"
+    save_file(tensors, str(path), metadata={META_KEY: "{not json"})
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("zip_format", [True, False], ids=["torch.save", "legacy-torch.save"])
+def test_pickles_are_refused_unopened(tmp_path: Path, zip_format: bool) -> None:
+    """A real torch.save file is named as a pickle and never unpickled."""
+    path = tmp_path / "x.pt"
+    torch.save(build_model(ModelConfig(), 0).state_dict(), path, _use_new_zipfile_serialization=zip_format)
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert "pickle" in str(caught.value)
+    assert "x.pt" in str(caught.value)
+
+
+def test_truncated_file_is_refused(tmp_path: Path, valid_file: Path) -> None:
+    data = valid_file.read_bytes()
+    for cut in (4, 8, 200, len(data) // 2, len(data) - 1):
+        path = tmp_path / f"cut-{cut}.safetensors"
+        path.write_bytes(data[:cut])
+        with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+            load_checkpoint(path)
+
+
+def test_random_bytes_are_refused(tmp_path: Path) -> None:
+    rng = random.Random(1234)
+    for index in range(20):
+        path = tmp_path / f"noise-{index}.bin"
+        path.write_bytes(rng.randbytes(rng.choice([1, 9, 100, 4096, 100_000])))
+        with pytest.raises(CheckpointError):
+            load_checkpoint(path)
+    path = tmp_path / "noise.bin"
+    path.write_bytes(b"\x01" + rng.randbytes(4095))
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_checkpoint(path)
+
+
+def test_empty_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "empty.safetensors"
+    path.touch()
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_checkpoint(path)
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="is not a file"):
+        load_checkpoint(tmp_path)
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match=r"cannot open .*missing\.safetensors"):
+        load_checkpoint(tmp_path / "missing.safetensors")
+
+
+# --- fuzzing ---------------------------------------------------------------------------------------------------
+
+
+def split_file(data: bytes) -> tuple[dict, bytes]:
+    (length,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8 : 8 + length]), data[8 + length :]
+
+
+def join_file(header: dict, body: bytes) -> bytes:
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + body
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One way to damage the valid file, small enough to read when hypothesis reports a failing example."""
+
+    kind: str
+    args: tuple
+
+    def apply(self, data: bytes) -> bytes:
+        if self.kind == "flip":
+            buffer = bytearray(data)
+            for position, mask in self.args:
+                buffer[position % len(buffer)] ^= mask
+            return bytes(buffer)
+        if self.kind == "truncate":
+            return data[: self.args[0]]
+        if self.kind == "splice":  # replace data[i:j] with a piece copied from elsewhere in the file
+            i, j, k, length = self.args
+            return data[:i] + data[k : k + length] + data[j:]
+        header, body = split_file(data)
+        if self.kind == "tensor":
+            name, field, value = self.args
+            if field == "drop":
+                del header[name]
+            elif field == "rename":
+                header[value] = header.pop(name)
+            else:
+                header[name][field] = value
+        else:
+            meta = json.loads(header["__metadata__"][META_KEY])
+            if self.kind == "meta-raw":
+                header["__metadata__"][META_KEY] = self.args[0]
+            else:
+                path, value = self.args
+                target = meta
+                for key in path[:-1]:
+                    target = target[key]
+                if self.kind == "meta-drop":
+                    target.pop(path[-1], None)
+                else:
+                    target[path[-1]] = value
+                header["__metadata__"][META_KEY] = json.dumps(meta)
+        return join_file(header, body)
+
+
+JSON_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([0, 1, 2, 4, 7, 8, 28, 32, 64, 65, 4096, 10**6, 2**31, 2**63, 2**64, -1]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["cpu", "cuda", "cuda:7", "mps", "auto", "digits-5k", "mnist", "convae-explorer", ""]),
+    st.lists(st.one_of(st.integers(-3, 3), st.text(max_size=3)), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(-3, 3), max_size=2),
+)
+META_FIELDS = [
+    ("format",), ("format_version",), ("app_version",), ("dataset",), ("classes",), ("model_config",),
+    ("model_config", "latent_dim"), ("model_config", "channels"), ("model_config", "image_size"),
+    ("train_config",), ("train_config", "epochs"), ("train_config", "batch_size"), ("train_config", "lr"),
+    ("train_config", "seed"), ("train_config", "device"), ("train_config", "display_size"),
+    ("train_config", "sample_count"), ("train_config", "snapshot_interval_s"), ("train_config", "snapshot_budget"),
+    ("train_config", "num_threads"), ("progress",), ("progress", "epoch"), ("progress", "step"),
+    ("progress", "batch_in_epoch"),
+]  # fmt: skip
+DTYPES = ["F16", "BF16", "F32", "F64", "I8", "U8", "I16", "U16", "I32", "U32", "I64", "U64", "BOOL", "F8_E4M3", "X"]
+
+
+def mutations(valid: bytes) -> st.SearchStrategy[Mutation]:
+    """Byte damage anywhere or in the header, truncations, splices, and edits of the parsed JSON header.
+
+    Header edits get most of the draws: they get past the safetensors parser into our own validation, which
+    blind byte damage rarely reaches.
+    """
+    size = len(valid)
+    (header_end,) = struct.unpack("<Q", valid[:8])
+    header_end += 8
+    names = sorted(k for k in split_file(valid)[0] if k != "__metadata__")
+    positions = st.one_of(st.integers(0, header_end - 1), st.integers(0, size - 1))
+    flips = st.lists(st.tuples(positions, st.integers(1, 255)), min_size=1, max_size=8)
+    name = st.sampled_from(names)
+    tensor_edits = st.one_of(
+        st.tuples(name, st.just("dtype"), st.sampled_from(DTYPES)),
+        st.tuples(name, st.just("shape"), st.lists(st.integers(0, 3200), max_size=4)),
+        st.tuples(name, st.just("data_offsets"), st.lists(st.integers(0, size + 10), max_size=3)),
+        st.tuples(name, st.just("drop"), st.none()),
+        st.tuples(name, st.just("rename"), st.sampled_from([*names, "model.extra", "optimizer.99.step"])),
+    )
+    meta_fields = st.sampled_from(META_FIELDS)
+    return st.one_of(
+        st.builds(Mutation, st.just("flip"), flips.map(tuple)),
+        st.builds(Mutation, st.just("truncate"), st.tuples(st.integers(0, size - 1))),
+        st.builds(
+            Mutation,
+            st.just("splice"),
+            st.tuples(st.integers(0, size), st.integers(0, size), st.integers(0, size), st.integers(0, 5000)),
+        ),
+        st.builds(Mutation, st.just("tensor"), tensor_edits),
+        *[st.builds(Mutation, st.just("meta"), st.tuples(meta_fields, JSON_VALUES))] * 4,
+        st.builds(Mutation, st.just("meta-drop"), st.tuples(meta_fields, st.none())),
+        st.builds(Mutation, st.just("meta-raw"), st.tuples(st.text(max_size=40))),
+    )
+
+
+@pytest.fixture(scope="module")
+def valid_bytes(valid_file: Path) -> bytes:
+    return valid_file.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def fuzz_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz") / "mutant.safetensors"
+
+
+def test_mutations_really_change_the_file(valid_bytes: bytes) -> None:
+    """Guard the fuzzer: a header edit must produce a file that differs but still parses as safetensors JSON."""
+    edited = Mutation("meta", (("train_config", "device"), None)).apply(valid_bytes)
+    header, body = split_file(edited)
+    assert edited != valid_bytes and body == split_file(valid_bytes)[1]
+    assert json.loads(header["__metadata__"][META_KEY])["train_config"]["device"] is None
+
+
+@pytest.mark.slow
+def test_mutated_files_load_or_raise_checkpoint_error(valid_bytes: bytes, fuzz_path: Path) -> None:
+    """Whatever the damage, load_checkpoint either succeeds or raises CheckpointError: nothing else escapes."""
+
+    @settings(max_examples=1000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(mutation=mutations(valid_bytes))
+    def check(mutation: Mutation) -> None:
+        fuzz_path.write_bytes(mutation.apply(valid_bytes))
+        with contextlib.suppress(CheckpointError):
+            load_checkpoint(fuzz_path)
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small tensors: threads only add overhead, and contention makes them far worse
+    try:
+        check()
+    finally:
+        torch.set_num_threads(threads)
+
+
+# --- never unpickle --------------------------------------------------------------------------------------------
+
+UNPICKLING = [
+    (re.compile(r"torch\.load\b"), "torch.load"),
+    (re.compile(r"weights_only\s*=\s*False"), "weights_only=False"),
+    (re.compile(r"allow_pickle\s*=\s*True"), "allow_pickle=True"),
+    (re.compile(r"^\s*(import|from)\s+(c?pickle|_pickle|dill|joblib|shelve|cloudpickle)\b", re.M), "import pickle"),
+    (re.compile(r"\b(c?pickle|_pickle|dill|joblib|cloudpickle)\.(load|loads|Unpickler)\b"), "pickle.load"),
+    (re.compile(r"\bUnpickler\b"), "Unpickler"),
+]
+
+
+def test_no_code_path_unpickles() -> None:
+    """Neither core nor explorer may ever deserialize with pickle: a checkpoint must not be able to run code."""
+    sources = sorted([*(REPO_ROOT / "core").rglob("*.py"), *(REPO_ROOT / "explorer").rglob("*.py")])
+    assert len(sources) >= 8
+    offences = []
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        for pattern, what in UNPICKLING:
+            for match in pattern.finditer(text):
+                line = text.count("\n", 0, match.start()) + 1
+                offences.append(f"{source.relative_to(REPO_ROOT)}:{line}: {what}")
+    assert not offences, "\n".join(offences)
+
+
+def test_unpickling_detector_catches_what_it_should() -> None:
+    """Guard the guard: each pattern above fires on the code it is meant to forbid."""
+    snippets = [
+        "state = torch.load(path)",
+        "x = load(p, weights_only=False)",
+        "np.load(f, allow_pickle=True)",
+        "import pickle",
+        "from _pickle import loads",
+        "data = pickle.loads(blob)",
+        "class Safe(pickle.Unpickler): ...",
+    ]
+    for snippet in snippets:
+        assert any(pattern.search(snippet) for pattern, _ in UNPICKLING), snippet
+    assert not any(pattern.search("# we never unpickle: a pickle can run code") for pattern, _ in UNPICKLING)
+
+
+# --- SIGKILL during save ---------------------------------------------------------------------------------------
+
+SAVER = textwrap.dedent(
+    """
+    import os, sys
+    import torch
+    torch.set_num_threads(1)  # no thread pool: the fork below is then safe
+    from core.checkpoint import load_checkpoint, save_checkpoint
+    target, versions = sys.argv[1], [load_checkpoint(p) for p in sys.argv[2:]]
+    print("ready", flush=True)
+    for _ in sys.stdin:  # one line per round: fork a child that saves in a loop until it is killed
+        pid = os.fork()
+        if pid == 0:
+            i = 0
+            while True:
+                save_checkpoint(target, versions[i % len(versions)])
+                i += 1
+        print(pid, flush=True)
+        os.waitpid(pid, 0)
+        print("reaped", flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_sigkill_during_save_leaves_a_loadable_checkpoint(
+    tmp_path: Path, digits_subset: Callable[[int], ImageDataset], checkpoint: Checkpoint, subprocess_env: dict
+) -> None:
+    """A process killed (SIGKILL) at a random moment while saving over a file leaves the old or the new file whole.
+
+    One helper process imports torch once and forks a fresh saver per round (a new Python per round would spend
+    seconds importing torch); each saver alternates two different checkpoints over the same path.
+    """
+    other = trained_checkpoint(digits_subset(96), stop_after=2)
+    sources = [save_checkpoint(tmp_path / f"v{i}.safetensors", c) for i, c in enumerate((checkpoint, other))]
+    target = tmp_path / "target" / "ckpt.safetensors"
+    save_checkpoint(target, checkpoint)  # a valid checkpoint is there before the first kill
+
+    helper = subprocess.Popen(
+        [sys.executable, "-c", SAVER, str(target), *map(str, sources)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env,
+    )
+    assert helper.stdin is not None and helper.stdout is not None
+    rng = random.Random(20240611)
+    child = None
+    try:
+        assert helper.stdout.readline().strip() == "ready"
+        for round_ in range(20):
+            helper.stdin.write("go\n")
+            helper.stdin.flush()
+            child = int(helper.stdout.readline())
+            time.sleep(rng.uniform(0.05, 0.5))
+            os.kill(child, signal.SIGKILL)
+            assert helper.stdout.readline().strip() == "reaped"
+            child = None
+            loaded = load_checkpoint(target)  # must never raise
+            assert any(state_equal(loaded.model_state, c.model_state) for c in (checkpoint, other)), round_
+            assert loaded.progress.step in (checkpoint.progress.step, other.progress.step)
+    finally:
+        if child is not None:
+            os.kill(child, signal.SIGKILL)
+        helper.stdin.close()
+        try:
+            helper.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            helper.kill()
+            helper.wait()
+    assert helper.returncode == 0
+    # The kills landed mid-save at least sometimes: the saver's temporary files were left behind.
+    leftovers = [p.name for p in target.parent.iterdir() if p.name != target.name]
+    assert all(name.startswith(".ckpt.safetensors.") and name.endswith(".tmp") for name in leftovers)
