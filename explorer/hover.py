@@ -1,13 +1,13 @@
-"""Decodes the latent position under the cursor with the snapshot's decoder, coalescing mouse moves.
+"""Decodes the latent position under the cursor with the snapshot's decoder.
 
-Moves only record the latest position; one zero-delay timer decodes it once the event queue is
-drained, so fast mouse movement never queues up decodes.
+Mouse moves reach this already coalesced (LatentPanel's MouseMoveCoalescer delivers at most one per turn of
+the event loop), so each one is decoded at once: the preview follows the cursor with no timer hop.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from core.events import Snapshot
 from core.latent import LatentPlane
@@ -30,37 +30,20 @@ class HoverDecoder(QObject):
         super().__init__(parent)
         self._snapshot: Snapshot | None = None
         self._plane: LatentPlane | None = None
-        self._pending: tuple[float, float] | None = None
         self._last: tuple[float, float] | None = None
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._decode_pending)
-        self.decodes = 0  # how many decodes ran (coalescing is visible in tests and the bench)
+        self.decodes = 0  # how many decodes ran (tests and the bench read it)
 
     def set_snapshot(self, snapshot: Snapshot, plane: LatentPlane) -> None:
         """Use this network state from now on; re-decode the last position so the preview stays current."""
         self._snapshot, self._plane = snapshot, plane
-        if self._last is not None and self._pending is None:
+        if self._last is not None:
             self.request(*self._last)
 
     @Slot(float, float)
     def request(self, x: float, y: float) -> None:
-        self._pending = (x, y)
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def decode_now(self) -> None:
-        """Decode the pending position at once (the bench uses this to time a single move)."""
-        self._timer.stop()
-        self._decode_pending()
-
-    @Slot()
-    def _decode_pending(self) -> None:
-        if self._pending is None or self._snapshot is None or self._plane is None:
+        self._last = (x, y)
+        if self._snapshot is None or self._plane is None:
             return
-        x, y = self._pending
-        self._pending, self._last = None, (x, y)
         image, latent = decode_at(self._snapshot, self._plane, x, y)
         self.decodes += 1
         self.decoded.emit(image, x, y, latent)

@@ -358,6 +358,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_ready(self, trainer: Trainer) -> None:
         self.loss.set_batches_per_epoch(trainer.batches_per_epoch)
+        self.loss.set_run_length(max(trainer.batches_per_epoch * trainer.config.epochs, len(self.loss.losses)))
         self.progress_bar.setRange(0, trainer.batches_per_epoch * trainer.config.epochs)
         self.progress_bar.setValue(trainer.progress.step)
         if self.runner.worker is not None and self.runner.worker.trains:
@@ -433,6 +434,7 @@ class MainWindow(QMainWindow):
         if self._pending_trainer is not None:
             self.trainer, self._pending_trainer = self._pending_trainer, None
         self.runner.shutdown()
+        self.loss.flush()
         self._paused = False
         self._set_running(False)
         if self.dirty and self.trainer is not None:

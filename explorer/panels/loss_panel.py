@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 RUNNING_WINDOW = 100  # as in the lecture
+REDRAW_INTERVAL_MS = 100  # the curve is redrawn at most 10 times a second: live, and cheap for the training thread
 
 
 def running_average(losses: np.ndarray, window: int = RUNNING_WINDOW) -> np.ndarray:
@@ -36,7 +37,7 @@ class LossPanel(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.getPlotItem().hideButtons()
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.showGrid(x=False, y=True, alpha=0.12)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "iteration")
         item.setLabel("left", "MSE loss")
@@ -66,6 +67,12 @@ class LossPanel(QWidget):
         self._losses = np.zeros(0, np.float64)
         self._epoch_marks: list[pg.InfiniteLine] = []
         self._batches_per_epoch = 1
+        self._run_length = 1  # steps the x axis spans: fixed for a run, so the axes are not redrawn every update
+        self._y_top = 0.0
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
 
     @property
     def losses(self) -> np.ndarray:
@@ -73,10 +80,16 @@ class LossPanel(QWidget):
 
     def clear(self, batches_per_epoch: int = 1) -> None:
         self._losses = np.zeros(0, np.float64)
+        self._y_top = 0.0
         for mark in self._epoch_marks:
             self.plot.removeItem(mark)
         self._epoch_marks = []
         self.set_batches_per_epoch(batches_per_epoch)
+        self._redraw()
+
+    def set_run_length(self, steps: int) -> None:
+        """The x axis spans the whole run from the start; the curve fills it in from the left."""
+        self._run_length = max(1, steps)
         self._redraw()
 
     def set_batches_per_epoch(self, count: int) -> None:
@@ -87,12 +100,19 @@ class LossPanel(QWidget):
         """Show a whole history at once (an opened checkpoint)."""
         self.clear(self._batches_per_epoch)
         self._losses = np.asarray(losses, np.float64)
+        self._run_length = len(self._losses)
         for epoch in range(1, epochs_done + 1):
             self.mark_epoch(epoch * self._batches_per_epoch)
         self._redraw()
 
     def append(self, losses: np.ndarray) -> None:
         self._losses = np.concatenate([self._losses, np.asarray(losses, np.float64)])
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def flush(self) -> None:
+        """Draw what has arrived now (end of a run, tests) instead of at the next tick."""
+        self._redraw_timer.stop()
         self._redraw()
 
     def mark_epoch(self, step: int) -> None:
@@ -112,9 +132,14 @@ class LossPanel(QWidget):
                 f"step {len(self._losses):,}   last loss {self._losses[-1]:.4f}   running average {average[-1]:.4f}"
             )
             item = self.plot.getPlotItem()
-            item.setXRange(0, max(len(self._losses), self._batches_per_epoch), padding=0.02)
+            span = max(len(self._losses), self._run_length, self._batches_per_epoch)
+            if item.getViewBox().viewRange()[0][1] < span * 0.999 or item.getViewBox().viewRange()[0][1] > span * 1.1:
+                item.setXRange(0, span, padding=0.02)
             if not self.log_box.isChecked():
-                item.setYRange(*robust_y_range(self._losses), padding=0.0)
+                low, top = robust_y_range(self._losses)
+                if not 0.8 * self._y_top <= top <= self._y_top:  # move the y axis only when the curve needs it
+                    self._y_top = top * 1.05
+                    item.setYRange(low, self._y_top, padding=0.0)
         else:
             self.summary.setText("No training yet.")
 

@@ -33,8 +33,9 @@ class PointCloudItem(pg.GraphicsObject):
     def set_points(self, xy: np.ndarray, labels: np.ndarray, palette: np.ndarray) -> None:
         """Replace all points: xy (N×2) in view coordinates, labels (N,) indexing into palette (ARGB uint32)."""
         xy = np.asarray(xy, np.float32)
-        order = np.random.default_rng(0).permutation(len(xy))  # fixed order: stable look between refreshes
-        self._order = order
+        if len(self._order) != len(xy):  # a fixed shuffled drawing order: stable look between refreshes
+            self._order = np.random.default_rng(0).permutation(len(xy))
+        order = self._order
         self._xy = xy[order]
         self._argb = palette[np.asarray(labels, np.int64)[order] % len(palette)]
         self.prepareGeometryChange()
