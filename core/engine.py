@@ -67,6 +67,31 @@ def build_optimizer(model: nn.Module, lr: float) -> torch.optim.Adam:
     return torch.optim.Adam(model.parameters(), lr=lr, fused=device in ("cpu", "cuda"))
 
 
+def preferred_memory_format(device: torch.device) -> torch.memory_format:
+    """channels_last on the CPU: oneDNN's NHWC kernels run the same convolutions faster than NCHW ones.
+
+    On a 2-core AVX-512 Xeon a whole training step got about 1.15× faster (the convolutions are ~90 % of it), and
+    encoding too. Only the memory layout of the weights changes, never their values. Elsewhere (CUDA, MPS) the
+    contiguous layout stays: nothing was measured there.
+    """
+    return torch.channels_last if device.type == "cpu" else torch.contiguous_format
+
+
+def _match_state_layouts(optimizer: torch.optim.Optimizer) -> None:
+    """Give each optimizer state tensor its parameter's memory layout (a loaded state arrives contiguous).
+
+    The fused Adam kernel walks parameter, gradient and moments as flat arrays in step: with different strides it
+    would silently pair the wrong elements.
+    """
+    for group in optimizer.param_groups:
+        for parameter in group["params"]:
+            state = optimizer.state.get(parameter, {})
+            for key, value in state.items():
+                mismatched = isinstance(value, torch.Tensor) and value.shape == parameter.shape
+                if mismatched and value.stride() != parameter.stride():
+                    state[key] = torch.empty_like(parameter, requires_grad=False).copy_(value)
+
+
 def choose_display_subset(split: ImageSplit, size: int, seed: int) -> np.ndarray:
     """A fixed, seeded subset of a split's indices for the latent panel."""
     generator = torch.Generator().manual_seed(seed)
@@ -129,7 +154,7 @@ def take_snapshot(
     with torch.inference_mode():
         recon = model(to_float(originals.to(device))).float().cpu().numpy()
     model.train(was_training)
-    decoder = copy.deepcopy(model.decoder).to("cpu").eval()
+    decoder = copy.deepcopy(model.decoder).to("cpu", memory_format=torch.contiguous_format).eval()
     for parameter in decoder.parameters():
         parameter.requires_grad_(False)
     return Snapshot(
@@ -220,10 +245,11 @@ class Trainer:
         self.model = build_model(self.model_config, self.config.seed)
         if model_state is not None:
             self.model.load_state_dict(model_state)
-        self.model.to(self.device)
+        self.model.to(self.device, memory_format=preferred_memory_format(self.device))
         self.optimizer = build_optimizer(self.model, self.config.lr)
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
+            _match_state_layouts(self.optimizer)
         self.progress = progress or TrainingProgress()
         self.display = DisplaySet(dataset, self.config.display_size, self.config.sample_count, self.config.seed)
         self._generator = torch.Generator().manual_seed(self.config.seed)

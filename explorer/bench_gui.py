@@ -187,7 +187,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
     app = create_application([])
     figures: list[dict] = []
     config = TrainConfig(device=device)
-    rounds, warmup, span = (1, 3.0, 6.0) if quick else (2, 3.0, 8.0)
+    rounds, warmup, span = (1, 2.0, 4.0) if quick else (2, 2.0, 6.0)
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(
             QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat), autosave=Path(tmp) / "autosave.safetensors"
@@ -230,7 +230,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
             )
         )
 
-        moves = 60 if quick else 200
+        moves = 50 if quick else 120
         idle = _hover_latencies(app, window, moves, 0.002)
         figures.append(
             figure(
@@ -261,7 +261,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
         )
 
         for count, goal in ((60_000, 50.0), (1_000_000, 500.0)):
-            repeats = 3 if quick else 5
+            repeats = 2 if quick else 3
             show, refresh = _latent_panel_times(app, window, count, repeats)
             figures.append(
                 figure(f"latent panel: show {count:,} points", show, "ms", f"≤ {goal:g}", show <= goal, repeats)
