@@ -183,6 +183,7 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
     start = time.perf_counter()
     while (elapsed := time.perf_counter() - start) < 10.0:
         # keep up 1,000 queued moves a second through the real event queue, however slow the loop turns
+        (x0, x1), (y0, y1) = window.latent.view_box.viewRange()  # the view follows the points as they spread
         while posted < int(1000 * elapsed):
             x, y = x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.1, 0.9)
             local = QPointF(plot.mapFromScene(window.latent.view_box.mapViewToScene(QPointF(x, y))))
