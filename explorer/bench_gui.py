@@ -18,8 +18,7 @@ import numpy as np
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEvent, QEventLoop, QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from core.datasets import load_builtin_digits
@@ -114,15 +113,7 @@ def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_
     latencies = []
     for _ in range(moves):
         x, y = x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.1, 0.9)
-        local = QPointF(plot.mapFromScene(view.mapViewToScene(QPointF(x, y))))
-        event = QMouseEvent(
-            QEvent.Type.MouseMove,
-            local,
-            plot.viewport().mapToGlobal(local),
-            Qt.MouseButton.NoButton,
-            Qt.MouseButton.NoButton,
-            Qt.KeyboardModifier.NoModifier,
-        )
+        event = window.latent.mouse_move_at(x, y)
         before = window.hover.decodes
         start = time.perf_counter()
         QApplication.sendEvent(plot.viewport(), event)

@@ -17,8 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
@@ -33,17 +32,7 @@ def pump(app: QApplication, seconds: float) -> None:
 
 
 def hover(app: QApplication, window: MainWindow, x: float, y: float) -> None:
-    plot = window.latent.plot
-    local = QPointF(plot.mapFromScene(window.latent.view_box.mapViewToScene(QPointF(x, y))))
-    event = QMouseEvent(
-        QEvent.Type.MouseMove,
-        local,
-        plot.viewport().mapToGlobal(local),
-        Qt.MouseButton.NoButton,
-        Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(plot.viewport(), event)
+    QApplication.sendEvent(window.latent.plot.viewport(), window.latent.mouse_move_at(x, y))
     pump(app, 0.3)
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
 from explorer.main_window import MainWindow
@@ -11,19 +10,9 @@ from explorer.main_window import MainWindow
 
 def move_mouse_to(window: MainWindow, x: float, y: float) -> QPointF:
     """Send a real QMouseEvent to the latent plot's viewport at plane position (x, y); return the widget position."""
-    plot = window.latent.plot
-    scene_point = window.latent.view_box.mapViewToScene(QPointF(x, y))
-    local = QPointF(plot.mapFromScene(scene_point))
-    event = QMouseEvent(
-        QEvent.Type.MouseMove,
-        local,
-        plot.viewport().mapToGlobal(local),
-        Qt.MouseButton.NoButton,
-        Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(plot.viewport(), event)
-    return local
+    event = window.latent.mouse_move_at(x, y)
+    QApplication.sendEvent(window.latent.plot.viewport(), event)
+    return event.position()
 
 
 def wait_for_snapshot(qtbot, window: MainWindow, timeout: int = 60_000) -> None:

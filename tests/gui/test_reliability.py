@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 import torch
 from gui_testkit import move_mouse_to, wait_for_losses, wait_for_snapshot
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -186,15 +185,7 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
         (x0, x1), (y0, y1) = window.latent.view_box.viewRange()  # the view follows the points as they spread
         while posted < int(1000 * elapsed):
             x, y = x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.1, 0.9)
-            local = QPointF(plot.mapFromScene(window.latent.view_box.mapViewToScene(QPointF(x, y))))
-            event = QMouseEvent(
-                QEvent.Type.MouseMove,
-                local,
-                plot.viewport().mapToGlobal(local),
-                Qt.MouseButton.NoButton,
-                Qt.MouseButton.NoButton,
-                Qt.KeyboardModifier.NoModifier,
-            )
+            event = window.latent.mouse_move_at(x, y)
             QApplication.postEvent(plot.viewport(), event)
             posted += 1
         qtbot.wait(5)
