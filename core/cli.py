@@ -135,7 +135,8 @@ def _run_bench(args: argparse.Namespace) -> int:
     )
 
 
-def _format_duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+    """m:ss, or h:mm:ss past an hour (progress lines and the window's ETA)."""
     seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
@@ -200,7 +201,7 @@ def _run_train(args: argparse.Namespace) -> int:
                     remaining = (total_steps - event.step) * config.batch_size / max(rate, 1e-9)
                     line = (
                         f"epoch {event.epoch + 1}/{config.epochs}  batch {event.batch}/{event.batches_per_epoch}"
-                        f"  loss {event.loss:.4f}  {rate:,.0f} img/s  ETA {_format_duration(remaining)}"
+                        f"  loss {event.loss:.4f}  {rate:,.0f} img/s  ETA {format_duration(remaining)}"
                     )
                     print(f"\r{line}\033[K" if interactive else line, end="" if interactive else "\n", flush=True)
             elif isinstance(event, EpochEnd):

@@ -46,7 +46,6 @@ class _EnginePhases:
 
     def __init__(self, config: TrainConfig) -> None:
         self._events = Trainer(load_builtin_digits(), config).run()
-        self._seen = 0
 
     def run_for(self, seconds: float) -> float:
         start_seen, start = None, None
@@ -61,23 +60,39 @@ class _EnginePhases:
         raise RuntimeError("training ended before the measurement window closed")
 
 
-class _GuiRun:
-    """One training run in a live window, with a 10 ms QTimer measuring gaps and progress samples for the rate."""
+class TimerGapMeter:
+    """A 10 ms QTimer that records the time between its ticks: how long the window's thread was unavailable."""
 
-    def __init__(self, app: QApplication, window: MainWindow) -> None:
-        self.app, self.window = app, window
-        self.samples: list[tuple[float, int, float]] = []  # (wall time, images seen, engine-elapsed)
-        self.gaps: list[float] = []
-        self._last_tick = 0.0
+    def __init__(self) -> None:
+        self.gaps: list[float] = []  # seconds between consecutive ticks
+        self._last = 0.0
         self.timer = QTimer()
         self.timer.setInterval(10)
         self.timer.timeout.connect(self._tick)
 
     def _tick(self) -> None:
         now = time.perf_counter()
-        if self._last_tick:
-            self.gaps.append(now - self._last_tick)
-        self._last_tick = now
+        if self._last:
+            self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self._last = 0.0
+        self.timer.start()
+
+    def stop(self) -> float:
+        """Stop, and return the largest gap in milliseconds."""
+        self.timer.stop()
+        return max(self.gaps, default=0.0) * 1000
+
+
+class _GuiRun:
+    """One training run in a live window, with a timer-gap meter and progress samples for the rate."""
+
+    def __init__(self, app: QApplication, window: MainWindow) -> None:
+        self.app, self.window = app, window
+        self.samples: list[tuple[float, int, float]] = []  # (wall time, images seen, engine-elapsed)
+        self.meter = TimerGapMeter()
 
     def _on_progress(self, update: ProgressUpdate) -> None:
         self.samples.append((time.perf_counter(), update.last.images_seen, update.last.elapsed_s))
@@ -91,10 +106,9 @@ class _GuiRun:
     def measure(self, warmup_s: float, window_s: float) -> float:
         _pump(self.app, warmup_s)
         first = len(self.samples)
-        self._last_tick = 0.0
-        self.timer.start()
+        self.meter.start()
         _pump(self.app, window_s)
-        self.timer.stop()
+        self.meter.stop()
         # the engine's own clock leaves out paused time, so a sample from before a pause is still a fair start
         (_, seen0, elapsed0), (_, seen1, elapsed1) = self.samples[max(first - 1, 0)], self.samples[-1]
         return (seen1 - seen0) / max(elapsed1 - elapsed0, 1e-9)
@@ -207,8 +221,8 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
             engine_rates.append(engine_alone.run_for(phase))
             window.toggle_pause()  # resume it
             gui_rates.append(run.measure(0.3, phase))
-            gaps.extend(run.gaps)
-            run.gaps = []
+            gaps.extend(run.meter.gaps)
+            run.meter.gaps = []
         run.stop()
         engine, gui = statistics.median(engine_rates), statistics.median(gui_rates)
         ratio = gui / engine

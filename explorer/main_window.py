@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
+from core.cli import format_duration
 from core.config import BUILTIN_DATASET, ModelConfig
 from core.diagnostics import output_collapsed
 from core.events import EndReason, EpochEnd, Snapshot, TrainingEnded
@@ -43,12 +44,6 @@ if TYPE_CHECKING:  # torch-backed modules load in the background after the windo
     from core.engine import Trainer
 
 log = logging.getLogger(__name__)
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def dataset_title(name: str) -> str:
@@ -386,7 +381,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_epoch_end(self, event: EpochEnd) -> None:
-        self.loss.mark_epoch((event.epoch + 1) * self.loss._batches_per_epoch)
+        self.loss.mark_epoch(event.epoch + 1)
         self.statusBar().showMessage(
             f"Epoch {event.epoch + 1}/{event.epochs} done: mean MSE {event.mean_loss:.4f} ({event.seconds:.1f} s)"
         )
@@ -521,7 +516,7 @@ class MainWindow(QMainWindow):
         batches = (
             max(1, round(checkpoint.progress.step / max(1, checkpoint.progress.epoch)))
             if checkpoint.progress.epoch
-            else self.loss._batches_per_epoch
+            else self.loss.batches_per_epoch
         )
         self.loss.set_batches_per_epoch(batches)
         self.loss.set_history(checkpoint.progress.batch_losses, checkpoint.progress.epoch)

@@ -102,7 +102,7 @@ class LossPanel(QWidget):
         self._losses = np.asarray(losses, np.float64)
         self._run_length = len(self._losses)
         for epoch in range(1, epochs_done + 1):
-            self.mark_epoch(epoch * self._batches_per_epoch)
+            self.mark_epoch(epoch)
         self._redraw()
 
     def append(self, losses: np.ndarray) -> None:
@@ -115,7 +115,13 @@ class LossPanel(QWidget):
         self._redraw_timer.stop()
         self._redraw()
 
-    def mark_epoch(self, step: int) -> None:
+    @property
+    def batches_per_epoch(self) -> int:
+        return self._batches_per_epoch
+
+    def mark_epoch(self, epoch: int) -> None:
+        """A dotted line where epoch `epoch` (1-based) ends."""
+        step = epoch * self._batches_per_epoch
         mark = pg.InfiniteLine(
             pos=step, angle=90, movable=False, pen=pg.mkPen(150, 150, 150, 160, style=Qt.PenStyle.DotLine)
         )

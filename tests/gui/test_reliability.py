@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import torch
 from gui_testkit import move_mouse_to, wait_for_losses, wait_for_snapshot
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -22,33 +21,9 @@ from core.datasets import load_dataset
 from core.engine import TrainConfig, Trainer
 from core.events import BatchEnd
 from explorer.app import log_file, setup_logging
+from explorer.bench_gui import TimerGapMeter
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-class GapMeter:
-    """A 10 ms QTimer that records how late each tick is: the window's responsiveness."""
-
-    def __init__(self) -> None:
-        self.gaps: list[float] = []
-        self._last = 0.0
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        if self._last:
-            self.gaps.append(now - self._last)
-        self._last = now
-
-    def start(self) -> None:
-        self._last = 0.0
-        self.timer.start()
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return max(self.gaps) * 1000
 
 
 def choose(window, dataset: str = "mnist", epochs: int = 50, lr: float | None = None) -> None:
@@ -66,7 +41,7 @@ def test_saving_while_training_keeps_the_window_responsive(qtbot, window, tiny_m
     choose(window)
     window.start_training()
     wait_for_losses(qtbot, window, 2)
-    meter = GapMeter()
+    meter = TimerGapMeter()
     meter.start()
     path = tmp_path / "during.safetensors"
     window.save_checkpoint_to(path)
@@ -175,7 +150,7 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
     rng = np.random.default_rng(0)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    meter = GapMeter()
+    meter = TimerGapMeter()
     meter.start()
     posted = 0
     decodes_before = window.hover.decodes

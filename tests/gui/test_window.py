@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from gui_testkit import move_mouse_to, wait_for_losses, wait_for_snapshot
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings
 
 from core.checkpoint import load_checkpoint
+from explorer.bench_gui import TimerGapMeter
 from explorer.hover import decode_at
 from explorer.main_window import MainWindow
 
@@ -146,27 +146,15 @@ def test_clicking_a_point_shows_its_image_reconstruction_and_label(qtbot, window
 
 
 def test_timer_sees_no_long_gap_while_training(qtbot, window, tiny_mnist):
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
+    meter = TimerGapMeter()
     start_small_run(window, epochs=50)
     wait_for_losses(qtbot, window, 1)
-    last[0] = time.perf_counter()
-    timer.start()
+    meter.start()
     qtbot.wait(4_000)
-    timer.stop()
+    worst = meter.stop()
     window.stop_training()
     qtbot.waitUntil(lambda: not window.running, timeout=30_000)
-    worst = max(gaps) * 1000
-    print(f"\nlargest gap of a 10 ms QTimer while training: {worst:.1f} ms over {len(gaps)} ticks")
+    print(f"\nlargest gap of a 10 ms QTimer while training: {worst:.1f} ms over {len(meter.gaps)} ticks")
     assert len(window.loss.losses) > 10
     assert worst < 100
 
