@@ -21,6 +21,7 @@ from core.control import TrainingControl
 from core.datasets import ImageDataset, ImageSplit
 from core.events import BatchEnd, EndReason, EpochEnd, Event, Snapshot, TrainingEnded
 from core.model import ConvAutoEncoder
+from core.steps import make_steps, to_float
 
 
 @dataclass
@@ -62,9 +63,19 @@ def build_model(model_config: ModelConfig, seed: int) -> ConvAutoEncoder:
 
 
 def build_optimizer(model: nn.Module, lr: float) -> torch.optim.Adam:
-    """Adam as in the lecture; the fused kernel (same update, one pass over all tensors) where supported."""
+    """Adam as in the lecture; the fused kernel (same update, one pass over all tensors) where supported.
+
+    On CUDA it is also capturable (step counts kept on the GPU) so that core.steps can replay it in a CUDA graph.
+    """
     device = next(model.parameters()).device.type
-    return torch.optim.Adam(model.parameters(), lr=lr, fused=device in ("cpu", "cuda"))
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=device in ("cpu", "cuda"), capturable=device == "cuda")
+
+
+def _match_optimizer_options(optimizer: torch.optim.Optimizer, model: nn.Module) -> None:
+    """A loaded state brings the options of the machine that saved it: set this device's again."""
+    fresh = build_optimizer(model, optimizer.param_groups[0]["lr"]).param_groups[0]
+    for group in optimizer.param_groups:
+        group["fused"], group["capturable"] = fresh["fused"], fresh["capturable"]
 
 
 def preferred_memory_format(device: torch.device) -> torch.memory_format:
@@ -109,11 +120,6 @@ def choose_samples(labels: np.ndarray, count: int) -> np.ndarray:
             if queues[c] and len(chosen) < count:
                 chosen.append(int(queues[c].pop(0)))
     return np.array(chosen, dtype=np.int64)
-
-
-def to_float(images: torch.Tensor) -> torch.Tensor:
-    """uint8 0–255 → float32 0–1 (what ToTensor did, for a whole batch at once)."""
-    return images.to(torch.float32).div_(255.0)
 
 
 @torch.inference_mode()
@@ -171,11 +177,17 @@ def take_snapshot(
 
 
 class _LastGoodWeights:
-    """A copy of weights and optimizer state taken before each verified step, restored on divergence."""
+    """Copies of weights and optimizer state taken whenever losses are verified, for a rollback on divergence.
+
+    Steps run ahead of the check (the loss is read only when the engine commits a run of steps), so the copy
+    taken at the last commit is proven good only if the first step after it gave a finite loss; otherwise the
+    copy before it is used. Two generations, swapped rather than reallocated: one device copy per commit.
+    """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
         self._model, self._optimizer = model, optimizer
-        self._copies: list[torch.Tensor] = []
+        self._latest: list[torch.Tensor] = []
+        self._older: list[torch.Tensor] = []
 
     def _live(self) -> list[torch.Tensor]:
         tensors = [p.data for p in self._model.parameters()]
@@ -186,20 +198,20 @@ class _LastGoodWeights:
     @torch.no_grad()
     def save(self) -> None:
         live = self._live()
-        if len(live) != len(self._copies):
-            self._copies = [t.detach().clone() for t in live]
-        else:
-            torch._foreach_copy_(self._copies, live)
+        reuse = self._older if len(self._older) == len(live) else [t.detach().clone() for t in live]
+        if reuse is self._older:
+            torch._foreach_copy_(reuse, live)
+        self._older, self._latest = self._latest, reuse
 
     @torch.no_grad()
-    def restore(self) -> None:
+    def restore(self, *, latest_verified: bool) -> None:
+        """Put back the newest copy known to be good: the latest if a step after it gave a finite loss."""
+        copies = self._latest if latest_verified or not self._older else self._older
         live = self._live()
-        if len(live) == len(self._copies):
-            torch._foreach_copy_(live, self._copies)
-        else:  # diverged on the very first step: weights are untouched, optimizer state is unusable
+        if len(live) != len(copies):  # the copy predates the optimizer's state (first steps of a fresh run)
             self._optimizer.state.clear()
-            for tensor, copy_ in zip(live, self._copies, strict=False):
-                tensor.copy_(copy_)
+            live = self._live()
+        torch._foreach_copy_(live, copies)
 
 
 class _SnapshotPacer:
@@ -249,11 +261,13 @@ class Trainer:
         self.optimizer = build_optimizer(self.model, self.config.lr)
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
+            _match_optimizer_options(self.optimizer, self.model)
             _match_state_layouts(self.optimizer)
         self.progress = progress or TrainingProgress()
         self.display = DisplaySet(dataset, self.config.display_size, self.config.sample_count, self.config.seed)
         self._generator = torch.Generator().manual_seed(self.config.seed)
-        self._loss_fn = nn.MSELoss()
+        # Steps queued before their losses are read: 1 on the CPU (a read costs nothing there), more on a GPU.
+        self.commit_every = 1 if self.device.type == "cpu" else _GPU_COMMIT_EVERY
 
     @property
     def batches_per_epoch(self) -> int:
@@ -275,6 +289,10 @@ class Trainer:
         Yields a Snapshot first (the starting point), BatchEnd after every step, EpochEnd and a Snapshot after
         every epoch (and mid-epoch ones, spaced so they cost at most `snapshot_budget` of the time), and
         TrainingEnded last. With snapshots=False (headless training) no Snapshot is made at all.
+
+        On the CPU every step is committed (its loss read and checked) as it ends. On a GPU steps are queued
+        without waiting and committed in runs of up to `commit_every` (and before a pause, a stop, a snapshot and
+        at each epoch's end), so the GPU never idles on a host sync; their BatchEnd events then arrive together.
         """
         control = control or TrainingControl()
         config, progress = self.config, self.progress
@@ -283,12 +301,12 @@ class Trainer:
         torch.set_num_threads(config.num_threads or _DEFAULT_THREADS)
         images = self.dataset.train.images.to(self.device)
         count, per_epoch = len(self.dataset.train), self.batches_per_epoch
-        backup = _LastGoodWeights(self.model, self.optimizer)
+        step = make_steps(self.model, self.optimizer, images, config.batch_size)
         self.model.train()
         pacer = _SnapshotPacer(config.snapshot_interval_s, config.snapshot_budget)
         if snapshots:
             yield pacer.timed(self.snapshot)
-        run_start, paused_s, seen = time.perf_counter(), 0.0, 0
+        commit = _Committer(self, _LastGoodWeights(self.model, self.optimizer), self.commit_every)
 
         while progress.epoch < config.epochs:
             if progress.epoch_rng_state is None:
@@ -298,36 +316,26 @@ class Trainer:
             order = torch.randperm(count, generator=self._generator).to(self.device)
             epoch_start = time.perf_counter()
             for batch in range(progress.batch_in_epoch, per_epoch):
-                paused_s += control.wait_while_paused()
+                if control.paused or control.stop_requested:
+                    yield from commit.all()
+                    if commit.ended:
+                        return
+                commit.paused_s += control.wait_while_paused()
                 if control.stop_requested:
                     yield self._ended(EndReason.STOPPED, "Training stopped; the weights so far are kept.")
                     return
-                x = to_float(images[order[batch * config.batch_size : (batch + 1) * config.batch_size]])
-                loss = self._loss_fn(self.model(x), x)
-                value = loss.item()
-                if not math.isfinite(value):
-                    backup.restore()
-                    yield self._ended(EndReason.DIVERGED, divergence_message(value, progress.step + 1, config.lr))
-                    return
-                backup.save()
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                progress.step += 1
-                progress.batch_in_epoch = batch + 1
-                progress.batch_losses.append(value)
-                seen += len(x)
-                yield BatchEnd(
-                    step=progress.step,
-                    epoch=progress.epoch,
-                    batch=batch + 1,
-                    batches_per_epoch=per_epoch,
-                    loss=value,
-                    images_seen=seen,
-                    elapsed_s=time.perf_counter() - run_start - paused_s,
-                )
-                if snapshots and batch + 1 < per_epoch and pacer.due():
+                indices = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+                commit.queue(step(indices), len(indices))
+                snapshot_due = snapshots and batch + 1 < per_epoch and pacer.due()
+                if commit.full or snapshot_due:
+                    yield from commit.all()
+                    if commit.ended:
+                        return
+                if snapshot_due:
                     yield pacer.timed(self.snapshot)
+            yield from commit.all()
+            if commit.ended:
+                return
             epoch_losses = progress.batch_losses[-per_epoch:]
             progress.epoch_losses.append(float(np.mean(epoch_losses)))
             progress.epoch += 1
@@ -345,6 +353,66 @@ class Trainer:
 
     def _ended(self, reason: EndReason, message: str) -> TrainingEnded:
         return TrainingEnded(reason, message, self.progress.step, self.progress.epoch)
+
+
+_GPU_COMMIT_EVERY = 64  # ~20 ms of steps on a fast GPU: the window still sees the loss move smoothly
+
+
+class _Committer:
+    """Steps whose losses are still on the device, read in one sync, checked, and turned into BatchEnd events.
+
+    A run of steps is committed only when all its losses are finite; then the progress counters move, the
+    events go out and the weights are copied for a rollback. A non-finite loss rolls the weights back instead
+    and ends the run as DIVERGED (`ended` is then set and the caller must stop).
+    """
+
+    def __init__(self, trainer: Trainer, backup: _LastGoodWeights, every: int) -> None:
+        self._trainer, self._backup, self._every = trainer, backup, every
+        self._pending: list[tuple[torch.Tensor, int]] = []
+        self._start = time.perf_counter()
+        self._seen = 0
+        self.paused_s = 0.0
+        self.ended = False
+        backup.save()
+
+    def queue(self, loss: torch.Tensor, images: int) -> None:
+        self._pending.append((loss, images))
+
+    @property
+    def full(self) -> bool:
+        return len(self._pending) >= self._every
+
+    def all(self) -> Iterator[Event]:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        losses = [loss for loss, _ in pending]
+        values = [losses[0].item()] if len(losses) == 1 else torch.stack(losses).tolist()  # the one host sync
+        trainer = self._trainer
+        progress, config, per_epoch = trainer.progress, trainer.config, trainer.batches_per_epoch
+        bad = next((i for i, value in enumerate(values) if not math.isfinite(value)), None)
+        if bad is not None:
+            self._backup.restore(latest_verified=bad > 0)
+            self.ended = True
+            message = divergence_message(values[bad], progress.step + bad + 1, config.lr)
+            yield trainer._ended(EndReason.DIVERGED, message)
+            return
+        self._backup.save()
+        elapsed = time.perf_counter() - self._start - self.paused_s
+        for value, (_, images) in zip(values, pending, strict=True):
+            progress.step += 1
+            progress.batch_in_epoch += 1
+            progress.batch_losses.append(value)
+            self._seen += images
+            yield BatchEnd(
+                step=progress.step,
+                epoch=progress.epoch,
+                batch=progress.batch_in_epoch,
+                batches_per_epoch=per_epoch,
+                loss=value,
+                images_seen=self._seen,
+                elapsed_s=elapsed,
+            )
 
 
 def divergence_message(value: float, step: int, lr: float) -> str:

@@ -63,6 +63,47 @@ def test_same_seed_same_device_gives_identical_losses(digits_subset: Subset) -> 
     assert other[0] != losses_first[0], "the seed must matter, or the equality above proves nothing"
 
 
+def test_queued_steps_give_the_same_run_and_commit_before_a_stop(digits_subset: Subset) -> None:
+    """Committing losses in runs of steps (as on a GPU) changes nothing but when the BatchEnd events arrive.
+
+    70 images at batch 32 make epochs of 32, 32 and 6: runs of 2 cross the partial batch, and the epoch end
+    commits a run that is not full. A stop asked for mid-run first commits the steps already taken.
+    """
+    dataset = digits_subset(70)
+    config = fast_config(epochs=3)
+    step_by_step, queued = Trainer(dataset, config), Trainer(dataset, config)
+    queued.commit_every = 2
+    expected, events = batch_losses(run_until(step_by_step)), run_until(queued)
+    assert batch_losses(events) == expected
+    assert [e.step for e in events if isinstance(e, BatchEnd)] == list(range(1, 10))
+    assert [e.batch for e in events if isinstance(e, BatchEnd)] == [1, 2, 3] * 3
+    assert queued.progress.epoch_losses == step_by_step.progress.epoch_losses
+    assert state_equal(queued.model.state_dict(), step_by_step.model.state_dict())
+
+    # Only another thread can ask for a stop while steps are queued (at every yield the queue is empty): a control
+    # that says "stop" from the fifth time it is asked plays that thread, here mid-way through a run of 4 steps.
+    stopped = Trainer(dataset, config)
+    stopped.commit_every = 4
+    events = list(stopped.run(_StopOnFifthAsk(), snapshots=False))
+    assert events[-1].reason is EndReason.STOPPED
+    done = stopped.progress.step
+    assert 1 <= done < 4 and batch_losses(events) == expected[:done]
+    # The queued steps were committed with their weights: carrying on gives the uninterrupted run exactly.
+    assert batch_losses(run_until(stopped)) == expected[done:]
+    assert state_equal(stopped.model.state_dict(), step_by_step.model.state_dict())
+
+
+class _StopOnFifthAsk(TrainingControl):
+    def __init__(self) -> None:
+        super().__init__()
+        self._asked = 0
+
+    @property
+    def stop_requested(self) -> bool:
+        self._asked += 1
+        return self._asked >= 5
+
+
 def test_build_model_is_seeded_and_leaves_global_rng_alone() -> None:
     """Initial weights depend only on the seed; building a model must not disturb the caller's random stream."""
     torch.manual_seed(99)
@@ -158,14 +199,17 @@ def test_resume_refuses_another_dataset(tmp_path: Path, digits_subset: Subset) -
 # --- divergence ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("commit_every", [1, 3])
 @pytest.mark.parametrize("white_index", [0, 1, 2, 3])
-def test_divergence_ends_cleanly_with_finite_weights(tmp_path: Path, white_index: int) -> None:
+def test_divergence_ends_cleanly_with_finite_weights(tmp_path: Path, white_index: int, commit_every: int) -> None:
     """A non-finite loss ends the run as DIVERGED, keeps finite weights and still checkpoints.
 
     Adam at lr=10 alone does not diverge this model (its sigmoid keeps the MSE ≤ 1; it just collapses), so the
     overflow is real but provoked: first-layer weights of 3e38 are harmless on black images and overflow to
     inf − inf = NaN on the one white image. One image per batch puts the blow-up at steps 1–4 depending on where
-    the white image lands in the shuffle, so both the first-step and the mid-run paths are covered.
+    the white image lands in the shuffle, so both the first-step and the mid-run paths are covered. With
+    commit_every=3 (as on a GPU, where steps run ahead of the loss check) the blow-up lands first in a run of
+    queued steps or inside one, so both rollback copies are used.
     """
     images = torch.zeros(4, 1, 28, 28, dtype=torch.uint8)
     images[white_index] = 255
@@ -174,6 +218,7 @@ def test_divergence_ends_cleanly_with_finite_weights(tmp_path: Path, white_index
     state = build_model(ModelConfig(), config.seed).state_dict()
     state["encoder.0.weight"] = torch.full_like(state["encoder.0.weight"], 3e38)
     trainer = Trainer(dataset, config, model_state=state)
+    trainer.commit_every = commit_every
 
     seen_states = [{k: v.clone() for k, v in trainer.model.state_dict().items()}]
     events = []
@@ -188,12 +233,15 @@ def test_divergence_ends_cleanly_with_finite_weights(tmp_path: Path, white_index
     steps_done = len(batch_losses(events))
     assert steps_done < 4
     assert ended.step == steps_done == trainer.progress.step
-    assert f"step {steps_done + 1}" in ended.message
+    blow_up = int(ended.message.split("step ")[1].split(":")[0])
+    assert steps_done < blow_up <= steps_done + commit_every
 
     final = trainer.model.state_dict()
     assert all(torch.isfinite(t).all() for t in final.values())
-    # The kept weights are a state the run really passed through: the last one, or the one before it.
-    assert any(state_equal(final, seen) for seen in seen_states[-2:])
+    # The kept weights are a state the run really passed through: step by step, the last one or the one before
+    # it; with queued steps, one the run had committed (the rollback may reach back a whole run of steps).
+    candidates = seen_states[-2:] if commit_every == 1 else seen_states
+    assert any(state_equal(final, seen) for seen in candidates)
     for state_tensors in trainer.optimizer.state.values():
         assert all(torch.isfinite(t).all() for t in state_tensors.values())
 
