@@ -438,7 +438,7 @@ class _Plan:
         if quick:
             # Whole epochs with snapshots (~10 s each here) and 60,000-image passes (~15 s) do not fit a minute.
             return cls(3, 10, 4, snapshot_epochs=0, encode_small=3, encode_large=1, large_images=10_000, first_points=3)
-        return cls(6, 24, 6, snapshot_epochs=2, encode_small=7, encode_large=3, large_images=60_000, first_points=5)
+        return cls(6, 24, 6, snapshot_epochs=2, encode_small=7, encode_large=2, large_images=60_000, first_points=5)
 
 
 class _Progress:
@@ -561,7 +561,8 @@ def _engine_path(engine: Trainer) -> str:
     if engine.device.type == "cuda":
         return f"; each full batch's step replayed as one CUDA graph, losses read every {engine.commit_every} steps"
     if engine.device.type == "cpu":
-        return "; channels_last weights, fused Adam"
+        halves = "; each batch in two halves on two threads" if torch.get_num_threads() >= 2 else ""
+        return "; channels_last weights, fused Adam" + halves
     return f"; losses read every {engine.commit_every} steps"
 
 

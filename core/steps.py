@@ -8,6 +8,8 @@ Neither runner waits for the GPU: each returns the loss as a device tensor for t
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import torch
 from torch import nn
 
@@ -32,6 +34,51 @@ class EagerSteps:
         loss.backward()
         self.optimizer.step()
         return loss.detach()
+
+
+class SplitSteps:
+    """CPU: each batch's two halves go forward and backward at once on two threads of one core each.
+
+    At batch 32 a two-thread OpenMP team spends much of each small convolution waiting at barriers, and stalls
+    outright whenever another thread (the window's) takes a core. Two single-thread halves keep both cores busy
+    instead. The maths is the batch's: each half's squared errors are divided by the whole batch's element count,
+    so the two losses and the two gradients add up to the full batch's MSE and gradient; they are added in a fixed
+    order, so runs stay reproducible. Call close() to end the helper thread.
+    """
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor) -> None:
+        self.model, self.optimizer, self.images = model, optimizer, images
+        self._params = [p for p in model.parameters() if p.requires_grad]
+        self._eager = EagerSteps(model, optimizer, images)
+        self._helper = ThreadPoolExecutor(1, "convae-half-batch", initializer=torch.set_num_threads, initargs=(1,))
+
+    def _half(self, indices: torch.Tensor, elements: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        x = to_float(self.images[indices])
+        loss = nn.functional.mse_loss(self.model(x), x, reduction="sum") / elements
+        return loss.detach(), torch.autograd.grad(loss, self._params)
+
+    def __call__(self, indices: torch.Tensor) -> torch.Tensor:
+        if len(indices) < 2:
+            return self._eager(indices)
+        elements = len(indices) * self.images[0].numel()
+        middle = (len(indices) + 1) // 2
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # this thread computes the first half; snapshots between steps get all threads
+        try:
+            second = self._helper.submit(self._half, indices[middle:], elements)
+            loss_a, grads_a = self._half(indices[:middle], elements)
+            loss_b, grads_b = second.result()
+        finally:
+            torch.set_num_threads(threads)
+        for parameter, a, b in zip(self._params, grads_a, grads_b, strict=True):
+            if parameter.grad is None:  # the parameter's own layout: fused Adam walks grad and weight in step
+                parameter.grad = torch.empty_like(parameter)
+            torch.add(a, b, out=parameter.grad)
+        self.optimizer.step()
+        return loss_a + loss_b
+
+    def close(self) -> None:
+        self._helper.shutdown(wait=True)
 
 
 class GraphedSteps:
@@ -97,9 +144,17 @@ class GraphedSteps:
 
 
 def make_steps(
-    model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, batch_size: int
-) -> EagerSteps | GraphedSteps:
-    """Graphed steps on CUDA, eager ones elsewhere."""
+    model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, batch_size: int, threads: int
+) -> EagerSteps | SplitSteps | GraphedSteps:
+    """Graphed steps on CUDA; on a CPU with two or more threads, half batches on two threads; else eager."""
     if images.device.type == "cuda":
         return GraphedSteps(model, optimizer, images, batch_size)
+    if images.device.type == "cpu" and threads >= 2 and batch_size >= 2:
+        return SplitSteps(model, optimizer, images)
     return EagerSteps(model, optimizer, images)
+
+
+def close_steps(steps: EagerSteps | SplitSteps | GraphedSteps) -> None:
+    """End whatever a step runner holds (SplitSteps' helper thread)."""
+    if isinstance(steps, SplitSteps):
+        steps.close()

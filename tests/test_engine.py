@@ -20,6 +20,7 @@ from core.engine import (
     Trainer,
     TrainingControl,
     build_model,
+    build_optimizer,
     choose_samples,
     encode_images,
     to_float,
@@ -27,6 +28,7 @@ from core.engine import (
 from core.events import BatchEnd, EndReason, EpochEnd, Event, Snapshot, TrainingEnded
 from core.latent import fit_plane
 from core.model import ModelConfig
+from core.steps import EagerSteps, SplitSteps
 
 Subset = Callable[[int], ImageDataset]
 
@@ -102,6 +104,44 @@ class _StopOnFifthAsk(TrainingControl):
     def stop_requested(self) -> bool:
         self._asked += 1
         return self._asked >= 5
+
+
+def test_half_batches_on_two_threads_compute_the_whole_batch_step(digits: ImageDataset) -> None:
+    """SplitSteps (the CPU engine with 2+ threads) takes the same steps as one whole-batch step, up to rounding."""
+    runs = []
+    for runner_type in (EagerSteps, SplitSteps):
+        model = build_model(ModelConfig(), 4).to(memory_format=torch.channels_last)
+        runner = runner_type(model, build_optimizer(model, 5e-4), digits.train.images)
+        generator = torch.Generator().manual_seed(3)
+        sizes = [32, 32, 7, 1, 32]  # an odd batch splits 4 + 3; a single image is not split
+        try:
+            losses = [float(runner(torch.randint(0, 5000, (n,), generator=generator))) for n in sizes]
+        finally:
+            if isinstance(runner, SplitSteps):
+                runner.close()
+        runs.append((losses, torch.cat([p.detach().flatten() for p in model.parameters()])))
+    (whole, whole_weights), (halves, halves_weights) = runs
+    assert halves == pytest.approx(whole, rel=1e-5)
+    assert float((halves_weights - whole_weights).norm() / whole_weights.norm()) < 1e-5
+    start = torch.cat([p.detach().flatten() for p in build_model(ModelConfig(), 4).parameters()])
+    assert float((halves_weights - start).norm()) > 1e-3, "the steps must have trained, or the match proves nothing"
+
+
+def test_two_thread_runs_are_reproducible_and_resume_exactly(tmp_path: Path, digits_subset: Subset) -> None:
+    """Half batches are added in a fixed order: the same run twice, or stopped and resumed, is bit-identical."""
+    dataset = digits_subset(70)
+    config = fast_config(epochs=2, num_threads=2)
+    first, second = Trainer(dataset, config), Trainer(dataset, config)
+    expected = batch_losses(run_until(first))
+    assert batch_losses(run_until(second)) == expected
+    assert state_equal(first.model.state_dict(), second.model.state_dict())
+    stopped = Trainer(dataset, config)
+    before = batch_losses(run_until(stopped, stop_after=2))
+    resumed = load_checkpoint(save_checkpoint(tmp_path / "t.safetensors", Checkpoint.from_trainer(stopped)))
+    trainer = resumed.resume(dataset)
+    assert before + batch_losses(run_until(trainer)) == expected
+    assert state_equal(trainer.model.state_dict(), first.model.state_dict())
+    assert not [t for t in threading.enumerate() if t.name.startswith("convae-half-batch")], "helper thread left"
 
 
 def test_build_model_is_seeded_and_leaves_global_rng_alone() -> None:

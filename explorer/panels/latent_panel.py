@@ -6,11 +6,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QMouseEvent, QPen
-from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from core.latent import LatentPlane
 from explorer.palette import argb_table, class_color
 from explorer.panels.point_cloud import PointCloudItem
+
+_CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 class MouseMoveCoalescer(QObject):
@@ -77,6 +79,9 @@ class LatentPanel(QWidget):
         self.plot.setAspectLocked(False)
         for axis in ("bottom", "left"):
             self.plot.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
+            # The crosshair spans the plot, so every hover move repaints everything under it: keep the parts
+            # that do not change (axes, legend) as cached pixmaps; they redraw when they call update().
+            self.plot.getPlotItem().getAxis(axis).setCacheMode(_CACHED)
         self.points = PointCloudItem()
         self.plot.addItem(self.points)
         pen = QPen(Qt.GlobalColor.darkGray)
@@ -126,6 +131,8 @@ class LatentPanel(QWidget):
             sample = pg.ScatterPlotItem(symbol="o", size=9, pen=None, brush=pg.mkBrush(class_color(index)))
             self._legend_samples.append(sample)
             self.legend.addItem(sample, name)
+        for item in [self.legend, *(part for row in self.legend.items for part in row)]:
+            item.setCacheMode(_CACHED)
 
     def show_points(self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane) -> None:
         """Replace the points. The view follows them as the space grows until the user pans or zooms
