@@ -527,7 +527,8 @@ def measure_training(dataset: ImageDataset, device: torch.device, plan: _Plan, s
             20 * 60_000 / eng,
             "s",
             n=len(eng_rates),
-            detail=f"lecture: {LECTURE_GPU_MINUTES} min on its GPU; at the reference's rate "
+            detail=f"lecture: {LECTURE_GPU_MINUTES} min on its GPU (this is "
+            f"{LECTURE_GPU_MINUTES * 60 / (20 * 60_000 / eng):.2g}× that); at the reference's rate "
             f"{_format_seconds(20 * 60_000 / ref)}",
         ),
     ]

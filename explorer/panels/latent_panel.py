@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QMouseEvent, QPen
-from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsTextItem, QLabel, QVBoxLayout, QWidget
 
 from core.latent import LatentPlane
 from explorer.palette import argb_table, class_color
@@ -79,9 +79,6 @@ class LatentPanel(QWidget):
         self.plot.setAspectLocked(False)
         for axis in ("bottom", "left"):
             self.plot.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
-            # The crosshair spans the plot, so every hover move repaints everything under it: keep the parts
-            # that do not change (axes, legend) as cached pixmaps; they redraw when they call update().
-            self.plot.getPlotItem().getAxis(axis).setCacheMode(_CACHED)
         self.points = PointCloudItem()
         self.plot.addItem(self.points)
         pen = QPen(Qt.GlobalColor.darkGray)
@@ -107,8 +104,13 @@ class LatentPanel(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.caption)
         self.set_axis_titles(("z₁", "z₂"))
+        self._cache_static_items()
         self.coalescer = MouseMoveCoalescer(self.plot.viewport())
         scene = self.plot.scene()
+        # pyqtgraph offers every mouse move to each item under it as a hover event (~1 ms a move here); nothing
+        # in this plot uses them but the 'A' (fit again) button, which is simply shown whenever auto-range is off.
+        scene.sendHoverEvents = lambda *args, **kwargs: None
+        self.plot.getPlotItem().mouseHovering = True
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
 
@@ -131,7 +133,16 @@ class LatentPanel(QWidget):
             sample = pg.ScatterPlotItem(symbol="o", size=9, pen=None, brush=pg.mkBrush(class_color(index)))
             self._legend_samples.append(sample)
             self.legend.addItem(sample, name)
-        for item in [self.legend, *(part for row in self.legend.items for part in row)]:
+        self._cache_static_items()
+
+    def _cache_static_items(self) -> None:
+        """Keep axes, legend and every text as cached pixmaps: the crosshair spans the plot, so each hover move
+        repaints what lies under it, and re-laying out text each time cost more than the decode. An item's cache
+        is redrawn whenever it calls update() (new ticks, a new legend)."""
+        items = [self.legend, *(part for row in self.legend.items for part in row)]
+        items += [self.plot.getPlotItem().getAxis(axis) for axis in ("bottom", "left")]
+        items += [item for item in self.plot.scene().items() if isinstance(item, QGraphicsTextItem)]
+        for item in items:
             item.setCacheMode(_CACHED)
 
     def show_points(self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane) -> None:

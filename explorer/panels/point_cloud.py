@@ -107,7 +107,8 @@ class PointCloudItem(pg.GraphicsObject):
             buffer[base + (dy * stride + dx)] = argb  # a Python int offset keeps the sum int32
         image = buffer.reshape(height + 2 * margin, stride)[margin : margin + height, margin : margin + width]
         image = np.ascontiguousarray(image)
-        qimage = QImage(image.data, width, height, width * 4, QImage.Format.Format_ARGB32)
+        # Premultiplied (the same bytes for opaque colours and empty pixels): Qt blits it without converting.
+        qimage = QImage(image.data, width, height, width * 4, QImage.Format.Format_ARGB32_Premultiplied)
         return qimage.copy()
 
     def nearest(self, x: float, y: float, x_per_px: float, y_per_px: float, max_px: float = 6.0) -> int | None:

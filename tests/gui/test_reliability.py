@@ -217,3 +217,29 @@ def test_a_learning_rate_of_ten_collapses_and_the_user_gets_a_hint(qtbot, window
     qtbot.waitUntil(lambda: not window.running, timeout=120_000)
     assert window.notice.isVisible()
     assert "collapsed" in window.notice.text() and "learning rate (10) is probably too high" in window.notice.text()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are a Linux feature")
+def test_training_threads_yield_cores_to_the_window() -> None:
+    """The worker's thread (and the half-batch helper it starts) runs nicer than the window's thread, once."""
+    import threading
+
+    from explorer.worker import TRAINING_NICENESS, yield_cores_to_the_window
+
+    seen: dict[str, int] = {}
+
+    def work() -> None:
+        yield_cores_to_the_window()
+        yield_cores_to_the_window()  # a reused thread must not drift to ever lower priority
+        seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        child = threading.Thread(target=lambda: seen.setdefault("child", os.getpriority(os.PRIO_PROCESS, 0)))
+        child.start()
+        child.join()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    window_nice = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    assert seen["worker"] == min(19, window_nice + TRAINING_NICENESS)
+    assert seen["child"] == seen["worker"]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == window_nice  # this thread untouched
