@@ -31,8 +31,13 @@ def relative_gap(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).norm() / b.double().norm())
 
 
-def test_graphed_steps_compute_what_eager_steps_compute(digits: ImageDataset) -> None:
-    """Same start, same batches (full ones, then a short one, then full ones again): same losses and weights."""
+def test_graphed_steps_compute_what_eager_steps_compute(digits: ImageDataset, monkeypatch) -> None:
+    """Same start, same batches (full ones, then a short one, then full ones again): the same bits.
+
+    cuDNN's deterministic kernels for both runs: its default ones sum with atomics, which alone moved the weights
+    4e-4 to 9e-4 apart after 14 steps (3 runs on an H100); with deterministic kernels the gap was exactly 0.
+    """
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", True)
     images = digits.train.images[:2000].cuda()
     runs = []
     for runner_type in (EagerSteps, GraphedSteps):
@@ -49,8 +54,8 @@ def test_graphed_steps_compute_what_eager_steps_compute(digits: ImageDataset) ->
     (eager_losses, eager_weights, _), (graph_losses, graph_weights, graphed) = runs
     assert graphed.captured
     assert torch.isfinite(graph_losses).all()
-    assert relative_gap(graph_losses, eager_losses) < 1e-3
-    assert relative_gap(graph_weights, eager_weights) < 1e-3
+    assert torch.equal(graph_losses, eager_losses)
+    assert torch.equal(graph_weights, eager_weights)
     start = torch.cat([p.detach().flatten() for p in build_model(ModelConfig(), seed=5).parameters()]).cuda()
     assert relative_gap(graph_weights, start) > 1e-3, "the steps must have trained, or the match proves nothing"
 
