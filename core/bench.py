@@ -527,8 +527,8 @@ def measure_training(dataset: ImageDataset, device: torch.device, plan: _Plan, s
             20 * 60_000 / eng,
             "s",
             n=len(eng_rates),
-            detail=f"lecture: {LECTURE_GPU_MINUTES} min on its GPU (this is "
-            f"{LECTURE_GPU_MINUTES * 60 / (20 * 60_000 / eng):.2g}× that); at the reference's rate "
+            detail=f"the lecture's GPU took {LECTURE_GPU_MINUTES} min (this runs at "
+            f"{LECTURE_GPU_MINUTES * 60 / (20 * 60_000 / eng):.2g}× its speed); at the reference loop's rate "
             f"{_format_seconds(20 * 60_000 / ref)}",
         ),
     ]

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -48,6 +49,16 @@ class _EnginePhases:
         self._events = Trainer(load_builtin_digits(), config).run()
 
     def run_for(self, seconds: float) -> float:
+        # The engine sets the calling thread's torch threads for training; this is the window's thread, which
+        # the app keeps at one (for the hover decode): give it back afterwards, or the hover figures would not
+        # be the app's.
+        threads = torch.get_num_threads()
+        try:
+            return self._advance(seconds)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _advance(self, seconds: float) -> float:
         start_seen, start = None, None
         for event in self._events:
             if not isinstance(event, BatchEnd):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QRectF
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
 
@@ -80,12 +80,7 @@ class PointCloudItem(pg.GraphicsObject):
         key = (self._version, target.x(), target.y(), target.width(), target.height(), width, height)
         if self._cache is None or self._cache[0] != key:
             self._cache = (key, self.rasterise(target, width, height))
-        # Blit in device pixels: drawn through the view's scaling transform the same image costs ~5× more, and
-        # the whole plot repaints on every hover move (the crosshair spans it).
-        painter.save()
-        painter.resetTransform()
-        painter.drawImage(QPoint(round(device.x()), round(device.y())), self._cache[1])
-        painter.restore()
+        painter.drawImage(target, self._cache[1])
 
     def rasterise(self, rect: QRectF, width: int, height: int) -> QImage:
         """The points inside `rect` as a width×height ARGB image (row 0 at rect.top(), i.e. the smallest y)."""

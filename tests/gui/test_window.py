@@ -262,3 +262,48 @@ def test_exports_write_png_and_csv(qtbot, window, tiny_mnist, tmp_path):
     lines = csv.read_text().splitlines()
     assert lines[0] == "step,epoch,loss,running_average"
     assert len(lines) == 1 + len(window.loss.losses)
+
+
+@pytest.mark.parametrize("grab_whole_window", [False, True])
+def test_points_are_drawn_where_the_axes_say(qtbot, grab_whole_window: bool) -> None:
+    """The raster lands under its coordinates, the right way up, on screen and in a window grab (PNG export).
+
+    An L of two classes and a blob of a third: each is looked for at the pixel the view maps its coordinates to,
+    and an empty spot must stay background. A flipped or shifted raster fails at least one of these.
+    """
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor
+
+    from core.latent import fit_plane
+    from explorer.palette import class_color
+    from explorer.panels.latent_panel import LatentPanel
+
+    host = MainWindow() if grab_whole_window else LatentPanel()
+    qtbot.addWidget(host)
+    host.resize(1100, 750) if grab_whole_window else host.resize(700, 500)
+    host.show()
+    panel = host.latent if grab_whole_window else host
+    bar = np.stack([np.zeros(400), np.linspace(0, 10, 400)], 1)  # class 0: x = 0, y from 0 up to 10
+    top = np.stack([np.linspace(0, 5, 300), np.full(300, 10.0)], 1)  # class 1: along the top, y = 10
+    blob = np.random.default_rng(0).normal([8, 0], 0.05, size=(200, 2))  # class 3: bottom right
+    xy = np.concatenate([bar, top, blob]).astype(np.float32)
+    labels = np.array([0] * 400 + [1] * 300 + [3] * 200)
+    panel.show_points(xy, labels, tuple("0123456789"), fit_plane(xy))
+    qtbot.wait(200)
+    image = host.grab().toImage()
+
+    def pixel_at(x: float, y: float) -> QColor:
+        scene = panel.view_box.mapViewToScene(QPointF(x, y))
+        local = panel.plot.mapFromScene(scene)
+        point = panel.plot.viewport().mapTo(host, local) if grab_whole_window else panel.plot.mapTo(host, local)
+        ratio = image.width() / host.width()
+        return image.pixelColor(round(point.x() * ratio), round(point.y() * ratio))
+
+    def near(color: QColor, expected: QColor) -> bool:
+        return max(abs(color.red() - expected.red()), abs(color.green() - expected.green()),
+                   abs(color.blue() - expected.blue())) <= 40  # fmt: skip
+
+    assert near(pixel_at(0, 2), class_color(0)), "the vertical bar (class 0) is not at x = 0"
+    assert near(pixel_at(2.5, 10), class_color(1)), "the top bar (class 1) is not at y = 10: flipped or shifted"
+    assert near(pixel_at(8, 0), class_color(3)), "the blob (class 3) is not at (8, 0)"
+    assert near(pixel_at(5, 3), QColor("white")), "an empty spot is not background"
