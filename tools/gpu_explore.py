@@ -31,6 +31,25 @@ BATCH, WARMUP, WINDOWS, WINDOW = 32, 30, 7, 300
 Step = Callable[[torch.Tensor], torch.Tensor]
 
 
+def build(device: torch.device, channels_last: bool) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    """The engine's seeded model and optimizer on `device`, optionally with channels_last weights."""
+    model = build_model(ModelConfig(), 123).to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model, build_optimizer(model, 5e-4)
+
+
+def gpu_ms_per_replay(graph: torch.cuda.CUDAGraph, count: int = 500) -> float:
+    """GPU time alone: replays back to back, timed with CUDA events."""
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(count):
+        graph.replay()
+    end.record()
+    torch.cuda.synchronize()
+    return start.elapsed_time(end) / count
+
+
 def make_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, amp: bool) -> Step:
     def step(indices: torch.Tensor) -> torch.Tensor:
         x = to_float(images[indices])
@@ -139,10 +158,7 @@ def main() -> int:
     ]
     for name, channels_last, amp, use_graph, sync_each, benchmark in variants:
         torch.backends.cudnn.benchmark = benchmark
-        model = build_model(ModelConfig(), 123).to(device)
-        if channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        optimizer = build_optimizer(model, 5e-4)
+        model, optimizer = build(device, channels_last)
         step = make_step(model, optimizer, images, amp)
         if use_graph:
             step = graphed(step, optimizer, batches)
@@ -150,16 +166,8 @@ def main() -> int:
             report(name, *time_steps(step, batches, sync_each))
         except Exception as error:  # one broken variant must not lose the others
             print(f"{name:<44} failed: {type(error).__name__}: {error}", flush=True)
-        if use_graph and hasattr(step, "graph"):
-            # GPU time alone: replays back to back, timed with CUDA events.
-            graph = step.graph  # type: ignore[attr-defined]
-            start_event, end_event = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start_event.record()
-            for _ in range(500):
-                graph.replay()
-            end_event.record()
-            torch.cuda.synchronize()
-            gpu_ms = start_event.elapsed_time(end_event) / 500
+        if use_graph and hasattr(step, "graph") and name in results:
+            gpu_ms = gpu_ms_per_replay(step.graph)  # type: ignore[attr-defined]
             results[name]["gpu_ms_per_replay"] = gpu_ms
             print(f"{'':<44} GPU time per replay {gpu_ms:.3f} ms", flush=True)
     torch.backends.cudnn.benchmark = False

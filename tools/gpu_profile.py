@@ -9,60 +9,23 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gpu_explore import Step, build, gpu_ms_per_replay, graphed, make_step  # the same step and capture, beside this
+
 from core.datasets import load_builtin_digits
-from core.engine import build_model, build_optimizer
-from core.model import ModelConfig
-from core.steps import to_float
 
 
-def make_step(model, optimizer, images, amp: bool):
-    def step(indices: torch.Tensor) -> torch.Tensor:
-        x = to_float(images[indices])
-        with torch.autocast("cuda", dtype=torch.bfloat16) if amp else nullcontext():
-            out = model(x)
-        loss = F.mse_loss(out.float(), x)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss.detach()
-
-    return step
-
-
-def replay_ms(step, optimizer, batches: torch.Tensor) -> tuple[float, float]:
+def replay_ms(step: Step, optimizer: torch.optim.Optimizer, batches: torch.Tensor) -> tuple[float, float]:
     """GPU ms per replay of the captured step, and the loss after 300 replays on varying batches."""
-    static = batches[0].clone()
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):
-        for i in range(3):
-            step(batches[i])
-    torch.cuda.current_stream().wait_stream(side)
-    optimizer.zero_grad(set_to_none=True)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        loss = step(static)
-    losses = []
-    for i in range(300):
-        static.copy_(batches[i % len(batches)])
-        graph.replay()
-        losses.append(loss.clone())
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    start.record()
-    for _ in range(500):
-        graph.replay()
-    end.record()
-    torch.cuda.synchronize()
-    return start.elapsed_time(end) / 500, float(torch.stack(losses[-100:]).mean())
+    replay = graphed(step, optimizer, batches)
+    losses = [replay(batches[i % len(batches)]) for i in range(300)]
+    return gpu_ms_per_replay(replay.graph), float(torch.stack(losses[-100:]).mean())  # type: ignore[attr-defined]
 
 
 def main() -> int:
@@ -74,10 +37,7 @@ def main() -> int:
     batches = torch.randint(0, len(images), (400, 32), generator=torch.Generator().manual_seed(1)).to(device)
 
     for name, channels_last, amp in (("fp32 NCHW", False, False), ("bf16 channels_last", True, True)):
-        model = build_model(ModelConfig(), 123).to(device)
-        if channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        optimizer = build_optimizer(model, 5e-4)
+        model, optimizer = build(device, channels_last)
         step = make_step(model, optimizer, images, amp)
         for i in range(20):
             step(batches[i])
@@ -98,10 +58,7 @@ def main() -> int:
         started = time.perf_counter()
         try:
             torch._dynamo.reset()
-            model = build_model(ModelConfig(), 123).to(device)
-            if channels_last:
-                model = model.to(memory_format=torch.channels_last)
-            optimizer = build_optimizer(model, 5e-4)
+            model, optimizer = build(device, channels_last)
             forward = torch.compile(model, mode=mode) if mode else model
             ms, loss = replay_ms(make_step(forward, optimizer, images, amp), optimizer, batches)
             built = time.perf_counter() - started
