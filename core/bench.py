@@ -34,6 +34,7 @@ from core.datasets import ImageDataset, ImageSplit, load_builtin_digits
 from core.engine import Trainer, encode_images, resolve_device
 from core.events import BatchEnd, EpochEnd, Snapshot
 from core.model import ConvAutoEncoder
+from core.steps import splits_batches
 
 #: Goals from the issue: the engine against the lecture's loop, per device type.
 SPEEDUP_GOALS = {"cpu": 1.3, "cuda": 20.0}
@@ -562,8 +563,10 @@ def _engine_path(engine: Trainer) -> str:
     if engine.device.type == "cuda":
         return f"; each full batch's step replayed as one CUDA graph, losses read every {engine.commit_every} steps"
     if engine.device.type == "cpu":
-        halves = "; each batch in two halves on two threads" if torch.get_num_threads() >= 2 else ""
-        return "; channels_last weights, fused Adam" + halves
+        threads = engine.config.num_threads or torch.get_num_threads()
+        halves = splits_batches(engine.device, threads, engine.config.batch_size)
+        halves_text = "; each batch in two halves on two threads" if halves else ""
+        return "; channels_last weights, fused Adam" + halves_text
     return f"; losses read every {engine.commit_every} steps"
 
 

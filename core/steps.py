@@ -143,13 +143,18 @@ class GraphedSteps:
         self._graph, self._loss = graph, loss.detach()
 
 
+def splits_batches(device: torch.device, threads: int, batch_size: int) -> bool:
+    """Whether make_steps trains in half batches on two threads (a CPU with two or more threads)."""
+    return device.type == "cpu" and threads >= 2 and batch_size >= 2
+
+
 def make_steps(
     model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, batch_size: int, threads: int
 ) -> EagerSteps | SplitSteps | GraphedSteps:
     """Graphed steps on CUDA; on a CPU with two or more threads, half batches on two threads; else eager."""
     if images.device.type == "cuda":
         return GraphedSteps(model, optimizer, images, batch_size)
-    if images.device.type == "cpu" and threads >= 2 and batch_size >= 2:
+    if splits_batches(images.device, threads, batch_size):
         return SplitSteps(model, optimizer, images)
     return EagerSteps(model, optimizer, images)
 

@@ -150,6 +150,12 @@ def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_
     return latencies
 
 
+def _hover_figure(name: str, latencies: list[float], goal_ms: float) -> dict:
+    p95 = float(np.percentile(latencies, 95))
+    p50 = f"p50 {np.median(latencies):.2f} ms"
+    return figure(name, p95, "ms", f"≤ {goal_ms:g}", p95 <= goal_ms, len(latencies), p50)
+
+
 def _latent_panel_times(app: QApplication, window: MainWindow, count: int, repeats: int) -> tuple[float, float]:
     """Median ms to show `count` new points (first time, view fitted) and to refresh them (new positions)."""
     rng = np.random.default_rng(1)
@@ -263,34 +269,13 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
         )
 
         moves = 50 if quick else 120
-        idle = _hover_latencies(app, window, moves, 0.002)
-        figures.append(
-            figure(
-                "hover latency idle, p95",
-                float(np.percentile(idle, 95)),
-                "ms",
-                "≤ 5",
-                bool(np.percentile(idle, 95) <= 5),
-                moves,
-                f"p50 {np.median(idle):.2f} ms",
-            )
-        )
+        figures.append(_hover_figure("hover latency idle, p95", _hover_latencies(app, window, moves, 0.002), 5.0))
         run = _GuiRun(app, window)
         run.start()
         _pump(app, 2.0)
         busy = _hover_latencies(app, window, moves, 0.02)
         run.stop()
-        figures.append(
-            figure(
-                "hover latency while training, p95",
-                float(np.percentile(busy, 95)),
-                "ms",
-                "≤ 16",
-                bool(np.percentile(busy, 95) <= 16),
-                moves,
-                f"p50 {np.median(busy):.2f} ms",
-            )
-        )
+        figures.append(_hover_figure("hover latency while training, p95", busy, 16.0))
 
         for count, goal in ((60_000, 50.0), (1_000_000, 500.0)):
             repeats = 2 if quick else 3
