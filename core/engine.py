@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,15 +67,18 @@ def build_optimizer(model: nn.Module, lr: float) -> torch.optim.Adam:
 
     On CUDA it is also capturable (step counts kept on the GPU) so that core.steps can replay it in a CUDA graph.
     """
+    return torch.optim.Adam(model.parameters(), lr=lr, **_optimizer_options(model))
+
+
+def _optimizer_options(model: nn.Module) -> dict[str, bool]:
     device = next(model.parameters()).device.type
-    return torch.optim.Adam(model.parameters(), lr=lr, fused=device in ("cpu", "cuda"), capturable=device == "cuda")
+    return {"fused": device in ("cpu", "cuda"), "capturable": device == "cuda"}
 
 
 def _match_optimizer_options(optimizer: torch.optim.Optimizer, model: nn.Module) -> None:
     """A loaded state brings the options of the machine that saved it: set this device's again."""
-    fresh = build_optimizer(model, optimizer.param_groups[0]["lr"]).param_groups[0]
     for group in optimizer.param_groups:
-        group["fused"], group["capturable"] = fresh["fused"], fresh["capturable"]
+        group.update(_optimizer_options(model))
 
 
 def preferred_memory_format(device: torch.device) -> torch.memory_format:
@@ -303,7 +306,7 @@ class Trainer:
         images = self.dataset.train.images.to(self.device)
         step = make_steps(self.model, self.optimizer, images, self.config.batch_size, torch.get_num_threads())
         try:
-            yield from self._train(control, snapshots, images, step)
+            yield from self._train(control, snapshots, step)
         finally:
             close_steps(step)
 
@@ -311,7 +314,6 @@ class Trainer:
         self,
         control: TrainingControl,
         snapshots: bool,
-        images: torch.Tensor,
         step: Callable[[torch.Tensor], torch.Tensor],
     ) -> Iterator[Event]:
         config, progress = self.config, self.progress
@@ -330,10 +332,8 @@ class Trainer:
             order = torch.randperm(count, generator=self._generator).to(self.device)
             epoch_start = time.perf_counter()
             for batch in range(progress.batch_in_epoch, per_epoch):
-                if control.paused or control.stop_requested:
-                    yield from commit.all()
-                    if commit.ended:
-                        return
+                if (control.paused or control.stop_requested) and (yield from commit.all()):
+                    return
                 commit.paused_s += control.wait_while_paused()
                 if control.stop_requested:
                     yield self._ended(EndReason.STOPPED, "Training stopped; the weights so far are kept.")
@@ -341,14 +341,11 @@ class Trainer:
                 indices = order[batch * config.batch_size : (batch + 1) * config.batch_size]
                 commit.queue(step(indices), len(indices))
                 snapshot_due = snapshots and batch + 1 < per_epoch and pacer.due()
-                if commit.full or snapshot_due:
-                    yield from commit.all()
-                    if commit.ended:
-                        return
+                if (commit.full or snapshot_due) and (yield from commit.all()):
+                    return
                 if snapshot_due:
                     yield pacer.timed(self.snapshot)
-            yield from commit.all()
-            if commit.ended:
+            if (yield from commit.all()):
                 return
             epoch_losses = progress.batch_losses[-per_epoch:]
             progress.epoch_losses.append(float(np.mean(epoch_losses)))
@@ -377,7 +374,7 @@ class _Committer:
 
     A run of steps is committed only when all its losses are finite; then the progress counters move, the
     events go out and the weights are copied for a rollback. A non-finite loss rolls the weights back instead
-    and ends the run as DIVERGED (`ended` is then set and the caller must stop).
+    and ends the run as DIVERGED: all() then returns True and the caller must stop.
     """
 
     def __init__(self, trainer: Trainer, backup: _LastGoodWeights, every: int) -> None:
@@ -386,7 +383,6 @@ class _Committer:
         self._start = time.perf_counter()
         self._seen = 0
         self.paused_s = 0.0
-        self.ended = False
         backup.save()
 
     def queue(self, loss: torch.Tensor, images: int) -> None:
@@ -396,9 +392,10 @@ class _Committer:
     def full(self) -> bool:
         return len(self._pending) >= self._every
 
-    def all(self) -> Iterator[Event]:
+    def all(self) -> Generator[Event, None, bool]:
+        """Commit the queued steps, yielding their events; True when the run diverged (and has ended)."""
         if not self._pending:
-            return
+            return False
         pending, self._pending = self._pending, []
         losses = [loss for loss, _ in pending]
         values = [losses[0].item()] if len(losses) == 1 else torch.stack(losses).tolist()  # the one host sync
@@ -407,10 +404,9 @@ class _Committer:
         bad = next((i for i, value in enumerate(values) if not math.isfinite(value)), None)
         if bad is not None:
             self._backup.restore(latest_verified=bad > 0)
-            self.ended = True
             message = divergence_message(values[bad], progress.step + bad + 1, config.lr)
             yield trainer._ended(EndReason.DIVERGED, message)
-            return
+            return True
         self._backup.save()
         elapsed = time.perf_counter() - self._start - self.paused_s
         for value, (_, images) in zip(values, pending, strict=True):
@@ -427,6 +423,7 @@ class _Committer:
                 images_seen=self._seen,
                 elapsed_s=elapsed,
             )
+        return False
 
 
 def divergence_message(value: float, step: int, lr: float) -> str:
