@@ -131,8 +131,19 @@ def _run_bench(args: argparse.Namespace) -> int:
     from core.bench import run_bench
 
     return run_bench(
-        quick=args.quick, json_path=args.json, device=args.device, gui=not args.no_gui, loss_run=args.loss_run
+        quick=args.quick,
+        json_path=args.json,
+        device=args.device,
+        loss_run=args.loss_run,
+        gui_figures=None if args.no_gui else _window_bench,
     )
+
+
+def _window_bench(quick: bool, device: str) -> list[dict]:
+    """The bench's window figures; imports Qt only when called (an ImportError makes the bench skip them)."""
+    from explorer.bench_gui import measure_gui
+
+    return measure_gui(quick=quick, device=device)
 
 
 def format_duration(seconds: float) -> str:

@@ -1,6 +1,7 @@
 """The bench's GUI figures: training through the window, hover latency, timer gaps, latent panel, start-up.
 
-Runs on Qt's offscreen platform when there is no display. Called by core.bench (which needs no Qt).
+Runs on Qt's offscreen platform when there is no display. Handed to core.bench.run_bench by the entry point
+(core needs no Qt).
 """
 
 from __future__ import annotations

@@ -1,0 +1,99 @@
+"""`convae-explorer bench` itself: measure, print the machine and the table, write the JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.bench.encoding import measure_encoding
+from core.bench.figures import Figure, _format_seconds, _print_text, print_table
+from core.bench.loss_run import measure_loss_run
+from core.bench.machine import BackgroundLoad, format_machine, machine_info
+from core.bench.training import _Plan, _Progress, measure_training
+from core.datasets import load_builtin_digits
+from core.engine import resolve_device
+
+EXIT_INTERRUPTED = 130
+
+GuiFigures = Callable[[bool, str], Sequence[Figure | Mapping[str, Any]]]  # (quick, device) -> figures
+
+
+def _gui_figures(gui_figures: GuiFigures, quick: bool, device: str) -> tuple[list[Figure], str | None, bool]:
+    """The window figures gui_figures measures, or a note why there are none (and whether that is a failure)."""
+    try:
+        raw = gui_figures(quick, device)
+    except ImportError as error:  # Qt (or the window's module) is missing: carry on without those figures
+        return [], f"GUI figures skipped: {error}", False
+    except Exception as error:  # a broken GUI bench must not lose the engine figures already measured
+        return [], f"GUI figures failed: {type(error).__name__}: {error}", True
+    return [f if isinstance(f, Figure) else Figure.from_dict(f) for f in raw], None, False
+
+
+def run_bench(
+    quick: bool, json_path: Path | None, device: str, loss_run: bool, gui_figures: GuiFigures | None = None
+) -> int:
+    """Measure, print the machine and the table, write JSON if asked; 0 when every part ran (goals or not).
+
+    A missed goal is a finding, not an error; 1 means a part could not run (bad device, GUI bench crashed,
+    JSON not written), 130 an interrupt (the figures measured so far are still printed).
+    The window figures come from gui_figures(quick, device), which the caller hands in (core imports no Qt);
+    None skips them.
+    """
+    try:
+        target = resolve_device(device)
+    except (ValueError, RuntimeError) as error:
+        print(f"convae-explorer bench: {error}", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    say = _Progress()
+    load = BackgroundLoad()
+    plan = _Plan.for_run(quick)
+    machine = machine_info(target)
+    _print_text(format_machine(machine) + "\n", sys.stdout)
+    sections: dict[str, list[Figure]] = {}
+    notes: list[str] = []
+    status = 0
+    try:
+        dataset = load_builtin_digits()
+        sections["training (digits-5k, batch 32)"] = measure_training(dataset, target, plan, say)
+        sections["encoding"] = measure_encoding(dataset, target, plan, say)
+        if loss_run:
+            sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)
+        if gui_figures is not None:
+            say("GUI figures (explorer.bench_gui)")
+            window_figures, note, failed = _gui_figures(gui_figures, quick, device)
+            if window_figures:
+                sections["window (offscreen)"] = window_figures
+            if note:
+                notes.append(note)
+            status = 1 if failed else status
+        else:
+            notes.append("GUI figures skipped: --no-gui")
+    except KeyboardInterrupt:
+        notes.append("interrupted: the figures measured so far")
+        status = EXIT_INTERRUPTED
+    wall = time.perf_counter() - started
+    background = load.cpus()
+    machine["background_cpu_load"] = None if background is None else round(background, 2)
+    print_table(sections)
+    if background is not None:
+        busy = " (figures are noisy: other processes competed for the CPU)" if background >= 0.25 else ""
+        notes.append(f"other processes kept {background:.2f} CPUs busy on average during the run{busy}")
+    notes.append(f"{'--quick' if quick else 'default'} run took {_format_seconds(wall)}")
+    _print_text("\n" + "\n".join(f"· {note}" for note in notes), sys.stdout)
+    if json_path is not None:
+        payload = {
+            "machine": machine,
+            "figures": [f.to_dict() for figures in sections.values() for f in figures],
+        }
+        try:
+            Path(json_path).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as error:
+            print(f"convae-explorer bench: could not write {json_path}: {error}", file=sys.stderr)
+            return 1
+        _print_text(f"· JSON written to {json_path}", sys.stdout)
+    return status

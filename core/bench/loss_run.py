@@ -1,0 +1,90 @@
+"""The loss run (--loss-run): 20 epochs of the engine and of the reference loop, alternating epoch by epoch."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from core.bench.figures import Figure, _format_seconds
+from core.bench.reference import ReferenceLoop
+from core.bench.training import REFERENCE_MSE, _median, _Progress, _spread, _sync
+from core.config import TrainConfig
+from core.control import TrainingControl
+from core.datasets import ImageDataset
+from core.engine import Trainer
+from core.events import EpochEnd
+
+
+def measure_loss_run(dataset: ImageDataset, device: torch.device, say: _Progress, epochs: int = 20) -> list[Figure]:
+    """20 epochs of digits-5k with the engine (defaults, seed 123) and with the reference loop, epoch by epoch.
+
+    The two runs alternate whole epochs, so their speeds are compared under the same conditions.
+    """
+    config = TrainConfig(device=str(device), epochs=epochs)
+    reference = ReferenceLoop(dataset, device, seed=config.seed, batch_size=config.batch_size, lr=config.lr)
+    engine = Trainer(dataset, config)
+    events = engine.run(TrainingControl(), snapshots=False)
+    ref_s, eng_s, eng_losses = [], [], []
+    say(f"loss run: {epochs} epochs each, alternating reference and engine epoch by epoch")
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        for _ in reference.epoch():
+            pass
+        _sync(device)
+        ref_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for event in events:
+            if isinstance(event, EpochEnd):
+                eng_losses.append(event.mean_loss)
+                break
+        _sync(device)
+        eng_s.append(time.perf_counter() - start)
+        say(
+            f"loss run: epoch {epoch + 1}/{epochs}  reference MSE {reference.epoch_losses[-1]:.4f} "
+            f"({ref_s[-1]:.1f} s)  engine MSE {eng_losses[-1]:.4f} ({eng_s[-1]:.1f} s)"
+        )
+    events.close()
+    images = len(dataset.train)
+    ref_mse, eng_mse = reference.epoch_losses[-1], eng_losses[-1]
+    difference = abs(eng_mse - ref_mse) / ref_mse
+    ref_rate, eng_rate = images / _median(ref_s), images / _median(eng_s)
+    per_epoch = [r / e for r, e in zip(ref_s, eng_s, strict=True)]
+    return [
+        Figure(
+            f"epoch-{epochs} mean training MSE, engine",
+            eng_mse,
+            "",
+            n=math.ceil(images / config.batch_size),
+            detail=f"seed {config.seed}, defaults; {epochs} epochs in {_format_seconds(sum(eng_s))} "
+            f"({images * epochs / sum(eng_s):,.0f} img/s)",
+        ),
+        Figure(
+            f"epoch-{epochs} mean training MSE, reference loop",
+            ref_mse,
+            "",
+            n=math.ceil(images / config.batch_size),
+            detail=f"torch.manual_seed({config.seed}) first, as the lecture; it reached ≈{REFERENCE_MSE} on this data; "
+            f"{epochs} epochs in {_format_seconds(sum(ref_s))} ({images * epochs / sum(ref_s):,.0f} img/s)",
+        ),
+        Figure(
+            "MSE difference, |engine − reference| ÷ reference",
+            100 * difference,
+            "%",
+            goal="≤ 5",
+            met=difference <= 0.05,
+            n=1,
+            detail="mean of the last epoch's minibatch losses, each run",
+        ),
+        Figure(
+            "loss run speed, engine ÷ reference",
+            eng_rate / ref_rate,
+            "×",
+            goal="≥ 1",
+            met=eng_rate >= ref_rate,
+            n=epochs,
+            detail=f"ratio of median epoch times, epochs alternating; per-epoch {_spread(per_epoch, '.2f')}; "
+            f"engine {eng_rate:,.0f} img/s, reference {ref_rate:,.0f} img/s",
+        ),
+    ]
