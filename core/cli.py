@@ -1,6 +1,7 @@
-"""The `convae-explorer` command: the window by default, headless subcommands for servers.
+"""The `convae-explorer` command line: argument parsing and the headless subcommands (`train`, `bench`).
 
-Qt is imported only when a window is asked for, so `train` and `bench` run where Qt is missing.
+Core knows nothing of the window: the entry point (explorer.cli) hands in how to open it and how to measure it,
+so `train` and `bench --no-gui` never import Qt. `python -m core.cli train …` works on a server without Qt.
 """
 
 from __future__ import annotations
@@ -10,79 +11,103 @@ import math
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from core.config import DATASET_NAMES, DEFAULT_DATASET, SETTINGS, Setting, check_device
 
 SUBCOMMANDS = ("open", "train", "bench")
-EXIT_INTERRUPTED = 130
+EXIT_USAGE = 2
+#: The signals that stop `train` cleanly (a checkpoint, then exit 128 + the signal's number).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
-def bounded(kind: Callable[[str], float], low: float, high: float, what: str) -> Callable[[str], float]:
-    """An argparse type that states the valid range when a value is outside it."""
+@dataclass(frozen=True)
+class WindowSide:
+    """What the composition root (explorer.cli) lends the command line: the window and its bench figures."""
+
+    open_window: Callable[[Path | None], int] | None = None
+    bench_figures: Callable[[bool, str], Sequence[Any]] | None = None
+
+
+def setting_type(setting: Setting) -> Callable[[str], float]:
+    """An argparse type for one setting that states the valid range when a value is outside it."""
 
     def parse(text: str) -> float:
         try:
-            value = kind(text)
+            value = setting.kind(text)
         except ValueError:
+            kind = "an integer" if setting.kind is int else "a number"
             raise argparse.ArgumentTypeError(
-                f"{what} must be {'an integer' if kind is int else 'a number'} "
-                f"between {low:g} and {high:g}, got {text!r}"
+                f"{setting.label} must be {kind} {setting.range_text()}, got {text!r}"
             ) from None
-        if not low <= value <= high or value != value:
-            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g}, got {text}")
+        try:
+            setting.check(value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
         return value
 
     return parse
 
 
-def positive_lr(text: str) -> float:
+def device_type(text: str) -> str:
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"learning rate must be a number > 0 and ≤ 10, got {text!r}") from None
-    if not 0 < value <= 10:
-        raise argparse.ArgumentTypeError(f"learning rate must be > 0 and ≤ 10, got {text}")
-    return value
+        return check_device(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
+    """One option per entry of core.config.SETTINGS, with its range and default from there."""
+    for setting in SETTINGS.values():
+        default = setting.kind(setting.default)
+        parser.add_argument(
+            setting.flag,
+            dest=setting.name,
+            metavar=setting.flag[2:].upper().replace("-", "_"),
+            type=setting_type(setting),
+            default=default,
+            help=f"{setting.help}; {setting.range_text()} (default {default:g})",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.config import DATASET_NAMES, DEVICE_CHOICES
+    from core import __version__
 
     parser = argparse.ArgumentParser(
         prog="convae-explorer",
         description="Train a convolutional autoencoder while you watch, then explore its latent space. "
         "With no command, opens the window; `convae-explorer PATH.safetensors` opens it on a saved model.",
     )
-    from core import __version__
-
     parser.add_argument("--version", action="version", version=f"convae-explorer {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     open_cmd = commands.add_parser("open", help="open the window (optionally on a checkpoint); the default")
     open_cmd.add_argument("checkpoint", nargs="?", type=Path, help="a .safetensors checkpoint to explore")
-    open_cmd.set_defaults(func=_run_open)
 
     train = commands.add_parser("train", help="train headless (e.g. on a GPU server) and save a checkpoint")
-    train.add_argument("--dataset", choices=DATASET_NAMES, default="digits-5k", help="default: %(default)s")
-    train.add_argument("--epochs", type=bounded(int, 1, 10_000, "epochs"), default=20, help="1–10000 (default 20)")
-    train.add_argument("--batch-size", type=bounded(int, 1, 65_536, "batch size"), default=32, help="default 32")
-    train.add_argument("--lr", type=positive_lr, default=5e-4, help="learning rate, > 0 and ≤ 10 (default 5e-4)")
-    train.add_argument("--latent-dim", type=bounded(int, 1, 64, "latent size"), default=2, help="1–64 (default 2)")
-    train.add_argument("--seed", type=bounded(int, 0, 2**63 - 1, "seed"), default=123, help="default 123")
-    train.add_argument("--device", default="auto", help=f"{', '.join(DEVICE_CHOICES)} or cuda:N (default auto)")
-    train.add_argument("--threads", type=bounded(int, 0, 256, "threads"), default=0, help="torch CPU threads, 0 = all")
+    train.add_argument(
+        "--dataset", choices=DATASET_NAMES, default=None, help=f"default: {DEFAULT_DATASET}; not with --resume"
+    )
+    add_setting_arguments(train)
+    train.add_argument("--device", type=device_type, default="auto", help="auto, cpu, cuda, cuda:N or mps")
     train.add_argument(
         "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
     )
     train.add_argument("--no-download", action="store_true", help="never try to download a data set")
     train.add_argument("--resume", type=Path, help="continue from this checkpoint (its settings, new --epochs)")
-    train.add_argument("--out", type=Path, help="checkpoint to write (default: convae-DATASET.safetensors)")
-    train.set_defaults(func=_run_train)
+    train.add_argument(
+        "--out", type=Path, help="checkpoint to write (default: convae-DATASET.safetensors, never replacing a file)"
+    )
+    train.add_argument("--force", action="store_true", help="let --out replace a file that is not a checkpoint")
 
     bench = commands.add_parser("bench", help="measure speed and responsiveness, side by side with the reference")
     bench.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
     bench.add_argument("--json", type=Path, help="also write the results as JSON here")
-    bench.add_argument("--device", default="auto", help="device for the engine figures (default auto)")
+    bench.add_argument("--device", type=device_type, default="auto", help="device for the engine figures")
     bench.add_argument("--no-gui", action="store_true", help="skip the figures that need Qt")
     bench.add_argument(
         "--loss-run",
@@ -90,11 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also train 20 epochs of digits-5k with the engine "
         "and the reference loop and compare their final MSE (a few minutes)",
     )
-    bench.set_defaults(func=_run_bench)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         args_list = ["open"]
@@ -102,32 +126,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list = ["open", *args_list]
     parser = build_parser()
     args = parser.parse_args(args_list)
-    if args.command is None:
-        args = parser.parse_args(["open"])
-    return int(args.func(args) or 0)
+    window = window or WindowSide()
+    if args.command == "train":
+        return _run_train(args)
+    if args.command == "bench":
+        return _run_bench(args, window)
+    return _run_open(args, window)
 
 
-def _run_open(args: argparse.Namespace) -> int:
-    try:
-        from explorer.app import run_app
-    except ImportError as error:
-        print(
-            f"convae-explorer: the window needs Qt (PySide6) and pyqtgraph, which could not be imported "
-            f"({error}). Headless commands still work: convae-explorer train / bench.",
-            file=sys.stderr,
-        )
+def _run_open(args: argparse.Namespace, window: WindowSide) -> int:
+    if window.open_window is None:
+        print("convae-explorer: this entry point has no window; run `convae-explorer` to open it.", file=sys.stderr)
         return 1
-    try:
-        return run_app(args.checkpoint)
-    except Exception as error:
-        import logging
-
-        logging.getLogger("convae-explorer").exception("the window failed")
-        print(f"convae-explorer: the window failed: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
+    checkpoint = getattr(args, "checkpoint", None)
+    if checkpoint is not None and not checkpoint.is_file():
+        what = "is not a file" if checkpoint.exists() else "does not exist"
+        print(f"convae-explorer: {checkpoint} {what}.", file=sys.stderr)
+        return EXIT_USAGE
+    return int(window.open_window(checkpoint))
 
 
-def _run_bench(args: argparse.Namespace) -> int:
+def _run_bench(args: argparse.Namespace, window: WindowSide) -> int:
     from core.bench import run_bench
 
     return run_bench(
@@ -135,22 +154,34 @@ def _run_bench(args: argparse.Namespace) -> int:
         json_path=args.json,
         device=args.device,
         loss_run=args.loss_run,
-        gui_figures=None if args.no_gui else _window_bench,
+        gui_figures=None if args.no_gui else window.bench_figures,
     )
 
 
-def _window_bench(quick: bool, device: str) -> list[dict]:
-    """The bench's window figures; imports Qt only when called (an ImportError makes the bench skip them)."""
-    from explorer.bench_gui import measure_gui
+class _SignalStop:
+    """SIGINT, SIGTERM and SIGHUP ask the engine to stop between two steps; the first one sets the exit code.
 
-    return measure_gui(quick=quick, device=device)
+    The handlers stay in place while the checkpoint is written, so a second signal (Ctrl+C pressed twice) waits
+    for the save instead of interrupting it.
+    """
 
+    def __init__(self, stop: Callable[[], None]) -> None:
+        self._stop = stop
+        self.received: int | None = None
 
-def format_duration(seconds: float) -> str:
-    """m:ss, or h:mm:ss past an hour (progress lines and the window's ETA)."""
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+    def _handle(self, number: int, frame: object) -> None:
+        if self.received is None:
+            self.received = number
+        self._stop()
+
+    @contextmanager
+    def installed(self) -> Iterator[_SignalStop]:
+        previous = {number: signal.signal(number, self._handle) for number in STOP_SIGNALS}
+        try:
+            yield self
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -159,80 +190,92 @@ def _run_train(args: argparse.Namespace) -> int:
     from core.engine import TrainConfig, Trainer, TrainingControl
     from core.events import BatchEnd, EndReason, EpochEnd, TrainingEnded
     from core.model import ModelConfig
+    from core.output import OutputError, check_output, free_default_name
+    from core.progress import RunProgress, format_duration
 
-    def fail(message: str) -> int:
+    def fail(message: str, code: int = 1) -> int:
         print(f"convae-explorer train: {message}", file=sys.stderr)
-        return 1
+        return code
 
-    try:
-        resume = load_checkpoint(args.resume) if args.resume else None
-        dataset_name = resume.dataset if resume else args.dataset
-        dataset = load_dataset(dataset_name, args.data_dir, download=not args.no_download)
-        if resume:
-            trainer = resume.resume(dataset, epochs=args.epochs, device=args.device, num_threads=args.threads)
-        else:
-            config = TrainConfig(
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                lr=args.lr,
-                seed=args.seed,
-                device=args.device,
-                num_threads=args.threads,
-            )
-            model_config = ModelConfig(args.latent_dim, dataset.channels, dataset.image_size)
-            trainer = Trainer(dataset, config, model_config)
-    except DatasetError as error:
-        return fail(f"{error}\nThe built-in digits always work: --dataset digits-5k")
-    except (CheckpointError, ValueError) as error:
-        return fail(str(error))
-
-    out = args.out or Path(f"convae-{dataset.name}.safetensors")
-    config = trainer.config
-    print(
-        f"Training on {dataset.name} ({len(dataset.train):,} images) on {trainer.device}: "
-        f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}, "
-        f"latent {trainer.model_config.latent_dim}, "
-        f"seed {config.seed}" + (f", resuming at epoch {trainer.progress.epoch + 1}" if resume else ""),
-        flush=True,
-    )
-
+    if args.resume and args.dataset:
+        return fail(
+            "--dataset cannot be combined with --resume: a checkpoint continues on the data set it was trained on",
+            EXIT_USAGE,
+        )
     control = TrainingControl()
-    previous = signal.signal(signal.SIGINT, lambda *_: control.stop())
-    interactive = sys.stdout.isatty()
-    last_print = -math.inf  # print the first progress line at once
-    ended: TrainingEnded | None = None
-    total_steps = trainer.batches_per_epoch * config.epochs
-    try:
-        for event in trainer.run(control, snapshots=False):
-            if isinstance(event, BatchEnd):
-                now = time.perf_counter()
-                if now - last_print >= (0.25 if interactive else 10.0):
-                    last_print = now
-                    rate = event.images_seen / max(event.elapsed_s, 1e-9)
-                    remaining = (total_steps - event.step) * config.batch_size / max(rate, 1e-9)
-                    line = (
-                        f"epoch {event.epoch + 1}/{config.epochs}  batch {event.batch}/{event.batches_per_epoch}"
-                        f"  loss {event.loss:.4f}  {rate:,.0f} img/s  ETA {format_duration(remaining)}"
-                    )
-                    print(f"\r{line}\033[K" if interactive else line, end="" if interactive else "\n", flush=True)
-            elif isinstance(event, EpochEnd):
-                line = (
-                    f"epoch {event.epoch + 1}/{event.epochs}  mean MSE {event.mean_loss:.4f}  ({event.seconds:.1f} s)"
+    stopper = _SignalStop(control.stop)
+    with stopper.installed():
+        try:
+            resume = load_checkpoint(args.resume) if args.resume else None
+            dataset_name = resume.dataset if resume else args.dataset or DEFAULT_DATASET
+            out = args.out or free_default_name(Path("."), f"convae-{dataset_name}")
+            replacing = check_output(out, args.force)
+            dataset = load_dataset(dataset_name, args.data_dir, download=not args.no_download)
+            if resume:
+                trainer = resume.resume(dataset, epochs=args.epochs, device=args.device, num_threads=args.num_threads)
+            else:
+                config = TrainConfig(
+                    epochs=args.epochs,
+                    batch_size=args.batch_size,
+                    lr=args.lr,
+                    seed=args.seed,
+                    device=args.device,
+                    num_threads=args.num_threads,
                 )
-                print(f"\r{line}\033[K" if interactive else line, flush=True)
-            elif isinstance(event, TrainingEnded):
-                ended = event
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if ended is not None:
-        print(("\n" if interactive else "") + ended.message, flush=True)
-    try:
-        save_checkpoint(out, Checkpoint.from_trainer(trainer))
-    except CheckpointError as error:
-        return fail(str(error))
-    print(f"Saved {out}", flush=True)
-    if ended is not None and ended.reason is EndReason.STOPPED:
-        return EXIT_INTERRUPTED
+                model_config = ModelConfig(args.latent_dim, dataset.channels, dataset.image_size)
+                trainer = Trainer(dataset, config, model_config)
+        except DatasetError as error:
+            return fail(f"{error}\nThe built-in digits always work: --dataset digits-5k")
+        except (CheckpointError, OutputError, ValueError) as error:
+            return fail(str(error))
+
+        config = trainer.config
+        print(
+            f"Training on {dataset.name} ({len(dataset.train):,} images) on {trainer.device}: "
+            f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}, "
+            f"latent {trainer.model_config.latent_dim}, "
+            f"seed {config.seed}" + (f", resuming at epoch {trainer.progress.epoch + 1}" if resume else ""),
+            flush=True,
+        )
+        if replacing:
+            print(f"Note: {replacing} when training ends.", flush=True)
+        interactive = sys.stdout.isatty()
+        last_print = -math.inf  # print the first progress line at once
+        ended: TrainingEnded | None = None
+        start_step = trainer.progress.step
+        if stopper.received is None:  # a signal while loading: save what there is, train nothing
+            for event in trainer.run(control, snapshots=False):
+                if isinstance(event, BatchEnd):
+                    now = time.perf_counter()
+                    if now - last_print >= (0.25 if interactive else 10.0):
+                        last_print = now
+                        where = RunProgress.after(event, config.epochs, start_step)
+                        line = (
+                            f"epoch {where.epoch}/{config.epochs}  batch {event.batch}/{event.batches_per_epoch}"
+                            f"  loss {event.loss:.4f}  {where.images_per_second:,.0f} img/s"
+                            f"  ETA {format_duration(where.eta_s)}"
+                        )
+                        print(f"\r{line}\033[K" if interactive else line, end="" if interactive else "\n", flush=True)
+                elif isinstance(event, EpochEnd):
+                    line = (
+                        f"epoch {event.epoch + 1}/{event.epochs}  mean MSE {event.mean_loss:.4f}  "
+                        f"({event.seconds:.1f} s)"
+                    )
+                    print(f"\r{line}\033[K" if interactive else line, flush=True)
+                elif isinstance(event, TrainingEnded):
+                    ended = event
+        if ended is not None:
+            print(("\n" if interactive else "") + ended.message, flush=True)
+        if trainer.progress.step == start_step and not resume and out.exists():
+            print(f"Nothing was trained: {out} is left as it was.", flush=True)
+            return 128 + stopper.received if stopper.received is not None else 1
+        try:
+            save_checkpoint(out, Checkpoint.from_trainer(trainer))
+        except CheckpointError as error:
+            return fail(str(error))
+        print(f"Saved {out}", flush=True)
+    if stopper.received is not None:
+        return 128 + stopper.received
     if ended is not None and ended.reason is EndReason.DIVERGED:
         return 1
     return 0

@@ -1,26 +1,113 @@
-"""Settings of a run and the names the window offers, importable without torch so the window opens fast."""
+"""Settings of a run, their ranges and defaults, and the data sets' names: the one source of truth.
+
+The CLI's arguments (core.cli) and the window's widgets (explorer.panels.controls) are both generated from
+`SETTINGS` and `DATASETS`, and TrainConfig / ModelConfig validate against the same table, so a range or a default
+is written once. Importable without torch, so the window opens before torch has loaded.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 BUILTIN_DATASET = "digits-5k"
-DATASET_NAMES: tuple[str, ...] = ("mnist", "fashion-mnist", "kmnist", BUILTIN_DATASET)
+
+#: Every data set the app knows: name → the label the window shows.
+DATASETS: dict[str, str] = {
+    "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST",
+    "kmnist": "KMNIST",
+    BUILTIN_DATASET: "Built-in digits (5,000)",
+}
+DATASET_NAMES: tuple[str, ...] = tuple(DATASETS)
+#: What a first run trains on: the built-in digits work offline, everything else may need a download.
+DEFAULT_DATASET = BUILTIN_DATASET
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One numeric setting of a run: its range, default and help, shared by the CLI, the window and validation.
+
+    `low_open` marks a range that excludes its lower end (the learning rate must be > 0); the window's spin box
+    then starts at `gui_low`, the smallest value it can show.
+    """
+
+    name: str  # the TrainConfig / ModelConfig field
+    label: str  # as the window's form and messages call it
+    kind: type  # int or float
+    low: float
+    high: float
+    default: float
+    help: str
+    low_open: bool = False
+    gui_low: float | None = None
+    in_window: bool = True  # offered in the window's training form
+    option: str | None = None  # the CLI's option name, where it is not the field's
+
+    @property
+    def flag(self) -> str:
+        return "--" + (self.option or self.name.replace("_", "-"))
+
+    def range_text(self) -> str:
+        if self.low_open:
+            return f"> {_number(self.low)} and ≤ {_number(self.high)}"
+        return f"between {_number(self.low)} and {_number(self.high)}"
+
+    def check(self, value: object) -> None:
+        """Raise ValueError, saying the valid range, unless `value` is of this setting's kind and within it."""
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if self.kind is int and not whole:
+            raise ValueError(f"{self.label} must be a whole number {self.range_text()}, got {value!r}")
+        if self.kind is float and not (whole or isinstance(value, float)):
+            raise ValueError(f"{self.label} must be a number {self.range_text()}, got {value!r}")
+        inside = (self.low < value if self.low_open else self.low <= value) and value <= self.high
+        if not inside or (isinstance(value, float) and not math.isfinite(value)):
+            raise ValueError(f"{self.label} must be {self.range_text()}, got {_number(value)}")
+
+
+def _number(value: object) -> str:
+    """Whole numbers in full (never 9.22337e+18), others as Python writes them shortest."""
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("latent_dim", "latent size", int, 1, 64, 2, "size of the code each image is squeezed into "
+                "(2 can be drawn directly)"),
+        Setting("epochs", "epochs", int, 1, 10_000, 20, "passes over the training images"),
+        Setting("batch_size", "batch size", int, 1, 4096, 32, "images per optimizer step"),
+        Setting("lr", "learning rate", float, 0.0, 10.0, 5e-4, "Adam's learning rate (the lecture used 0.0005)",
+                low_open=True, gui_low=1e-6),
+        # 2^31-1: the largest seed a spin box (a C int) can hold, and far more seeds than anyone tries
+        Setting("seed", "seed", int, 0, 2**31 - 1, 123, "fixes initial weights and shuffling: same seed, same run"),
+        Setting("num_threads", "threads", int, 0, 256, 0, "torch CPU threads for training, 0 = all",
+                in_window=False, option="threads"),
+    )
+}  # fmt: skip
+
+
+def check_device(name: object) -> str:
+    """A device name the engine understands ('auto', 'cpu', 'cuda', 'cuda:N', 'mps'); ValueError otherwise."""
+    if isinstance(name, str) and (name in DEVICE_CHOICES or re.fullmatch(r"cuda:\d{1,3}", name)):
+        return name
+    raise ValueError(f"device must be one of {', '.join(DEVICE_CHOICES)} or cuda:N (N a GPU number), got {name!r}")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything needed to rebuild the network: stored in every checkpoint."""
 
-    latent_dim: int = 2
+    latent_dim: int = int(SETTINGS["latent_dim"].default)
     channels: int = 1
     image_size: int = 28
 
     def __post_init__(self) -> None:
-        if not 1 <= self.latent_dim <= 64:
-            raise ValueError(f"latent_dim must be between 1 and 64, got {self.latent_dim}")
+        SETTINGS["latent_dim"].check(self.latent_dim)
         if not 1 <= self.channels <= 4:
             raise ValueError(f"channels must be between 1 and 4, got {self.channels}")
         if self.image_size < 8 or self.image_size % 4 != 0:
@@ -41,40 +128,32 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyper-parameters of a run; the defaults are the lecture's."""
+    """Hyper-parameters of a run; the defaults are the lecture's (see SETTINGS)."""
 
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float = 5e-4
-    seed: int = 123
+    epochs: int = int(SETTINGS["epochs"].default)
+    batch_size: int = int(SETTINGS["batch_size"].default)
+    lr: float = SETTINGS["lr"].default
+    seed: int = int(SETTINGS["seed"].default)
     device: str = "auto"
     snapshot_interval_s: float = 3.0  # least time between mid-epoch display snapshots (one per epoch besides)
     snapshot_budget: float = 0.05  # and never more than this share of training time spent on snapshots
     display_size: int = 2000  # images encoded for the latent panel
     sample_count: int = 15  # originals shown over their reconstructions
-    num_threads: int = 0  # torch intra-op threads for training; 0 leaves torch's default
+    num_threads: int = int(SETTINGS["num_threads"].default)  # torch intra-op threads for training; 0: the default
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "seed", "display_size", "sample_count", "num_threads"):
+        for name in ("epochs", "batch_size", "lr", "seed", "num_threads"):
+            SETTINGS[name].check(getattr(self, name))
+        for name in ("display_size", "sample_count"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"{name.replace('_', ' ')} must be a whole number, got {value!r}")
-        if not isinstance(self.device, str):
-            raise ValueError(f"device must be a name such as 'cpu', got {self.device!r}")
+        check_device(self.device)
         checks = [
-            (1 <= self.epochs <= 10_000, "epochs must be between 1 and 10000"),
-            (1 <= self.batch_size <= 65_536, "batch size must be between 1 and 65536"),
-            (math.isfinite(self.lr) and 0 < self.lr <= 10, "learning rate must be > 0 and ≤ 10"),
-            (0 <= self.seed < 2**63, "seed must be between 0 and 2^63-1"),
-            (
-                self.device in DEVICE_CHOICES or self.device.startswith("cuda:"),
-                f"device must be one of {DEVICE_CHOICES}",
-            ),
             (self.snapshot_interval_s > 0, "snapshot interval must be positive"),
             (0 < self.snapshot_budget <= 1, "snapshot budget must be in (0, 1]"),
             (1 <= self.display_size <= 1_000_000, "display size must be between 1 and 1000000"),
             (1 <= self.sample_count <= 64, "sample count must be between 1 and 64"),
-            (0 <= self.num_threads <= 256, "threads must be between 0 and 256"),
         ]
         for ok, message in checks:
             if not ok:

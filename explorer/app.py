@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import time
 import traceback
+from collections.abc import Callable
 from importlib import resources
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import pyqtgraph as pg
-from platformdirs import user_log_dir
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+from explorer.error_dialog import log_file, show_error
 
 log = logging.getLogger("explorer")
-
-
-def log_file() -> Path:
-    return Path(user_log_dir("convae-explorer", appauthor=False)) / "convae-explorer.log"
 
 
 def setup_logging() -> Path:
@@ -40,17 +36,6 @@ def setup_logging() -> Path:
         root.addHandler(handler)
     root.setLevel(logging.INFO)
     return path
-
-
-def show_error(parent: QWidget | None, title: str, message: str, details: str) -> QMessageBox:
-    """A non-blocking error dialog with the traceback under 'Show Details'; the app stays usable."""
-    logging.getLogger("explorer").error("%s: %s\n%s", title, message, details)
-    box = QMessageBox(QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent)
-    box.setInformativeText(f"The full report is in {log_file()}.")
-    box.setDetailedText(details)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
-    return box
 
 
 def install_excepthook() -> None:
@@ -93,8 +78,11 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_app(checkpoint: Path | None = None) -> int:
-    """Open the main window (on a checkpoint if given) and run until it closes; returns the exit code."""
+def run_app(checkpoint: Path | None = None, after_show: Callable[[QMainWindow], None] | None = None) -> int:
+    """Open the main window (on a checkpoint if given) and run until it closes; returns the exit code.
+
+    `after_show` runs on the event loop's first turn with the window shown (the bench times start-up with it).
+    """
     setup_logging()
     app = create_application()
     install_excepthook()
@@ -102,12 +90,10 @@ def run_app(checkpoint: Path | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    if os.environ.get("CONVAE_EXPLORER_REPORT_SHOWN"):  # the bench's start-up figure: first event-loop turn
-        QTimer.singleShot(0, lambda: print(f"window-shown {time.time():.6f}", flush=True))
+    if after_show is not None:
+        QTimer.singleShot(0, lambda: after_show(window))
     if checkpoint is not None:
         QTimer.singleShot(0, lambda: window.open_checkpoint(Path(checkpoint)))
-    if os.environ.get("CONVAE_EXPLORER_QUIT_AFTER_MS"):  # start-up measurement and smoke tests
-        QTimer.singleShot(int(os.environ["CONVAE_EXPLORER_QUIT_AFTER_MS"]), window.close)
     code = app.exec()
     window.deleteLater()
     app.processEvents()

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,13 +22,16 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from core.backend import thread_count_kept
+from core.config import TrainConfig
 from core.datasets import load_builtin_digits
-from core.engine import TrainConfig, Trainer
+from core.engine import Trainer
 from core.events import BatchEnd
 from core.latent import fit_plane
+from core.progress import RunProgress
 from explorer.app import create_application
 from explorer.main_window import MainWindow
-from explorer.worker import ProgressUpdate
+from explorer.pointer import mouse_move_at
 
 
 def figure(name: str, value: float, unit: str, goal: str, met: bool | None, n: int, detail: str = "") -> dict:
@@ -53,11 +55,8 @@ class _EnginePhases:
         # The engine sets the calling thread's torch threads for training; this is the window's thread, which
         # the app keeps at one (for the hover decode): give it back afterwards, or the hover figures would not
         # be the app's.
-        threads = torch.get_num_threads()
-        try:
+        with thread_count_kept():
             return self._advance(seconds)
-        finally:
-            torch.set_num_threads(threads)
 
     def _advance(self, seconds: float) -> float:
         start_seen, start = None, None
@@ -106,14 +105,14 @@ class _GuiRun:
         self.samples: list[tuple[float, int, float]] = []  # (wall time, images seen, engine-elapsed)
         self.meter = TimerGapMeter()
 
-    def _on_progress(self, update: ProgressUpdate) -> None:
-        self.samples.append((time.perf_counter(), update.last.images_seen, update.last.elapsed_s))
+    def _on_progress(self, progress: RunProgress) -> None:
+        self.samples.append((time.perf_counter(), progress.images_seen, progress.elapsed_s))
 
     def start(self) -> None:
         self.window.controls.dataset.setCurrentIndex(self.window.controls.dataset.findData("digits-5k"))
         self.window.controls.epochs.setValue(20)
         self.window.start_training()
-        self.window.runner.worker.progress.connect(self._on_progress)
+        self.window.session.progressed.connect(self._on_progress)
 
     def measure(self, warmup_s: float, window_s: float) -> float:
         _pump(self.app, warmup_s)
@@ -137,17 +136,21 @@ def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_
     (x0, x1), (y0, y1) = view.viewRange()
     rng = np.random.default_rng(0)
     latencies = []
+    decodes = [0]
+    count = lambda *_: decodes.__setitem__(0, decodes[0] + 1)  # noqa: E731
+    window.hover.decoded.connect(count)
     for _ in range(moves):
         x, y = x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.1, 0.9)
-        event = window.latent.mouse_move_at(x, y)
-        before = window.hover.decodes
+        event = mouse_move_at(window.latent, x, y)
+        before = decodes[0]
         start = time.perf_counter()
         QApplication.sendEvent(plot.viewport(), event)
-        while window.hover.decodes == before:
+        while decodes[0] == before:
             app.processEvents()
         window.preview.image.repaint()  # the preview on screen; the crosshair's repaint follows in the same turn
         latencies.append((time.perf_counter() - start) * 1000)
         _pump(app, spacing_s)
+    window.hover.decoded.disconnect(count)
     return latencies
 
 
@@ -185,14 +188,28 @@ def _latent_panel_times(app: QApplication, window: MainWindow, count: int, repea
     return statistics.median(shows), statistics.median(refreshes)
 
 
+#: A fresh interpreter that opens the window as the entry point does, prints when it is shown, and closes it.
+STARTUP_PROBE = """
+import sys, time
+from explorer.cli import main
+from explorer import app
+
+def shown(window):
+    print(f"window-shown {time.time():.6f}", flush=True)
+    app.QTimer.singleShot(300, window.close)
+
+opened = app.run_app
+app.run_app = lambda checkpoint=None: opened(checkpoint, after_show=shown)
+sys.exit(main([]))
+"""
+
+
 def _startup_seconds(repeats: int) -> list[float]:
-    """Wall time from launching `convae-explorer` to its window's first event-loop turn."""
+    """Wall time from launching the app (the entry point's imports included) to its window's first event-loop turn."""
     times = []
     with tempfile.TemporaryDirectory() as home:
         env = {
             **os.environ,
-            "CONVAE_EXPLORER_REPORT_SHOWN": "1",
-            "CONVAE_EXPLORER_QUIT_AFTER_MS": "300",
             "XDG_CONFIG_HOME": home,
             "XDG_DATA_HOME": home,
             "XDG_STATE_HOME": home,
@@ -201,7 +218,7 @@ def _startup_seconds(repeats: int) -> list[float]:
         for _ in range(repeats):
             start = time.time()
             result = subprocess.run(
-                [sys.executable, "-m", "core.cli"], capture_output=True, text=True, env=env, timeout=120, check=False
+                [sys.executable, "-c", STARTUP_PROBE], capture_output=True, text=True, env=env, timeout=120, check=False
             )
             shown = [line for line in result.stdout.splitlines() if line.startswith("window-shown ")]
             if result.returncode != 0 or not shown:
@@ -234,7 +251,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
         engine_rates, gui_rates, gaps = [], [], []
         for _ in range(rounds):
             window.toggle_pause()  # pause the window's run
-            while not window.runner.control.waiting:
+            while not window.session.runner.control.waiting:
                 _pump(app, 0.01)
             engine_rates.append(engine_alone.run_for(phase))
             window.toggle_pause()  # resume it

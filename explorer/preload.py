@@ -33,12 +33,9 @@ class BackendPreloader(QObject):
 
     def _run(self) -> None:
         try:
-            import core.checkpoint
-            import core.datasets
-            import core.engine  # noqa: F401
-            from explorer.panels.controls import available_devices
+            from core.backend import load_engine
 
-            self.loaded.emit(available_devices())
+            self.loaded.emit(load_engine())
         except Exception as error:
             log.exception("loading the engine failed")
             self.failed.emit(f"{type(error).__name__}: {error}")

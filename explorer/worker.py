@@ -2,6 +2,8 @@
 
 Stop and pause are flags the engine polls (a queued slot would never run while the loop trains).
 Per-batch events are buffered and emitted at most `max_rate` times a second so the GUI never floods.
+Only plain records cross to the window: RunInfo, ProgressUpdate, SnapshotView, the events; the model comes back
+as a ModelAtRest once the thread is done.
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.control import TrainingControl
 from core.events import BatchEnd, EpochEnd, Snapshot, TrainingEnded
+from core.progress import RunProgress
 
 if TYPE_CHECKING:
-    from core.engine import Trainer
+    from core.records import ModelAtRest
+    from core.runs import PreparedRun
 
 log = logging.getLogger(__name__)
 
-#: Builds the Trainer inside the worker thread (loading data can be slow); it may report notices.
-TrainerFactory = Callable[[Callable[[str], None]], "Trainer"]
+#: Builds the run inside the worker thread (loading data and files can be slow); it may report notices.
+RunFactory = Callable[[Callable[[str], None]], "PreparedRun"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class ProgressUpdate:
 
     losses: np.ndarray
     last: BatchEnd
-    epochs: int
+    progress: RunProgress
 
 
 #: How much nicer than the window the training threads are (Linux): enough that the window's thread gets a core
@@ -60,19 +64,33 @@ def yield_cores_to_the_window() -> None:
         log.info("could not lower the training thread's priority: %s", error)
 
 
+def _is_refusal(error: Exception) -> bool:
+    """An error whose message is for the user (a bad file, missing data, an impossible setting), not a bug."""
+    from core.checkpoint import CheckpointError
+    from core.datasets import DatasetError
+
+    return isinstance(error, CheckpointError | DatasetError | ValueError)
+
+
+@dataclass
+class RunOutcome:
+    model: ModelAtRest | None = None
+
+
 class TrainingWorker(QObject):
-    ready = Signal(object)  # the Trainer, once built (the GUI touches it only after the thread ends)
+    ready = Signal(object)  # RunInfo, once the run is built
     progress = Signal(object)  # ProgressUpdate
     epochEnded = Signal(object)
-    snapshotReady = Signal(object)
+    viewReady = Signal(object)  # SnapshotView, built here from each snapshot
     notice = Signal(str)
     ended = Signal(object)  # TrainingEnded
     saved = Signal(str)
     saveFailed = Signal(str)
-    failed = Signal(str, str)  # message, traceback
+    refused = Signal(str)  # the run could not begin, for a reason the message states
+    failed = Signal(str, str)  # an unexpected error: message, traceback
     finished = Signal()
 
-    def __init__(self, factory: TrainerFactory, train: bool, control: TrainingControl, max_rate: float = 30.0) -> None:
+    def __init__(self, factory: RunFactory, train: bool, control: TrainingControl, max_rate: float = 30.0) -> None:
         super().__init__()
         self._factory, self._train, self.control = factory, train, control
         self._interval = 1.0 / max_rate
@@ -81,6 +99,10 @@ class TrainingWorker(QObject):
         self._last_emit = 0.0
         self._save_request: Path | None = None
         self._epochs = 0
+        self._start_step = 0
+        #: Where the model goes once the run is over: a plain object the runner keeps, read after the thread has
+        #: ended (the join orders it), since the worker itself is deleted with its thread.
+        self.outcome = RunOutcome()
 
     @property
     def trains(self) -> bool:
@@ -93,23 +115,37 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         yield_cores_to_the_window()
+        trainer = None
         try:
-            trainer = self._factory(self.notice.emit)
-            self._epochs = trainer.config.epochs
-            self.ready.emit(trainer)
+            from core.records import describe_run, model_at_rest
+
+            prepared = self._factory(self.notice.emit)
+            trainer = prepared.trainer
+            self._epochs, self._start_step = trainer.config.epochs, trainer.progress.step
+            self.ready.emit(describe_run(trainer, prepared.trained_on))
             if not self._train:
-                self.snapshotReady.emit(trainer.snapshot())
-                return
-            for event in trainer.run(self.control):
-                self._dispatch(event)
-                if self._save_request is not None:
-                    self._save(trainer)
-            self._flush()
+                self._show(trainer.snapshot())
+            else:
+                for event in trainer.run(self.control):
+                    self._dispatch(event)
+                    if self._save_request is not None:
+                        self._save(trainer)
+                self._flush()
+            self.outcome.model = model_at_rest(trainer)
         except Exception as error:
-            log.exception("training worker failed")
-            self.failed.emit(f"{type(error).__name__}: {error}", traceback.format_exc())
+            if trainer is None and _is_refusal(error):
+                log.info("run refused: %s", error)
+                self.refused.emit(str(error))
+            else:
+                log.exception("training worker failed")
+                self.failed.emit(f"{type(error).__name__}: {error}", traceback.format_exc())
         finally:
             self.finished.emit()
+
+    def _show(self, snapshot: Snapshot) -> None:
+        from core.view import view_of
+
+        self.viewReady.emit(view_of(snapshot))
 
     def _dispatch(self, event: object) -> None:
         if isinstance(event, BatchEnd):
@@ -125,7 +161,7 @@ class TrainingWorker(QObject):
             return
         self._flush()
         if isinstance(event, Snapshot):
-            self.snapshotReady.emit(event)
+            self._show(event)
         elif isinstance(event, EpochEnd):
             self.epochEnded.emit(event)
         elif isinstance(event, TrainingEnded):
@@ -133,11 +169,12 @@ class TrainingWorker(QObject):
 
     def _flush(self) -> None:
         if self._pending_losses and self._last_batch is not None:
-            self.progress.emit(ProgressUpdate(np.array(self._pending_losses), self._last_batch, self._epochs))
+            where = RunProgress.after(self._last_batch, self._epochs, self._start_step)
+            self.progress.emit(ProgressUpdate(np.array(self._pending_losses), self._last_batch, where))
             self._pending_losses = []
         self._last_emit = time.perf_counter()
 
-    def _save(self, trainer: Trainer) -> None:
+    def _save(self, trainer) -> None:
         from core.checkpoint import Checkpoint, CheckpointError, save_checkpoint
 
         path, self._save_request = self._save_request, None
@@ -156,13 +193,14 @@ class TrainingRunner(QObject):
         super().__init__(parent)
         self.thread: QThread | None = None
         self.worker: TrainingWorker | None = None
+        self.outcome = RunOutcome()
         self.control = TrainingControl()
 
     @property
     def running(self) -> bool:
         return self.thread is not None and self.thread.isRunning()
 
-    def start(self, factory: TrainerFactory, train: bool) -> TrainingWorker:
+    def start(self, factory: RunFactory, train: bool) -> TrainingWorker:
         if self.running:
             raise RuntimeError("a run is already in progress")
         self.shutdown()
@@ -173,27 +211,18 @@ class TrainingRunner(QObject):
         thread.started.connect(worker.run)
         worker.finished.connect(thread.quit)
         thread.finished.connect(worker.deleteLater)
-        self.thread, self.worker = thread, worker
+        self.thread, self.worker, self.outcome = thread, worker, worker.outcome
         thread.start()
         return worker
 
-    def pause(self) -> None:
-        self.control.pause()
-
-    def resume(self) -> None:
-        self.control.resume()
-
-    def stop(self) -> None:
-        self.control.stop()
-
-    def shutdown(self, timeout_ms: int = 60_000) -> bool:
-        """Stop the run and wait for its thread to end (never terminate()); True when no thread is left."""
+    def shutdown(self, timeout_ms: int = 60_000) -> ModelAtRest | None:
+        """Stop the run and wait for its thread to end (never terminate()); return the model it left, if any."""
         if self.thread is None:
-            return True
+            return None
         self.control.stop()
         self.thread.quit()
-        done = self.thread.wait(timeout_ms)
-        if done:
-            self.thread.deleteLater()
-            self.thread, self.worker = None, None
-        return done
+        if not self.thread.wait(timeout_ms):
+            return None
+        self.thread.deleteLater()
+        self.thread, self.worker = None, None
+        return self.outcome.model

@@ -286,7 +286,7 @@ def absurd_image_size(tensors: dict, meta: dict) -> None:
         (losses_disagree_with_steps, "'progress.batch_losses' has shape"),
         (negative_counter, "negative"),
         (bad_rng_state, "not a valid generator state"),
-        (invalid_latent_dim, "latent_dim must be between 1 and 64"),
+        (invalid_latent_dim, "latent size must be between 1 and 64"),
         (invalid_lr, "learning rate"),
         (classes_not_strings, "not a list of strings"),
         (device_not_a_string, "invalid setting"),

@@ -67,7 +67,7 @@ def test_help_lists_the_subcommands(quick_runs: dict) -> None:
         ("epochs 0", "epochs must be between 1 and 10000, got 0"),
         ("lr -1", "learning rate must be > 0 and ≤ 10, got -1"),
         ("latent 65", "latent size must be between 1 and 64, got 65"),
-        ("batch x", "batch size must be an integer between 1 and 65536, got 'x'"),
+        ("batch x", "batch size must be an integer between 1 and 4096, got 'x'"),
     ],
 )
 def test_bad_arguments_exit_2_stating_the_valid_range(quick_runs: dict, name: str, states: str) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
 from explorer.main_window import MainWindow
+from explorer.pointer import move_mouse_to
 
 
 def pump(app: QApplication, seconds: float) -> None:
@@ -32,7 +33,7 @@ def pump(app: QApplication, seconds: float) -> None:
 
 
 def hover(app: QApplication, window: MainWindow, x: float, y: float) -> None:
-    QApplication.sendEvent(window.latent.plot.viewport(), window.latent.mouse_move_at(x, y))
+    move_mouse_to(window.latent, x, y)
     pump(app, 0.3)
 
 
@@ -63,10 +64,10 @@ def main() -> int:
             while window.running:
                 pump(app, 0.1)
         pump(app, 0.5)
-        snapshot = window.snapshot
-        index = int(len(snapshot.codes) * 0.37)
-        window._on_point_clicked(index)
-        x, y = window.plane.to_plane(snapshot.codes[index : index + 1])[0]
+        view = window.session.view
+        index = int(len(view.xy) * 0.37)
+        window.show_point(index)
+        x, y = view.xy[index]
         hover(app, window, float(x), float(y))
         window.grab().save(str(args.out / "after.png"))
         window.close()

@@ -1,4 +1,8 @@
-"""Training settings and the Train / Pause / Stop buttons. Widgets bound their values: nothing invalid can be typed."""
+"""Training settings and the Train / Pause / Stop buttons, generated from core.config.SETTINGS.
+
+Each spin box takes its range, default and tooltip from the same table the CLI and TrainConfig use, so nothing
+invalid can be typed and the window never disagrees with the command line.
+"""
 
 from __future__ import annotations
 
@@ -16,26 +20,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.config import DATASET_NAMES, TrainConfig
-
-DATASET_LABELS = {
-    "mnist": "MNIST",
-    "fashion-mnist": "Fashion-MNIST",
-    "kmnist": "KMNIST",
-    "digits-5k": "Built-in digits (5,000)",
-}
+from core.config import DATASETS, DEFAULT_DATASET, SETTINGS, Setting, TrainConfig
 
 
-def available_devices() -> list[str]:
-    """Devices torch can train on here (imports torch: call it once torch is loaded)."""
-    import torch
-
-    devices = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        devices.append("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        devices.append("mps")
-    return devices
+def spin_box(setting: Setting) -> QSpinBox | QDoubleSpinBox:
+    """A spin box bounded exactly as `setting` is (an open lower end starts at its smallest shown value)."""
+    if setting.kind is int:
+        box: QSpinBox | QDoubleSpinBox = QSpinBox()
+        box.setRange(int(setting.low), int(setting.high))
+        box.setValue(int(setting.default))
+        box.setGroupSeparatorShown(True)
+    else:
+        box = QDoubleSpinBox()
+        box.setDecimals(6)
+        box.setRange(setting.gui_low if setting.gui_low is not None else setting.low, setting.high)
+        box.setSingleStep(0.0001)
+        box.setValue(setting.default)
+    box.setToolTip(setting.help[:1].upper() + setting.help[1:])
+    return box
 
 
 class ControlsPanel(QWidget):
@@ -46,44 +48,36 @@ class ControlsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        defaults = TrainConfig()
         self.dataset = QComboBox()
-        for name in DATASET_NAMES:
-            self.dataset.addItem(DATASET_LABELS.get(name, name), name)
-        self.latent_dim = self._spin(1, 64, 2, "Size of the code each image is squeezed into (2 can be drawn directly)")
-        self.epochs = self._spin(1, 10_000, defaults.epochs, "Passes over the training images")
-        self.batch_size = self._spin(1, 4096, defaults.batch_size, "Images per optimizer step")
-        self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(6)
-        self.lr.setRange(0.000001, 10.0)
-        self.lr.setSingleStep(0.0001)
-        self.lr.setValue(defaults.lr)
-        self.lr.setToolTip("Adam's learning rate (the lecture used 0.0005)")
-        self.seed = self._spin(
-            0, 2_147_483_647, defaults.seed, "Fixes initial weights and shuffling: same seed, same run"
-        )
+        for name, label in DATASETS.items():
+            self.dataset.addItem(label, name)
+        self.dataset.setCurrentIndex(self.dataset.findData(DEFAULT_DATASET))
+        self.dataset.setToolTip("The images to train on; the built-in digits need no download")
+        self.spins = {name: spin_box(setting) for name, setting in SETTINGS.items() if setting.in_window}
+        self.latent_dim, self.epochs, self.batch_size = (self.spins[n] for n in ("latent_dim", "epochs", "batch_size"))
+        self.lr, self.seed = self.spins["lr"], self.spins["seed"]
         self.device = QComboBox()
+        self.device.setToolTip("Where to train: auto picks a GPU when there is one")
         for name in ("auto", "cpu"):  # GPUs are added by add_devices() once torch has loaded
             self.device.addItem(name, name)
 
         form = QFormLayout()
         form.addRow("Data set", self.dataset)
-        form.addRow("Latent size", self.latent_dim)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Seed", self.seed)
+        for name, box in self.spins.items():
+            form.addRow(SETTINGS[name].label.capitalize(), box)
         form.addRow("Device", self.device)
 
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("primaryButton")
-        self.train_button.setToolTip("Train a new model with these settings")
+        self.train_button.setToolTip("Train a new model with these settings (Ctrl+R)")
         self.continue_button = QPushButton("Continue")
         self.continue_button.setToolTip("Keep training the current model up to the number of epochs above")
-        self.continue_button.clicked.connect(self.continueRequested)
         self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause or resume training between two steps (Space)")
         self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current step and keep the model (Ctrl+.)")
         self.train_button.clicked.connect(self.trainRequested)
+        self.continue_button.clicked.connect(self.continueRequested)
         self.pause_button.clicked.connect(self.pauseToggled)
         self.stop_button.clicked.connect(self.stopRequested)
         layout = QVBoxLayout(self)
@@ -94,19 +88,8 @@ class ControlsPanel(QWidget):
             for button in pair:
                 row.addWidget(button)
             layout.addLayout(row)
+        self._can_continue = False
         self.set_running(False, paused=False)
-        self.set_can_continue(False)
-
-    @staticmethod
-    def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
-        box = QSpinBox()
-        box.setRange(low, high)
-        box.setValue(value)
-        box.setToolTip(tip)
-        box.setGroupSeparatorShown(True)
-        return box
-
-    _can_continue = False
 
     def add_devices(self, names: list[str], settings: QSettings | None = None) -> None:
         """Offer the devices found once torch has loaded, and re-select the remembered one."""
@@ -119,7 +102,7 @@ class ControlsPanel(QWidget):
                 self.device.setCurrentIndex(index)
 
     def set_running(self, running: bool, paused: bool) -> None:
-        for widget in (self.dataset, self.latent_dim, self.epochs, self.batch_size, self.lr, self.seed, self.device):
+        for widget in (self.dataset, *self.spins.values(), self.device):
             widget.setEnabled(not running)
         self.train_button.setEnabled(not running)
         self.continue_button.setEnabled(not running and self._can_continue)
@@ -137,20 +120,13 @@ class ControlsPanel(QWidget):
         if index >= 0:
             self.dataset.setCurrentIndex(index)
         self.latent_dim.setValue(latent_dim)
-        self.epochs.setValue(config.epochs)
-        self.batch_size.setValue(config.batch_size)
-        self.lr.setValue(config.lr)
-        self.seed.setValue(config.seed)
+        for name in ("epochs", "batch_size", "lr", "seed"):
+            with contextlib.suppress(OverflowError, TypeError):  # an old checkpoint's seed may exceed the box
+                self.spins[name].setValue(getattr(config, name))
 
-    def train_config(self, **extra) -> TrainConfig:
-        return TrainConfig(
-            epochs=self.epochs.value(),
-            batch_size=self.batch_size.value(),
-            lr=self.lr.value(),
-            seed=self.seed.value(),
-            device=self.device.currentData(),
-            **extra,
-        )
+    def train_config(self) -> TrainConfig:
+        values = {name: box.value() for name, box in self.spins.items() if name != "latent_dim"}
+        return TrainConfig(**values, device=self.device.currentData())
 
     @property
     def dataset_name(self) -> str:
@@ -159,21 +135,20 @@ class ControlsPanel(QWidget):
     def save(self, settings: QSettings) -> None:
         settings.setValue("train/dataset", self.dataset_name)
         settings.setValue("train/device", self.device.currentData())
-        for key in ("latent_dim", "epochs", "batch_size", "seed"):
-            settings.setValue(f"train/{key}", getattr(self, key).value())
-        settings.setValue("train/lr", self.lr.value())
+        for name, box in self.spins.items():
+            settings.setValue(f"train/{name}", box.value())
 
     def restore(self, settings: QSettings) -> None:
+        """Remembered values, each checked: one that does not parse or lies outside its range is ignored."""
         for combo, key in ((self.dataset, "train/dataset"), (self.device, "train/device")):
             index = combo.findData(settings.value(key))
             if index >= 0:
                 combo.setCurrentIndex(index)
-        for key in ("latent_dim", "epochs", "batch_size", "seed"):
-            value = settings.value(f"train/{key}")
-            if value is not None:
-                with contextlib.suppress(TypeError, ValueError):
-                    getattr(self, key).setValue(int(value))
-        value = settings.value("train/lr")
-        if value is not None:
-            with contextlib.suppress(TypeError, ValueError):
-                self.lr.setValue(float(value))
+        for name, box in self.spins.items():
+            value = settings.value(f"train/{name}")
+            if value is None:
+                continue
+            with contextlib.suppress(TypeError, ValueError, OverflowError):
+                number = SETTINGS[name].kind(value)
+                SETTINGS[name].check(number)
+                box.setValue(number)

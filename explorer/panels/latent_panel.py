@@ -164,18 +164,6 @@ class LatentPanel(QWidget):
             return None
         return self.view_box.mapSceneToView(scene_pos)
 
-    def mouse_move_at(self, x: float, y: float) -> QMouseEvent:
-        """A real mouse-move event over plane position (x, y), for the viewport (tests, bench, screenshots)."""
-        local = QPointF(self.plot.mapFromScene(self.view_box.mapViewToScene(QPointF(x, y))))
-        return QMouseEvent(
-            QEvent.Type.MouseMove,
-            local,
-            self.plot.viewport().mapToGlobal(local),
-            Qt.MouseButton.NoButton,
-            Qt.MouseButton.NoButton,
-            Qt.KeyboardModifier.NoModifier,
-        )
-
     @Slot(object)
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         point = self.plane_position(scene_pos)

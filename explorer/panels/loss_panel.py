@@ -1,4 +1,7 @@
-"""The loss panel: per-batch loss, its running average (window 100) and epoch boundaries, updated in batches."""
+"""The loss panel: per-batch loss, its running average (window 100) and epoch boundaries, redrawn ≤ 10 times a second.
+
+It draws the session's loss history (core.history.LossHistory) and keeps no copy of its own.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-RUNNING_WINDOW = 100  # as in the lecture
+from core.history import RUNNING_WINDOW, running_average
+
 REDRAW_INTERVAL_MS = 100  # the curve is redrawn at most 10 times a second: live, and cheap for the training thread
-
-
-def running_average(losses: np.ndarray, window: int = RUNNING_WINDOW) -> np.ndarray:
-    """Mean of the last `window` losses at each step (fewer at the start)."""
-    if not len(losses):
-        return losses
-    sums = np.cumsum(np.insert(np.asarray(losses, np.float64), 0, 0.0))
-    ends = np.arange(1, len(losses) + 1)
-    starts = np.maximum(0, ends - window)
-    return (sums[ends] - sums[starts]) / (ends - starts)
 
 
 def robust_y_range(losses: np.ndarray) -> tuple[float, float]:
@@ -30,7 +24,7 @@ def robust_y_range(losses: np.ndarray) -> tuple[float, float]:
 
 
 class LossPanel(QWidget):
-    """Holds the loss history of the current run; the window appends to it at most ~30 times a second."""
+    """Draws a run's loss history, handed over whole at most ~30 times a second (a read-only view, not a copy)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,17 +90,18 @@ class LossPanel(QWidget):
         self._batches_per_epoch = max(1, count)
         self.plot.getPlotItem().getAxis("top").setScale(1.0 / self._batches_per_epoch)
 
-    def set_history(self, losses: list[float] | np.ndarray, epochs_done: int) -> None:
-        """Show a whole history at once (an opened checkpoint)."""
-        self.clear(self._batches_per_epoch)
-        self._losses = np.asarray(losses, np.float64)
-        self._run_length = len(self._losses)
+    def start_run(self, losses: np.ndarray, batches_per_epoch: int, epochs_done: int, run_length: int) -> None:
+        """Lay out a run: its history so far, epoch marks for the epochs done, an x axis spanning the whole run."""
+        self.clear(batches_per_epoch)
+        self._losses = losses
+        self._run_length = max(1, run_length, len(losses))
         for epoch in range(1, epochs_done + 1):
             self.mark_epoch(epoch)
         self._redraw()
 
-    def append(self, losses: np.ndarray) -> None:
-        self._losses = np.concatenate([self._losses, np.asarray(losses, np.float64)])
+    def show_losses(self, losses: np.ndarray) -> None:
+        """The history has grown: draw it at the next redraw tick."""
+        self._losses = losses
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
@@ -156,10 +151,3 @@ class LossPanel(QWidget):
         if on:
             item.enableAutoRange(axis="y")
         self._redraw()
-
-    def to_csv(self) -> str:
-        average = running_average(self._losses)
-        rows = ["step,epoch,loss,running_average"]
-        for i, (loss, avg) in enumerate(zip(self._losses, average, strict=True)):
-            rows.append(f"{i + 1},{i // self._batches_per_epoch + 1},{loss:.8g},{avg:.8g}")
-        return "\n".join(rows) + "\n"

@@ -35,7 +35,7 @@ def attempt(tmp: Path, delay_ms: int) -> int:
     win.start_training()
     QTimer.singleShot(delay_ms, win.close)
     code = app.exec()
-    steps = win.trainer.progress.step if win.trainer is not None else -1
+    steps = win.session.model.step if win.session.model is not None else -1
     print(f"steps {steps}", flush=True)
     return code
 

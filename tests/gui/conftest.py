@@ -64,4 +64,4 @@ def window(qapp, qtbot, tmp_path: Path, settings_path: Path) -> Iterator[MainWin
     qtbot.waitExposed(win)
     yield win
     win.close()
-    assert win.runner.thread is None, "a training thread outlived its window"
+    assert win.session.runner.thread is None, "a training thread outlived its window"

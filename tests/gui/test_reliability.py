@@ -13,15 +13,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gui_testkit import move_mouse_to, wait_for_losses, wait_for_snapshot
+from gui_testkit import DecodeCounter, move_mouse_to, wait_for_losses, wait_for_snapshot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.datasets import load_dataset
 from core.engine import TrainConfig, Trainer
 from core.events import BatchEnd
-from explorer.app import log_file, setup_logging
+from explorer.app import setup_logging
 from explorer.bench_gui import TimerGapMeter
+from explorer.error_dialog import log_file
+from explorer.pointer import mouse_move_at
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,8 +73,9 @@ def test_divergence_stops_training_and_tells_the_user_what_to_try(qtbot, window,
     title, text = window.last_message
     assert title == "Training diverged"
     assert "not a finite number" in text and "smaller learning rate than 10" in text
-    assert all(bool(p.isfinite().all()) for p in window.trainer.model.parameters()), "the last good weights stay"
-    assert load_checkpoint(window.autosave).progress.step == 0  # what is kept is loadable
+    kept = window.session.model.checkpoint.model_state.values()
+    assert all(bool(t.isfinite().all()) for t in kept), "the last good weights stay"
+    assert load_checkpoint(window.session.autosave_path).progress.step == 0  # what is kept is loadable
     for box in visible_message_boxes():
         box.close()
 
@@ -85,7 +88,7 @@ def test_an_unexpected_worker_error_reaches_the_user_and_the_log(qtbot, window, 
         def broken_factory(notify):
             raise RuntimeError("the disk caught fire")
 
-        window._start(broken_factory, train=True)
+        window.session.start_with(broken_factory, train=True)
         qtbot.waitUntil(lambda: not window.running, timeout=30_000)
         boxes = visible_message_boxes()
         assert any("the disk caught fire" in box.text() for box in boxes)
@@ -117,7 +120,7 @@ def test_start_and_stop_twenty_times_quickly(qtbot, window, tiny_mnist):
         window.start_training()
         window.stop_training()
         qtbot.waitUntil(lambda: not window.running, timeout=30_000)
-        assert window.runner.thread is None
+        assert window.session.runner.thread is None
     window.start_training()
     wait_for_losses(qtbot, window, 1)
     window.stop_training()
@@ -131,13 +134,14 @@ def test_a_long_pause_loses_nothing(qtbot, window, tiny_mnist):
     window.start_training()
     wait_for_losses(qtbot, window, 3)
     window.toggle_pause()
-    qtbot.waitUntil(lambda: window.runner.control.waiting, timeout=30_000)
+    qtbot.waitUntil(lambda: window.session.runner.control.waiting, timeout=30_000)
     qtbot.wait(5_000)
     window.toggle_pause()
     qtbot.waitUntil(lambda: not window.running, timeout=120_000)
     shown = window.loss.losses
+    run = window.session.info
 
-    reference = Trainer(load_dataset("mnist", download=False), window.trainer.config, window.trainer.model_config)
+    reference = Trainer(load_dataset("mnist", download=False), run.config, run.model_config)
     expected = [e.loss for e in reference.run(snapshots=False) if isinstance(e, BatchEnd)]
     assert np.array_equal(shown, np.array(expected))
 
@@ -153,20 +157,20 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
     meter = TimerGapMeter()
     meter.start()
     posted = 0
-    decodes_before = window.hover.decodes
+    counter = DecodeCounter(window)
     start = time.perf_counter()
     while (elapsed := time.perf_counter() - start) < 10.0:
         # keep up 1,000 queued moves a second through the real event queue, however slow the loop turns
         (x0, x1), (y0, y1) = window.latent.view_box.viewRange()  # the view follows the points as they spread
         while posted < int(1000 * elapsed):
             x, y = x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.1, 0.9)
-            event = window.latent.mouse_move_at(x, y)
+            event = mouse_move_at(window.latent, x, y)
             QApplication.postEvent(plot.viewport(), event)
             posted += 1
         qtbot.wait(5)
     qtbot.wait(100)
     worst = meter.stop()
-    decodes = window.hover.decodes - decodes_before
+    decodes = counter.count
     rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     window.stop_training()
     qtbot.waitUntil(lambda: not window.running, timeout=30_000)
@@ -181,9 +185,9 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
     assert rss_growth_mb < 100
     assert worst < 150
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()  # the view followed the points meanwhile
-    before = window.hover.decodes
+    before = counter.count
     move_mouse_to(window, (x0 + x1) / 2, (y0 + y1) / 2)  # and hover still answers
-    qtbot.waitUntil(lambda: window.hover.decodes > before, timeout=5_000)
+    qtbot.waitUntil(lambda: counter.count > before, timeout=5_000)
 
 
 @pytest.mark.slow

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_testkit import move_mouse_to, wait_for_losses, wait_for_snapshot
+import torch
+from gui_testkit import DecodeCounter, move_mouse_to, wait_for_losses, wait_for_snapshot
 from PySide6.QtCore import QSettings
 
 from core.checkpoint import load_checkpoint
 from explorer.bench_gui import TimerGapMeter
-from explorer.hover import decode_at
 from explorer.main_window import MainWindow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +45,7 @@ def test_pause_freezes_the_batch_counter_and_resume_continues(qtbot, window, tin
     wait_for_losses(qtbot, window, 2)
     window.toggle_pause()
     assert window.controls.pause_button.text() == "Resume"
-    qtbot.waitUntil(lambda: window.runner.control.waiting, timeout=30_000)  # the step in flight has finished
+    qtbot.waitUntil(lambda: window.session.runner.control.waiting, timeout=30_000)  # the step in flight has finished
     qtbot.wait(100)  # and its loss has reached the window
     frozen = len(window.loss.losses)
     qtbot.wait(800)
@@ -60,11 +60,11 @@ def test_stop_ends_the_thread_and_keeps_the_model(qtbot, window, tiny_mnist, tmp
     start_small_run(window, epochs=50)
     wait_for_losses(qtbot, window, 2)
     window.stop_training()
-    qtbot.waitUntil(lambda: not window.running and window.runner.thread is None, timeout=30_000)
-    assert window.trainer is not None
+    qtbot.waitUntil(lambda: not window.running and window.session.runner.thread is None, timeout=30_000)
+    assert window.session.model is not None
     assert "stopped" in window.statusBar().currentMessage().lower()
     autosaved = load_checkpoint(tmp_path / "autosave.safetensors")
-    assert autosaved.progress.step == window.trainer.progress.step > 0
+    assert autosaved.progress.step == window.session.model.step > 0
 
 
 def test_close_during_training_leaves_no_thread(qtbot, qapp, tiny_mnist, tmp_path):
@@ -75,7 +75,7 @@ def test_close_during_training_leaves_no_thread(qtbot, qapp, tiny_mnist, tmp_pat
     start_small_run(win, epochs=50)
     wait_for_losses(qtbot, win, 1)
     win.close()
-    assert win.runner.thread is None
+    assert win.session.runner.thread is None
     assert load_checkpoint(tmp_path / "a.safetensors").progress.step > 0  # the work was kept
     win.deleteLater()
 
@@ -84,14 +84,19 @@ def test_hover_decodes_the_cursor_position_with_the_snapshot_decoder(qtbot, wind
     start_small_run(window, epochs=1)
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
     wait_for_snapshot(qtbot, window)
+    decodes = DecodeCounter(window)
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
     for fx, fy in ((0.3, 0.6), (0.7, 0.2)):
-        before = window.hover.decodes
+        before = decodes.count
         local = move_mouse_to(window, x0 + fx * (x1 - x0), y0 + fy * (y1 - y0))
-        qtbot.waitUntil(lambda before=before: window.hover.decodes > before, timeout=5_000)
-        # the position the view reports for that pixel, decoded directly with the same snapshot
+        qtbot.waitUntil(lambda before=before: decodes.count > before, timeout=5_000)
+        # the position the view reports for that pixel, decoded directly with the same snapshot's decoder
         point = window.latent.view_box.mapSceneToView(window.latent.plot.mapToScene(local.toPoint()))
-        expected, latent = decode_at(window.snapshot, window.plane, point.x(), point.y())
+        snapshot = window.session.view.snapshot
+        latent = np.array([[point.x(), point.y()]], np.float32)  # a 2-D model's plane is its latent space
+        with torch.inference_mode():
+            expected = snapshot.decoder(torch.from_numpy(latent)).numpy()[0]
+        latent = latent[0]
         assert np.allclose(window.preview.last_image, expected, atol=1e-6)
         assert window.preview.coordinates.text() == f"z = ({latent[0]:+.3f}, {latent[1]:+.3f})"
         assert window.latent.v_line.isVisible() and abs(window.latent.v_line.value() - point.x()) < 1e-9
@@ -100,12 +105,12 @@ def test_hover_decodes_the_cursor_position_with_the_snapshot_decoder(qtbot, wind
 def test_hover_keeps_working_while_training_and_names_the_snapshot_step(qtbot, window, tiny_mnist):
     start_small_run(window, epochs=50)
     wait_for_snapshot(qtbot, window)
-    qtbot.waitUntil(lambda: window.snapshot.step > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: window.session.view.snapshot.step > 0, timeout=60_000)
+    decodes = DecodeCounter(window)
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
-    before = window.hover.decodes
     move_mouse_to(window, (x0 + x1) / 2, (y0 + y1) / 2)
-    qtbot.waitUntil(lambda: window.hover.decodes > before, timeout=5_000)
-    assert f"step {window.snapshot.step:,}" in window.preview.snapshot_info.text()
+    qtbot.waitUntil(lambda: decodes.count > 0, timeout=5_000)
+    assert f"step {window.session.view.snapshot.step:,}" in window.preview.snapshot_info.text()
     window.stop_training()
     qtbot.waitUntil(lambda: not window.running, timeout=30_000)
 
@@ -114,32 +119,32 @@ def test_fast_mouse_moves_are_coalesced_into_one_decode(qtbot, window, tiny_mnis
     start_small_run(window, epochs=1)
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
-    before = window.hover.decodes
+    decodes = DecodeCounter(window)
     for i in range(50):  # no event processing in between: a burst, as from a fast mouse
         move_mouse_to(window, x0 + (x1 - x0) * (0.2 + i * 0.01), (y0 + y1) / 2)
-    qtbot.waitUntil(lambda: window.hover.decodes > before, timeout=5_000)
+    qtbot.waitUntil(lambda: decodes.count > 0, timeout=5_000)
     qtbot.wait(50)
-    assert window.hover.decodes - before == 1
+    assert decodes.count == 1
 
 
 def test_latent_size_above_two_shows_principal_components(qtbot, window, tiny_mnist):
     start_small_run(window, epochs=1, latent=8)
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
     wait_for_snapshot(qtbot, window)
-    assert window.plane.is_pca
+    assert window.session.view.plane.is_pca
     assert "principal component 1" in window.latent.plot.getPlotItem().getAxis("bottom").labelText
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
-    before = window.hover.decodes
+    decodes = DecodeCounter(window)
     move_mouse_to(window, (x0 + x1) / 2, (y0 + y1) / 2)
-    qtbot.waitUntil(lambda: window.hover.decodes > before, timeout=5_000)
+    qtbot.waitUntil(lambda: decodes.count > 0, timeout=5_000)
     assert window.preview.coordinates.text().startswith("PC = (")
 
 
 def test_clicking_a_point_shows_its_image_reconstruction_and_label(qtbot, window, tiny_mnist):
     start_small_run(window, epochs=1)
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
-    snapshot = window.snapshot
-    window._on_point_clicked(5)
+    snapshot = window.session.view.snapshot
+    window.show_point(5)
     label = snapshot.classes[int(snapshot.labels[5])]
     assert window.preview.picked_label.text().startswith(f"Label: {label}")
     assert not window.preview.picked_original.pixmap().isNull()
@@ -237,19 +242,21 @@ def test_opening_a_cli_checkpoint_shows_latent_plot_and_grids_without_training(q
     saved = load_checkpoint(out)
     assert window.latent.points.count == 64
     assert window.grids.rows is not None and window.grids.rows[0].shape == (15, 1, 28, 28)
-    assert len(window.loss.losses) == saved.progress.step
-    assert window.trainer.progress.step == saved.progress.step  # nothing was trained
+    assert len(window.loss.losses) == len(window.session.losses) == saved.progress.step
+    assert window.session.model.step == saved.progress.step  # nothing was trained
 
 
 def test_a_bad_checkpoint_is_refused_and_the_current_model_stays(qtbot, window, tiny_mnist, tmp_path):
     start_small_run(window, epochs=1)
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
-    snapshot = window.snapshot
+    view, model = window.session.view, window.session.model
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint at all")
-    assert not window.open_checkpoint(bad)
+    window.open_checkpoint(bad)  # read in the background: the refusal arrives as a message
+    qtbot.waitUntil(lambda: window.last_message is not None and not window.running, timeout=30_000)
     assert window.last_message[0] == "Cannot open checkpoint"
-    assert window.snapshot is snapshot and window.trainer is not None
+    assert "bad.safetensors" in window.last_message[1]
+    assert window.session.view is view and window.session.model is model
 
 
 def test_exports_write_png_and_csv(qtbot, window, tiny_mnist, tmp_path):
@@ -260,8 +267,10 @@ def test_exports_write_png_and_csv(qtbot, window, tiny_mnist, tmp_path):
     window.export_loss_csv(csv)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     lines = csv.read_text().splitlines()
-    assert lines[0] == "step,epoch,loss,running_average"
-    assert len(lines) == 1 + len(window.loss.losses)
+    comments = [line for line in lines if line.startswith("#")]
+    assert lines[: len(comments)] == comments and any("batch size 32" in line for line in comments)
+    assert lines[len(comments)] == "step,epoch,loss,running_average"
+    assert len(lines) == len(comments) + 1 + len(window.session.losses)
 
 
 @pytest.mark.parametrize("grab_whole_window", [False, True])

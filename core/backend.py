@@ -1,0 +1,47 @@
+"""The torch side of the application, loaded once in the background: devices, and thread counts per thread.
+
+Torch keeps a thread count per calling thread; the window's thread only decodes single images for the hover
+preview, so it runs with one and leaves the cores to the training thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+
+def available_devices() -> list[str]:
+    """Devices torch can train on here."""
+    devices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def load_engine() -> list[str]:
+    """Import everything a run needs (seconds of imports, done off the window's thread); return the devices."""
+    import core.checkpoint
+    import core.datasets
+    import core.engine
+    import core.view  # noqa: F401
+
+    return available_devices()
+
+
+def decode_on_this_thread_only() -> None:
+    """One torch thread for the calling (display) thread: its decodes are single images."""
+    torch.set_num_threads(1)
+
+
+@contextmanager
+def thread_count_kept() -> Iterator[None]:
+    """Restore the calling thread's torch thread count afterwards (the engine sets its own when it trains)."""
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -1,0 +1,52 @@
+"""What the window shows of one snapshot, built in the worker thread: points on a view plane, the collapse verdict,
+and decoding at any plane position or of any display image, all with that snapshot's decoder.
+
+The window never touches torch: it asks a SnapshotView, which answers in numpy. Hover, clicks, points and grids
+therefore always come from the same network state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.diagnostics import output_collapsed
+from core.events import Snapshot
+from core.latent import LatentPlane, fit_plane
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    snapshot: Snapshot
+    plane: LatentPlane
+    xy: np.ndarray  # (N, 2) float32: the display codes on the view plane
+    collapsed: bool  # every sample decodes to the same picture (see core.diagnostics)
+
+    @property
+    def where(self) -> str:
+        """'step 1,234 (epoch 2.50)': which network state this is, as captions say it."""
+        return f"step {self.snapshot.step:,} (epoch {self.snapshot.epoch:.2f})"
+
+    def decode_at(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
+        """The image (C×H×W floats 0–1) the decoder draws at plane position (x, y), and its latent code."""
+        latent = self.plane.from_plane(np.array([[x, y]]))
+        return self._decode(latent)[0], latent[0]
+
+    def reconstruct(self, index: int) -> np.ndarray:
+        """Display image `index` through the encoder and decoder of this snapshot (C×H×W floats 0–1)."""
+        return self._decode(self.snapshot.codes[index : index + 1])[0]
+
+    def label_of(self, index: int) -> str:
+        return self.snapshot.classes[int(self.snapshot.labels[index])]
+
+    def _decode(self, codes: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.snapshot.decoder(torch.from_numpy(np.ascontiguousarray(codes, np.float32))).numpy()
+
+
+def view_of(snapshot: Snapshot) -> SnapshotView:
+    """Fit the view plane (identity for 2-D codes, PCA above) and place the codes on it."""
+    plane = fit_plane(snapshot.codes)
+    return SnapshotView(snapshot, plane, plane.to_plane(snapshot.codes), output_collapsed(snapshot))
