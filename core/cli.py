@@ -135,14 +135,14 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
 
 
 def _run_open(args: argparse.Namespace, window: WindowSide) -> int:
-    if window.open_window is None:
-        print("convae-explorer: this entry point has no window; run `convae-explorer` to open it.", file=sys.stderr)
-        return 1
     checkpoint = getattr(args, "checkpoint", None)
     if checkpoint is not None and not checkpoint.is_file():
         what = "is not a file" if checkpoint.exists() else "does not exist"
         print(f"convae-explorer: {checkpoint} {what}.", file=sys.stderr)
         return EXIT_USAGE
+    if window.open_window is None:
+        print("convae-explorer: this entry point has no window; run `convae-explorer` to open it.", file=sys.stderr)
+        return 1
     return int(window.open_window(checkpoint))
 
 
@@ -180,8 +180,10 @@ class _SignalStop:
         try:
             yield self
         finally:
+            # once stopped by a signal the process is on its way out: a late second Ctrl+C must not kill it while
+            # the interpreter shuts down (it would exit -2 instead of 128 + the first signal)
             for number, handler in previous.items():
-                signal.signal(number, handler)
+                signal.signal(number, signal.SIG_IGN if self.received is not None else handler)
 
 
 def _run_train(args: argparse.Namespace) -> int:

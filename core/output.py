@@ -6,14 +6,11 @@ the user said --force; the default name never replaces anything, it counts up in
 
 from __future__ import annotations
 
-import json
 import os
-import struct
 import tempfile
 from pathlib import Path
 
-_META_KEY = "convae_explorer"
-_HEADER_LIMIT = 1 << 20  # our headers are a few KB; anything larger is not ours
+from core.header import read_app_metadata
 
 
 class OutputError(Exception):
@@ -22,19 +19,7 @@ class OutputError(Exception):
 
 def is_app_checkpoint(path: Path) -> bool:
     """True when `path` is a safetensors file whose metadata says convae-explorer wrote it (reads the header only)."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(8)
-            if len(head) != 8:
-                return False
-            (length,) = struct.unpack("<Q", head)
-            if not 2 <= length <= _HEADER_LIMIT:
-                return False
-            header = json.loads(handle.read(length))
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
-        return False
-    metadata = header.get("__metadata__") if isinstance(header, dict) else None
-    return isinstance(metadata, dict) and _META_KEY in metadata
+    return read_app_metadata(path) is not None
 
 
 def free_default_name(folder: Path, stem: str, suffix: str = ".safetensors") -> Path:

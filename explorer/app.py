@@ -87,14 +87,17 @@ def run_app(checkpoint: Path | None = None, after_show: Callable[[QMainWindow], 
     app = create_application()
     install_excepthook()
     from explorer.main_window import MainWindow
+    from explorer.signals import SignalCloser
 
     window = MainWindow()
     window.show()
+    closer = SignalCloser(app, window)
     if after_show is not None:
         QTimer.singleShot(0, lambda: after_show(window))
     if checkpoint is not None:
         QTimer.singleShot(0, lambda: window.open_checkpoint(Path(checkpoint)))
     code = app.exec()
+    closer.uninstall()
     window.deleteLater()
     app.processEvents()
     return int(code)

@@ -234,7 +234,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
     config = TrainConfig(device=device)
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(
-            QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat), autosave=Path(tmp) / "autosave.safetensors"
+            QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat), autosave_dir=Path(tmp) / "autosave"
         )
         window.resize(1280, 860)
         window.show()

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from platformdirs import user_data_dir
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar
@@ -26,22 +25,23 @@ from explorer.window_layout import build_layout
 from explorer.window_state import read_bool, restore_layout, save_layout
 
 if TYPE_CHECKING:
+    from core.autosave import Autosave
     from core.records import RunInfo
     from core.view import SnapshotView
 
 log = logging.getLogger(__name__)
 
 
-def autosave_path() -> Path:
-    return Path(user_data_dir("convae-explorer", appauthor=False)) / "autosave" / "last-model.safetensors"
-
-
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings | None = None, autosave: Path | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None, autosave_dir: Path | None = None) -> None:
         super().__init__()
         self.setWindowTitle("convae-explorer")
         self.settings = settings or QSettings("convae-explorer", "convae-explorer")
-        self.session = RunSession(autosave if autosave is not None else autosave_path(), self)
+        if autosave_dir is None:
+            from core.autosave import autosave_folder
+
+            autosave_dir = autosave_folder()
+        self.session = RunSession(autosave_dir, self)
         self.hover = HoverDecoder(self)
         self.dialogs = FileDialogs(self, self.settings)
         self.last_message: tuple[str, str] | None = None
@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_state()
         self._on_busy(False)
-        self.preloader = BackendPreloader(self)
+        self.preloader = BackendPreloader(autosave_dir, self)
         self.preloader.loaded.connect(self._on_backend_loaded)
         self.preloader.failed.connect(self._on_backend_failed)
         self.preloader.start()
@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.latent.hovered.connect(self.hover.request)
         self.latent.pointClicked.connect(self.show_point)
         self.hover.decoded.connect(self._on_decoded)
+        self.notice.linkActivated.connect(self._on_notice_link)
         session = self.session
         session.busyChanged.connect(self._on_busy)
         session.pausedChanged.connect(self._on_paused)
@@ -105,12 +106,14 @@ class MainWindow(QMainWindow):
         self.settings.setValue("loss/log_scale", self.loss.log_box.isChecked())
         self.settings.sync()
 
-    @Slot(list)
-    def _on_backend_loaded(self, devices: list) -> None:
+    @Slot(list, object)
+    def _on_backend_loaded(self, devices: list, last_autosave: Autosave | None) -> None:
         from core.backend import decode_on_this_thread_only
 
         decode_on_this_thread_only()
         self.controls.add_devices(devices, self.settings)
+        if last_autosave is not None and self.session.model is None and not self.running:
+            self.offer_reopen(last_autosave)
         # Qt, pyqtgraph and torch are loaded now, ~230,000 objects that live as long as the app. Left to the garbage
         # collector, every full collection walks them all: ~135 ms with the window stalled, here. Frozen, they are
         # never scanned again (what is created from now on still is).
@@ -119,6 +122,17 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_backend_failed(self, message: str) -> None:
         self.warn("The training engine could not be loaded", f"{message}\nSee the log file for details.")
+
+    def offer_reopen(self, save: Autosave) -> None:
+        """A banner with a link that reopens the last model trained here (until another run starts)."""
+        self._reopen = save.path
+        self.notice.setText(f'Your last model ({save.describe()}) was kept. <a href="reopen">Reopen it</a>')
+        self.notice.show()
+
+    @Slot(str)
+    def _on_notice_link(self, _link: str) -> None:
+        if getattr(self, "_reopen", None) is not None and not self.running:
+            self.open_checkpoint(self._reopen)
 
     # ----- steering -----------------------------------------------------------------------------------------
     @property
@@ -133,6 +147,8 @@ class MainWindow(QMainWindow):
             config = self.controls.train_config()
         except ValueError as error:
             self.warn("Invalid setting", str(error))
+            return
+        if self.session.dirty and not self._confirm_discard():
             return
         self.session.start_new(self.controls.dataset_name, self.controls.latent_dim.value(), config)
 
@@ -160,8 +176,12 @@ class MainWindow(QMainWindow):
         session = self.session
         if busy:
             self.notice.hide()
+            self.progress_bar.setRange(0, 0)  # busy, size unknown: until the run is laid out (loading, opening)
         else:
             self.loss.flush()
+            if self.progress_bar.maximum() == 0:  # the run never began (refused): no busy bar left behind
+                self.progress_bar.setRange(0, 1)
+                self.progress_bar.setValue(0)
         self.controls.set_can_continue(session.can_continue)
         self.controls.set_running(busy, paused=False)
         self.actions_.set_running(busy, session.can_continue)
@@ -311,9 +331,36 @@ class MainWindow(QMainWindow):
             "(LeCun, Cortes, Burges; CC BY-SA 3.0).</p>",
         )
 
+    def _confirm_discard(self) -> bool:
+        """The model was never saved (its autosave failed): ask before a new run replaces it."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved model",
+            f"The current model could not be saved automatically ({self.session.autosave_error}). "
+            "A new run replaces it.",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        self.question = box
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            path = self.dialogs.save_as(
+                "Save checkpoint", "convae.safetensors", "Checkpoints (*.safetensors)", ".safetensors"
+            )
+            if path is not None:
+                self.session.save(path, wait=True)
+            return not self.session.dirty
+        return answer == QMessageBox.StandardButton.Discard
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the worker, wait for its thread, keep the model (autosave) and the layout, then close."""
-        self.session.shutdown()
+        """Stop the worker, wait for its thread (it autosaves what it trained), keep the layout, then close.
+
+        When the model could not be kept, the user may save it elsewhere or stay; nothing is lost silently.
+        """
+        if self.session.shutdown() is not None and not self._confirm_discard():
+            event.ignore()
+            return
         self._save_state()
         self.preloader.wait()
         event.accept()

@@ -1,4 +1,4 @@
-"""Loads torch and the engine in a background thread once the window is up.
+"""Loads torch and the engine in a background thread once the window is up, and finds the last autosave.
 
 Importing torch takes seconds; the window needs none of it to appear, so it shows first and the
 engine arrives while the user reads it. Anything that needs the engine imports it where used;
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -16,11 +17,12 @@ log = logging.getLogger(__name__)
 
 
 class BackendPreloader(QObject):
-    loaded = Signal(list)  # the devices torch can train on here
+    loaded = Signal(list, object)  # the devices torch can train on here, the newest autosave (or None)
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, autosave_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._autosave_dir = autosave_dir
         self._thread = threading.Thread(target=self._run, name="engine-preload", daemon=True)
 
     def start(self) -> None:
@@ -33,9 +35,12 @@ class BackendPreloader(QObject):
 
     def _run(self) -> None:
         try:
+            from core.autosave import list_autosaves
             from core.backend import load_engine
 
-            self.loaded.emit(load_engine())
+            devices = load_engine()
+            saves = list_autosaves(self._autosave_dir)
+            self.loaded.emit(devices, saves[0] if saves else None)
         except Exception as error:
             log.exception("loading the engine failed")
             self.failed.emit(f"{type(error).__name__}: {error}")

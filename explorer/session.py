@@ -7,6 +7,8 @@ here crosses from the worker thread as a plain record (RunInfo, ProgressUpdate, 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,21 +41,33 @@ class RunSession(QObject):
     status = Signal(str)  # for the status bar
     warning = Signal(str, str)  # title, text
     error = Signal(str, str, str)  # title, message, details
+    # from the file-writing threads (queued to this object's thread)
+    _modelSaved = Signal(str)
+    _fileWritten = Signal(str)
+    _fileFailed = Signal(str, str)
 
-    def __init__(self, autosave_path: Path, parent: QObject | None = None) -> None:
+    def __init__(self, autosave_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.autosave_path = autosave_path
+        self.autosave_dir = autosave_dir
+        #: This model's own autosave file: a new run gets a new one, a continued run keeps its model's.
+        self.autosave_file: Path | None = None
+        self.autosave_error: str | None = None  # why the last autosave failed, until the model is saved
         self.runner = TrainingRunner(self)
         self.info: RunInfo | None = None
         self.model: ModelAtRest | None = None  # the model between runs (None while one runs)
         self.view: SnapshotView | None = None
         self.history = LossHistory()
-        self.dirty = False  # a trained model not yet written anywhere
+        self.dirty = False  # a trained model not written anywhere (its autosave failed and it was not saved)
+        self._pending_autosave: Path | None = None
         self._refusal_title = ""
         self._opened: Path | None = None  # the file being opened, for messages
         self._collapse_told = False
         self._last_status = ""  # what the status bar says now: the autosave note is added to it
         self.status.connect(self._remember_status)
+        self._writers: list[threading.Thread] = []
+        self._modelSaved.connect(self._on_saved)
+        self._fileWritten.connect(self.status)
+        self._fileFailed.connect(self.warning)
 
     # ----- state ------------------------------------------------------------------------------------------------
     @property
@@ -88,7 +102,7 @@ class RunSession(QObject):
 
             return new_run(dataset, latent_dim, config, notify)
 
-        if self._start(factory, train=True, refusal_title="Cannot train"):
+        if self._start(factory, train=True, refusal_title="Cannot train", autosave_to=self._new_autosave_file()):
             self.status.emit(f"Loading {dataset_title(dataset)}…")
 
     def continue_to(self, epochs: int, device: str) -> None:
@@ -109,7 +123,8 @@ class RunSession(QObject):
 
             return continued_run(model, epochs, device)
 
-        if self._start(factory, train=True, refusal_title="Cannot continue"):
+        autosave_to = self.autosave_file or self._new_autosave_file()
+        if self._start(factory, train=True, refusal_title="Cannot continue", autosave_to=autosave_to):
             self.status.emit(f"Continuing from epoch {model.epoch} to {epochs}…")
 
     def open(self, path: Path) -> bool:
@@ -124,17 +139,33 @@ class RunSession(QObject):
 
             return opened_run(path, notify)
 
-        return self._start(factory, train=False, refusal_title="Cannot open checkpoint", opened=path)
+        if not self._start(factory, train=False, refusal_title="Cannot open checkpoint", opened=path):
+            return False
+        self.status.emit(f"Opening {path.name}…")
+        return True
 
     def start_with(self, factory: RunFactory, train: bool, refusal_title: str = "Cannot train") -> bool:
         """Run any factory (the public seam the three starts above share)."""
-        return self._start(factory, train, refusal_title)
+        return self._start(factory, train, refusal_title, autosave_to=self._new_autosave_file() if train else None)
 
-    def _start(self, factory: RunFactory, train: bool, refusal_title: str, opened: Path | None = None) -> bool:
+    def _new_autosave_file(self) -> Path:
+        from core.autosave import new_autosave_path
+
+        return new_autosave_path(self.autosave_dir)
+
+    def _start(
+        self,
+        factory: RunFactory,
+        train: bool,
+        refusal_title: str,
+        opened: Path | None = None,
+        autosave_to: Path | None = None,
+    ) -> bool:
         if self.running:
             return False
         self._refusal_title, self._opened = refusal_title, opened
-        worker = self.runner.start(factory, train)
+        self._pending_autosave = autosave_to
+        worker = self.runner.start(factory, train, autosave_to)
         worker.ready.connect(self._on_ready)
         worker.progress.connect(self._on_progress)
         worker.epochEnded.connect(self._on_epoch_end)
@@ -167,15 +198,14 @@ class RunSession(QObject):
             self.runner.control.stop()
             self.status.emit("Stopping after the current step…")
 
-    def shutdown(self) -> None:
-        """Stop and wait for the thread (window closing); keep the model, autosaved if it is new."""
-        was_training = self.training
-        model = self.runner.shutdown()
-        if model is not None:
-            self.model = model
-        self.dirty = self.dirty or was_training
-        if self.dirty:
-            self.autosave()
+    def shutdown(self) -> str | None:
+        """Stop and wait for the thread (window closing: the worker autosaves what it trained before it ends).
+
+        Returns why the model could not be kept, if it could not: the window then offers to save it elsewhere.
+        """
+        self._take_outcome(self.runner.shutdown())
+        self.wait_for_files()
+        return self.autosave_error if self.dirty else None
 
     @Slot(str)
     def _remember_status(self, text: str) -> None:
@@ -187,6 +217,8 @@ class RunSession(QObject):
         from core.runs import dataset_title
 
         self.info, self.model, self.view = info, None, None
+        # the file this model autosaves to from now on: its run's own, or none for a model opened from a file
+        self.autosave_file = self._pending_autosave if self.training else None
         self.history = LossHistory(info.losses)
         self._collapse_told = False
         self.runReady.emit(info)
@@ -231,7 +263,6 @@ class RunSession(QObject):
         self.status.emit(event.message)
         if event.reason is EndReason.DIVERGED:
             self.warning.emit("Training diverged", event.message)
-        self.dirty = True
 
     @Slot(str)
     def _on_refused(self, message: str) -> None:
@@ -243,29 +274,34 @@ class RunSession(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        model = self.runner.shutdown()
-        if model is not None:
-            self.model = model
+        outcome = self.runner.shutdown()
+        self._take_outcome(outcome)
         self.busyChanged.emit(False)
-        if self.dirty and self.model is not None:
-            self.autosave()
+        if outcome is not None and outcome.autosave_error is not None:
+            self.warning.emit(
+                "Autosave failed",
+                f"The model could not be saved automatically: {outcome.autosave_error}\n"
+                "Save it with File › Save checkpoint before you close the window.",
+            )
+
+    def _take_outcome(self, outcome) -> None:
+        """What a finished thread left: its model, and where (or why not) it was autosaved."""
+        if outcome is None:
+            return
+        if outcome.model is not None:
+            self.model = outcome.model
+        if outcome.autosaved is not None:
+            self.autosave_file, self.autosave_error, self.dirty = outcome.autosaved, None, False
+            self.status.emit(f"{self._last_status}  Saved automatically to {outcome.autosaved}.".strip())
+        elif outcome.autosave_error is not None:
+            self.autosave_error, self.dirty = outcome.autosave_error, True
+            self.status.emit(f"{self._last_status}  (Autosave failed: {outcome.autosave_error})".strip())
 
     # ----- files ------------------------------------------------------------------------------------------------
-    def autosave(self) -> None:
-        if self.model is None:
-            return
-        from core.checkpoint import CheckpointError, save_checkpoint
 
-        try:
-            save_checkpoint(self.autosave_path, self.model.checkpoint)
-        except CheckpointError as error:
-            self.status.emit(f"{self._last_status}  (Autosave failed: {error})")
-            return
-        self.dirty = False
-        self.status.emit(f"{self._last_status}  Saved automatically to {self.autosave_path}.".strip())
-
-    def save(self, path: Path) -> None:
-        """Save now (idle) or between two steps (training: the worker writes it, the window stays responsive)."""
+    def save(self, path: Path, wait: bool = False) -> None:
+        """Save between two steps (training: the worker writes it) or in a background thread (idle; `wait` writes
+        it before returning, for the window's last moments). The window stays responsive either way."""
         if self.running and self.runner.worker is not None and self.training:
             self.runner.worker.request_save(path)
             self.status.emit(f"Saving {path.name} after the current step…")
@@ -273,27 +309,23 @@ class RunSession(QObject):
         if self.model is None:
             self.warning.emit("Nothing to save", "Train a model or open a checkpoint first.")
             return
-        from core.checkpoint import CheckpointError, save_checkpoint
+        checkpoint = self.model.checkpoint
 
-        try:
-            save_checkpoint(path, self.model.checkpoint)
-        except CheckpointError as error:
-            self._on_save_failed(str(error))
-            return
-        self._on_saved(str(path))
+        def write() -> None:
+            from core.checkpoint import CheckpointError, save_checkpoint
 
-    @Slot(str)
-    def _on_saved(self, path: str) -> None:
-        if not self.running:
-            self.dirty = False
-        self.status.emit(f"Saved {path}")
+            try:
+                save_checkpoint(path, checkpoint)
+            except CheckpointError as error:
+                self._fileFailed.emit("Could not save", str(error))
+                return
+            self._modelSaved.emit(str(path))
 
-    @Slot(str)
-    def _on_save_failed(self, message: str) -> None:
-        self.warning.emit("Could not save", message)
+        self._in_background(write, f"Saving {path.name}…", wait)
 
     def export_losses(self, path: Path) -> None:
-        info = self.info
+        """The loss history as CSV, its first lines naming the run's settings (written off the GUI thread)."""
+        info, history = self.info, self.history
         comments = []
         if info is not None:
             c = info.config
@@ -301,13 +333,41 @@ class RunSession(QObject):
                 f"convae-explorer loss history: {info.trained_on}, latent size {info.model_config.latent_dim}",
                 f"epochs {c.epochs}, batch size {c.batch_size}, learning rate {c.lr:g}, seed {c.seed}",
             ]
-        csv = self.history.to_csv(info.batches_per_epoch if info else 1, comments)
-        try:
-            write_atomically(path, csv.encode())
-        except FileWriteError as error:
-            self.warning.emit("Could not export", str(error))
+        count, per_epoch = len(history), info.batches_per_epoch if info else 1
+
+        def write() -> None:
+            try:
+                write_atomically(path, history.to_csv(per_epoch, comments).encode())
+            except FileWriteError as error:
+                self._fileFailed.emit("Could not export", str(error))
+                return
+            self._fileWritten.emit(f"Exported {count:,} losses to {path}")
+
+        self._in_background(write, f"Exporting {count:,} losses…")
+
+    def _in_background(self, write: Callable[[], None], saying: str, wait: bool = False) -> None:
+        self.status.emit(saying)
+        if wait:  # here and now: its signals reach their slots before this returns
+            write()
             return
-        self.status.emit(f"Exported {len(self.history):,} losses to {path}")
+        thread = threading.Thread(target=write, name="file-writer")
+        self._writers = [t for t in self._writers if t.is_alive()] + [thread]
+        thread.start()
+
+    def wait_for_files(self) -> None:
+        """Let writes in progress finish (the window is closing)."""
+        for thread in self._writers:
+            thread.join()
+
+    @Slot(str)
+    def _on_saved(self, path: str) -> None:
+        if not self.running:
+            self.dirty, self.autosave_error = False, None
+        self.status.emit(f"Saved {path}")
+
+    @Slot(str)
+    def _on_save_failed(self, message: str) -> None:
+        self.warning.emit("Could not save", message)
 
     @property
     def losses(self) -> np.ndarray:

@@ -75,6 +75,8 @@ def _is_refusal(error: Exception) -> bool:
 @dataclass
 class RunOutcome:
     model: ModelAtRest | None = None
+    autosaved: Path | None = None  # where the trained model was saved automatically
+    autosave_error: str | None = None  # why it could not be
 
 
 class TrainingWorker(QObject):
@@ -90,9 +92,17 @@ class TrainingWorker(QObject):
     failed = Signal(str, str)  # an unexpected error: message, traceback
     finished = Signal()
 
-    def __init__(self, factory: RunFactory, train: bool, control: TrainingControl, max_rate: float = 30.0) -> None:
+    def __init__(
+        self,
+        factory: RunFactory,
+        train: bool,
+        control: TrainingControl,
+        autosave_to: Path | None = None,
+        max_rate: float = 30.0,
+    ) -> None:
         super().__init__()
         self._factory, self._train, self.control = factory, train, control
+        self._autosave_to = autosave_to
         self._interval = 1.0 / max_rate
         self._pending_losses: list[float] = []
         self._last_batch: BatchEnd | None = None
@@ -132,6 +142,8 @@ class TrainingWorker(QObject):
                         self._save(trainer)
                 self._flush()
             self.outcome.model = model_at_rest(trainer)
+            if self._train and trainer.progress.step > self._start_step:
+                self._autosave(self.outcome)
         except Exception as error:
             if trainer is None and _is_refusal(error):
                 log.info("run refused: %s", error)
@@ -139,6 +151,7 @@ class TrainingWorker(QObject):
             else:
                 log.exception("training worker failed")
                 self.failed.emit(f"{type(error).__name__}: {error}", traceback.format_exc())
+                self._keep_after_failure(trainer)
         finally:
             self.finished.emit()
 
@@ -174,6 +187,36 @@ class TrainingWorker(QObject):
             self._pending_losses = []
         self._last_emit = time.perf_counter()
 
+    def _keep_after_failure(self, trainer) -> None:
+        """An unexpected error mid-run: keep the weights trained so far, as a finished run would."""
+        if trainer is None or not self._train or trainer.progress.step <= self._start_step:
+            return
+        try:
+            from core.records import model_at_rest
+
+            self.outcome.model = model_at_rest(trainer)
+            self._autosave(self.outcome)
+        except Exception:
+            log.exception("could not keep the model after the failure")
+
+    def _autosave(self, outcome: RunOutcome) -> None:
+        """Keep the trained model in its own file before the thread ends (on close too: the window waits for it)."""
+        from core.autosave import prune
+        from core.checkpoint import CheckpointError, save_checkpoint
+
+        if self._autosave_to is None:
+            return
+        try:
+            save_checkpoint(self._autosave_to, outcome.model.checkpoint)
+        except CheckpointError as error:
+            log.warning("autosave failed: %s", error)
+            outcome.autosave_error = str(error)
+            return
+        outcome.autosaved = self._autosave_to
+        removed = prune(self._autosave_to.parent)
+        if removed:
+            log.info("pruned old autosaves: %s", ", ".join(p.name for p in removed))
+
     def _save(self, trainer) -> None:
         from core.checkpoint import Checkpoint, CheckpointError, save_checkpoint
 
@@ -200,13 +243,13 @@ class TrainingRunner(QObject):
     def running(self) -> bool:
         return self.thread is not None and self.thread.isRunning()
 
-    def start(self, factory: RunFactory, train: bool) -> TrainingWorker:
+    def start(self, factory: RunFactory, train: bool, autosave_to: Path | None = None) -> TrainingWorker:
         if self.running:
             raise RuntimeError("a run is already in progress")
         self.shutdown()
         self.control = TrainingControl()
         thread = QThread()
-        worker = TrainingWorker(factory, train, self.control)
+        worker = TrainingWorker(factory, train, self.control, autosave_to)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.finished.connect(thread.quit)
@@ -215,8 +258,8 @@ class TrainingRunner(QObject):
         thread.start()
         return worker
 
-    def shutdown(self, timeout_ms: int = 60_000) -> ModelAtRest | None:
-        """Stop the run and wait for its thread to end (never terminate()); return the model it left, if any."""
+    def shutdown(self, timeout_ms: int = 60_000) -> RunOutcome | None:
+        """Stop the run and wait for its thread to end (never terminate()); return what it left, once."""
         if self.thread is None:
             return None
         self.control.stop()
@@ -225,4 +268,4 @@ class TrainingRunner(QObject):
             return None
         self.thread.deleteLater()
         self.thread, self.worker = None, None
-        return self.outcome.model
+        return self.outcome

@@ -32,6 +32,13 @@ QUICK = {
     "latent 65": ["train", "--latent-dim", "65"],
     "batch x": ["train", "--batch-size", "x"],
     "no data": ["train", "--dataset", "mnist", "--no-download", "--data-dir", "{empty}"],
+    "device cuda:abc": ["train", "--device", "cuda:abc"],
+    "device tpu": ["train", "--device", "tpu"],
+    "seed -1": ["train", "--seed", "-1"],
+    "resume and dataset": ["train", "--resume", "{empty}/x.safetensors", "--dataset", "mnist"],
+    "out is a folder": ["train", "--out", "{empty}", "--epochs", "1"],
+    "out is notes": ["train", "--out", "{empty}/notes.txt", "--epochs", "1"],
+    "open missing": ["{empty}/missing.safetensors"],
 }
 
 
@@ -39,10 +46,11 @@ QUICK = {
 def quick_runs(tmp_path_factory: pytest.TempPathFactory, subprocess_env: dict) -> dict[str, tuple]:
     """Run every QUICK invocation concurrently; return (exit code, stdout, stderr, empty data dir) per name."""
     empty = tmp_path_factory.mktemp("empty-data")
+    (empty / "notes.txt").write_text("my thesis")
     env = {**subprocess_env, "CONVAE_DATA_DIR": str(empty)}
     children = {}
     for name, args in QUICK.items():
-        command = [str(SCRIPT)] if name == "help" and SCRIPT.exists() else CLI
+        command = [str(SCRIPT)] if name in ("help", "open missing") and SCRIPT.exists() else CLI
         children[name] = subprocess.Popen(
             command + [arg.format(empty=empty) for arg in args],
             cwd=empty, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -68,6 +76,10 @@ def test_help_lists_the_subcommands(quick_runs: dict) -> None:
         ("lr -1", "learning rate must be > 0 and ≤ 10, got -1"),
         ("latent 65", "latent size must be between 1 and 64, got 65"),
         ("batch x", "batch size must be an integer between 1 and 4096, got 'x'"),
+        ("device cuda:abc", "device must be one of auto, cpu, cuda, mps or cuda:N (N a GPU number), got 'cuda:abc'"),
+        ("device tpu", "got 'tpu'"),
+        ("seed -1", "seed must be between 0 and 2147483647, got -1"),
+        ("resume and dataset", "--dataset cannot be combined with --resume"),
     ],
 )
 def test_bad_arguments_exit_2_stating_the_valid_range(quick_runs: dict, name: str, states: str) -> None:
@@ -75,6 +87,20 @@ def test_bad_arguments_exit_2_stating_the_valid_range(quick_runs: dict, name: st
     assert code == 2
     assert states in stderr
     assert "Traceback" not in stderr
+
+
+def test_out_is_checked_before_training_and_never_replaces_a_foreign_file(quick_runs: dict) -> None:
+    code, stdout, stderr, empty = quick_runs["out is a folder"]
+    assert code == 1 and "is a folder" in stderr and "Training on" not in stdout
+    code, stdout, stderr, empty = quick_runs["out is notes"]
+    assert code == 1 and "is not a convae-explorer checkpoint" in stderr and "--force" in stderr
+    assert "Training on" not in stdout
+    assert (Path(empty) / "notes.txt").read_text() == "my thesis"
+
+
+def test_opening_a_missing_file_says_so_on_the_terminal(quick_runs: dict) -> None:
+    code, _, stderr, empty = quick_runs["open missing"]
+    assert code == 2 and f"{Path(empty) / 'missing.safetensors'} does not exist" in stderr
 
 
 def test_missing_data_exits_1_naming_the_folder_and_the_fallback(quick_runs: dict) -> None:
@@ -124,8 +150,16 @@ def read_lines(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
-def test_ctrl_c_saves_and_exits_130(idx_root: Path, tmp_path: Path, subprocess_env: dict) -> None:
-    """SIGINT during training stops it cleanly: exit 130 and a checkpoint of the steps done so far."""
+@pytest.mark.parametrize(
+    ("signals", "code"),
+    [((signal.SIGINT,), 130), ((signal.SIGTERM,), 143), ((signal.SIGHUP,), 129), ((signal.SIGINT,) * 2, 130)],
+    ids=["Ctrl+C", "SIGTERM", "SIGHUP", "Ctrl+C twice"],
+)
+def test_a_signal_saves_and_exits_128_plus_it(
+    idx_root: Path, tmp_path: Path, subprocess_env: dict, signals: tuple, code: int
+) -> None:
+    """SIGINT, SIGTERM or SIGHUP during training stops it between two steps: a checkpoint of the steps done so far,
+    then exit 128 + the signal. A second Ctrl+C ~0.3 s later waits for the save instead of breaking it."""
     out = tmp_path / "interrupted.safetensors"
     child = subprocess.Popen(
         [*CLI, "train", "--dataset", "mnist", "--no-download", "--epochs", "1000", "--device", "cpu",
@@ -142,8 +176,10 @@ def test_ctrl_c_saves_and_exits_130(idx_root: Path, tmp_path: Path, subprocess_e
             line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
             assert line is not None, f"the child ended before training: {child.wait()} {child.stderr.read()}"
             seen.append(line)
-        child.send_signal(signal.SIGINT)
-        code = child.wait(timeout=120)
+        for number in signals:
+            child.send_signal(number)
+            time.sleep(0.3)
+        exit_code = child.wait(timeout=120)
     finally:
         if child.poll() is None:
             child.kill()
@@ -153,10 +189,24 @@ def test_ctrl_c_saves_and_exits_130(idx_root: Path, tmp_path: Path, subprocess_e
         seen.append(line)
     stdout = "".join(seen)
 
-    assert code == 130, stderr
+    assert exit_code == code, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     assert "Training stopped" in stdout
     assert f"Saved {out}" in stdout
     checkpoint = load_checkpoint(out)
     assert 0 < checkpoint.progress.step < 4000
     assert len(checkpoint.progress.batch_losses) == checkpoint.progress.step
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary file left behind"
+
+
+def test_the_default_name_never_replaces_a_file(idx_root: Path, tmp_path: Path, subprocess_env: dict) -> None:
+    (tmp_path / "convae-mnist.safetensors").write_text("an earlier file with the default name")
+    done = subprocess.run(
+        [*CLI, "train", "--dataset", "mnist", "--no-download", "--epochs", "1", "--threads", "1"],
+        cwd=tmp_path, env={**subprocess_env, "CONVAE_DATA_DIR": str(idx_root)},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "convae-mnist.safetensors").read_text() == "an earlier file with the default name"
+    assert "Saved convae-mnist-2.safetensors" in done.stdout
+    assert load_checkpoint(tmp_path / "convae-mnist-2.safetensors").progress.epoch == 1

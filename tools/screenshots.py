@@ -47,7 +47,7 @@ def main() -> int:
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
-                            autosave=Path(tmp) / "a.safetensors")  # fmt: skip
+                            autosave_dir=Path(tmp) / "autosave")  # fmt: skip
         window.resize(1400, 900)
         window.show()
         pump(app, 1.0)

@@ -55,9 +55,7 @@ def settings_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def window(qapp, qtbot, tmp_path: Path, settings_path: Path) -> Iterator[MainWindow]:
     """A shown main window with its own settings file and autosave path; it must leave no thread behind."""
-    win = MainWindow(
-        QSettings(str(settings_path), QSettings.Format.IniFormat), autosave=tmp_path / "autosave.safetensors"
-    )
+    win = MainWindow(QSettings(str(settings_path), QSettings.Format.IniFormat), autosave_dir=tmp_path / "autosave")
     win.resize(1280, 860)
     qtbot.addWidget(win)
     win.show()

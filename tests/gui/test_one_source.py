@@ -57,7 +57,7 @@ def test_a_bad_settings_value_is_dropped_with_a_log_line(qtbot, tmp_path, caplog
         settings.setValue(key, value)
     settings.sync()
     with caplog.at_level(logging.WARNING):
-        window = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave=tmp_path / "a.safetensors")
+        window = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave_dir=tmp_path / "autosave")
     qtbot.addWidget(window)
     window.show()
     assert window.controls.epochs.value() == SETTINGS["epochs"].default

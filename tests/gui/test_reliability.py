@@ -13,7 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gui_testkit import DecodeCounter, move_mouse_to, wait_for_losses, wait_for_snapshot
+from gui_testkit import (
+    DecodeCounter,
+    gap_bound,
+    idle_timer_gap,
+    move_mouse_to,
+    save_and_wait,
+    wait_for_losses,
+    wait_for_snapshot,
+)
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -40,6 +48,7 @@ def visible_message_boxes() -> list[QMessageBox]:
 
 
 def test_saving_while_training_keeps_the_window_responsive(qtbot, window, tiny_mnist, tmp_path):
+    idle = idle_timer_gap(qtbot)
     choose(window)
     window.start_training()
     wait_for_losses(qtbot, window, 2)
@@ -52,9 +61,9 @@ def test_saving_while_training_keeps_the_window_responsive(qtbot, window, tiny_m
     worst = meter.stop()
     window.stop_training()
     qtbot.waitUntil(lambda: not window.running, timeout=30_000)
-    print(f"\nlargest timer gap while saving during training: {worst:.1f} ms")
+    print(f"\nlargest timer gap while saving during training: {worst:.1f} ms (idle window: {idle:.1f} ms)")
     assert load_checkpoint(path).progress.step >= 2
-    assert worst < 100
+    assert worst < gap_bound(100, idle)
 
 
 def test_divergence_stops_training_and_tells_the_user_what_to_try(qtbot, window, tiny_mnist, tmp_path):
@@ -75,7 +84,9 @@ def test_divergence_stops_training_and_tells_the_user_what_to_try(qtbot, window,
     assert "not a finite number" in text and "smaller learning rate than 10" in text
     kept = window.session.model.checkpoint.model_state.values()
     assert all(bool(t.isfinite().all()) for t in kept), "the last good weights stay"
-    assert load_checkpoint(window.session.autosave_path).progress.step == 0  # what is kept is loadable
+    assert not list((tmp_path / "autosave").glob("*.safetensors"))  # nothing was trained, so nothing autosaved
+    save_and_wait(qtbot, window, tmp_path / "kept.safetensors")  # and what is kept saves and loads
+    assert load_checkpoint(tmp_path / "kept.safetensors").progress.step == 0
     for box in visible_message_boxes():
         box.close()
 
@@ -147,6 +158,7 @@ def test_a_long_pause_loses_nothing(qtbot, window, tiny_mnist):
 
 
 def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, window, tiny_mnist):
+    idle = idle_timer_gap(qtbot)
     choose(window)
     window.start_training()
     wait_for_snapshot(qtbot, window)
@@ -183,7 +195,7 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
     coalescer = window.latent.coalescer
     assert coalescer.received >= posted and coalescer.delivered < posted / 2  # bursts were merged, not queued
     assert rss_growth_mb < 100
-    assert worst < 150
+    assert worst < gap_bound(150, idle), f"idle window: {idle:.1f} ms"
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()  # the view followed the points meanwhile
     before = counter.count
     move_mouse_to(window, (x0 + x1) / 2, (y0 + y1) / 2)  # and hover still answers
@@ -192,25 +204,30 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
 
 @pytest.mark.slow
 def test_closing_mid_epoch_twenty_times_exits_cleanly(tiny_mnist, tmp_path):
-    delays = [150 + 250 * attempt for attempt in range(20)]  # from before the first batch to many batches in
-    for delay in delays:
-        (tmp_path / str(delay)).mkdir()
+    """Close at once, then after 1, 3, 5 … 37 steps (8 steps an epoch here: every close but the first is mid-epoch).
+    Each attempt waits for its steps, not for a time, so a busy host changes nothing."""
+    asked = [0] + [1 + 2 * attempt for attempt in range(19)]
+    for steps in asked:
+        (tmp_path / str(steps)).mkdir()
     result = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("close_mid_epoch.py")), str(tmp_path), *map(str, delays)],
+        [sys.executable, str(Path(__file__).with_name("close_mid_epoch.py")), str(tmp_path), *map(str, asked)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         cwd=REPO,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         check=False,
     )
     outcomes = [line.split() for line in result.stdout.splitlines()]
-    print("\nclose after (ms), exit code, steps trained:", outcomes)
+    print("\nclose after (steps), exit code, steps trained:", outcomes)
     assert result.returncode == 0, result.stderr
     assert len(outcomes) == 20
     assert all(code == "0" for _, code, _ in outcomes), outcomes
     assert "QThread: Destroyed" not in result.stderr and "Traceback" not in result.stderr, result.stderr
-    assert any(int(steps) > 0 for _, _, steps in outcomes), "some closes must really happen mid-training"
+    for wanted, _, trained in outcomes[1:]:
+        assert int(trained) >= int(wanted), outcomes
+        saves = list((tmp_path / wanted / "autosave").glob("run-*.safetensors"))
+        assert len(saves) == 1 and load_checkpoint(saves[0]).progress.step == int(trained)
 
 
 def test_a_learning_rate_of_ten_collapses_and_the_user_gets_a_hint(qtbot, window, tiny_mnist):

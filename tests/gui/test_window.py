@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gui_testkit import DecodeCounter, move_mouse_to, wait_for_losses, wait_for_snapshot
+from gui_testkit import DecodeCounter, gap_bound, idle_timer_gap, move_mouse_to, wait_for_losses, wait_for_snapshot
 from PySide6.QtCore import QSettings
 
 from core.checkpoint import load_checkpoint
@@ -63,20 +63,20 @@ def test_stop_ends_the_thread_and_keeps_the_model(qtbot, window, tiny_mnist, tmp
     qtbot.waitUntil(lambda: not window.running and window.session.runner.thread is None, timeout=30_000)
     assert window.session.model is not None
     assert "stopped" in window.statusBar().currentMessage().lower()
-    autosaved = load_checkpoint(tmp_path / "autosave.safetensors")
+    autosaved = load_checkpoint(window.session.autosave_file)
+    assert window.session.autosave_file.parent == tmp_path / "autosave"
     assert autosaved.progress.step == window.session.model.step > 0
 
 
 def test_close_during_training_leaves_no_thread(qtbot, qapp, tiny_mnist, tmp_path):
-    win = MainWindow(
-        QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), autosave=tmp_path / "a.safetensors"
-    )
+    win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), autosave_dir=tmp_path / "autosave")
     win.show()
     start_small_run(win, epochs=50)
     wait_for_losses(qtbot, win, 1)
     win.close()
     assert win.session.runner.thread is None
-    assert load_checkpoint(tmp_path / "a.safetensors").progress.step > 0  # the work was kept
+    (saved,) = (tmp_path / "autosave").glob("run-*.safetensors")
+    assert load_checkpoint(saved).progress.step > 0  # the work was kept
     win.deleteLater()
 
 
@@ -151,17 +151,21 @@ def test_clicking_a_point_shows_its_image_reconstruction_and_label(qtbot, window
 
 
 def test_timer_sees_no_long_gap_while_training(qtbot, window, tiny_mnist):
+    idle = idle_timer_gap(qtbot)
     meter = TimerGapMeter()
     start_small_run(window, epochs=50)
     wait_for_losses(qtbot, window, 1)
+    first = len(window.session.losses)
     meter.start()
-    qtbot.wait(4_000)
+    qtbot.wait(2_000)
+    wait_for_losses(qtbot, window, first + 11, timeout=120_000)  # measured over at least 11 steps, however slow
     worst = meter.stop()
     window.stop_training()
     qtbot.waitUntil(lambda: not window.running, timeout=30_000)
-    print(f"\nlargest gap of a 10 ms QTimer while training: {worst:.1f} ms over {len(meter.gaps)} ticks")
-    assert len(window.loss.losses) > 10
-    assert worst < 100
+    bound = gap_bound(100, idle)
+    print(f"\nlargest gap of a 10 ms QTimer while training: {worst:.1f} ms over {len(meter.gaps)} ticks "
+          f"(idle window: {idle:.1f} ms; bound {bound:.0f} ms)")  # fmt: skip
+    assert worst < bound
 
 
 def test_invalid_values_cannot_be_entered(window):
@@ -177,7 +181,7 @@ def test_invalid_values_cannot_be_entered(window):
 
 def test_settings_and_layout_are_remembered(qapp, qtbot, tmp_path):
     path = str(tmp_path / "settings.ini")
-    first = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave=tmp_path / "a.safetensors")
+    first = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave_dir=tmp_path / "autosave")
     first.controls.latent_dim.setValue(5)
     first.controls.lr.setValue(0.001)
     first.controls.dataset.setCurrentIndex(first.controls.dataset.findData("kmnist"))
@@ -186,7 +190,7 @@ def test_settings_and_layout_are_remembered(qapp, qtbot, tmp_path):
     first.show()
     sizes = first.top_splitter.sizes()
     first.close()
-    second = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave=tmp_path / "a.safetensors")
+    second = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave_dir=tmp_path / "autosave")
     second.show()
     assert second.controls.latent_dim.value() == 5
     assert second.controls.lr.value() == pytest.approx(0.001)
@@ -265,6 +269,7 @@ def test_exports_write_png_and_csv(qtbot, window, tiny_mnist, tmp_path):
     png, csv = tmp_path / "latent.png", tmp_path / "loss.csv"
     window.export_latent_png(png)
     window.export_loss_csv(csv)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Exported"), timeout=30_000)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     lines = csv.read_text().splitlines()
     comments = [line for line in lines if line.startswith("#")]
