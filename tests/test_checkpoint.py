@@ -646,4 +646,4 @@ def test_sigkill_during_save_leaves_a_loadable_checkpoint(
     assert helper.returncode == 0
     # The kills landed mid-save at least sometimes: the saver's temporary files were left behind.
     leftovers = [p.name for p in target.parent.iterdir() if p.name != target.name]
-    assert all(name.startswith(".ckpt.safetensors.") and name.endswith(".tmp") for name in leftovers)
+    assert all(name.startswith(".convae-") and name.endswith(".tmp") for name in leftovers)
