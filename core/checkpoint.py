@@ -110,7 +110,14 @@ class Checkpoint:
         config, p = TrainConfig.from_dict({**self.train_config.to_dict(), **overrides}), self.progress
         if dataset.name != self.dataset:
             raise CheckpointError(f"this checkpoint was trained on {self.dataset}, not {dataset.name}")
-        return Trainer(
+        splits = [split for split in (dataset.train, dataset.test) if split is not None and len(split)]
+        top = max((int(split.labels.max()) for split in splits), default=-1)
+        if top >= len(self.classes):
+            raise CheckpointError(
+                f"{dataset.name} has images labelled {top}, but this checkpoint names only {len(self.classes)} "
+                f"classes (labels 0–{len(self.classes) - 1}): it was not trained on this data"
+            )
+        trainer = Trainer(
             dataset,
             config,
             self.model_config,
@@ -120,6 +127,12 @@ class Checkpoint:
                 **{**vars(self.progress), "batch_losses": [*p.batch_losses], "epoch_losses": [*p.epoch_losses]}
             ),
         )
+        # Saved after batch N of an epoch that has fewer batches here (the data set shrank since, or the file was
+        # edited): that position does not exist in this data. Count the epoch's batches as done, so the epoch closes
+        # at once and training goes on with the next one; restarting the epoch instead would log its steps twice.
+        # Left as it was, the epoch would show as more than complete (epoch 1.7 of 1) and its batches as "9 of 3".
+        trainer.progress.batch_in_epoch = min(trainer.progress.batch_in_epoch, trainer.batches_per_epoch)
+        return trainer
 
 
 def _cpu_optimizer_state(state_dict: dict) -> dict:
@@ -319,7 +332,7 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
         raise CheckpointError("no convae-explorer metadata: this safetensors file was not written by convae-explorer")
     try:
         meta = json.loads(metadata[_META_KEY])
-    except (json.JSONDecodeError, TypeError, RecursionError) as error:
+    except (ValueError, TypeError, RecursionError) as error:  # ValueError: JSONDecodeError, or an int of 4,300+ digits
         raise CheckpointError(f"the metadata is not valid JSON ({error})") from error
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise CheckpointError("the metadata does not describe a convae-explorer checkpoint")
@@ -344,6 +357,17 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
         raise CheckpointError("the class names in the metadata are not a list of strings")
     if any(value < 0 for value in counters.values()):
         raise CheckpointError("the progress counters in the metadata are negative")
+    for key, value in counters.items():  # bounded here, or 10**400 would overflow float arithmetic much later
+        if value > _MAX_STEPS:
+            raise CheckpointError(
+                f"the progress counter {key!r} in the metadata is larger than {_MAX_STEPS:,}, "
+                "the most steps a checkpoint holds"
+            )
+    if counters["batch_in_epoch"] > counters["step"]:
+        raise CheckpointError(
+            f"the progress counter 'batch_in_epoch' ({counters['batch_in_epoch']:,}) exceeds the steps taken "
+            f"({counters['step']:,})"
+        )
 
     try:  # shapes from a model on the meta device: a huge image_size in the metadata must not allocate anything
         with torch.device("meta"):

@@ -317,6 +317,37 @@ def test_bad_contents_are_refused(tmp_path: Path, valid_file: Path, edit: Callab
     assert str(caught.value).startswith("bad.safetensors: ")
 
 
+@pytest.mark.parametrize("field", ["epoch", "batch_in_epoch", "step"])
+def test_huge_progress_counters_are_refused_naming_the_field(tmp_path: Path, valid_file: Path, field: str) -> None:
+    """10**400 is a valid JSON integer, but would overflow float arithmetic (epoch + batch / batches) much later."""
+    path = tmp_path / "bad.safetensors"
+    variant(valid_file, path, lambda tensors, meta: meta["progress"].__setitem__(field, 10**400))
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert str(caught.value) == (
+        f"bad.safetensors: the progress counter {field!r} in the metadata is larger than 20,000,000, "
+        "the most steps a checkpoint holds"
+    )
+
+
+def test_batch_in_epoch_beyond_the_steps_taken_is_refused(tmp_path: Path, valid_file: Path) -> None:
+    path = tmp_path / "bad.safetensors"
+    variant(valid_file, path, lambda tensors, meta: meta["progress"].__setitem__("batch_in_epoch", 5))
+    with pytest.raises(CheckpointError, match=r"'batch_in_epoch' \(5\) exceeds the steps taken \(4\)"):
+        load_checkpoint(path)
+
+
+def test_an_integer_too_long_for_python_to_parse_is_a_checkpoint_error(tmp_path: Path, valid_file: Path) -> None:
+    """json.loads raises a plain ValueError (not JSONDecodeError) for an integer of more than 4,300 digits."""
+    tensors, metadata = read_parts(valid_file)
+    text = metadata[META_KEY].replace('"step": 4', '"step": 1' + "0" * 5000)
+    assert text != metadata[META_KEY]
+    path = tmp_path / "digits.safetensors"
+    save_file(tensors, str(path), metadata={META_KEY: text})
+    with pytest.raises(CheckpointError, match="the metadata is not valid JSON"):
+        load_checkpoint(path)
+
+
 def test_save_refuses_a_history_longer_than_load_reads(tmp_path: Path, checkpoint: Checkpoint) -> None:
     """A file load_checkpoint would refuse is never written (the old file, if any, stays)."""
     path = save_checkpoint(tmp_path / "run.safetensors", checkpoint)
