@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
+import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
+from safetensors.torch import load as parse_tensors
 from safetensors.torch import save as serialize_tensors
 
 from core import __version__
@@ -26,8 +29,40 @@ from core.model import ConvAutoEncoder, ModelConfig
 FORMAT_NAME = "convae-explorer"
 FORMAT_VERSION = 1
 _META_KEY = "convae_explorer"
-_MAX_BYTES = 1 << 30  # no model of ours comes near; refuse to map anything bigger
 _OPTIMIZER_KEYS = ("step", "exp_avg", "exp_avg_sq")
+_PROGRESS_TENSORS = ("progress.batch_losses", "progress.epoch_losses", "progress.epoch_rng_state")
+
+# Bounds checked before a single tensor byte is read, so that no file, however damaged or crafted, can make a load
+# take more than a few hundred MB or more than moments. Each is far above what a file of ours can hold.
+
+#: The most loss-history entries (optimizer steps) a checkpoint may hold: 20 M float64 values are 160 MB on disk
+#: and about 0.8 GB as the Python list the engine appends to. Only an extreme run gets there: 10,000 epochs (the most
+#: TrainConfig allows) of all 60,000 MNIST images at a batch size under 30. save_checkpoint refuses to write a longer
+#: history than load_checkpoint reads. The progress counters share the bound: `step` counts the history's entries,
+#: and `epoch` and `batch_in_epoch` never exceed `step`.
+_MAX_STEPS = 20_000_000
+#: Whole-file cap. The largest model (3×64×64 images, latent 64) holds 2.3 M weights; with Adam's two moments that is
+#: 28 MB, and a loss history at _MAX_STEPS adds 160 MB: under 190 MB in all.
+_MAX_FILE_BYTES = 256 << 20
+#: Our JSON header is a few KB (some 80 tensor entries and the metadata); it is read and parsed before anything else.
+_MAX_HEADER_BYTES = 1 << 20
+#: The dtypes our files hold: float32 weights and optimizer state, float64 losses, the uint8 shuffle state.
+_DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1}
+
+
+def _tensor_names() -> frozenset[str]:
+    """Every tensor name a checkpoint can hold: the weights, three Adam tensors per parameter, the progress tensors.
+
+    The layers, and so these names, are the same whatever the model's settings.
+    """
+    with torch.device("meta"):
+        model = ConvAutoEncoder(ModelConfig())
+    optimizer = {f"optimizer.{i}.{key}" for i, _ in enumerate(model.parameters()) for key in _OPTIMIZER_KEYS}
+    return frozenset({*(f"model.{k}" for k in model.state_dict()), *optimizer, *_PROGRESS_TENSORS})
+
+
+_TENSOR_NAMES = _tensor_names()
+_MAX_TENSORS = len(_TENSOR_NAMES)  # 83
 
 
 class CheckpointError(Exception):
@@ -75,7 +110,14 @@ class Checkpoint:
         config, p = TrainConfig.from_dict({**self.train_config.to_dict(), **overrides}), self.progress
         if dataset.name != self.dataset:
             raise CheckpointError(f"this checkpoint was trained on {self.dataset}, not {dataset.name}")
-        return Trainer(
+        splits = [split for split in (dataset.train, dataset.test) if split is not None and len(split)]
+        top = max((int(split.labels.max()) for split in splits), default=-1)
+        if top >= len(self.classes):
+            raise CheckpointError(
+                f"{dataset.name} has images labelled {top}, but this checkpoint names only {len(self.classes)} "
+                f"classes (labels 0–{len(self.classes) - 1}): it was not trained on this data"
+            )
+        trainer = Trainer(
             dataset,
             config,
             self.model_config,
@@ -85,6 +127,12 @@ class Checkpoint:
                 **{**vars(self.progress), "batch_losses": [*p.batch_losses], "epoch_losses": [*p.epoch_losses]}
             ),
         )
+        # Saved after batch N of an epoch that has fewer batches here (the data set shrank since, or the file was
+        # edited): that position does not exist in this data. Count the epoch's batches as done, so the epoch closes
+        # at once and training goes on with the next one; restarting the epoch instead would log its steps twice.
+        # Left as it was, the epoch would show as more than complete (epoch 1.7 of 1) and its batches as "9 of 3".
+        trainer.progress.batch_in_epoch = min(trainer.progress.batch_in_epoch, trainer.batches_per_epoch)
+        return trainer
 
 
 def _cpu_optimizer_state(state_dict: dict) -> dict:
@@ -107,6 +155,11 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
                     state[key].detach().to(torch.float32).reshape(()) if key == "step" else state[key].contiguous()
                 )
     progress = checkpoint.progress
+    if max(len(progress.batch_losses), progress.step) > _MAX_STEPS:
+        raise CheckpointError(
+            f"cannot save {path.name}: the run took {progress.step:,} steps, and a checkpoint holds a loss history of "
+            f"at most {_MAX_STEPS:,}"
+        )
     tensors["progress.batch_losses"] = torch.tensor(progress.batch_losses, dtype=torch.float64)
     tensors["progress.epoch_losses"] = torch.tensor(progress.epoch_losses, dtype=torch.float64)
     if progress.epoch_rng_state is not None:
@@ -131,36 +184,147 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Read and validate a checkpoint; raise CheckpointError for anything not exactly as we write it."""
+    """Read and validate a checkpoint; raise CheckpointError for anything not exactly as we write it.
+
+    The header is read and checked first, from a bounded read; only a header that describes a file of ours (few
+    tensors, a bounded loss history, shapes and offsets that fit the file) lets the rest be read, whole, into
+    memory in one read and parsed from there. Never memory-mapped: a file truncated while it is being read (as
+    `cp` over it does) must give an error here, not kill the process with SIGBUS.
+    """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        if not stat.S_ISREG(path.stat().st_mode):  # checked before opening: opening a FIFO would wait for a writer
+            raise CheckpointError(f"{path} is not a file")
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as error:
         raise CheckpointError(f"cannot open {path}: {error.strerror or error}") from error
-    if not path.is_file():
-        raise CheckpointError(f"{path} is not a file")
-    if size > _MAX_BYTES:
-        raise CheckpointError(f"{path} is {size / 2**30:.1f} GiB: far too large to be a convae-explorer checkpoint")
-    with open(path, "rb") as handle:
-        head = handle.read(9)
-    # A safetensors file opens with its header length (u64 LE, whose first byte may well be 0x80) and then "{".
-    if head[8:9] != b"{" and (head[:1] == b"\x80" or head[:2] == b"PK"):
-        raise CheckpointError(
-            f"{path.name} looks like a PyTorch pickle (.pt/.pth) file. convae-explorer never unpickles files, "
-            "because a pickle can run any code; it reads only .safetensors checkpoints it wrote itself."
-        )
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as reader:
-            metadata = reader.metadata() or {}
-            tensors = {key: reader.get_tensor(key) for key in reader.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, OverflowError, MemoryError) as error:
-        raise CheckpointError(
-            f"{path.name} is not a readable safetensors file (truncated or corrupt?): {error}"
-        ) from error
+    with handle:
+        try:
+            metadata, tensors = _read_safetensors(path, handle)
+        except OSError as error:
+            raise CheckpointError(f"cannot read {path}: {error.strerror or error}") from error
     try:
         return _checkpoint_from_parts(metadata, tensors)
     except CheckpointError as error:
         raise CheckpointError(f"{path.name}: {error}") from None
+
+
+def _read_safetensors(path: Path, handle) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """The metadata and tensors of an open safetensors file, refused before any tensor is read if out of bounds."""
+    status = os.fstat(handle.fileno())
+    if not stat.S_ISREG(status.st_mode):
+        raise CheckpointError(f"{path} is not a file")
+    if status.st_size > _MAX_FILE_BYTES:
+        raise CheckpointError(
+            f"{path.name} is {status.st_size / 2**20:,.0f} MiB, too large to be a convae-explorer checkpoint "
+            f"(they stay under {_MAX_FILE_BYTES >> 20} MiB)"
+        )
+    head = handle.read(8)
+    # A safetensors file opens with its header length (u64 LE, whose first byte may well be 0x80) and then "{".
+    if (head[:1] == b"\x80" or head[:2] == b"PK") and handle.read(1) != b"{":
+        raise CheckpointError(
+            f"{path.name} looks like a PyTorch pickle (.pt/.pth) file. convae-explorer never unpickles files, "
+            "because a pickle can run any code; it reads only .safetensors checkpoints it wrote itself."
+        )
+
+    def unreadable(reason: str) -> CheckpointError:
+        return CheckpointError(f"{path.name} is not a readable safetensors file (truncated or corrupt?): {reason}")
+
+    if len(head) < 8:
+        raise unreadable(f"it holds only {len(head)} bytes")
+    (header_size,) = struct.unpack("<Q", head)
+    if header_size > _MAX_HEADER_BYTES:
+        raise unreadable(
+            f"its header claims {header_size:,} bytes; a convae-explorer checkpoint's header is a few KB "
+            f"(at most {_MAX_HEADER_BYTES:,} bytes are read)"
+        )
+    handle.seek(8)
+    header_bytes = handle.read(header_size)
+    if len(header_bytes) < header_size:
+        raise unreadable(f"its header claims {header_size:,} bytes, but the file ends after {len(header_bytes):,}")
+    try:
+        header = json.loads(header_bytes, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise unreadable(f"its header is not valid JSON ({error})") from error
+    if not isinstance(header, dict):
+        raise unreadable("its header is not a JSON object")
+    metadata = header.pop("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise unreadable("its metadata is not a mapping of names to strings")
+    if len(header) > _MAX_TENSORS:
+        unknown = sorted(set(header) - _TENSOR_NAMES)
+        raise CheckpointError(
+            f"{path.name}: unexpected tensors {', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''} "
+            f"({len(header):,} tensors; a checkpoint of ours has at most {_MAX_TENSORS})"
+        )
+    for name in ("progress.batch_losses", "progress.epoch_losses"):
+        shape = header.get(name, {}).get("shape") if isinstance(header.get(name), dict) else None
+        if isinstance(shape, list) and len(shape) == 1 and isinstance(shape[0], int) and shape[0] > _MAX_STEPS:
+            raise CheckpointError(
+                f"{path.name}: its loss history holds {shape[0]:,} entries; convae-explorer reads at most "
+                f"{_MAX_STEPS:,}, as many as 10,000 epochs of all of MNIST at batch size 30 take"
+            )
+    data_size = status.st_size - 8 - header_size
+    try:
+        _check_layout(header, data_size)
+    except CheckpointError as error:
+        raise unreadable(str(error)) from None
+    handle.seek(0)
+    data = handle.read(status.st_size + 1)  # all of it in one read: a file that grew or shrank meanwhile shows
+    if len(data) != status.st_size or data[8 : 8 + header_size] != header_bytes:
+        raise unreadable(f"it changed while it was read ({status.st_size:,} bytes, then {len(data):,})")
+    try:
+        tensors = parse_tensors(data)
+    except (SafetensorError, ValueError, RuntimeError, TypeError, OverflowError, MemoryError) as error:
+        raise unreadable(str(error)) from error
+    return metadata, tensors
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    """JSON objects as dicts, refusing a repeated key (which safetensors' own parser might resolve differently)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("a key appears twice")
+    return result
+
+
+def _check_layout(header: dict, data_size: int) -> None:
+    """Refuse a header that no checkpoint of ours has, before any tensor data is read.
+
+    An unknown dtype, an impossible shape, or shapes and offsets that do not tile the file's data exactly
+    (safetensors lays tensors out back to back, in offset order).
+    """
+    spans = []
+    for name, info in header.items():
+        if not isinstance(info, dict):
+            raise CheckpointError(f"the entry for tensor {name!r} is not a JSON object")
+        dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+        if dtype not in _DTYPE_SIZES:
+            raise CheckpointError(f"the tensor {name!r} has dtype {dtype!r}; our checkpoints hold only F32, F64 and U8")
+        if not _int_list(shape) or len(shape) > 4:
+            raise CheckpointError(f"the tensor {name!r} has the impossible shape {shape!r}")
+        if name in ("progress.batch_losses", "progress.epoch_losses") and len(shape) != 1:
+            raise CheckpointError(f"the loss history {name!r} has shape {shape}, not a list of losses")
+        if not _int_list(offsets) or len(offsets) != 2 or not 0 <= offsets[0] <= offsets[1] <= data_size:
+            raise CheckpointError(
+                f"the tensor {name!r} has offsets {offsets!r} outside the file's {data_size:,} data bytes"
+            )
+        if math.prod(shape) * _DTYPE_SIZES[dtype] != offsets[1] - offsets[0]:
+            raise CheckpointError(
+                f"the tensor {name!r} of shape {shape} ({dtype}) does not fit its {offsets[1] - offsets[0]:,} bytes"
+            )
+        spans.append(offsets)
+    end = 0
+    for begin, stop in sorted(spans):
+        if begin != end:
+            raise CheckpointError("its tensors overlap or leave gaps in the data")
+        end = stop
+    if end != data_size:
+        raise CheckpointError(f"its tensors take {end:,} bytes, but the file holds {data_size:,} bytes of data")
+
+
+def _int_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
 
 
 def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> Checkpoint:
@@ -168,7 +332,7 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
         raise CheckpointError("no convae-explorer metadata: this safetensors file was not written by convae-explorer")
     try:
         meta = json.loads(metadata[_META_KEY])
-    except (json.JSONDecodeError, TypeError, RecursionError) as error:
+    except (ValueError, TypeError, RecursionError) as error:  # ValueError: JSONDecodeError, or an int of 4,300+ digits
         raise CheckpointError(f"the metadata is not valid JSON ({error})") from error
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise CheckpointError("the metadata does not describe a convae-explorer checkpoint")
@@ -193,6 +357,17 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
         raise CheckpointError("the class names in the metadata are not a list of strings")
     if any(value < 0 for value in counters.values()):
         raise CheckpointError("the progress counters in the metadata are negative")
+    for key, value in counters.items():  # bounded here, or 10**400 would overflow float arithmetic much later
+        if value > _MAX_STEPS:
+            raise CheckpointError(
+                f"the progress counter {key!r} in the metadata is larger than {_MAX_STEPS:,}, "
+                "the most steps a checkpoint holds"
+            )
+    if counters["batch_in_epoch"] > counters["step"]:
+        raise CheckpointError(
+            f"the progress counter 'batch_in_epoch' ({counters['batch_in_epoch']:,}) exceeds the steps taken "
+            f"({counters['step']:,})"
+        )
 
     try:  # shapes from a model on the meta device: a huge image_size in the metadata must not allocate anything
         with torch.device("meta"):

@@ -57,10 +57,27 @@ class ImageSplit:
 
 @dataclass(frozen=True)
 class ImageDataset:
+    """A named data set: its splits, and the names of its classes (an image labelled i is of class classes[i])."""
+
     name: str
     train: ImageSplit
     test: ImageSplit | None
     classes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        """Every label must name a class, or the window would colour and name points by classes that do not exist."""
+        for split, kind in ((self.train, "training"), (self.test, "test")):
+            bad = None if split is None else _first_bad_label(split.labels, len(self.classes))
+            if bad is not None:
+                raise DatasetError(
+                    f"{kind} image {bad[0]:,} of {self.name} has label {bad[1]}, not a class: "
+                    f"{_class_range(len(self.classes))}"
+                )
+        if self.test is not None and self.test.images.shape[1:] != self.train.images.shape[1:]:
+            raise DatasetError(
+                f"the test images of {self.name} are {_layout(self.test.images)}, "
+                f"but its training images are {_layout(self.train.images)}"
+            )
 
     @property
     def channels(self) -> int:
@@ -69,6 +86,20 @@ class ImageDataset:
     @property
     def image_size(self) -> int:
         return int(self.train.images.shape[2])
+
+
+def _first_bad_label(labels: torch.Tensor, class_count: int) -> tuple[int, int] | None:
+    """(position, label) of the first label outside 0..class_count-1, or None if all name a class."""
+    bad = torch.nonzero((labels < 0) | (labels >= class_count))
+    return None if len(bad) == 0 else (int(bad[0, 0]), int(labels[bad[0, 0]]))
+
+
+def _class_range(class_count: int) -> str:
+    return f"there are {class_count} classes, labelled 0–{class_count - 1}" if class_count else "there are no classes"
+
+
+def _layout(images: torch.Tensor) -> str:
+    return f"{images.shape[1]}×{images.shape[2]}×{images.shape[3]}"
 
 
 def default_data_dir() -> Path:
@@ -106,28 +137,71 @@ def expected_files(name: str, root: str | os.PathLike) -> tuple[Path, list[str]]
 def _load_torchvision(name: str, root: Path, download: bool) -> ImageDataset:
     cls = _torchvision_class(name)
     folder, files = expected_files(name, root)
+    _check_data_folder(root)
+    if download:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatasetError(f"cannot create the data folder {root}: {error.strerror or error}") from error
     splits = []
     for train in (True, False):
         try:
-            if download:
-                root.mkdir(parents=True, exist_ok=True)
             source = cls(str(root), train=train, download=download)
         except Exception as error:  # torchvision raises RuntimeError, AssertionError, ValueError, OSError…
             if not all((folder / file).is_file() for file in files):
                 detail = "could not be downloaded (no network?)" if download else "were not found"
                 raise DatasetError(f"{name} files {detail}. Put {', '.join(files)} in {folder}.") from error
-            raise DatasetError(
-                f"{name} files in {folder} are corrupt or not IDX files ({type(error).__name__}: {error}). "
-                "Delete them and download again."
+            raise DatasetError(  # the first sentence says it all: a window may show no more of it
+                f"{name} files in {folder} are corrupt or not IDX files: delete {', '.join(files)} there and "
+                f"download them again. ({type(error).__name__}: {error})"
             ) from error
-        splits.append(_split_from_source(name, folder, source.data, source.targets))
-    return ImageDataset(name, splits[0], splits[1], tuple(cls.classes))
+        prefix = "train" if train else "t10k"
+        images_file, labels_file = (
+            next(f for f in files if f.startswith(f"{prefix}-{kind}")) for kind in ("images", "labels")
+        )
+        splits.append(
+            _split_from_source(name, folder, (images_file, labels_file), source.data, source.targets, len(cls.classes))
+        )
+    try:
+        return ImageDataset(name, splits[0], splits[1], tuple(cls.classes))
+    except DatasetError as error:
+        raise DatasetError(
+            f"{name} files in {folder} do not belong together: {error}. Delete {', '.join(files)} there and "
+            "download them again."
+        ) from error
 
 
-def _split_from_source(name: str, folder: Path, data: torch.Tensor, targets: torch.Tensor) -> ImageSplit:
+def _check_data_folder(root: Path) -> None:
+    """A data folder that is a file (or lies inside one) is named as such, not reported as a failed download."""
+    for folder in (root, *root.parents):
+        if folder.is_dir():
+            return
+        if folder.exists():
+            where = "is a file" if folder == root else f"cannot be created: {folder} is a file"
+            raise DatasetError(
+                f"the data folder {root} {where}, not a folder. Point {DATA_DIR_ENV} (or --data-dir) at a folder."
+            )
+
+
+def _split_from_source(
+    name: str, folder: Path, files: tuple[str, str], data: torch.Tensor, targets: torch.Tensor, class_count: int
+) -> ImageSplit:
+    """One split as read by torchvision, checked: files[0] holds its images, files[1] its labels."""
     if data.dtype != torch.uint8 or data.ndim != 3 or targets.ndim != 1 or len(targets) != len(data):
         raise DatasetError(
             f"{name} files in {folder} hold unexpected shapes (images {tuple(data.shape)}, "
             f"labels {tuple(targets.shape)}). Delete them and download again."
         )
-    return ImageSplit(data.unsqueeze(1).contiguous(), targets.to(torch.int64))
+    if data.shape[1] != data.shape[2]:
+        raise DatasetError(
+            f"the {name} images in {folder / files[0]} are {data.shape[1]}×{data.shape[2]} pixels, not square: "
+            "convae-explorer trains on square images only. Delete the file and download it again."
+        )
+    labels = targets.to(torch.int64)
+    bad = _first_bad_label(labels, class_count)
+    if bad is not None:
+        raise DatasetError(
+            f"the {name} labels in {folder / files[1]} are corrupt: image {bad[0]:,} has label {bad[1]}, but "
+            f"{_class_range(class_count)}. Delete the file and download it again."
+        )
+    return ImageSplit(data.unsqueeze(1).contiguous(), labels)

@@ -260,6 +260,12 @@ class Trainer:
                 f"the model expects {self.model_config.channels}×{self.model_config.image_size}² images, "
                 f"but {dataset.name} holds {dataset.channels}×{dataset.image_size}²"
             )
+        if self.config.batch_size > len(dataset.train):  # refused here, before buffers for such a batch are made
+            count = len(dataset.train)
+            raise ValueError(
+                f"batch size {self.config.batch_size:,} is larger than the {count:,} training images of "
+                f"{dataset.name}; choose at most {count:,}"
+            )
         self.device = resolve_device(self.config.device)
         self.model = build_model(self.model_config, self.config.seed)
         if model_state is not None:

@@ -6,31 +6,41 @@ import os
 import tempfile
 from pathlib import Path
 
+#: The temporary file's name: short and fixed-length, whatever the target's name. A name built from the target's
+#: (".{name}.XXXXXXXX.tmp") is 13 bytes longer than it, so a target name of 243–255 bytes, which the file system
+#: accepts, made the temporary name too long for it.
+_TEMP_PREFIX, _TEMP_SUFFIX = ".convae-", ".tmp"
+
 
 class FileWriteError(Exception):
     """A file could not be written; the message names it and says why."""
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
-    """Replace `path` with `payload` so that a crash at any moment leaves either the old or the new file."""
+    """Replace `path` with `payload` so that a crash at any moment leaves either the old or the new file.
+
+    The payload goes to a hidden temporary file in the same folder, is flushed to disk and then renamed over
+    `path`. Whatever interrupts that (an OSError, Ctrl+C's KeyboardInterrupt, any exception) removes the temporary
+    file and leaves `path` as it was; OSErrors come out as FileWriteError, everything else as it was raised.
+    """
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed after fsync
-            dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        )
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
     except OSError as error:
         raise FileWriteError(f"cannot write to {folder}: {error.strerror or error}") from error
     try:
-        with handle:
-            os.chmod(handle.name, _mode_for(path))
+        with open(descriptor, "wb") as handle:
+            os.chmod(temporary, _mode_for(path))
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except OSError as error:
-        Path(handle.name).unlink(missing_ok=True)
-        raise FileWriteError(f"could not save {path}: {error.strerror or error}") from error
+        os.replace(temporary, path)
+    except BaseException as error:  # KeyboardInterrupt too: never leave the hidden temporary file behind
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise FileWriteError(f"could not save {path}: {error.strerror or error}") from error
+        raise
     try:
         directory = os.open(folder, os.O_RDONLY)
     except OSError:

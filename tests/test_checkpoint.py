@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
 import random
 import re
+import select
 import signal
 import stat
 import struct
@@ -28,9 +30,18 @@ from hypothesis import strategies as st
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from core.checkpoint import (
+    _MAX_FILE_BYTES,
+    _MAX_HEADER_BYTES,
+    _MAX_STEPS,
+    _MAX_TENSORS,
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
 from core.datasets import ImageDataset
-from core.engine import Trainer, TrainingControl, TrainingProgress, build_model
+from core.engine import Trainer, TrainingControl, TrainingProgress, build_model, build_optimizer
 from core.events import BatchEnd
 from core.model import ModelConfig
 
@@ -304,6 +315,46 @@ def test_bad_contents_are_refused(tmp_path: Path, valid_file: Path, edit: Callab
     assert time.perf_counter() - start < 2.0, "refusing must not mean building a giant model first"
     assert message in str(caught.value)
     assert str(caught.value).startswith("bad.safetensors: ")
+
+
+@pytest.mark.parametrize("field", ["epoch", "batch_in_epoch", "step"])
+def test_huge_progress_counters_are_refused_naming_the_field(tmp_path: Path, valid_file: Path, field: str) -> None:
+    """10**400 is a valid JSON integer, but would overflow float arithmetic (epoch + batch / batches) much later."""
+    path = tmp_path / "bad.safetensors"
+    variant(valid_file, path, lambda tensors, meta: meta["progress"].__setitem__(field, 10**400))
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert str(caught.value) == (
+        f"bad.safetensors: the progress counter {field!r} in the metadata is larger than 20,000,000, "
+        "the most steps a checkpoint holds"
+    )
+
+
+def test_batch_in_epoch_beyond_the_steps_taken_is_refused(tmp_path: Path, valid_file: Path) -> None:
+    path = tmp_path / "bad.safetensors"
+    variant(valid_file, path, lambda tensors, meta: meta["progress"].__setitem__("batch_in_epoch", 5))
+    with pytest.raises(CheckpointError, match=r"'batch_in_epoch' \(5\) exceeds the steps taken \(4\)"):
+        load_checkpoint(path)
+
+
+def test_an_integer_too_long_for_python_to_parse_is_a_checkpoint_error(tmp_path: Path, valid_file: Path) -> None:
+    """json.loads raises a plain ValueError (not JSONDecodeError) for an integer of more than 4,300 digits."""
+    tensors, metadata = read_parts(valid_file)
+    text = metadata[META_KEY].replace('"step": 4', '"step": 1' + "0" * 5000)
+    assert text != metadata[META_KEY]
+    path = tmp_path / "digits.safetensors"
+    save_file(tensors, str(path), metadata={META_KEY: text})
+    with pytest.raises(CheckpointError, match="the metadata is not valid JSON"):
+        load_checkpoint(path)
+
+
+def test_save_refuses_a_history_longer_than_load_reads(tmp_path: Path, checkpoint: Checkpoint) -> None:
+    """A file load_checkpoint would refuse is never written (the old file, if any, stays)."""
+    path = save_checkpoint(tmp_path / "run.safetensors", checkpoint)
+    too_long = dataclasses.replace(checkpoint, progress=TrainingProgress(step=_MAX_STEPS + 1))
+    with pytest.raises(CheckpointError, match=r"cannot save run\.safetensors: the run took 20,000,001 steps"):
+        save_checkpoint(path, too_long)
+    assert_checkpoints_equal(load_checkpoint(path), checkpoint)
 
 
 def test_newer_format_asks_to_update(tmp_path: Path, valid_file: Path) -> None:
@@ -646,4 +697,299 @@ def test_sigkill_during_save_leaves_a_loadable_checkpoint(
     assert helper.returncode == 0
     # The kills landed mid-save at least sometimes: the saver's temporary files were left behind.
     leftovers = [p.name for p in target.parent.iterdir() if p.name != target.name]
-    assert all(name.startswith(".ckpt.safetensors.") and name.endswith(".tmp") for name in leftovers)
+    assert all(name.startswith(".convae-") and name.endswith(".tmp") for name in leftovers)
+
+
+# --- bounds checked before any tensor is read ------------------------------------------------------------------
+
+
+def test_the_bounds_admit_the_largest_checkpoint_we_can_write(tmp_path: Path) -> None:
+    """The largest model (3×64×64 images, latent 64) with Adam state and the longest history fits every bound."""
+    config = ModelConfig(latent_dim=64, channels=3, image_size=64)
+    model = build_model(config, 0)
+    optimizer = build_optimizer(model, fast_config().lr)
+    model(torch.rand(2, 3, 64, 64)).mean().backward()
+    optimizer.step()
+    progress = TrainingProgress(epoch=10_000, step=10_000, batch_losses=[0.5] * 10_000, epoch_losses=[0.5] * 10_000)
+    progress.epoch_rng_state = torch.Generator().get_state()
+    classes = tuple(f"a rather long class name {i}" for i in range(100))
+    largest = Checkpoint(config, fast_config(), "fashion-mnist", classes, model.state_dict(),
+                         optimizer.state_dict(), progress)  # fmt: skip
+    path = save_checkpoint(tmp_path / "largest.safetensors", largest)
+    (header_size,) = struct.unpack("<Q", path.read_bytes()[:8])
+    with_longest_history = path.stat().st_size + 8 * (_MAX_STEPS - 10_000)
+    print(f"\nlargest file: {with_longest_history / 2**20:.0f} MiB of {_MAX_FILE_BYTES / 2**20:.0f}; "
+          f"header {header_size:,} bytes of {_MAX_HEADER_BYTES:,}")  # fmt: skip
+    assert with_longest_history < _MAX_FILE_BYTES
+    assert header_size < _MAX_HEADER_BYTES // 10
+    assert len(split_file(path.read_bytes())[0]) - 1 == _MAX_TENSORS == 83
+    assert_checkpoints_equal(load_checkpoint(path), largest)
+
+
+def padded_header(data: bytes, size: int) -> bytes:
+    """The same file with its JSON header padded by spaces (valid safetensors) to `size` bytes."""
+    (length,) = struct.unpack("<Q", data[:8])
+    return struct.pack("<Q", size) + data[8 : 8 + length] + b" " * (size - length) + data[8 + length :]
+
+
+def with_tiny_tensors(data: bytes, count: int) -> bytes:
+    """The same file with `count` extra one-byte tensors appended."""
+    header, body = split_file(data)
+    for i in range(count):
+        header[f"x{i}"] = {"dtype": "U8", "shape": [1], "data_offsets": [len(body) + i, len(body) + i + 1]}
+    return join_file(header, body + bytes(count))
+
+
+def with_tensor_entry(data: bytes, name: str, **entry: object) -> bytes:
+    header, body = split_file(data)
+    header[name] = {**header[name], **entry}
+    return join_file(header, body)
+
+
+def history_entry(data: bytes, steps: int) -> dict:
+    """A header entry declaring a loss history of `steps` float64 values where the real one starts."""
+    begin = split_file(data)[0]["progress.batch_losses"]["data_offsets"][0]
+    return {"shape": [steps], "data_offsets": [begin, begin + 8 * steps]}
+
+
+HOSTILE_HEADERS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
+    "header of 2 MiB": (
+        lambda data: padded_header(data, 2 << 20),
+        "not a readable safetensors file (truncated or corrupt?): its header claims 2,097,152 bytes",
+    ),
+    "10,000 tensors": (
+        lambda data: with_tiny_tensors(data, 10_000),
+        "unexpected tensors x0, x1, x10, x100, x1000… (10,083 tensors; a checkpoint of ours has at most 83)",
+    ),
+    "history of 20,000,001 steps": (
+        lambda data: with_tensor_entry(data, "progress.batch_losses", **history_entry(data, 20_000_001)),
+        "hostile.safetensors: its loss history holds 20,000,001 entries; convae-explorer reads at most 20,000,000,",
+    ),
+    "shape bigger than its bytes": (
+        lambda data: with_tensor_entry(data, "model.encoder.0.weight", shape=[32, 1, 3, 4]),
+        "the tensor 'model.encoder.0.weight' of shape [32, 1, 3, 4] (F32) does not fit its 1,152 bytes",
+    ),
+    "offsets past the end": (
+        lambda data: with_tensor_entry(data, "progress.epoch_rng_state", data_offsets=[0, 10**12]),
+        "the tensor 'progress.epoch_rng_state' has offsets [0, 1000000000000] outside the",
+    ),
+    "dtype we never write": (
+        lambda data: with_tensor_entry(data, "progress.epoch_rng_state", dtype="I64"),
+        "the tensor 'progress.epoch_rng_state' has dtype 'I64'; our checkpoints hold only F32, F64 and U8",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_HEADERS)
+def test_hostile_headers_are_refused_before_their_tensors_are_read(
+    tmp_path: Path, valid_bytes: bytes, name: str
+) -> None:
+    make, message = HOSTILE_HEADERS[name]
+    path = tmp_path / "hostile.safetensors"
+    path.write_bytes(make(valid_bytes))
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert str(caught.value).startswith("hostile.safetensors")
+    assert message in str(caught.value)
+
+
+def test_a_history_of_exactly_the_bound_passes_the_bound(tmp_path: Path, valid_bytes: bytes) -> None:
+    """No off-by-one: 20,000,000 steps declared gets past the history bound (and fails only as not fitting the file)."""
+    path = tmp_path / "at-bound.safetensors"
+    path.write_bytes(with_tensor_entry(valid_bytes, "progress.batch_losses", **history_entry(valid_bytes, _MAX_STEPS)))
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert "outside the" in str(caught.value) and "loss history holds" not in str(caught.value)
+
+
+def test_a_file_over_the_size_cap_is_refused_unread(tmp_path: Path, valid_bytes: bytes) -> None:
+    path = tmp_path / "huge.safetensors"
+    path.write_bytes(valid_bytes)
+    os.truncate(path, _MAX_FILE_BYTES + 1)  # sparse: nothing is written
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert str(caught.value).startswith("huge.safetensors is 256 MiB, too large to be a convae-explorer checkpoint")
+    assert str(caught.value).endswith("(they stay under 256 MiB)")
+    os.truncate(path, _MAX_FILE_BYTES)  # at the cap itself the size is no reason to refuse
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert "too large" not in str(caught.value)
+
+
+PEAK_LOADER = textwrap.dedent(
+    """
+    import json, os, resource, sys, time
+    from core.checkpoint import CheckpointError, load_checkpoint
+
+    def peak() -> int:
+        # Linux: VmHWM, this process's own peak (ru_maxrss would carry the peak of the parent it was forked from
+        # across exec). Elsewhere ru_maxrss, in bytes on macOS.
+        if os.path.exists("/proc/self/status"):
+            with open("/proc/self/status") as status:
+                return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    if os.path.exists("/proc/self/clear_refs"):
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # reset VmHWM to the present size: the import's own peak does not count
+    before = peak()
+    start = time.perf_counter()
+    try:
+        load_checkpoint(sys.argv[1])
+        outcome = "loaded"
+    except CheckpointError as error:
+        outcome = str(error)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"outcome": outcome, "seconds": seconds, "peak_growth": peak() - before, "before": before}))
+    """
+)
+
+
+@pytest.mark.slow
+def test_big_hostile_files_are_refused_with_little_memory(
+    tmp_path: Path, valid_file: Path, valid_bytes: bytes, subprocess_env: dict
+) -> None:
+    """A history just over the bound (160 MB) and a million tiny tensors: refused before memory grows by 32 MiB.
+
+    Each is loaded in a fresh process whose peak memory (VmHWM) is read before and after. Before these bounds
+    the long history loaded, building a 20-million-float list (about 1 GB); the tensors took 2 GB and 30 s.
+    """
+    steps = _MAX_STEPS + 1
+
+    def long_history(tensors: dict, meta: dict) -> None:
+        meta["progress"]["step"] = steps
+        tensors["progress.batch_losses"] = torch.full((steps,), 0.25, dtype=torch.float64)
+
+    variant(valid_file, tmp_path / "long-history.safetensors", long_history)
+    (tmp_path / "million-tensors.safetensors").write_bytes(with_tiny_tensors(valid_bytes, 1_000_000))
+    expected = {
+        "long-history.safetensors": "its loss history holds 20,000,001 entries; convae-explorer reads at most",
+        "million-tensors.safetensors": "its header claims",
+    }
+    children = {
+        name: subprocess.Popen([sys.executable, "-c", PEAK_LOADER, str(tmp_path / name)], env=subprocess_env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name in expected
+    }  # fmt: skip
+    reports = {}
+    for name, child in children.items():
+        stdout, stderr = child.communicate(timeout=600)
+        assert child.returncode == 0, stderr
+        reports[name] = report = json.loads(stdout)
+        size = (tmp_path / name).stat().st_size
+        print(f"\n{name} ({size / 2**20:.0f} MiB): peak memory growth {report['peak_growth'] / 2**20:.2f} MiB, "
+              f"{report['seconds'] * 1000:.1f} ms: {report['outcome']}")  # fmt: skip
+    for name, report in reports.items():
+        assert expected[name] in report["outcome"]
+        assert report["peak_growth"] < 32 << 20
+
+
+# --- a file changed while it is read ---------------------------------------------------------------------------
+
+RACING_LOADER = textwrap.dedent(
+    """
+    import sys
+    import torch
+    torch.set_num_threads(1)
+    from core.checkpoint import CheckpointError, load_checkpoint
+    print("ready", flush=True)
+    for _ in sys.stdin:  # one load per line, until stdin closes
+        print("start", flush=True)
+        try:
+            load_checkpoint(sys.argv[1])
+            print("ok", flush=True)
+        except CheckpointError as error:
+            print("error", str(error).splitlines()[0][:300], flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_file_truncated_and_rewritten_while_loading_never_kills_the_loader(
+    tmp_path: Path, valid_file: Path, subprocess_env: dict
+) -> None:
+    """`cp` over a checkpoint while it is read: every load succeeds or raises CheckpointError, none dies (SIGBUS).
+
+    A memory-mapped read of a file truncated under it dies by SIGBUS. A child loads a 16 MB checkpoint whenever
+    asked, saying when the load starts and how it ended. Each round: four loads during which this test rewrites
+    the file as `cp` does (truncate, then write in 1 MiB pieces), again and again from the load's start to its
+    end; then one load of the file cut to half (must fail), and one of it whole again (must load). Each step
+    waits for the child's word, never for a set time.
+    """
+    steps = 2_000_000
+
+    def long_history(tensors: dict, meta: dict) -> None:
+        meta["progress"]["step"] = steps
+        tensors["progress.batch_losses"] = torch.rand(steps, dtype=torch.float64)
+
+    path = tmp_path / "busy.safetensors"
+    variant(valid_file, path, long_history)
+    content = path.read_bytes()
+
+    def cp_over(piece: int = 1 << 20) -> None:
+        with open(path, "wb") as handle:  # O_TRUNC, as cp does
+            for start in range(0, len(content), piece):
+                handle.write(content[start : start + piece])
+                handle.flush()
+
+    child = subprocess.Popen(  # unbuffered: select() on the pipe then tells whether a report is waiting
+        [sys.executable, "-c", RACING_LOADER, str(path)],
+        env=subprocess_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+    )  # fmt: skip
+    assert child.stdin is not None and child.stdout is not None
+
+    def report() -> str:
+        return child.stdout.readline().decode().strip()
+
+    def load(racing: bool = False) -> str | None:
+        """Have the child load the file once, rewriting it all the while if `racing`; None if the child died."""
+        try:
+            child.stdin.write(b"go\n")
+        except BrokenPipeError:
+            return None
+        if report() != "start":
+            return None
+        while racing and not select.select([child.stdout], [], [], 0)[0]:
+            cp_over()
+        return report() or None
+
+    outcomes: dict[str, list[str]] = {"racing": [], "half": [], "whole": []}
+    rounds = 6
+    try:
+        assert report() == "ready"
+        for _ in range(rounds):
+            for phase in ("racing", "racing", "racing", "racing", "half", "whole"):
+                if phase == "half":
+                    os.truncate(path, len(content) // 2)
+                elif phase == "whole":
+                    path.write_bytes(content)
+                result = load(racing=phase == "racing")
+                if result is None:
+                    break
+                outcomes[phase].append(result)
+            else:
+                continue
+            break
+    finally:
+        child.stdin.close()
+        try:
+            child.wait(timeout=300)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    stderr = child.stderr.read().decode() if child.stderr else ""
+    print()
+    for phase, lines in outcomes.items():
+        ok = sum(line == "ok" for line in lines)
+        print(f"{phase}: {len(lines)} loads, {ok} loaded, {sum(line.startswith('error') for line in lines)} refused")
+    for message in sorted({line.split(": ", 1)[-1][:110] for line in outcomes["racing"] if line != "ok"})[:6]:
+        print(f"  racing refusal: …{message}")
+    assert child.returncode == 0, (
+        f"the loader died by {signal.Signals(-child.returncode).name}" if child.returncode < 0 else stderr
+    )
+    assert len(outcomes["racing"]) == 4 * rounds
+    assert all(line == "ok" or line.startswith("error") for line in outcomes["racing"]), outcomes["racing"]
+    assert outcomes["whole"] == ["ok"] * rounds
+    assert len(outcomes["half"]) == rounds
+    assert all("not a readable safetensors file" in line for line in outcomes["half"]), outcomes["half"]

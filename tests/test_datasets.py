@@ -24,6 +24,7 @@ from core.datasets import (
     DATA_DIR_ENV,
     DATASET_NAMES,
     DatasetError,
+    ImageDataset,
     ImageSplit,
     default_data_dir,
     load_dataset,
@@ -231,3 +232,86 @@ def test_image_split_rejects_wrong_layout() -> None:
         ImageSplit(torch.zeros(2, 28, 28, dtype=torch.uint8), torch.zeros(2, dtype=torch.int64))
     with pytest.raises(ValueError, match="one entry per image"):
         ImageSplit(torch.zeros(2, 1, 28, 28, dtype=torch.uint8), torch.zeros(3, dtype=torch.int64))
+
+
+# --- labels, image shapes, data folders: refused with messages that say what and where ---------------------------
+
+
+@pytest.mark.parametrize(("split", "label"), [("train", 10), ("t10k", 255)])
+def test_labels_beyond_the_classes_in_idx_files_name_the_file_label_and_class_count(
+    tmp_path: Path, split: str, label: int
+) -> None:
+    """A label file with a label ≥ the class count is refused at load, not later as a wrong colour or a click error."""
+    train, test = random_split(1, 40), random_split(2, 12)
+    labels = (train if split == "train" else test)[1]
+    labels[7] = label
+    raw = write_idx_set(tmp_path, "MNIST", train, test)
+    with pytest.raises(DatasetError) as caught:
+        load_dataset("mnist", root=tmp_path, download=False)
+    message = str(caught.value)
+    print(f"\n{message}")
+    assert str(raw / f"{split}-labels-idx1-ubyte") in message
+    assert f"image 7 has label {label}" in message
+    assert "10 classes, labelled 0–9" in message
+
+
+@pytest.mark.parametrize("labels", [[0, 1, 3], [0, -1, 2]], ids=["label 3 of 3 classes", "label -1"])
+def test_image_dataset_refuses_labels_outside_its_classes(labels: list[int]) -> None:
+    images = torch.zeros(3, 1, 28, 28, dtype=torch.uint8)
+    good = ImageSplit(images, torch.tensor([0, 1, 2]))
+    bad = ImageSplit(images, torch.tensor(labels))
+    ImageDataset("mine", good, good, ("a", "b", "c"))  # labels 0–2 of 3 classes: fine
+    for train, test, kind in ((bad, None, "training"), (good, bad, "test")):
+        with pytest.raises(DatasetError) as caught:
+            ImageDataset("mine", train, test, ("a", "b", "c"))
+        bad_label = next(v for v in labels if not 0 <= v < 3)
+        assert str(caught.value).startswith(f"{kind} image {labels.index(bad_label)} of mine has label {bad_label}")
+        assert "there are 3 classes, labelled 0–2" in str(caught.value)
+
+
+def test_corrupt_files_message_says_what_where_and_what_to_do_in_its_first_sentence(tmp_path: Path) -> None:
+    """A dialog may show only the start of the message: its first sentence names the folder, the files and the fix."""
+    write_set(tmp_path, "mnist")
+    corrupt(tmp_path / "MNIST" / "raw", "truncated images")
+    with pytest.raises(DatasetError) as caught:
+        load_dataset("mnist", root=tmp_path, download=False)
+    message = str(caught.value)
+    first = message.split(". ")[0]
+    print(f"\nfirst sentence: {first}")
+    assert first.startswith(f"mnist files in {tmp_path / 'MNIST' / 'raw'} are corrupt")
+    for file in ALL_FILES:
+        assert file in first
+    assert "delete" in first and "download them again" in first
+    assert "RuntimeError" in message  # torchvision's own words follow, for whoever reports it
+
+
+def test_non_square_images_are_a_dataset_error_naming_the_file_and_shape(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    split = rng.integers(0, 256, (8, 28, 32), dtype=np.uint8), rng.integers(0, 10, 8, dtype=np.uint8)
+    raw = write_idx_set(tmp_path, "MNIST", split, split)
+    with pytest.raises(DatasetError) as caught:
+        load_dataset("mnist", root=tmp_path, download=False)
+    assert str(raw / "train-images-idx3-ubyte") in str(caught.value)
+    assert "28×32 pixels, not square" in str(caught.value)
+
+
+def test_test_images_of_another_size_than_the_training_images_are_a_dataset_error(tmp_path: Path) -> None:
+    write_idx_set(tmp_path, "MNIST", random_split(1, 8), random_split(2, 4, size=32))
+    with pytest.raises(DatasetError, match="test images of mnist are 1×32×32, but its training images are 1×28×28"):
+        load_dataset("mnist", root=tmp_path, download=False)
+
+
+@pytest.mark.parametrize("download", [True, False])
+def test_data_dir_that_is_a_file_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, download: bool) -> None:
+    """$CONVAE_DATA_DIR naming a file: 'a file, not a folder', never 'no network?' or 'not found'."""
+    blocker = tmp_path / "datasets.txt"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(DATA_DIR_ENV, str(blocker))
+    with pytest.raises(DatasetError) as caught:
+        load_dataset("mnist", download=download)
+    message = str(caught.value)
+    assert message.startswith(f"the data folder {blocker} is a file, not a folder.")
+    assert "network" not in message and "not found" not in message
+    with pytest.raises(DatasetError, match=f"cannot be created: {blocker} is a file, not a folder"):
+        load_dataset("mnist", root=blocker / "inside", download=download)
+    assert blocker.read_text() == "not a folder"

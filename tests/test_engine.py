@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -13,7 +14,7 @@ import pytest
 import torch
 from core_testkit import fast_config, state_equal
 
-from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from core.datasets import ImageDataset, ImageSplit
 from core.engine import (
     TrainConfig,
@@ -234,6 +235,41 @@ def test_resume_refuses_another_dataset(tmp_path: Path, digits_subset: Subset) -
     other = ImageDataset("mnist", digits_subset(32).train, None, tuple("0123456789"))
     with pytest.raises(Exception, match="trained on digits-5k, not mnist"):
         Checkpoint.from_trainer(trainer).resume(other)
+
+
+def test_resume_on_a_data_set_with_fewer_batches_per_epoch_closes_the_saved_epoch(
+    tmp_path: Path, digits_subset: Subset
+) -> None:
+    """Saved after batch 8 of 10, resumed where an epoch has 3: the epoch counts as done and the run goes on.
+
+    Left at 8 of 3, the first snapshot said epoch 2.67 of a run at epoch 0, and progress read "batch 8 of 3".
+    """
+    trainer = Trainer(digits_subset(320), fast_config(epochs=2))
+    run_until(trainer, stop_after=8)
+    checkpoint = load_checkpoint(save_checkpoint(tmp_path / "run.safetensors", Checkpoint.from_trainer(trainer)))
+    assert (checkpoint.progress.epoch, checkpoint.progress.batch_in_epoch) == (0, 8)
+
+    resumed = checkpoint.resume(digits_subset(96))
+    assert resumed.batches_per_epoch == 3
+    assert resumed.progress.batch_in_epoch == 3
+    assert checkpoint.progress.batch_in_epoch == 8  # the checkpoint itself is left as it was
+    events = list(resumed.run(TrainingControl()))
+    snapshots = [e for e in events if isinstance(e, Snapshot)]
+    assert snapshots[0].epoch == 1.0  # epoch 0, all 3 of its batches done
+    assert all(0 <= e.epoch <= 2 for e in snapshots)
+    assert all(e.batch <= e.batches_per_epoch for e in events if isinstance(e, BatchEnd))
+    assert isinstance(events[-1], TrainingEnded) and events[-1].reason is EndReason.FINISHED
+    assert (resumed.progress.epoch, resumed.progress.step, len(resumed.progress.epoch_losses)) == (2, 8 + 3, 2)
+
+
+def test_resume_refuses_data_labelled_beyond_the_checkpoints_classes(tmp_path: Path, digits_subset: Subset) -> None:
+    """A checkpoint naming 2 classes cannot colour or name digits labelled up to 9: refused, not shown wrongly."""
+    trainer = Trainer(digits_subset(32), fast_config())
+    narrowed = dataclasses.replace(Checkpoint.from_trainer(trainer), classes=("0", "1"))
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "two.safetensors", narrowed))
+    with pytest.raises(CheckpointError) as caught:
+        loaded.resume(digits_subset(32))
+    assert str(caught.value).startswith("digits-5k has images labelled 9, but this checkpoint names only 2 classes")
 
 
 # --- divergence ------------------------------------------------------------------------------------------------
@@ -506,6 +542,19 @@ def test_train_config_rejects_bad_values(kwargs: dict[str, object]) -> None:
 def test_trainer_refuses_a_model_for_other_images(digits_subset: Subset) -> None:
     with pytest.raises(ValueError, match="expects 1×32"):
         Trainer(digits_subset(32), fast_config(), ModelConfig(image_size=32))
+
+
+def test_trainer_refuses_a_batch_larger_than_the_training_split(digits: ImageDataset, digits_subset: Subset) -> None:
+    """Before any buffer for such a batch is allocated; a batch of exactly the whole split is fine."""
+    with pytest.raises(ValueError) as caught:
+        Trainer(digits, fast_config(batch_size=65_536))
+    assert str(caught.value) == (
+        "batch size 65,536 is larger than the 5,000 training images of digits-5k; choose at most 5,000"
+    )
+    with pytest.raises(ValueError, match="batch size 33 is larger than the 32 training images"):
+        Trainer(digits_subset(32), fast_config(batch_size=33))
+    whole = Trainer(digits_subset(32), fast_config(batch_size=32))
+    assert whole.batches_per_epoch == 1
 
 
 # --- latent plane ----------------------------------------------------------------------------------------------
