@@ -12,7 +12,6 @@ from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar
 
-from core import __version__
 from core.events import EpochEnd
 from core.progress import RunProgress, plural
 from explorer.error_dialog import show_error
@@ -20,9 +19,10 @@ from explorer.file_dialogs import FileDialogs
 from explorer.hover import HoverDecoder
 from explorer.menus import build_menus
 from explorer.preload import BackendPreloader
+from explorer.questions import show_about, unsaved_model_question
 from explorer.session import RunSession
 from explorer.window_layout import build_layout
-from explorer.window_state import read_bool, restore_layout, save_layout
+from explorer.window_state import restore_window, save_window
 
 if TYPE_CHECKING:
     from core.autosave import Autosave
@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         self.actions_ = build_menus(self)
         self._build_status_bar()
         self._connect()
-        self._restore_state()
+        restore_window(self)
         self._on_busy(False)
         self.preloader = BackendPreloader(autosave_dir, self)
         self.preloader.loaded.connect(self._on_backend_loaded)
@@ -93,18 +93,6 @@ class MainWindow(QMainWindow):
         session.status.connect(self._on_status)
         session.warning.connect(self.warn)
         session.error.connect(self._on_error)
-
-    # ----- settings -----------------------------------------------------------------------------------------
-    def _restore_state(self) -> None:
-        restore_layout(self, self.splitters, self.settings)
-        self.controls.restore(self.settings)
-        self.loss.log_box.setChecked(read_bool(self.settings, "loss/log_scale"))
-
-    def _save_state(self) -> None:
-        save_layout(self, self.splitters, self.settings)
-        self.controls.save(self.settings)
-        self.settings.setValue("loss/log_scale", self.loss.log_box.isChecked())
-        self.settings.sync()
 
     @Slot(list, object)
     def _on_backend_loaded(self, devices: list, last_autosave: Autosave | None) -> None:
@@ -322,28 +310,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{title}: {text.splitlines()[0]}")
 
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About convae-explorer",
-            f"<b>convae-explorer {__version__}</b><p>Train a convolutional autoencoder while you watch, then explore "
-            "what it learned by moving the mouse through its latent space.</p><p>Network: the convolutional "
-            "autoencoder of Sebastian Raschka's lecture L16. Built-in digits: 5,000 MNIST images "
-            "(LeCun, Cortes, Burges; CC BY-SA 3.0).</p>",
-        )
+        show_about(self)
 
     def _confirm_discard(self) -> bool:
-        """The model was never saved (its autosave failed): ask before a new run replaces it."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Unsaved model",
-            f"The current model could not be saved automatically ({self.session.autosave_error}). "
-            "A new run replaces it.",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        self.question = box
-        answer = box.exec()
+        """The model was never saved (its autosave failed): ask before a new run (or closing) loses it."""
+        self.question = unsaved_model_question(self, self.session.autosave_error or "")
+        answer = self.question.exec()
         if answer == QMessageBox.StandardButton.Save:
             path = self.dialogs.save_as(
                 "Save checkpoint", "convae.safetensors", "Checkpoints (*.safetensors)", ".safetensors"
@@ -361,6 +333,6 @@ class MainWindow(QMainWindow):
         if self.session.shutdown() is not None and not self._confirm_discard():
             event.ignore()
             return
-        self._save_state()
+        save_window(self)
         self.preloader.wait()
         event.accept()

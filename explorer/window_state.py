@@ -52,3 +52,17 @@ def save_layout(window: QMainWindow, splitters: dict[str, QSplitter], settings: 
     settings.setValue("window/geometry", window.saveGeometry())
     for name, splitter in splitters.items():
         settings.setValue(f"window/{name}", splitter.saveState())
+
+
+def restore_window(window) -> None:
+    """A MainWindow's layout, training settings and log-scale switch, as the user left them."""
+    restore_layout(window, window.splitters, window.settings)
+    window.controls.restore(window.settings)
+    window.loss.log_box.setChecked(read_bool(window.settings, "loss/log_scale"))
+
+
+def save_window(window) -> None:
+    save_layout(window, window.splitters, window.settings)
+    window.controls.save(window.settings)
+    window.settings.setValue("loss/log_scale", window.loss.log_box.isChecked())
+    window.settings.sync()

@@ -547,9 +547,9 @@ def test_trainer_refuses_a_model_for_other_images(digits_subset: Subset) -> None
 def test_trainer_refuses_a_batch_larger_than_the_training_split(digits: ImageDataset, digits_subset: Subset) -> None:
     """Before any buffer for such a batch is allocated; a batch of exactly the whole split is fine."""
     with pytest.raises(ValueError) as caught:
-        Trainer(digits, fast_config(batch_size=65_536))
+        Trainer(digits_subset(3000), fast_config(batch_size=4096))
     assert str(caught.value) == (
-        "batch size 65,536 is larger than the 5,000 training images of digits-5k; choose at most 5,000"
+        "batch size 4,096 is larger than the 3,000 training images of digits-5k; choose at most 3,000"
     )
     with pytest.raises(ValueError, match="batch size 33 is larger than the 32 training images"):
         Trainer(digits_subset(32), fast_config(batch_size=33))
