@@ -22,6 +22,13 @@ DATASETS: dict[str, str] = {
     BUILTIN_DATASET: "Built-in digits (5,000)",
 }
 DATASET_NAMES: tuple[str, ...] = tuple(DATASETS)
+
+
+def dataset_title(name: str) -> str:
+    """A data set's name as a sentence uses it."""
+    return "the built-in digits" if name == BUILTIN_DATASET else DATASETS.get(name, name)
+
+
 #: What a first run trains on: the built-in digits work offline, everything else may need a download.
 DEFAULT_DATASET = BUILTIN_DATASET
 

@@ -21,6 +21,7 @@ from core.control import TrainingControl
 from core.datasets import ImageDataset, ImageSplit
 from core.events import BatchEnd, EndReason, EpochEnd, Event, Snapshot, TrainingEnded
 from core.model import ConvAutoEncoder
+from core.progress import plural
 from core.steps import close_steps, make_steps, to_float
 
 
@@ -367,7 +368,7 @@ class Trainer:
                 yield pacer.timed(self.snapshot)
         yield self._ended(
             EndReason.FINISHED,
-            f"Training finished: {config.epochs} epochs, final epoch MSE {progress.epoch_losses[-1]:.4f}.",
+            f"Training finished: {plural(config.epochs, 'epoch')}, final epoch MSE {progress.epoch_losses[-1]:.4f}.",
         )
 
     def _ended(self, reason: EndReason, message: str) -> TrainingEnded:

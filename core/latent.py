@@ -34,7 +34,7 @@ class LatentPlane:
         if not self.is_pca:
             return "z₁", "z₂"
         return tuple(  # type: ignore[return-value]
-            f"principal component {i + 1} ({share:.0%} of variance)" for i, share in enumerate(self.explained)
+            f"principal component {i + 1} ({format_share(share)} of variance)" for i, share in enumerate(self.explained)
         )
 
     def to_plane(self, codes: np.ndarray) -> np.ndarray:
@@ -42,6 +42,14 @@ class LatentPlane:
 
     def from_plane(self, points: np.ndarray) -> np.ndarray:
         return (self.mean + np.atleast_2d(np.asarray(points, dtype=np.float64)) @ self.components).astype(np.float32)
+
+
+def format_share(share: float) -> str:
+    """A fraction as a percentage that never reads 0 % for a share that is not zero: 99 %, 4 %, 0.4 %, 0.004 %."""
+    percent = 100 * share
+    if percent >= 1 or percent == 0:
+        return f"{percent:.0f}%"
+    return f"{percent:.1g}%"
 
 
 def fit_plane(codes: np.ndarray) -> LatentPlane:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.checkpoint import load_checkpoint
-from core.config import BUILTIN_DATASET, DATASETS, ModelConfig, TrainConfig
+from core.config import BUILTIN_DATASET, DATASETS, ModelConfig, TrainConfig, dataset_title
 from core.datasets import DatasetError, ImageDataset, load_builtin_digits, load_dataset
 from core.engine import Trainer, resolve_device
 from core.records import ModelAtRest
@@ -22,15 +22,13 @@ log = logging.getLogger(__name__)
 Notify = Callable[[str], None]
 
 
+__all__ = ["PreparedRun", "continued_run", "dataset_title", "load_with_fallback", "new_run", "opened_run"]
+
+
 @dataclass(frozen=True)
 class PreparedRun:
     trainer: Trainer
     trained_on: str  # the data set the model was trained on (an opened one may be shown on the fallback)
-
-
-def dataset_title(name: str) -> str:
-    """A data set's name as a sentence uses it."""
-    return "the built-in digits" if name == BUILTIN_DATASET else DATASETS.get(name, name)
 
 
 def load_with_fallback(name: str, notify: Notify) -> ImageDataset:

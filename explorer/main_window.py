@@ -15,9 +15,10 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar
 from core.events import EpochEnd
 from core.progress import RunProgress, plural
 from explorer.error_dialog import show_error
+from explorer.file_actions import FileActions
 from explorer.file_dialogs import FileDialogs
 from explorer.hover import HoverDecoder
-from explorer.menus import build_menus
+from explorer.menus import build_menus, fill_recent_menu, recent_files, remember_recent, shortcut_sheet
 from explorer.preload import BackendPreloader
 from explorer.questions import show_about, unsaved_model_question
 from explorer.session import RunSession
@@ -45,14 +46,14 @@ class MainWindow(QMainWindow):
         self.hover = HoverDecoder(self)
         self.dialogs = FileDialogs(self, self.settings)
         self.last_message: tuple[str, str] | None = None
-        layout = build_layout()
+        layout = build_layout(self)
         self.notice, self.controls, self.latent = layout.notice, layout.controls, layout.latent
         self.preview, self.loss, self.grids = layout.preview, layout.loss, layout.grids
-        self.splitters = layout.splitters
-        self.top_splitter, self.bottom_splitter, self.main_splitter = self.splitters.values()
-        self.setCentralWidget(layout.central)
+        self.docks = layout.docks
         self.resize(1280, 860)
+        self.files = FileActions(self)
         self.actions_ = build_menus(self)
+        self._refresh_recent()
         self._build_status_bar()
         self._connect()
         restore_window(self)
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         session.status.connect(self._on_status)
         session.warning.connect(self.warn)
         session.error.connect(self._on_error)
+        session.fileChanged.connect(self._on_file_changed)
 
     @Slot(list, object)
     def _on_backend_loaded(self, devices: list, last_autosave: Autosave | None) -> None:
@@ -142,6 +144,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def continue_training(self) -> None:
+        info, latent = self.session.info, self.controls.latent_dim.value()
+        if info is not None and self.session.can_continue and latent != info.model_config.latent_dim:
+            self._on_notice(
+                f"Continue trains this model further, so it keeps its latent size ({info.model_config.latent_dim}). "
+                f"Train starts a new model with latent size {latent}."
+            )
         self.session.continue_to(self.controls.epochs.value(), self.controls.device.currentData())
 
     @Slot()
@@ -156,6 +164,26 @@ class MainWindow(QMainWindow):
         """Show a saved model; it is read in the background and the current model stays if it is refused."""
         self.dialogs.remember(path)
         return self.session.open(Path(path))
+
+    @Slot(bool)
+    def set_equal_scales(self, on: bool) -> None:
+        self.latent.set_equal_scales(on)
+
+    def show_shortcuts(self) -> None:
+        self.shortcuts = shortcut_sheet(self, self.actions_)
+        self.shortcuts.open()
+
+    def _refresh_recent(self) -> None:
+        fill_recent_menu(self.actions_.recent_menu, recent_files(self.settings), self.open_checkpoint)
+
+    @Slot(object)
+    def _on_file_changed(self, path: Path | None) -> None:
+        """The title names the model's file; a file opened or saved joins File › Open recent."""
+        name = path.name if path is not None else "new model" if self.session.info is not None else None
+        self.setWindowTitle(f"{name} — convae-explorer" if name else "convae-explorer")
+        if path is not None:
+            remember_recent(self.settings, path)
+            self._refresh_recent()
 
     # ----- from the session ---------------------------------------------------------------------------------
     @Slot(bool)
@@ -180,7 +208,11 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_run_ready(self, info: RunInfo) -> None:
+        """Another model now: nothing of the previous one stays on screen."""
         self.latent.reset_view()
+        self.latent.mark(None)
+        self.preview.clear_picked()
+        self.preview.clear_decoded()
         self.loss.start_run(info.losses, info.batches_per_epoch, info.epochs_done, info.total_steps)
         self.progress_bar.setRange(0, info.total_steps)
         self.progress_bar.setValue(info.start_step)
@@ -211,6 +243,7 @@ class MainWindow(QMainWindow):
             "inspect it, drag to pan, wheel to zoom."
         )
         self.preview.show_snapshot_info(f"Decoder and points from {view.where}")
+        self.actions_.equal_scales.setChecked(self.latent.equal_scales)
         self.grids.show_rows(
             snapshot.originals, snapshot.reconstructions, f"Each original above its reconstruction, at {view.where}"
         )
@@ -243,6 +276,7 @@ class MainWindow(QMainWindow):
         view = self.session.view
         if view is None or index >= len(view.xy):
             return
+        self.latent.mark(index, view.xy[index])
         code = view.snapshot.codes[index]
         shown = ", ".join(f"{v:+.2f}" for v in code[:6]) + (", …" if len(code) > 6 else "")
         self.preview.show_picked(
@@ -252,51 +286,9 @@ class MainWindow(QMainWindow):
         )
 
     # ----- files --------------------------------------------------------------------------------------------
-    def ask_open(self) -> None:
-        path = self.dialogs.open_checkpoint()
-        if path is not None:
-            self.open_checkpoint(path)
-
-    def ask_save(self) -> None:
-        if self.session.model is None and not self.session.training:
-            self.warn("Nothing to save", "Train a model or open a checkpoint first.")
-            return
-        path = self.dialogs.save_as(
-            "Save checkpoint", "convae.safetensors", "Checkpoints (*.safetensors)", ".safetensors"
-        )
-        if path is not None:
-            self.save_checkpoint_to(path)
-
     def save_checkpoint_to(self, path: Path) -> None:
         self.dialogs.remember(path)
         self.session.save(Path(path))
-
-    def ask_export_plot(self) -> None:
-        path = self.dialogs.save_as("Export latent plot", "latent-space.png", "PNG images (*.png)", ".png")
-        if path is not None:
-            self.export_latent_png(path)
-
-    def export_latent_png(self, path: Path) -> None:
-        from pyqtgraph.exporters import ImageExporter
-
-        try:
-            exporter = ImageExporter(self.latent.plot.getPlotItem())
-            exporter.parameters()["width"] = max(1200, int(self.latent.plot.width()))
-            image = exporter.export(toBytes=True)
-            if image is None or not image.save(str(path)):
-                raise OSError("the image could not be written")
-        except (OSError, RuntimeError) as error:
-            self.warn("Could not export", f"{path}: {error}")
-            return
-        self.statusBar().showMessage(f"Exported the latent plot to {path}")
-
-    def ask_export_csv(self) -> None:
-        path = self.dialogs.save_as("Export loss", "loss.csv", "CSV files (*.csv)", ".csv")
-        if path is not None:
-            self.export_loss_csv(path)
-
-    def export_loss_csv(self, path: Path) -> None:
-        self.session.export_losses(Path(path))
 
     # ----- messages and lifecycle ---------------------------------------------------------------------------
     @Slot(str, str)
@@ -317,9 +309,7 @@ class MainWindow(QMainWindow):
         self.question = unsaved_model_question(self, self.session.autosave_error or "")
         answer = self.question.exec()
         if answer == QMessageBox.StandardButton.Save:
-            path = self.dialogs.save_as(
-                "Save checkpoint", "convae.safetensors", "Checkpoints (*.safetensors)", ".safetensors"
-            )
+            path = self.files.ask_checkpoint_path()
             if path is not None:
                 self.session.save(path, wait=True)
             return not self.session.dirty

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.config import TrainConfig
+from core.config import TrainConfig, dataset_title
 from core.events import EndReason, EpochEnd, TrainingEnded
 from core.files import FileWriteError, write_atomically
 from core.history import LossHistory
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 class RunSession(QObject):
     busyChanged = Signal(bool)  # a worker thread is busy (training, or loading a model to show)
     pausedChanged = Signal(bool)
+    fileChanged = Signal(object)  # the file the current model was opened from or last saved to (None: not yet)
     runReady = Signal(object)  # RunInfo: a new run's panels can be laid out
     lossesChanged = Signal(object)  # the whole loss history (read-only numpy view)
     progressed = Signal(object)  # RunProgress
@@ -57,6 +58,7 @@ class RunSession(QObject):
         self.model: ModelAtRest | None = None  # the model between runs (None while one runs)
         self.view: SnapshotView | None = None
         self.history = LossHistory()
+        self.current_file: Path | None = None
         self.dirty = False  # a trained model not written anywhere (its autosave failed and it was not saved)
         self._pending_autosave: Path | None = None
         self._refusal_title = ""
@@ -95,8 +97,6 @@ class RunSession(QObject):
 
     # ----- starting runs ----------------------------------------------------------------------------------------
     def start_new(self, dataset: str, latent_dim: int, config: TrainConfig) -> None:
-        from core.runs import dataset_title
-
         def factory(notify):
             from core.runs import new_run
 
@@ -214,13 +214,13 @@ class RunSession(QObject):
     # ----- from the worker --------------------------------------------------------------------------------------
     @Slot(object)
     def _on_ready(self, info: RunInfo) -> None:
-        from core.runs import dataset_title
-
         self.info, self.model, self.view = info, None, None
         # the file this model autosaves to from now on: its run's own, or none for a model opened from a file
         self.autosave_file = self._pending_autosave if self.training else None
         self.history = LossHistory(info.losses)
         self._collapse_told = False
+        self.current_file = None if self.training else self._opened
+        self.fileChanged.emit(self.current_file)
         self.runReady.emit(info)
         self.lossesChanged.emit(self.history.values)
         if self.training:
@@ -363,6 +363,8 @@ class RunSession(QObject):
     def _on_saved(self, path: str) -> None:
         if not self.running:
             self.dirty, self.autosave_error = False, None
+            self.current_file = Path(path)
+            self.fileChanged.emit(self.current_file)
         self.status.emit(f"Saved {path}")
 
     @Slot(str)

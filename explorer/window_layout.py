@@ -1,17 +1,23 @@
-"""The window's panels and how they sit: controls | latent space | preview above, loss | reconstructions below."""
+"""The window's panels and how they sit: the latent space in the middle, every other panel a dock around it.
+
+Docks let a laptop screen work: each panel can be moved, tabbed onto another, floated or hidden (View menu),
+and the arrangement is remembered. Every panel has a minimum size that keeps it usable.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from explorer.panels.controls import ControlsPanel
 from explorer.panels.grids_panel import GridsPanel
 from explorer.panels.latent_panel import LatentPanel
 from explorer.panels.loss_panel import LossPanel
 from explorer.panels.preview_panel import PreviewPanel
+
+Area = Qt.DockWidgetArea
 
 
 def titled(title: str, widget: QWidget) -> QWidget:
@@ -26,48 +32,33 @@ def titled(title: str, widget: QWidget) -> QWidget:
     return frame
 
 
+def dock(window: QMainWindow, name: str, title: str, widget: QWidget, area: Area) -> QDockWidget:
+    panel = QDockWidget(title, window)
+    panel.setObjectName(name)  # saveState/restoreState find docks by object name
+    panel.setWidget(widget)
+    panel.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+    )
+    window.addDockWidget(area, panel)
+    return panel
+
+
 @dataclass
 class WindowLayout:
-    central: QWidget
     notice: QLabel
     controls: ControlsPanel
     latent: LatentPanel
     preview: PreviewPanel
     loss: LossPanel
     grids: GridsPanel
-    splitters: dict[str, QSplitter]
+    docks: dict[str, QDockWidget]
 
 
-def build_layout() -> WindowLayout:
+def build_layout(window: QMainWindow) -> WindowLayout:
     controls, preview, latent = ControlsPanel(), PreviewPanel(), LatentPanel()
     loss, grids = LossPanel(), GridsPanel()
-    side = QWidget()
-    side_layout = QVBoxLayout(side)
-    side_layout.setContentsMargins(4, 4, 4, 4)
-    box = QGroupBox("Training")
-    box_layout = QVBoxLayout(box)
-    box_layout.setContentsMargins(0, 4, 0, 0)
-    box_layout.addWidget(controls)
-    side_layout.addWidget(box)
-    side_layout.addStretch(1)
-    top = QSplitter(Qt.Orientation.Horizontal)
-    top.addWidget(side)
-    top.addWidget(titled("Latent space", latent))
-    top.addWidget(preview)
-    top.setStretchFactor(1, 1)
-    top.setSizes([250, 700, 260])
-    bottom = QSplitter(Qt.Orientation.Horizontal)
-    bottom.addWidget(titled("Training loss", loss))
-    bottom.addWidget(titled("Reconstructions", grids))
-    bottom.setSizes([600, 600])
-    main = QSplitter(Qt.Orientation.Vertical)
-    main.addWidget(top)
-    main.addWidget(bottom)
-    main.setStretchFactor(0, 3)
-    main.setStretchFactor(1, 2)
-    main.setSizes([520, 300])
-    for splitter in (top, bottom, main):
-        splitter.setChildrenCollapsible(False)
     notice = QLabel()
     notice.setObjectName("noticeBanner")
     notice.setWordWrap(True)
@@ -77,6 +68,20 @@ def build_layout() -> WindowLayout:
     central_layout.setContentsMargins(0, 0, 0, 0)
     central_layout.setSpacing(0)
     central_layout.addWidget(notice)
-    central_layout.addWidget(main, 1)
-    splitters = {"top_splitter": top, "bottom_splitter": bottom, "main_splitter": main}
-    return WindowLayout(central, notice, controls, latent, preview, loss, grids, splitters)
+    central_layout.addWidget(titled("Latent space", latent), 1)
+    window.setCentralWidget(central)
+
+    settings = QScrollArea()  # the form scrolls rather than squeezes on a short screen
+    settings.setWidget(controls)
+    settings.setWidgetResizable(True)
+    settings.setMinimumWidth(controls.sizeHint().width() + 12)
+    docks = {
+        "training": dock(window, "trainingDock", "Training", settings, Area.LeftDockWidgetArea),
+        "preview": dock(window, "previewDock", "Decoded at the cursor", preview, Area.RightDockWidgetArea),
+        "loss": dock(window, "lossDock", "Training loss", loss, Area.BottomDockWidgetArea),
+        "grids": dock(window, "gridsDock", "Reconstructions", grids, Area.BottomDockWidgetArea),
+    }
+    window.splitDockWidget(docks["loss"], docks["grids"], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["loss"], docks["grids"]], [1, 1], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["loss"]], [260], Qt.Orientation.Vertical)
+    return WindowLayout(notice, controls, latent, preview, loss, grids, docks)

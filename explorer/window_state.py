@@ -1,4 +1,4 @@
-"""The window's geometry and splitter sizes in QSettings, read defensively.
+"""The window's geometry, dock arrangement and remembered settings in QSettings, read defensively.
 
 A settings file is user-editable and outlives versions of the app: every value read is checked, and one that is
 not what Qt expects is dropped with a log line instead of stopping the app at every launch.
@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow, QSplitter
 
 log = logging.getLogger(__name__)
+
+#: Bumped when the docks change, so an older arrangement is not forced onto a different set of panels.
+STATE_VERSION = 1
 
 
 def read_bytes(settings: QSettings, key: str) -> QByteArray | None:
@@ -38,31 +40,23 @@ def read_bool(settings: QSettings, key: str, default: bool = False) -> bool:
     return default
 
 
-def restore_layout(window: QMainWindow, splitters: dict[str, QSplitter], settings: QSettings) -> None:
+def restore_window(window) -> None:
+    """A MainWindow's size, dock arrangement, training settings and log-scale switch, as the user left them."""
+    settings = window.settings
     geometry = read_bytes(settings, "window/geometry")
     if geometry is not None and not window.restoreGeometry(geometry):
         log.warning("ignoring the setting window/geometry: Qt could not read it")
-    for name, splitter in splitters.items():
-        state = read_bytes(settings, f"window/{name}")
-        if state is not None and not splitter.restoreState(state):
-            log.warning("ignoring the setting window/%s: Qt could not read it", name)
-
-
-def save_layout(window: QMainWindow, splitters: dict[str, QSplitter], settings: QSettings) -> None:
-    settings.setValue("window/geometry", window.saveGeometry())
-    for name, splitter in splitters.items():
-        settings.setValue(f"window/{name}", splitter.saveState())
-
-
-def restore_window(window) -> None:
-    """A MainWindow's layout, training settings and log-scale switch, as the user left them."""
-    restore_layout(window, window.splitters, window.settings)
-    window.controls.restore(window.settings)
-    window.loss.log_box.setChecked(read_bool(window.settings, "loss/log_scale"))
+    state = read_bytes(settings, "window/docks")
+    if state is not None and not window.restoreState(state, STATE_VERSION):
+        log.warning("ignoring the setting window/docks: Qt could not read it")
+    window.controls.restore(settings)
+    window.loss.log_box.setChecked(read_bool(settings, "loss/log_scale"))
 
 
 def save_window(window) -> None:
-    save_layout(window, window.splitters, window.settings)
-    window.controls.save(window.settings)
-    window.settings.setValue("loss/log_scale", window.loss.log_box.isChecked())
-    window.settings.sync()
+    settings = window.settings
+    settings.setValue("window/geometry", window.saveGeometry())
+    settings.setValue("window/docks", window.saveState(STATE_VERSION))
+    window.controls.save(settings)
+    settings.setValue("loss/log_scale", window.loss.log_box.isChecked())
+    settings.sync()

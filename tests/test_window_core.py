@@ -132,3 +132,9 @@ def test_settings_validate_with_the_ranges_they_state() -> None:
         TrainConfig(seed=-1)
     with pytest.raises(ValueError, match="cuda:N"):
         TrainConfig(device="cuda:abc")
+
+
+def test_a_one_epoch_run_says_one_epoch(digits_subset) -> None:
+    trainer = Trainer(digits_subset(64), fast_config(epochs=1))
+    ended = list(trainer.run(snapshots=False))[-1]
+    assert ended.message.startswith("Training finished: 1 epoch, final epoch MSE")

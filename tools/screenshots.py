@@ -1,15 +1,21 @@
-"""Render the README's screenshots offscreen: before, during and after training (hovering a point).
+"""Render the README's screenshots: before, during and after training (hovering a point), and the trained window
+at the screen sizes people have.
 
-    python tools/screenshots.py [CHECKPOINT] --out docs
+    python tools/screenshots.py CHECKPOINT --out docs                          # offscreen, window grabs
+    xvfb-run -a -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb \\
+        python tools/screenshots.py CHECKPOINT --out docs --sizes 1024x700 1366x768 1920x1080
 
-CHECKPOINT (optional) is a trained model for the "after" picture, e.g. from
-`convae-explorer train --dataset digits-5k --epochs 20`; without it the run below is used.
+CHECKPOINT is a trained model for the "after" pictures, e.g. from
+`convae-explorer train --dataset digits-5k --epochs 20`. Under a real X server (xcb) the sized pictures are
+screenshots of the whole screen (ImageMagick's `import -window root`), window frame and all; offscreen they are
+grabs of the window.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,46 +38,64 @@ def pump(app: QApplication, seconds: float) -> None:
         time.sleep(0.005)
 
 
-def hover(app: QApplication, window: MainWindow, x: float, y: float) -> None:
-    move_mouse_to(window.latent, x, y)
-    pump(app, 0.3)
+def wait_idle(app: QApplication, window: MainWindow) -> None:
+    while window.running or window.session.view is None:
+        pump(app, 0.1)
+
+
+def hover_and_click(app: QApplication, window: MainWindow) -> None:
+    view = window.session.view
+    index = int(len(view.xy) * 0.37)
+    window.show_point(index)
+    x, y = view.xy[index]
+    move_mouse_to(window.latent, float(x), float(y))
+    pump(app, 0.5)
+
+
+def save_picture(window: MainWindow, path: Path) -> None:
+    if QApplication.platformName() == "xcb":
+        subprocess.run(["import", "-window", "root", str(path)], check=True)
+    else:
+        window.grab().save(str(path))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("checkpoint", nargs="?", type=Path)
+    parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument("--during-s", type=float, default=25.0, help="seconds of training before 'during'")
+    parser.add_argument("--sizes", nargs="*", default=[], help="window sizes (WxH) for trained, hovered pictures")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
                             autosave_dir=Path(tmp) / "autosave")  # fmt: skip
-        window.resize(1400, 900)
-        window.show()
-        pump(app, 1.0)
-        window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("digits-5k"))
-        window.grab().save(str(args.out / "before.png"))
-        window.start_training()
-        pump(app, args.during_s)
-        window.grab().save(str(args.out / "during.png"))
-        window.stop_training()
-        while window.running:
-            pump(app, 0.1)
-        if args.checkpoint is not None:
-            window.open_checkpoint(args.checkpoint)
+        if not args.sizes:
+            window.resize(1400, 900)
+            window.show()
+            pump(app, 1.0)
+            window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("digits-5k"))
+            window.grab().save(str(args.out / "before.png"))
+            window.start_training()
+            pump(app, args.during_s)
+            window.grab().save(str(args.out / "during.png"))
+            window.stop_training()
             while window.running:
                 pump(app, 0.1)
-        pump(app, 0.5)
-        view = window.session.view
-        index = int(len(view.xy) * 0.37)
-        window.show_point(index)
-        x, y = view.xy[index]
-        hover(app, window, float(x), float(y))
-        window.grab().save(str(args.out / "after.png"))
+        window.show()
+        window.open_checkpoint(args.checkpoint)
+        wait_idle(app, window)
+        for size in args.sizes or ["1400x900"]:
+            width, height = (int(n) for n in size.split("x"))
+            window.move(0, 0)
+            window.resize(width, height)
+            pump(app, 1.0)
+            hover_and_click(app, window)
+            name = "after.png" if not args.sizes else f"window-{size}.png"
+            save_picture(window, args.out / name)
+            print(f"wrote {args.out / name}")
         window.close()
-    print(f"wrote {args.out}/before.png, during.png, after.png")
     return 0
 
 

@@ -6,10 +6,20 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QMouseEvent, QPen
-from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsTextItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsItem,
+    QGraphicsTextItem,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.latent import LatentPlane
-from explorer.palette import argb_table, class_color
+from explorer.palette import argb_table
+from explorer.panels.class_legend import ClassLegend
 from explorer.panels.point_cloud import PointCloudItem
 
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
@@ -75,10 +85,12 @@ class LatentPanel(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
+        self.plot.setMinimumSize(260, 220)
+        item = self.plot.getPlotItem()
+        item.hideButtons()  # pyqtgraph's 14 px 'A': the Fit button below does its job, with a name and a tooltip
         # No grid: with one, every crosshair move repainted both axes' grid pictures (~6 ms a move here).
-        self.plot.setAspectLocked(False)
         for axis in ("bottom", "left"):
-            self.plot.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
+            item.getAxis(axis).enableAutoSIPrefix(False)
         self.points = PointCloudItem()
         self.plot.addItem(self.points)
         pen = QPen(Qt.GlobalColor.darkGray)
@@ -90,27 +102,39 @@ class LatentPanel(QWidget):
             line.setVisible(False)
             line.setZValue(10)
             self.plot.addItem(line, ignoreBounds=True)
-        self.legend = self.plot.getPlotItem().addLegend(offset=(-6, 6), labelTextSize="9pt", verSpacing=-8, colCount=2)
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 220))
-        self.legend.setPen(pg.mkPen(200, 200, 200))
-        self._legend_samples: list[pg.ScatterPlotItem] = []
-        self._classes: tuple[str, ...] = ()
+        # the clicked point: a dark ring that follows it from snapshot to snapshot
+        self.marker = pg.ScatterPlotItem(size=15, symbol="o", pen=pg.mkPen(20, 20, 20, width=2.5), brush=None)
+        self.marker.setZValue(9)
+        self.plot.addItem(self.marker, ignoreBounds=True)
+        self.marked: int | None = None
+        self.legend = ClassLegend()
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.setToolTip("Fit the view to the points again, and follow them as they move (Ctrl+0)")
+        self.fit_button.clicked.connect(self.reset_view)
         self.caption = QLabel("Train a model or open a checkpoint to see its latent space.")
         self.caption.setObjectName("panelCaption")
         self.caption.setWordWrap(True)
+        plot_row = QHBoxLayout()
+        plot_row.setSpacing(4)
+        plot_row.addWidget(self.plot, 1)
+        plot_row.addWidget(self.legend)
+        caption_row = QHBoxLayout()
+        caption_row.addWidget(self.caption, 1)
+        caption_row.addWidget(self.fit_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.caption)
+        layout.addLayout(plot_row, 1)
+        layout.addLayout(caption_row)
+        self._equal_scales: bool | None = None  # None: chosen per view (equal for principal components)
+        self._plane_dim = 2
         self.set_axis_titles(("z₁", "z₂"))
         self._cache_static_items()
         self.coalescer = MouseMoveCoalescer(self.plot.viewport())
         scene = self.plot.scene()
         # pyqtgraph offers every mouse move to each item under it as a hover event (~1 ms a move here); nothing
-        # in this plot uses them but the 'A' (fit again) button, which is simply shown whenever auto-range is off.
+        # in this plot uses them.
         scene.sendHoverEvents = lambda *args, **kwargs: None
-        self.plot.getPlotItem().mouseHovering = True
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
 
@@ -123,38 +147,53 @@ class LatentPanel(QWidget):
         item.setLabel("bottom", titles[0])
         item.setLabel("left", titles[1])
 
-    def set_classes(self, classes: tuple[str, ...]) -> None:
-        if classes == self._classes:
-            return
-        self._classes = classes
-        self.legend.clear()
-        self._legend_samples = []
-        for index, name in enumerate(classes):
-            sample = pg.ScatterPlotItem(symbol="o", size=9, pen=None, brush=pg.mkBrush(class_color(index)))
-            self._legend_samples.append(sample)
-            self.legend.addItem(sample, name)
-        self._cache_static_items()
-
     def _cache_static_items(self) -> None:
-        """Keep axes, legend and every text as cached pixmaps: the crosshair spans the plot, so each hover move
-        repaints what lies under it, and re-laying out text each time cost more than the decode. An item's cache
-        is redrawn whenever it calls update() (new ticks, a new legend)."""
-        items = [self.legend, *(part for row in self.legend.items for part in row)]
-        items += [self.plot.getPlotItem().getAxis(axis) for axis in ("bottom", "left")]
+        """Keep axes and every text as cached pixmaps: the crosshair spans the plot, so each hover move repaints
+        what lies under it, and re-laying out text each time cost more than the decode. An item's cache is redrawn
+        whenever it calls update() (new ticks)."""
+        items = [self.plot.getPlotItem().getAxis(axis) for axis in ("bottom", "left")]
         items += [item for item in self.plot.scene().items() if isinstance(item, QGraphicsTextItem)]
         for item in items:
             item.setCacheMode(_CACHED)
 
     def show_points(self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane) -> None:
         """Replace the points. The view follows them as the space grows until the user pans or zooms
-        (pyqtgraph then turns auto-range off; the 'A' button in the corner turns it back on)."""
-        self.set_classes(classes)
+        (Fit follows them again)."""
+        self.legend.set_classes(classes)
         self.set_axis_titles(plane.axis_titles)
         self.points.set_points(xy, labels, argb_table(len(classes)))
+        self._plane_dim = plane.latent_dim
+        self._apply_scales()
+        if self.marked is not None and self.marked < len(xy):
+            self.marker.setData(pos=xy[self.marked : self.marked + 1])
+
+    def set_equal_scales(self, on: bool | None) -> None:
+        """Lock one unit to the same length on both axes (True), never (False), or for PCA views only (None)."""
+        self._equal_scales = on
+        self._apply_scales()
+
+    @property
+    def equal_scales(self) -> bool:
+        return self._plane_dim > 2 if self._equal_scales is None else self._equal_scales
+
+    def _apply_scales(self) -> None:
+        one_dimensional = self._plane_dim == 1
+        self.view_box.setAspectLocked(self.equal_scales and not one_dimensional, ratio=1.0)
+        left = self.plot.getPlotItem().getAxis("left")
+        left.setStyle(showValues=not one_dimensional)
+        if one_dimensional:  # a line of points: a fixed band instead of an axis from 0 to 1e-06
+            self.view_box.enableAutoRange(axis="y", enable=False)
+            self.view_box.setYRange(-1.0, 1.0, padding=0.0)
+
+    def mark(self, index: int | None, xy: np.ndarray | None = None) -> None:
+        """Ring display point `index` (at `xy`), or clear the ring."""
+        self.marked = index
+        self.marker.setData(pos=[] if index is None or xy is None else np.asarray(xy, np.float64).reshape(1, 2))
 
     def reset_view(self) -> None:
-        """Follow the points again (a new run or a newly opened model)."""
+        """Follow the points again (a new run, a newly opened model, or Fit)."""
         self.view_box.enableAutoRange()
+        self._apply_scales()
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)

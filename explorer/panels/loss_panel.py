@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.history import RUNNING_WINDOW, running_average
 
@@ -39,19 +39,28 @@ class LossPanel(QWidget):
             item.getAxis(axis).enableAutoSIPrefix(False)
         item.showAxis("top")
         item.getAxis("top").setLabel("epoch")
-        item.addLegend(offset=(-8, 8), labelTextSize="9pt")
         self.batch_curve = item.plot(pen=pg.mkPen(130, 170, 215, 150, width=1), name="minibatch loss")
         self.average_curve = item.plot(pen=pg.mkPen(214, 39, 40, width=2.5), name=f"running average ({RUNNING_WINDOW})")
+        self.plot.setMinimumHeight(150)
         for curve in (self.batch_curve, self.average_curve):
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
         item.setXRange(0, 1)
         self.log_box = QCheckBox("log scale")
+        self.log_box.setToolTip("Show the loss on a logarithmic axis: late, small improvements become visible")
+        # the key under the plot, not on it: at laptop sizes a legend inside covered the curve
+        self.key = QLabel(
+            '<span style="color:#82aad7">━</span> minibatch loss &nbsp; '
+            f'<span style="color:#d62728">━</span> running average ({RUNNING_WINDOW})'
+        )
+        self.key.setObjectName("panelCaption")
         self.log_box.toggled.connect(self._on_log_toggled)
         self.summary = QLabel("")
         self.summary.setObjectName("panelCaption")
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         bar.addWidget(self.summary, 1)
+        bar.addWidget(self.key)
         bar.addWidget(self.log_box, 0, Qt.AlignmentFlag.AlignRight)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -130,7 +139,7 @@ class LossPanel(QWidget):
         self.average_curve.setData(steps, average)
         if len(self._losses):
             self.summary.setText(
-                f"step {len(self._losses):,}   last loss {self._losses[-1]:.4f}   running average {average[-1]:.4f}"
+                f"step {len(self._losses):,} · last {self._losses[-1]:.4f} · average {average[-1]:.4f}"
             )
             item = self.plot.getPlotItem()
             span = max(len(self._losses), self._run_length, self._batches_per_epoch)

@@ -47,11 +47,11 @@ def test_widgets_cli_and_config_agree_on_every_range_and_default(qtbot) -> None:
 
 
 def test_a_bad_settings_value_is_dropped_with_a_log_line(qtbot, tmp_path, caplog) -> None:
-    """`geometry=1` or `top_splitter=abc` once stopped the app at every launch."""
+    """`geometry=1` or a panel layout of `abc` once stopped the app at every launch."""
     path = str(tmp_path / "s.ini")
     settings = QSettings(path, QSettings.Format.IniFormat)
     for key, value in {
-        "window/geometry": 1, "window/top_splitter": "abc", "window/main_splitter": [1, 2],
+        "window/geometry": 1, "window/docks": "abc",
         "train/epochs": "many", "train/lr": "1e9", "train/seed": -5, "loss/log_scale": "perhaps",
     }.items():  # fmt: skip
         settings.setValue(key, value)
@@ -65,7 +65,7 @@ def test_a_bad_settings_value_is_dropped_with_a_log_line(qtbot, tmp_path, caplog
     assert window.controls.seed.value() == SETTINGS["seed"].default
     assert not window.loss.log_box.isChecked()
     logged = caplog.text
-    for key in ("window/geometry", "window/top_splitter", "window/main_splitter", "loss/log_scale"):
+    for key in ("window/geometry", "window/docks", "loss/log_scale"):
         assert key in logged
     window.close()
 

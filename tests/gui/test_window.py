@@ -180,15 +180,17 @@ def test_invalid_values_cannot_be_entered(window):
 
 
 def test_settings_and_layout_are_remembered(qapp, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
     path = str(tmp_path / "settings.ini")
     first = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave_dir=tmp_path / "autosave")
     first.controls.latent_dim.setValue(5)
     first.controls.lr.setValue(0.001)
     first.controls.dataset.setCurrentIndex(first.controls.dataset.findData("kmnist"))
     first.loss.log_box.setChecked(True)
-    first.top_splitter.setSizes([300, 600, 300])
     first.show()
-    sizes = first.top_splitter.sizes()
+    first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.docks["preview"])  # moved beside the controls
+    first.docks["grids"].close()  # and the reconstructions hidden
     first.close()
     second = MainWindow(QSettings(path, QSettings.Format.IniFormat), autosave_dir=tmp_path / "autosave")
     second.show()
@@ -196,9 +198,8 @@ def test_settings_and_layout_are_remembered(qapp, qtbot, tmp_path):
     assert second.controls.lr.value() == pytest.approx(0.001)
     assert second.controls.dataset_name == "kmnist"
     assert second.loss.log_box.isChecked()
-    restored = second.top_splitter.sizes()
-    # the side panels keep their widths; the centre takes what the (offscreen, 800 px) screen leaves
-    assert (restored[0], restored[2]) == (sizes[0], sizes[2])
+    assert second.dockWidgetArea(second.docks["preview"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert not second.docks["grids"].isVisible() and second.docks["loss"].isVisible()
     second.close()
     for win in (first, second):
         win.deleteLater()
@@ -266,11 +267,19 @@ def test_a_bad_checkpoint_is_refused_and_the_current_model_stays(qtbot, window, 
 def test_exports_write_png_and_csv(qtbot, window, tiny_mnist, tmp_path):
     start_small_run(window, epochs=1)
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
-    png, csv = tmp_path / "latent.png", tmp_path / "loss.csv"
-    window.export_latent_png(png)
-    window.export_loss_csv(csv)
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Exported"), timeout=30_000)
+    png, svg, csv = tmp_path / "latent.png", tmp_path / "latent.svg", tmp_path / "loss.csv"
+    window.files.export_latent_png(png)
+    window.files.export_latent_png(svg)
+    window.files.export_loss_csv(csv)
+    qtbot.waitUntil(lambda: "losses to" in window.statusBar().currentMessage(), timeout=30_000)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PySide6.QtGui import QImage
+
+    assert QImage(str(png)).width() >= 1400  # the plot and the legend's margin
+    drawing = svg.read_text()
+    assert drawing.lstrip().startswith("<?xml") and "<svg" in drawing
+    assert "latent size 2" in drawing and "epoch 1.00" in drawing  # the title says what the picture is
+    assert all(name in drawing for name in window.session.view.snapshot.classes)  # and the legend is there
     lines = csv.read_text().splitlines()
     comments = [line for line in lines if line.startswith("#")]
     assert lines[: len(comments)] == comments and any("batch size 32" in line for line in comments)
