@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from PySide6.QtGui import QImage, QPixmap
 
@@ -17,7 +19,13 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def to_qimage(image: np.ndarray) -> QImage:
-    array = to_uint8(image)
+    """C×H×W or H×W (floats 0–1 or uint8) to a QImage that owns its pixels."""
+    return _qimage_of(to_uint8(image))
+
+
+def _qimage_of(array: np.ndarray) -> QImage:
+    """H×W or H×W×3 uint8 (what to_uint8 returns: not again through to_uint8, which would read H×W×3 as C×H×W)."""
+    array = np.ascontiguousarray(array)
     height, width = array.shape[:2]
     if array.ndim == 2:
         qimage = QImage(array.data, width, height, array.strides[0], QImage.Format.Format_Grayscale8)
@@ -31,11 +39,50 @@ def to_pixmap(image: np.ndarray, scale: int) -> QPixmap:
     array = to_uint8(image)
     if scale > 1:
         array = np.repeat(np.repeat(array, scale, axis=0), scale, axis=1)
-    return QPixmap.fromImage(to_qimage(array))
+    return QPixmap.fromImage(_qimage_of(array))
+
+
+@lru_cache(maxsize=64)
+def nearest_indices(length: int, size: int) -> np.ndarray:
+    """The source pixel of each of `size` output pixels (nearest neighbour); whole blocks when size is a multiple."""
+    indices = np.arange(size) * length // size
+    indices.setflags(write=False)
+    return indices
+
+
+def to_sized_pixmap(image: np.ndarray, width: int, height: int) -> QPixmap:
+    """Resized to width×height pixels by nearest neighbour in numpy: crisp; whole blocks (as to_pixmap) when the size
+    is a whole multiple, else a gather through cached index arrays (pixels then differ by at most one in size)."""
+    array = to_uint8(image)
+    height, width = max(1, height), max(1, width)
+    if height % array.shape[0] == 0 and width % array.shape[1] == 0:
+        array = np.repeat(np.repeat(array, height // array.shape[0], axis=0), width // array.shape[1], axis=1)
+    else:
+        array = array.take(nearest_indices(array.shape[0], height), axis=0)
+        array = array.take(nearest_indices(array.shape[1], width), axis=1)
+    return QPixmap.fromImage(_qimage_of(array))
+
+
+def fit_scale(width: int, height: int, box_width: int, box_height: int, smallest: int, largest: int) -> float:
+    """The factor that shows an image of width×height pixels in a box: whole pixels where one fits and reaches
+    `smallest` on the long side, else a fraction (nearest neighbour, still crisp); never past `largest` on the long
+    side, never under `smallest` (the box may be too small then: the caller decides what gives way)."""
+    long_side = max(height, width)
+    room = min(box_width / width, box_height / height, max(largest, 1) / long_side)
+    whole = int(room)
+    if whole >= 1 and whole * long_side >= smallest:
+        return float(whole)
+    return max(room, smallest / long_side)
+
+
+def _unit_float(images: np.ndarray) -> np.ndarray:
+    array = np.asarray(images)
+    return array / np.float32(255.0) if array.dtype == np.uint8 else array
 
 
 def tile_rows(rows: list[np.ndarray], gap: int = 2, fill: float = 1.0) -> np.ndarray:
-    """Lay rows of C×H×W images (floats 0–1) into one C×H'×W' image with `gap` pixels between tiles."""
+    """Lay rows of C×H×W images (floats 0–1 or uint8) into one C×H'×W' float image, `gap` pixels between tiles."""
+    rows = [_unit_float(row) for row in rows]
     count = max(len(r) for r in rows)
     channels, height, width = rows[0].shape[1:]
     out = np.full((channels, len(rows) * (height + gap) - gap, count * (width + gap) - gap), fill, np.float32)
