@@ -93,17 +93,32 @@ def tile_rows(rows: list[np.ndarray], gap: int = 2, fill: float = 1.0) -> np.nda
     return out
 
 
+def balanced_rows(count: int, columns: int) -> list[int]:
+    """How many of `count` images each row holds when rows are at most `columns` long: as few rows as that allows,
+    as even as possible (15 in rows of ≤ 11 → 8 + 7, not 11 + 4); the longer rows come first."""
+    if count <= 0:
+        return []
+    rows = -(-count // max(1, columns))
+    base, extra = divmod(count, rows)
+    return [base + 1] * extra + [base] * (rows - extra)
+
+
 def tile_pairs(originals: np.ndarray, reconstructions: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
-    """Originals over their reconstructions, `columns` per row, pairs of rows separated by a wider gap."""
-    rows: list[np.ndarray] = []
+    """Originals over their reconstructions, at most `columns` per row with rows as even as possible (see
+    balanced_rows), pairs of rows separated by a wider gap; the picture is `columns` tiles wide."""
+    originals, reconstructions = _unit_float(originals), _unit_float(reconstructions)
     blank = np.ones_like(originals[:1])
-    for start in range(0, len(originals), columns):
+    pairs: list[np.ndarray] = []
+    start = 0
+    for length in balanced_rows(len(originals), columns):
+        pair = []
         for source in (originals, reconstructions):
-            chunk = source[start : start + columns]
+            chunk = source[start : start + length]
             if len(chunk) < columns:
                 chunk = np.concatenate([chunk, np.repeat(blank, columns - len(chunk), axis=0)])
-            rows.append(chunk)
-    pairs = [tile_rows(rows[i : i + 2], gap=gap) for i in range(0, len(rows), 2)]
+            pair.append(chunk)
+        pairs.append(tile_rows(pair, gap=gap))
+        start += length
     spacer = np.ones((pairs[0].shape[0], gap * 4, pairs[0].shape[2]), np.float32)
     stacked: list[np.ndarray] = []
     for pair in pairs:
@@ -111,13 +126,43 @@ def tile_pairs(originals: np.ndarray, reconstructions: np.ndarray, columns: int,
     return np.concatenate(stacked[:-1], axis=1)
 
 
+def pairs_size(rows: int, columns: int, tile_height: int, tile_width: int, gap: int = 2) -> tuple[int, int]:
+    """(width, height) in image pixels of tile_pairs' picture with `rows` pairs of rows, `columns` wide."""
+    width = columns * (tile_width + gap) - gap
+    height = rows * (2 * tile_height + gap) + (rows - 1) * gap * 4
+    return width, height
+
+
+def best_layout(
+    count: int, tile_height: int, tile_width: int, width: int, height: int, gap: int = 2
+) -> tuple[int, int]:
+    """(rows, columns) of pairs that show `count` pairs largest in a width×height area.
+
+    Every row count is tried with the fewest columns it needs, so rows stay even (see balanced_rows); ties go to the
+    layout with the fewest empty places, then to fewer rows.
+    """
+    if count <= 0:
+        return 0, 0
+    candidates = []
+    for rows in range(1, count + 1):
+        columns = -(-count // rows)
+        if -(-count // columns) != rows:
+            continue  # these columns need fewer rows: that layout is tried on its own
+        w, h = pairs_size(rows, columns, tile_height, tile_width, gap)
+        scale = min(max(width, 1) / w, max(height, 1) / h)
+        candidates.append((round(scale, 9), -(rows * columns - count), -rows, rows, columns))
+    best = max(candidates)
+    return best[3], best[4]
+
+
+def layout_scale(
+    rows: int, columns: int, tile_height: int, tile_width: int, width: int, height: int, gap: int = 2
+) -> float:
+    """How much a layout from best_layout is enlarged to fill a width×height area."""
+    w, h = pairs_size(rows, columns, tile_height, tile_width, gap)
+    return min(width / w, height / h)
+
+
 def best_columns(count: int, tile: int, width: int, height: int, gap: int = 2) -> int:
-    """How many images per row make the tiles largest in a width×height area."""
-
-    def scale(columns: int) -> float:
-        pairs = -(-count // columns)
-        w = columns * (tile + gap)
-        h = pairs * 2 * (tile + gap) + (pairs - 1) * gap * 4
-        return min(width / w, height / h)
-
-    return max(range(1, count + 1), key=lambda c: (scale(c), c))
+    """How many square tiles per row show `count` pairs largest in a width×height area (see best_layout)."""
+    return best_layout(count, tile, tile, width, height, gap)[1]
