@@ -145,12 +145,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def continue_training(self) -> None:
         info, latent = self.session.info, self.controls.latent_dim.value()
-        if info is not None and self.session.can_continue and latent != info.model_config.latent_dim:
+        self.session.continue_to(self.controls.epochs.value(), self.controls.device.currentData())
+        if self.session.training and info is not None and latent != info.model_config.latent_dim:
             self._on_notice(
                 f"Continue trains this model further, so it keeps its latent size ({info.model_config.latent_dim}). "
                 f"Train starts a new model with latent size {latent}."
             )
-        self.session.continue_to(self.controls.epochs.value(), self.controls.device.currentData())
 
     @Slot()
     def toggle_pause(self) -> None:

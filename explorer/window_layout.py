@@ -35,7 +35,11 @@ def titled(title: str, widget: QWidget) -> QWidget:
 def dock(window: QMainWindow, name: str, title: str, widget: QWidget, area: Area) -> QDockWidget:
     panel = QDockWidget(title, window)
     panel.setObjectName(name)  # saveState/restoreState find docks by object name
-    panel.setWidget(widget)
+    frame = QWidget()
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(4, 2, 4, 4)
+    layout.addWidget(widget)
+    panel.setWidget(frame)
     panel.setFeatures(
         QDockWidget.DockWidgetFeature.DockWidgetMovable
         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -77,11 +81,13 @@ def build_layout(window: QMainWindow) -> WindowLayout:
     settings.setMinimumWidth(controls.sizeHint().width() + 12)
     docks = {
         "training": dock(window, "trainingDock", "Training", settings, Area.LeftDockWidgetArea),
-        "preview": dock(window, "previewDock", "Decoded at the cursor", preview, Area.RightDockWidgetArea),
+        "preview": dock(window, "previewDock", "Preview", preview, Area.RightDockWidgetArea),
         "loss": dock(window, "lossDock", "Training loss", loss, Area.BottomDockWidgetArea),
         "grids": dock(window, "gridsDock", "Reconstructions", grids, Area.BottomDockWidgetArea),
     }
     window.splitDockWidget(docks["loss"], docks["grids"], Qt.Orientation.Horizontal)
     window.resizeDocks([docks["loss"], docks["grids"]], [1, 1], Qt.Orientation.Horizontal)
     window.resizeDocks([docks["loss"]], [260], Qt.Orientation.Vertical)
+    # the latent space is the point of the window: the side docks start as narrow as their contents allow
+    window.resizeDocks([docks["training"], docks["preview"]], [230, 250], Qt.Orientation.Horizontal)
     return WindowLayout(notice, controls, latent, preview, loss, grids, docks)

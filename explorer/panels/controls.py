@@ -88,6 +88,7 @@ class ControlsPanel(QWidget):
             for button in pair:
                 row.addWidget(button)
             layout.addLayout(row)
+        layout.addStretch(1)  # a tall dock leaves its room below the buttons, not between form and buttons
         self._can_continue = False
         self.set_running(False, paused=False)
 

@@ -59,14 +59,14 @@ class LossPanel(QWidget):
         self.summary.setObjectName("panelCaption")
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
-        bar.addWidget(self.summary, 1)
-        bar.addWidget(self.key)
+        bar.addWidget(self.key, 1)
         bar.addWidget(self.log_box, 0, Qt.AlignmentFlag.AlignRight)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addWidget(self.plot, 1)
         layout.addLayout(bar)
+        layout.addWidget(self.summary)
         self._losses = np.zeros(0, np.float64)
         self._epoch_marks: list[pg.InfiniteLine] = []
         self._batches_per_epoch = 1
@@ -139,7 +139,7 @@ class LossPanel(QWidget):
         self.average_curve.setData(steps, average)
         if len(self._losses):
             self.summary.setText(
-                f"step {len(self._losses):,} · last {self._losses[-1]:.4f} · average {average[-1]:.4f}"
+                f"step {len(self._losses):,} · last loss {self._losses[-1]:.4f} · running average {average[-1]:.4f}"
             )
             item = self.plot.getPlotItem()
             span = max(len(self._losses), self._run_length, self._batches_per_epoch)
