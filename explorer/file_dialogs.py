@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 LAST_FOLDER_KEY = "files/last_folder"
 
@@ -42,5 +42,20 @@ class FileDialogs:
         if not path:
             return None
         chosen = with_suffix_kept(Path(path), suffix)
+        # the dialog asked about the name as typed; a file under the name with the suffix added was never shown
+        if chosen != Path(path) and chosen.exists() and not self.confirm_replace(chosen):
+            return None
         self.remember(chosen)
         return chosen
+
+    def confirm_replace(self, path: Path) -> bool:
+        buttons = QMessageBox.StandardButton
+        self.question = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Replace file?",
+            f"{path.name} already exists in {path.parent}. Replace it?",
+            buttons.Yes | buttons.No,
+            self._parent,
+        )
+        self.question.setDefaultButton(buttons.No)
+        return self.question.exec() == buttons.Yes

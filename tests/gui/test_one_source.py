@@ -88,3 +88,32 @@ def test_the_pyqtgraph_internals_the_latent_panel_switches_off_are_there() -> No
     assert hasattr(item, "mouseHovering")
     major, minor = (int(part) for part in pg.__version__.split(".")[:2])
     assert (0, 13) <= (major, minor) < (0, 15)
+
+
+def test_a_suffix_added_after_the_dialog_never_replaces_a_file_unasked(qtbot, tmp_path, monkeypatch) -> None:
+    """The user types `model`; `model.safetensors` exists but the dialog never showed it: we ask first."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+    from explorer.file_dialogs import FileDialogs
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialogs = FileDialogs(parent, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    (tmp_path / "model.safetensors").write_text("another model")
+    # the file dialog itself is the platform's; it answers with the name as typed
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "model"), ""))
+    for button, expected in ((QMessageBox.StandardButton.No, None), (QMessageBox.StandardButton.Yes, "model")):
+
+        def answer(button=button) -> None:
+            box = getattr(dialogs, "question", None)
+            if box is None or not box.isVisible():
+                QTimer.singleShot(10, answer)
+                return
+            box.button(button).click()
+
+        QTimer.singleShot(0, answer)
+        chosen = dialogs.save_as("Save", "x.safetensors", "Checkpoints (*.safetensors)", ".safetensors")
+        assert (chosen is None) if expected is None else chosen == tmp_path / "model.safetensors"
+        dialogs.question = None
+    assert (tmp_path / "model.safetensors").read_text() == "another model"  # asking wrote nothing
