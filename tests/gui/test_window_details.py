@@ -31,13 +31,13 @@ def test_the_clicked_point_is_ringed_and_forgotten_with_its_model(qtbot, window,
     wait_until_idle(qtbot, window)
     view = window.session.view
     window.show_point(7)
-    ring = window.latent.marker.getData()
-    assert np.allclose([ring[0][0], ring[1][0]], view.xy[7])
+    ring = window.latent.marker
+    assert ring.isVisible() and np.allclose([ring.pos().x(), ring.pos().y()], view.xy[7])
     assert not window.preview.picked_original.pixmap().isNull()
     path = window.session.autosave_file
     window.open_checkpoint(path)  # another model (the same file, opened): nothing of the last one stays
     wait_until_idle(qtbot, window)
-    assert len(window.latent.marker.getData()[0]) == 0
+    assert not window.latent.marker.isVisible() and window.latent.marked is None
     assert window.preview.picked_original.pixmap().isNull()
     assert window.preview.picked_label.text().startswith("Click a point")
 
