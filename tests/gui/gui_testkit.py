@@ -8,6 +8,14 @@ from explorer import pointer
 from explorer.main_window import MainWindow
 
 
+def start_small_run(window: MainWindow, epochs: int = 3, latent: int = 2) -> None:
+    """Train on the tiny MNIST files of the `tiny_mnist` fixture, as a user would: choose, then Train."""
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("mnist"))
+    window.controls.epochs.setValue(epochs)
+    window.controls.latent_dim.setValue(latent)
+    window.start_training()
+
+
 def move_mouse_to(window: MainWindow, x: float, y: float) -> QPointF:
     """Send a real QMouseEvent to the latent plot's viewport at plane position (x, y); return the widget position."""
     return pointer.move_mouse_to(window.latent, x, y)

@@ -9,7 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gui_testkit import DecodeCounter, gap_bound, idle_timer_gap, move_mouse_to, wait_for_losses, wait_for_snapshot
+from gui_testkit import (
+    DecodeCounter,
+    gap_bound,
+    idle_timer_gap,
+    move_mouse_to,
+    start_small_run,
+    wait_for_losses,
+    wait_for_snapshot,
+)
 from PySide6.QtCore import QSettings
 
 from core.checkpoint import load_checkpoint
@@ -17,13 +25,6 @@ from explorer.bench_gui import TimerGapMeter
 from explorer.main_window import MainWindow
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def start_small_run(window: MainWindow, epochs: int = 3, latent: int = 2) -> None:
-    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("mnist"))
-    window.controls.epochs.setValue(epochs)
-    window.controls.latent_dim.setValue(latent)
-    window.start_training()
 
 
 def test_training_shows_progress_and_a_growing_loss_curve(qtbot, window, tiny_mnist):

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from gui_testkit import wait_for_snapshot, wait_until_idle
+from gui_testkit import start_small_run, wait_for_snapshot, wait_until_idle
 from PySide6.QtWidgets import QAbstractButton, QCheckBox, QComboBox, QLabel
 
 from core.checkpoint import load_checkpoint
@@ -20,10 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def train(window: MainWindow, epochs: int = 1, latent: int = 2) -> None:
-    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("mnist"))
-    window.controls.epochs.setValue(epochs)
-    window.controls.latent_dim.setValue(latent)
-    window.start_training()
+    start_small_run(window, epochs, latent)
 
 
 def test_the_clicked_point_is_ringed_and_forgotten_with_its_model(qtbot, window, tiny_mnist, tmp_path):
