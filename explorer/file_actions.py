@@ -48,8 +48,9 @@ class FileActions:
         info, view = self.window.session.info, self.window.session.view
         title = "Latent space"
         if info is not None and view is not None:
+            data = dataset_title(info.trained_on)
             title = (
-                f"{dataset_title(info.trained_on)} · latent size {info.model_config.latent_dim} · "
+                f"{data[:1].upper() + data[1:]} · latent size {info.model_config.latent_dim} · "
                 f"step {view.snapshot.step:,} · epoch {view.snapshot.epoch:.2f}"
             )
         try:

@@ -276,7 +276,9 @@ def test_exports_write_png_and_csv(qtbot, window, tiny_mnist, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from PySide6.QtGui import QImage
 
-    assert QImage(str(png)).width() >= 1400  # the plot and the legend's margin
+    from explorer.latent_export import PNG_SCALE
+
+    assert QImage(str(png)).width() >= PNG_SCALE * window.latent.plot.width() - 2  # drawn at twice the screen size
     drawing = svg.read_text()
     assert drawing.lstrip().startswith("<?xml") and "<svg" in drawing
     assert "latent size 2" in drawing and "epoch 1.00" in drawing  # the title says what the picture is
