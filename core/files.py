@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 #: The temporary file's name: short and fixed-length, whatever the target's name. A name built from the target's
@@ -26,10 +26,13 @@ def write_atomically(path: Path, payload: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
     except OSError as error:
         raise FileWriteError(f"cannot write to {folder}: {error.strerror or error}") from error
+    # The name is chosen before the file exists, so whatever interrupts us from here on (Ctrl+C can land between any
+    # two steps, even just after the file is made) knows what to remove; O_EXCL: the file is never someone else's.
+    temporary = folder / f"{_TEMP_PREFIX}{secrets.token_hex(8)}{_TEMP_SUFFIX}"
     try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(descriptor, "wb") as handle:
             os.chmod(temporary, _mode_for(path))
             handle.write(payload)
@@ -37,7 +40,8 @@ def write_atomically(path: Path, payload: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException as error:  # KeyboardInterrupt too: never leave the hidden temporary file behind
-        Path(temporary).unlink(missing_ok=True)
+        if not isinstance(error, FileExistsError):  # 64 random bits taken by another file: not ours to remove
+            temporary.unlink(missing_ok=True)
         if isinstance(error, OSError):
             raise FileWriteError(f"could not save {path}: {error.strerror or error}") from error
         raise
