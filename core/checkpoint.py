@@ -24,11 +24,11 @@ from core import __version__
 from core.datasets import ImageDataset
 from core.engine import TrainConfig, Trainer, TrainingProgress, build_model, build_optimizer
 from core.files import FileWriteError, write_atomically
+from core.header import HEADER_LIMIT, META_KEY
 from core.model import ConvAutoEncoder, ModelConfig
 
 FORMAT_NAME = "convae-explorer"
 FORMAT_VERSION = 1
-_META_KEY = "convae_explorer"
 _OPTIMIZER_KEYS = ("step", "exp_avg", "exp_avg_sq")
 _PROGRESS_TENSORS = ("progress.batch_losses", "progress.epoch_losses", "progress.epoch_rng_state")
 
@@ -44,8 +44,6 @@ _MAX_STEPS = 20_000_000
 #: Whole-file cap. The largest model (3×64×64 images, latent 64) holds 2.3 M weights; with Adam's two moments that is
 #: 28 MB, and a loss history at _MAX_STEPS adds 160 MB: under 190 MB in all.
 _MAX_FILE_BYTES = 256 << 20
-#: Our JSON header is a few KB (some 80 tensor entries and the metadata); it is read and parsed before anything else.
-_MAX_HEADER_BYTES = 1 << 20
 #: The dtypes our files hold: float32 weights and optimizer state, float64 losses, the uint8 shuffle state.
 _DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1}
 
@@ -175,7 +173,7 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
         "classes": list(checkpoint.classes),
         "progress": {"epoch": progress.epoch, "batch_in_epoch": progress.batch_in_epoch, "step": progress.step},
     }
-    payload = serialize_tensors(tensors, metadata={_META_KEY: json.dumps(meta)})
+    payload = serialize_tensors(tensors, metadata={META_KEY: json.dumps(meta)})
     try:
         write_atomically(path, payload)
     except FileWriteError as error:
@@ -233,10 +231,10 @@ def _read_safetensors(path: Path, handle) -> tuple[dict[str, str], dict[str, tor
     if len(head) < 8:
         raise unreadable(f"it holds only {len(head)} bytes")
     (header_size,) = struct.unpack("<Q", head)
-    if header_size > _MAX_HEADER_BYTES:
+    if header_size > HEADER_LIMIT:
         raise unreadable(
             f"its header claims {header_size:,} bytes; a convae-explorer checkpoint's header is a few KB "
-            f"(at most {_MAX_HEADER_BYTES:,} bytes are read)"
+            f"(at most {HEADER_LIMIT:,} bytes are read)"
         )
     handle.seek(8)
     header_bytes = handle.read(header_size)
@@ -328,10 +326,10 @@ def _int_list(value: object) -> bool:
 
 
 def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> Checkpoint:
-    if _META_KEY not in metadata:
+    if META_KEY not in metadata:
         raise CheckpointError("no convae-explorer metadata: this safetensors file was not written by convae-explorer")
     try:
-        meta = json.loads(metadata[_META_KEY])
+        meta = json.loads(metadata[META_KEY])
     except (ValueError, TypeError, RecursionError) as error:  # ValueError: JSONDecodeError, or an int of 4,300+ digits
         raise CheckpointError(f"the metadata is not valid JSON ({error})") from error
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:

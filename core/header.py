@@ -6,8 +6,10 @@ import json
 import struct
 from pathlib import Path
 
-META_KEY = "convae_explorer"
-HEADER_LIMIT = 1 << 20  # our headers are a few KB; anything larger is not ours
+META_KEY = "convae_explorer"  # the safetensors metadata entry our JSON lives under (core.checkpoint writes it)
+#: Our JSON header is a few KB (some 80 tensor entries and the metadata): the loader reads and parses at most this
+#: before anything else, and anything larger is not ours.
+HEADER_LIMIT = 1 << 20
 
 
 def read_app_metadata(path: Path) -> dict | None:

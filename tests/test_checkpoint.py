@@ -32,7 +32,6 @@ from safetensors.torch import save_file
 
 from core.checkpoint import (
     _MAX_FILE_BYTES,
-    _MAX_HEADER_BYTES,
     _MAX_STEPS,
     _MAX_TENSORS,
     Checkpoint,
@@ -43,6 +42,7 @@ from core.checkpoint import (
 from core.datasets import ImageDataset
 from core.engine import Trainer, TrainingControl, TrainingProgress, build_model, build_optimizer
 from core.events import BatchEnd
+from core.header import HEADER_LIMIT
 from core.model import ModelConfig
 
 META_KEY = "convae_explorer"
@@ -719,9 +719,9 @@ def test_the_bounds_admit_the_largest_checkpoint_we_can_write(tmp_path: Path) ->
     (header_size,) = struct.unpack("<Q", path.read_bytes()[:8])
     with_longest_history = path.stat().st_size + 8 * (_MAX_STEPS - 10_000)
     print(f"\nlargest file: {with_longest_history / 2**20:.0f} MiB of {_MAX_FILE_BYTES / 2**20:.0f}; "
-          f"header {header_size:,} bytes of {_MAX_HEADER_BYTES:,}")  # fmt: skip
+          f"header {header_size:,} bytes of {HEADER_LIMIT:,}")  # fmt: skip
     assert with_longest_history < _MAX_FILE_BYTES
-    assert header_size < _MAX_HEADER_BYTES // 10
+    assert header_size < HEADER_LIMIT // 10
     assert len(split_file(path.read_bytes())[0]) - 1 == _MAX_TENSORS == 83
     assert_checkpoints_equal(load_checkpoint(path), largest)
 

@@ -90,11 +90,6 @@ class LossPanel(QWidget):
         self.set_batches_per_epoch(batches_per_epoch)
         self._redraw()
 
-    def set_run_length(self, steps: int) -> None:
-        """The x axis spans the whole run from the start; the curve fills it in from the left."""
-        self._run_length = max(1, steps)
-        self._redraw()
-
     def set_batches_per_epoch(self, count: int) -> None:
         self._batches_per_epoch = max(1, count)
         self.plot.getPlotItem().getAxis("top").setScale(1.0 / self._batches_per_epoch)
