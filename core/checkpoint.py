@@ -25,7 +25,8 @@ from core.datasets import ImageDataset
 from core.engine import TrainConfig, Trainer, TrainingProgress, build_model, build_optimizer
 from core.files import FileWriteError, write_atomically
 from core.header import HEADER_LIMIT, META_KEY
-from core.model import ConvAutoEncoder, ModelConfig
+from core.model import ModelConfig
+from core.vae import build_network
 
 FORMAT_NAME = "convae-explorer"
 FORMAT_VERSION = 1
@@ -48,19 +49,20 @@ _MAX_FILE_BYTES = 256 << 20
 _DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1}
 
 
-def _tensor_names() -> frozenset[str]:
-    """Every tensor name a checkpoint can hold: the weights, three Adam tensors per parameter, the progress tensors.
+def _tensor_names(kind: str) -> frozenset[str]:
+    """Every tensor name a checkpoint of one model kind can hold: the weights, three Adam tensors per parameter,
+    the progress tensors.
 
-    The layers, and so these names, are the same whatever the model's settings.
+    The layers, and so these names, are the same whatever the model's other settings.
     """
     with torch.device("meta"):
-        model = ConvAutoEncoder(ModelConfig())
+        model = build_network(ModelConfig(kind=kind))
     optimizer = {f"optimizer.{i}.{key}" for i, _ in enumerate(model.parameters()) for key in _OPTIMIZER_KEYS}
     return frozenset({*(f"model.{k}" for k in model.state_dict()), *optimizer, *_PROGRESS_TENSORS})
 
 
-_TENSOR_NAMES = _tensor_names()
-_MAX_TENSORS = len(_TENSOR_NAMES)  # 83
+_TENSOR_NAMES = _tensor_names("autoencoder") | _tensor_names("variational")
+_MAX_TENSORS = max(len(_tensor_names("autoencoder")), len(_tensor_names("variational")))  # 83 and 91
 
 
 class CheckpointError(Exception):
@@ -369,7 +371,7 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
 
     try:  # shapes from a model on the meta device: a huge image_size in the metadata must not allocate anything
         with torch.device("meta"):
-            shapes = ConvAutoEncoder(model_config).state_dict()
+            shapes = build_network(model_config).state_dict()
     except (RuntimeError, TypeError, ValueError, OverflowError) as error:
         raise CheckpointError(f"the model settings {model_config.to_dict()} are impossible ({error})") from error
     expected = {f"model.{k}": v for k, v in shapes.items()}

@@ -15,9 +15,23 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.config import DATASET_NAMES, DEFAULT_DATASET, SETTINGS, Setting, check_device
+from core.config import (
+    DATASET_NAMES,
+    DEFAULT_DATASET,
+    DEFAULT_MODEL,
+    MODEL_ALIASES,
+    MODEL_KINDS,
+    SETTINGS,
+    Setting,
+    check_device,
+    check_model_kind,
+)
+
+if TYPE_CHECKING:
+    from core.config import ModelConfig
+    from core.events import BatchEnd
 
 SUBCOMMANDS = ("open", "train", "bench")
 EXIT_USAGE = 2
@@ -74,6 +88,25 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def model_kind_type(text: str) -> str:
+    try:
+        return check_model_kind(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """--model, from core.config.MODEL_KINDS (and its short names ae / vae)."""
+    short = ", ".join(f"{alias} = {kind}" for alias, kind in MODEL_ALIASES.items())
+    parser.add_argument(
+        "--model",
+        type=model_kind_type,
+        default=DEFAULT_MODEL,
+        metavar="KIND",
+        help=f"the network: {' or '.join(MODEL_KINDS)} ({short}; default {DEFAULT_MODEL}); not with --resume",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from core import __version__
 
@@ -93,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset", choices=DATASET_NAMES, default=None, help=f"default: {DEFAULT_DATASET}; not with --resume"
     )
     add_setting_arguments(train)
+    add_model_argument(train)
     train.add_argument("--device", type=device_type, default="auto", help="auto, cpu, cuda, cuda:N or mps")
     train.add_argument(
         "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
@@ -112,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--loss-run",
         action="store_true",
-        help="also train 20 epochs of digits-5k with the engine "
-        "and the reference loop and compare their final MSE (a few minutes)",
+        help="also train 20 epochs of digits-5k with the engine and the reference loop and compare their final "
+        "MSE, then the VAE at L17's settings (50 epochs, batch 256) against L17's loop (several minutes)",
     )
     return parser
 
@@ -189,7 +223,7 @@ class _SignalStop:
 def _run_train(args: argparse.Namespace) -> int:
     from core.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
     from core.datasets import DatasetError, load_dataset
-    from core.engine import TrainConfig, Trainer, TrainingControl
+    from core.engine import TrainConfig, Trainer, TrainingControl, loss_name
     from core.events import BatchEnd, EndReason, EpochEnd, TrainingEnded
     from core.model import ModelConfig
     from core.output import OutputError, check_output, free_default_name
@@ -224,7 +258,9 @@ def _run_train(args: argparse.Namespace) -> int:
                     device=args.device,
                     num_threads=args.num_threads,
                 )
-                model_config = ModelConfig(args.latent_dim, dataset.channels, dataset.image_size)
+                model_config = ModelConfig(
+                    args.latent_dim, dataset.channels, dataset.image_size, kind=args.model, beta=args.beta
+                )
                 trainer = Trainer(dataset, config, model_config)
         except DatasetError as error:
             return fail(f"{error}\nThe built-in digits always work: --dataset digits-5k")
@@ -235,7 +271,7 @@ def _run_train(args: argparse.Namespace) -> int:
         print(
             f"Training on {dataset.name} ({len(dataset.train):,} images) on {trainer.device}: "
             f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}, "
-            f"latent {trainer.model_config.latent_dim}, "
+            f"{describe_model(trainer.model_config)}, latent {trainer.model_config.latent_dim}, "
             f"seed {config.seed}" + (f", resuming at epoch {trainer.progress.epoch + 1}" if resume else ""),
             flush=True,
         )
@@ -254,13 +290,14 @@ def _run_train(args: argparse.Namespace) -> int:
                         where = RunProgress.after(event, config.epochs, start_step)
                         line = (
                             f"epoch {where.epoch}/{config.epochs}  batch {event.batch}/{event.batches_per_epoch}"
-                            f"  loss {event.loss:.4f}  {where.images_per_second:,.0f} img/s"
+                            f"  loss {event.loss:.4f}{loss_parts(event)}  {where.images_per_second:,.0f} img/s"
                             f"  ETA {format_duration(where.eta_s)}"
                         )
                         print(f"\r{line}\033[K" if interactive else line, end="" if interactive else "\n", flush=True)
                 elif isinstance(event, EpochEnd):
                     line = (
-                        f"epoch {event.epoch + 1}/{event.epochs}  mean MSE {event.mean_loss:.4f}  "
+                        f"epoch {event.epoch + 1}/{event.epochs}  mean {loss_name(trainer.model_config)} "
+                        f"{event.mean_loss:.4f}  "
                         f"({event.seconds:.1f} s)"
                     )
                     print(f"\r{line}\033[K" if interactive else line, flush=True)
@@ -281,6 +318,16 @@ def _run_train(args: argparse.Namespace) -> int:
     if ended is not None and ended.reason is EndReason.DIVERGED:
         return 1
     return 0
+
+
+def describe_model(model_config: ModelConfig) -> str:
+    """'autoencoder' or 'variational autoencoder (β 4)', as the train command's first line says it."""
+    return f"variational autoencoder (β {model_config.beta:g})" if model_config.variational else "autoencoder"
+
+
+def loss_parts(event: BatchEnd) -> str:
+    """A VAE step's reconstruction and KL, after its total loss; nothing for an autoencoder."""
+    return "" if event.kl is None else f" (reconstruction {event.reconstruction:.2f} + β × KL {event.kl:.3f})"
 
 
 if __name__ == "__main__":

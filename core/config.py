@@ -94,8 +94,30 @@ SETTINGS: dict[str, Setting] = {
         Setting("seed", "seed", int, 0, 2**31 - 1, 123, "fixes initial weights and shuffling: same seed, same run"),
         Setting("num_threads", "threads", int, 0, 256, 0, "torch CPU threads for training, 0 = all",
                 in_window=False, option="threads"),
+        Setting("beta", "β", float, 0.0, 20.0, 1.0, "weight of the KL term of a variational autoencoder's loss "
+                "(L17 used 1; larger pulls the codes towards N(0, I))", low_open=True, gui_low=0.01),
     )
 }  # fmt: skip
+
+
+#: The networks a run can train: name → the label the window shows. The CLI also takes the short names below.
+MODEL_KINDS: dict[str, str] = {
+    "autoencoder": "Autoencoder (L16)",
+    "variational": "Variational autoencoder (L17)",
+}
+MODEL_ALIASES = {"ae": "autoencoder", "vae": "variational"}
+DEFAULT_MODEL = "autoencoder"
+#: SETTINGS that belong to ModelConfig (stored with the network), not to TrainConfig.
+MODEL_SETTINGS = ("latent_dim", "beta")
+
+
+def check_model_kind(name: object) -> str:
+    """The model kind `name` stands for ('vae' → 'variational'); ValueError naming the choices otherwise."""
+    kind = MODEL_ALIASES.get(name, name) if isinstance(name, str) else name
+    if isinstance(kind, str) and kind in MODEL_KINDS:
+        return kind
+    choices = ", ".join([*MODEL_KINDS, *MODEL_ALIASES])
+    raise ValueError(f"model must be one of {choices}, got {name!r}")
 
 
 def check_device(name: object) -> str:
@@ -112,9 +134,14 @@ class ModelConfig:
     latent_dim: int = int(SETTINGS["latent_dim"].default)
     channels: int = 1
     image_size: int = 28
+    kind: str = DEFAULT_MODEL  # "autoencoder" (L16) or "variational" (L17)
+    beta: float = SETTINGS["beta"].default  # the KL term's weight; used by a variational model only
 
     def __post_init__(self) -> None:
         SETTINGS["latent_dim"].check(self.latent_dim)
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"model kind must be one of {', '.join(MODEL_KINDS)}, got {self.kind!r}")
+        SETTINGS["beta"].check(self.beta)
         if not 1 <= self.channels <= 4:
             raise ValueError(f"channels must be between 1 and 4, got {self.channels}")
         if self.image_size < 8 or self.image_size % 4 != 0:
@@ -125,12 +152,21 @@ class ModelConfig:
         """Side of the 64-channel feature map between the convolutions and the linear layer."""
         return self.image_size // 4
 
-    def to_dict(self) -> dict[str, int]:
+    @property
+    def variational(self) -> bool:
+        return self.kind == "variational"
+
+    def to_dict(self) -> dict[str, int | str | float]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
-        return cls(**{key: int(data[key]) for key in ("latent_dim", "channels", "image_size")})
+        """From a checkpoint's metadata; one written before model kinds existed is an autoencoder."""
+        sizes = {key: int(data[key]) for key in ("latent_dim", "channels", "image_size")}
+        kind, beta = data.get("kind", DEFAULT_MODEL), data.get("beta", SETTINGS["beta"].default)
+        if not isinstance(kind, str):
+            raise ValueError(f"model kind must be a name, got {kind!r}")
+        return cls(**sizes, kind=kind, beta=beta)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from core.events import BatchEnd, EndReason, EpochEnd, Event, Snapshot, Training
 from core.model import ConvAutoEncoder
 from core.progress import plural
 from core.steps import close_steps, make_steps, to_float
+from core.vae import ConvVAE, build_network, encode_moments, kl_per_dimension
 
 
 @dataclass
@@ -62,7 +63,7 @@ def build_model(model_config: ModelConfig, seed: int) -> ConvAutoEncoder:
     """The network with initial weights fixed by the seed (the global RNG is restored afterwards)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return ConvAutoEncoder(model_config)
+        return build_network(model_config, noise_seed=seed)
 
 
 def build_optimizer(model: nn.Module, lr: float) -> torch.optim.Adam:
@@ -159,7 +160,12 @@ def take_snapshot(
     model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float
 ) -> Snapshot:
     """Freeze the model's current state for display: codes, sample reconstructions and a CPU decoder copy."""
-    codes = encode_images(model, display.images, device)
+    log_vars = kl = None
+    if isinstance(model, ConvVAE):
+        codes, log_vars = encode_moments(model, display.images, device)
+        kl = kl_per_dimension(codes, log_vars)
+    else:
+        codes = encode_images(model, display.images, device)
     originals = display.images[torch.from_numpy(display.sample_positions)]
     was_training = model.training
     model.eval()
@@ -181,6 +187,9 @@ def take_snapshot(
         originals=to_float(originals).numpy(),
         reconstructions=recon,
         classes=display.classes,
+        log_variances=log_vars,
+        kl_per_dim=kl,
+        beta=model.config.beta if isinstance(model, ConvVAE) else None,
     )
 
 
@@ -368,7 +377,8 @@ class Trainer:
                 yield pacer.timed(self.snapshot)
         yield self._ended(
             EndReason.FINISHED,
-            f"Training finished: {plural(config.epochs, 'epoch')}, final epoch MSE {progress.epoch_losses[-1]:.4f}.",
+            f"Training finished: {plural(config.epochs, 'epoch')}, final epoch {loss_name(self.model_config)} "
+            f"{progress.epoch_losses[-1]:.4f}.",
         )
 
     def _ended(self, reason: EndReason, message: str) -> TrainingEnded:
@@ -407,7 +417,9 @@ class _Committer:
             return False
         pending, self._pending = self._pending, []
         losses = [loss for loss, _ in pending]
-        values = [losses[0].item()] if len(losses) == 1 else torch.stack(losses).tolist()  # the one host sync
+        rows = [losses[0].tolist()] if len(losses) == 1 else torch.stack(losses).tolist()  # the one host sync
+        # A variational model's steps report (total, reconstruction, KL); an autoencoder's the MSE alone.
+        values = [row[0] if isinstance(row, list) else row for row in rows]
         trainer = self._trainer
         progress, config, per_epoch = trainer.progress, trainer.config, trainer.batches_per_epoch
         bad = next((i for i, value in enumerate(values) if not math.isfinite(value)), None)
@@ -418,7 +430,7 @@ class _Committer:
             return True
         self._backup.save()
         elapsed = time.perf_counter() - self._start - self.paused_s
-        for value, (_, images) in zip(values, pending, strict=True):
+        for value, row, (_, images) in zip(values, rows, pending, strict=True):
             progress.step += 1
             progress.batch_in_epoch += 1
             progress.batch_losses.append(value)
@@ -431,8 +443,15 @@ class _Committer:
                 loss=value,
                 images_seen=self._seen,
                 elapsed_s=elapsed,
+                reconstruction=row[1] if isinstance(row, list) else None,
+                kl=row[2] if isinstance(row, list) else None,
             )
         return False
+
+
+def loss_name(model_config: ModelConfig) -> str:
+    """What the loss is called in messages: 'MSE' for the autoencoder, 'loss' (reconstruction + β·KL) for a VAE."""
+    return "loss" if model_config.variational else "MSE"
 
 
 def divergence_message(value: float, step: int, lr: float) -> str:

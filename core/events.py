@@ -21,6 +21,8 @@ class BatchEnd:
     loss: float
     images_seen: int  # images trained on since this run (or resume) began
     elapsed_s: float  # seconds of training since this run began, pauses excluded
+    reconstruction: float | None = None  # a variational model's parts of `loss` (loss = reconstruction + β·kl)
+    kl: float | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class Snapshot:
     originals: np.ndarray  # (K, C, H, W) float32 0–1, a fixed sample
     reconstructions: np.ndarray  # (K, C, H, W) float32 0–1, that sample through these weights
     classes: tuple[str, ...]
+    log_variances: np.ndarray | None = None  # (N, latent_dim) float32 beside `codes` (the means): variational only
+    kl_per_dim: np.ndarray | None = None  # (latent_dim,) float64, mean KL to N(0, 1) per code dimension, nats
+    beta: float | None = None  # the KL weight of a variational model; None for an autoencoder
 
 
 class EndReason(StrEnum):

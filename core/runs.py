@@ -53,9 +53,12 @@ def device_here(name: str, notify: Notify) -> str:
     return name
 
 
-def new_run(dataset: str, latent_dim: int, config: TrainConfig, notify: Notify) -> PreparedRun:
+def new_run(
+    dataset: str, latent_dim: int, config: TrainConfig, notify: Notify, kind: str = "autoencoder", beta: float = 1.0
+) -> PreparedRun:
     data = load_with_fallback(dataset, notify)
-    return PreparedRun(Trainer(data, config, ModelConfig(latent_dim, data.channels, data.image_size)), data.name)
+    model_config = ModelConfig(latent_dim, data.channels, data.image_size, kind=kind, beta=beta)
+    return PreparedRun(Trainer(data, config, model_config), data.name)
 
 
 def opened_run(path: Path, notify: Notify) -> PreparedRun:

@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 from torch import nn
 
+from core.vae import draw_noise, training_loss
+
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
     """uint8 0–255 → float32 0–1 (what ToTensor did, for a whole batch at once)."""
@@ -24,16 +26,15 @@ class EagerSteps:
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor) -> None:
         self.model, self.optimizer, self.images = model, optimizer, images
-        self._loss_fn = nn.MSELoss()
 
     def __call__(self, indices: torch.Tensor, *, set_to_none: bool = True) -> torch.Tensor:
         """Train on images[indices]; return the batch's loss (before the update) as a detached device scalar."""
         x = to_float(self.images[indices])
-        loss = self._loss_fn(self.model(x), x)
+        loss, report = training_loss(self.model, x)
         self.optimizer.zero_grad(set_to_none=set_to_none)
         loss.backward()
         self.optimizer.step()
-        return loss.detach()
+        return report
 
 
 class SplitSteps:
@@ -52,21 +53,23 @@ class SplitSteps:
         self._eager = EagerSteps(model, optimizer, images)
         self._helper = ThreadPoolExecutor(1, "convae-half-batch", initializer=torch.set_num_threads, initargs=(1,))
 
-    def _half(self, indices: torch.Tensor, elements: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    def _half(
+        self, indices: torch.Tensor, images: int, noise: torch.Tensor | None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         x = to_float(self.images[indices])
-        loss = nn.functional.mse_loss(self.model(x), x, reduction="sum") / elements
-        return loss.detach(), torch.autograd.grad(loss, self._params)
+        loss, report = training_loss(self.model, x, images, noise)
+        return report, torch.autograd.grad(loss, self._params)
 
     def __call__(self, indices: torch.Tensor) -> torch.Tensor:
         if len(indices) < 2:
             return self._eager(indices)
-        elements = len(indices) * self.images[0].numel()
         middle = (len(indices) + 1) // 2
+        noise = draw_noise(self.model, len(indices), self.images.device)  # drawn here, in order: reproducible
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # this thread computes the first half; snapshots between steps get all threads
         try:
-            second = self._helper.submit(self._half, indices[middle:], elements)
-            loss_a, grads_a = self._half(indices[:middle], elements)
+            second = self._helper.submit(self._half, indices[middle:], len(indices), _part(noise, middle, None))
+            loss_a, grads_a = self._half(indices[:middle], len(indices), _part(noise, 0, middle))
             loss_b, grads_b = second.result()
         finally:
             torch.set_num_threads(threads)
@@ -137,10 +140,14 @@ class GraphedSteps:
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph, capture_error_mode="thread_local"):  # the window's threads may use CUDA
             x = to_float(eager.images[self._indices])
-            loss = nn.functional.mse_loss(eager.model(x), x)
+            loss, report = training_loss(eager.model, x)
             loss.backward()
             eager.optimizer.step()
-        self._graph, self._loss = graph, loss.detach()
+        self._graph, self._loss = graph, report
+
+
+def _part(noise: torch.Tensor | None, start: int, stop: int | None) -> torch.Tensor | None:
+    return None if noise is None else noise[start:stop]
 
 
 def splits_batches(device: torch.device, threads: int, batch_size: int) -> bool:

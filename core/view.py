@@ -15,6 +15,7 @@ import torch
 from core.diagnostics import output_collapsed
 from core.events import Snapshot
 from core.latent import LatentPlane, fit_plane
+from core.vae import posterior_collapse
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,31 @@ class SnapshotView:
     def reconstruct(self, index: int) -> np.ndarray:
         """Display image `index` through the encoder and decoder of this snapshot (C×H×W floats 0–1)."""
         return self._decode(self.snapshot.codes[index : index + 1])[0]
+
+    @property
+    def variational(self) -> bool:
+        return self.snapshot.log_variances is not None
+
+    @property
+    def posterior_collapse(self) -> str | None:
+        """A VAE's posterior-collapse warning with what to try (core.vae.posterior_collapse); None when fine."""
+        return posterior_collapse(self.snapshot.kl_per_dim, self.snapshot.beta or 1.0)
+
+    def sigma_ellipse(self, index: int) -> tuple[float, float, float] | None:
+        """Display code `index`'s 1σ ellipse on the view plane: (major semi-axis, minor semi-axis, angle in degrees).
+
+        The code's Gaussian N(μ, diag σ²) projected onto the plane has covariance P·diag(σ²)·Pᵀ (P the plane's two
+        axes); its eigenvectors are the ellipse's axes. None for an autoencoder, whose codes are points.
+        """
+        if self.snapshot.log_variances is None:
+            return None
+        variances = np.exp(np.asarray(self.snapshot.log_variances[index], np.float64))
+        axes = self.plane.components
+        covariance = (axes * variances) @ axes.T
+        values, vectors = np.linalg.eigh(covariance)
+        major = vectors[:, 1]
+        angle = float(np.degrees(np.arctan2(major[1], major[0])))
+        return float(np.sqrt(max(values[1], 0.0))), float(np.sqrt(max(values[0], 0.0))), angle
 
     def label_of(self, index: int) -> str:
         return self.snapshot.classes[int(self.snapshot.labels[index])]

@@ -22,6 +22,7 @@ from explorer.menus import build_menus, fill_recent_menu, recent_files, remember
 from explorer.preload import BackendPreloader
 from explorer.questions import show_about, unsaved_model_question
 from explorer.session import RunSession
+from explorer.window_extras import attach_extras
 from explorer.window_layout import build_layout
 from explorer.window_state import restore_window, save_window
 
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.docks = layout.docks
         self.resize(1280, 860)
         self.files = FileActions(self)
+        self.extras = attach_extras(self)  # the VAE's KL bars and the comparison run (explorer.window_extras)
         self.actions_ = build_menus(self)
         self._refresh_recent()
         self._build_status_bar()
@@ -140,7 +142,8 @@ class MainWindow(QMainWindow):
             return
         if self.session.dirty and not self._confirm_discard():
             return
-        self.session.start_new(self.controls.dataset_name, self.controls.latent_dim.value(), config)
+        form = self.controls
+        self.session.start_new(form.dataset_name, form.latent_dim.value(), config, form.model_choice())
 
     @Slot()
     def continue_training(self) -> None:

@@ -86,12 +86,16 @@ def build_menus(window) -> WindowActions:
     file_menu = bar.addMenu("&File")
     file_menu.addAction(actions.open)
     actions.recent_menu = file_menu.addMenu("Open &recent")
+    comparison = window.extras.comparison
+    file_menu.addAction(_action(window, "Open for &comparison…", comparison.ask_open, "Ctrl+Shift+O"))
     for action in (actions.save, None, actions.export_plot, actions.export_svg, actions.export_csv, None):
         file_menu.addSeparator() if action is None else file_menu.addAction(action)
     file_menu.addAction(actions.quit)
     train_menu = bar.addMenu("&Training")
     for action in (actions.start, actions.continue_, actions.pause, actions.stop):
         train_menu.addAction(action)
+    train_menu.addSeparator()
+    train_menu.addAction(_action(window, "Train co&mparison run (these settings)", comparison.train))
     view_menu = bar.addMenu("&View")
     view_menu.addAction(actions.fit)
     view_menu.addAction(actions.equal_scales)

@@ -35,6 +35,7 @@ class RunSession(QObject):
     fileChanged = Signal(object)  # the file the current model was opened from or last saved to (None: not yet)
     runReady = Signal(object)  # RunInfo: a new run's panels can be laid out
     lossesChanged = Signal(object)  # the whole loss history (read-only numpy view)
+    lossPartsAdded = Signal(object)  # a VAE's new (reconstruction, KL) rows, N×2 (explorer.vae_views keeps them)
     progressed = Signal(object)  # RunProgress
     epochEnded = Signal(object)  # EpochEnd
     viewChanged = Signal(object)  # SnapshotView
@@ -82,6 +83,10 @@ class RunSession(QObject):
         return self.running and self.runner.worker is not None and self.runner.worker.trains
 
     @property
+    def _loss_word(self) -> str:
+        return "loss" if self.info is not None and self.info.model_config.variational else "MSE"
+
+    @property
     def paused(self) -> bool:
         return self.running and self.runner.control.paused
 
@@ -96,11 +101,13 @@ class RunSession(QObject):
         )
 
     # ----- starting runs ----------------------------------------------------------------------------------------
-    def start_new(self, dataset: str, latent_dim: int, config: TrainConfig) -> None:
+    def start_new(self, dataset: str, latent_dim: int, config: TrainConfig, model: dict | None = None) -> None:
+        """A new run; `model` holds ModelConfig's kind and beta (an autoencoder when None)."""
+
         def factory(notify):
             from core.runs import new_run
 
-            return new_run(dataset, latent_dim, config, notify)
+            return new_run(dataset, latent_dim, config, notify, **(model or {}))
 
         if self._start(factory, train=True, refusal_title="Cannot train", autosave_to=self._new_autosave_file()):
             self.status.emit(f"Loading {dataset_title(dataset)}…")
@@ -237,13 +244,16 @@ class RunSession(QObject):
     def _on_progress(self, update: ProgressUpdate) -> None:
         self.history.extend(update.losses)
         self.lossesChanged.emit(self.history.values)
+        if update.parts is not None:
+            self.lossPartsAdded.emit(update.parts)
         self.progressed.emit(update.progress)
 
     @Slot(object)
     def _on_epoch_end(self, event: EpochEnd) -> None:
         self.epochEnded.emit(event)
         self.status.emit(
-            f"Epoch {event.epoch + 1}/{event.epochs} done: mean MSE {event.mean_loss:.4f} ({event.seconds:.1f} s)"
+            f"Epoch {event.epoch + 1}/{event.epochs} done: mean {self._loss_word} {event.mean_loss:.4f} "
+            f"({event.seconds:.1f} s)"
         )
 
     @Slot(object)

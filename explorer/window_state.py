@@ -13,7 +13,7 @@ from PySide6.QtCore import QByteArray, QSettings
 log = logging.getLogger(__name__)
 
 #: Bumped when the docks change, so an older arrangement is not forced onto a different set of panels.
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def read_bytes(settings: QSettings, key: str) -> QByteArray | None:

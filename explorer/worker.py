@@ -43,6 +43,7 @@ class ProgressUpdate:
     losses: np.ndarray
     last: BatchEnd
     progress: RunProgress
+    parts: np.ndarray | None = None  # a VAE's (reconstruction, KL) per batch, N×2; None for an autoencoder
 
 
 #: How much nicer than the window the training threads are (Linux): enough that the window's thread gets a core
@@ -105,6 +106,7 @@ class TrainingWorker(QObject):
         self._autosave_to = autosave_to
         self._interval = 1.0 / max_rate
         self._pending_losses: list[float] = []
+        self._pending_parts: list[tuple[float, float]] = []
         self._last_batch: BatchEnd | None = None
         self._last_emit = 0.0
         self._save_request: Path | None = None
@@ -163,6 +165,8 @@ class TrainingWorker(QObject):
     def _dispatch(self, event: object) -> None:
         if isinstance(event, BatchEnd):
             self._pending_losses.append(event.loss)
+            if event.kl is not None:
+                self._pending_parts.append((event.reconstruction, event.kl))
             self._last_batch = event
             # flush on time, or at once when the engine is about to wait (pause/stop): nothing stays unshown
             if (
@@ -183,8 +187,9 @@ class TrainingWorker(QObject):
     def _flush(self) -> None:
         if self._pending_losses and self._last_batch is not None:
             where = RunProgress.after(self._last_batch, self._epochs, self._start_step)
-            self.progress.emit(ProgressUpdate(np.array(self._pending_losses), self._last_batch, where))
-            self._pending_losses = []
+            parts = np.array(self._pending_parts, np.float64) if self._pending_parts else None
+            self.progress.emit(ProgressUpdate(np.array(self._pending_losses), self._last_batch, where, parts))
+            self._pending_losses, self._pending_parts = [], []
         self._last_emit = time.perf_counter()
 
     def _keep_after_failure(self, trainer) -> None:

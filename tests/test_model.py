@@ -80,5 +80,5 @@ def test_output_is_in_unit_range_even_for_extreme_inputs() -> None:
 def test_model_config_round_trips_through_dict() -> None:
     """Checkpoints store the config as a dict; it must rebuild the same config."""
     config = ModelConfig(latent_dim=7, channels=3, image_size=32)
-    assert config.to_dict() == {"latent_dim": 7, "channels": 3, "image_size": 32}
+    assert config.to_dict() == {"latent_dim": 7, "channels": 3, "image_size": 32, "kind": "autoencoder", "beta": 1.0}
     assert ModelConfig.from_dict(config.to_dict()) == config

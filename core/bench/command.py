@@ -14,6 +14,7 @@ from core.bench.figures import Figure, _format_seconds, _print_text, print_table
 from core.bench.loss_run import measure_loss_run
 from core.bench.machine import BackgroundLoad, format_machine, machine_info
 from core.bench.training import _Plan, _Progress, measure_training
+from core.bench.vae_loss_run import measure_vae_loss_run
 from core.datasets import load_builtin_digits
 from core.engine import resolve_device
 
@@ -63,6 +64,7 @@ def run_bench(
         sections["encoding"] = measure_encoding(dataset, target, plan, say)
         if loss_run:
             sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)
+            sections["VAE loss run (L17: latent 2, batch 256, 50 epochs)"] = measure_vae_loss_run(dataset, target, say)
         if gui_figures is not None:
             say("GUI figures (explorer.bench_gui)")
             window_figures, note, failed = _gui_figures(gui_figures, quick, device)

@@ -20,7 +20,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.config import DATASETS, DEFAULT_DATASET, SETTINGS, Setting, TrainConfig
+from core.config import (
+    DATASETS,
+    DEFAULT_DATASET,
+    DEFAULT_MODEL,
+    MODEL_KINDS,
+    MODEL_SETTINGS,
+    SETTINGS,
+    ModelConfig,
+    Setting,
+    TrainConfig,
+)
 
 
 def spin_box(setting: Setting) -> QSpinBox | QDoubleSpinBox:
@@ -53,7 +63,13 @@ class ControlsPanel(QWidget):
             self.dataset.addItem(label, name)
         self.dataset.setCurrentIndex(self.dataset.findData(DEFAULT_DATASET))
         self.dataset.setToolTip("The images to train on; the built-in digits need no download")
+        self.model = QComboBox()
+        for name, label in MODEL_KINDS.items():
+            self.model.addItem(label, name)
+        self.model.setCurrentIndex(self.model.findData(DEFAULT_MODEL))
+        self.model.setToolTip("The network: L16's autoencoder, or L17's variational autoencoder (codes as Gaussians)")
         self.spins = {name: spin_box(setting) for name, setting in SETTINGS.items() if setting.in_window}
+        self.model.currentIndexChanged.connect(self._on_model_changed)
         self.latent_dim, self.epochs, self.batch_size = (self.spins[n] for n in ("latent_dim", "epochs", "batch_size"))
         self.lr, self.seed = self.spins["lr"], self.spins["seed"]
         self.device = QComboBox()
@@ -63,6 +79,7 @@ class ControlsPanel(QWidget):
 
         form = QFormLayout()
         form.addRow("Data set", self.dataset)
+        form.addRow("Model", self.model)
         for name, box in self.spins.items():
             form.addRow(SETTINGS[name].label.capitalize(), box)
         form.addRow("Device", self.device)
@@ -91,6 +108,7 @@ class ControlsPanel(QWidget):
         layout.addStretch(1)  # a tall dock leaves its room below the buttons, not between form and buttons
         self._can_continue = False
         self.set_running(False, paused=False)
+        self._on_model_changed()
 
     def add_devices(self, names: list[str], settings: QSettings | None = None) -> None:
         """Offer the devices found once torch has loaded, and re-select the remembered one."""
@@ -103,8 +121,9 @@ class ControlsPanel(QWidget):
                 self.device.setCurrentIndex(index)
 
     def set_running(self, running: bool, paused: bool) -> None:
-        for widget in (self.dataset, *self.spins.values(), self.device):
+        for widget in (self.dataset, self.model, *self.spins.values(), self.device):
             widget.setEnabled(not running)
+        self.spins["beta"].setEnabled(not running and self.model_kind == "variational")
         self.train_button.setEnabled(not running)
         self.continue_button.setEnabled(not running and self._can_continue)
         self.pause_button.setEnabled(running)
@@ -126,8 +145,25 @@ class ControlsPanel(QWidget):
                 self.spins[name].setValue(getattr(config, name))
 
     def train_config(self) -> TrainConfig:
-        values = {name: box.value() for name, box in self.spins.items() if name != "latent_dim"}
+        values = {name: box.value() for name, box in self.spins.items() if name not in MODEL_SETTINGS}
         return TrainConfig(**values, device=self.device.currentData())
+
+    @property
+    def model_kind(self) -> str:
+        return self.model.currentData()
+
+    def model_choice(self) -> dict[str, str | float]:
+        """The model kind and β for a new run (ModelConfig's fields; the data set decides its image size)."""
+        return {"kind": self.model_kind, "beta": self.spins["beta"].value()}
+
+    def show_model_settings(self, model_config: ModelConfig) -> None:
+        """Reflect an opened model's kind and β, so Train starts from what the user sees."""
+        self.model.setCurrentIndex(self.model.findData(model_config.kind))
+        self.spins["beta"].setValue(model_config.beta)
+
+    def _on_model_changed(self) -> None:
+        """β weighs a VAE's KL term: offered only for that model."""
+        self.spins["beta"].setEnabled(self.model.isEnabled() and self.model_kind == "variational")
 
     @property
     def dataset_name(self) -> str:
@@ -135,13 +171,14 @@ class ControlsPanel(QWidget):
 
     def save(self, settings: QSettings) -> None:
         settings.setValue("train/dataset", self.dataset_name)
+        settings.setValue("train/model", self.model_kind)
         settings.setValue("train/device", self.device.currentData())
         for name, box in self.spins.items():
             settings.setValue(f"train/{name}", box.value())
 
     def restore(self, settings: QSettings) -> None:
         """Remembered values, each checked: one that does not parse or lies outside its range is ignored."""
-        for combo, key in ((self.dataset, "train/dataset"), (self.device, "train/device")):
+        for combo, key in ((self.dataset, "train/dataset"), (self.model, "train/model"), (self.device, "train/device")):
             index = combo.findData(settings.value(key))
             if index >= 0:
                 combo.setCurrentIndex(index)

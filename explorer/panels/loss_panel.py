@@ -15,6 +15,17 @@ from core.history import RUNNING_WINDOW, running_average
 REDRAW_INTERVAL_MS = 100  # the curve is redrawn at most 10 times a second: live, and cheap for the training thread
 
 
+def _key_text(variational: bool) -> str:
+    key = (
+        '<span style="color:#82aad7">━</span> minibatch loss &nbsp; '
+        f'<span style="color:#d62728">━</span> running average ({RUNNING_WINDOW})'
+    )
+    if variational:
+        key += ' &nbsp; <span style="color:#2ca02c">━</span> reconstruction'
+        key += ' &nbsp; <span style="color:#9467bd">━</span> KL'
+    return key
+
+
 def robust_y_range(losses: np.ndarray) -> tuple[float, float]:
     """A y range that ignores the first-batch spike: up to the 99th percentile of the later losses."""
     skip = min(len(losses) // 10, 50)
@@ -41,25 +52,34 @@ class LossPanel(QWidget):
         item.getAxis("top").setLabel("epoch")
         self.batch_curve = item.plot(pen=pg.mkPen(130, 170, 215, 150, width=1), name="minibatch loss")
         self.average_curve = item.plot(pen=pg.mkPen(214, 39, 40, width=2.5), name=f"running average ({RUNNING_WINDOW})")
+        # a VAE's two terms, each as a running average: reconstruction (green) and KL (purple), unweighted by β
+        self.recon_curve = item.plot(pen=pg.mkPen(44, 160, 44, width=2))
+        self.kl_curve = item.plot(pen=pg.mkPen(148, 103, 189, width=2))
         self.plot.setMinimumHeight(150)
-        for curve in (self.batch_curve, self.average_curve):
+        for curve in (self.batch_curve, self.average_curve, self.recon_curve, self.kl_curve):
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
         item.setXRange(0, 1)
         self.log_box = QCheckBox("log scale")
         self.log_box.setToolTip("Show the loss on a logarithmic axis: late, small improvements become visible")
         # the key under the plot, not on it: at laptop sizes a legend inside covered the curve
-        self.key = QLabel(
-            '<span style="color:#82aad7">━</span> minibatch loss &nbsp; '
-            f'<span style="color:#d62728">━</span> running average ({RUNNING_WINDOW})'
-        )
+        self.key = QLabel(_key_text(False))
         self.key.setObjectName("panelCaption")
         self.log_box.toggled.connect(self._on_log_toggled)
+        self.parts_box = QCheckBox("reconstruction and KL")
+        self.parts_box.setToolTip(
+            "A variational autoencoder's loss is reconstruction + β × KL: draw the two terms as well (running averages)"
+        )
+        self.parts_box.setChecked(True)
+        self.parts_box.setVisible(False)
+        self.parts_box.toggled.connect(self._redraw)
+        self._parts: np.ndarray | None = None  # N×2 (reconstruction, KL) for the last N steps; None: an autoencoder
         self.summary = QLabel("")
         self.summary.setObjectName("panelCaption")
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         bar.addWidget(self.key, 1)
+        bar.addWidget(self.parts_box, 0, Qt.AlignmentFlag.AlignRight)
         bar.addWidget(self.log_box, 0, Qt.AlignmentFlag.AlignRight)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -127,11 +147,33 @@ class LossPanel(QWidget):
         self.plot.addItem(mark, ignoreBounds=True)
         self._epoch_marks.append(mark)
 
+    def show_parts(self, parts: np.ndarray | None) -> None:
+        """A VAE's (reconstruction, KL) rows for the last len(parts) steps, or None (an autoencoder: no toggle)."""
+        variational = parts is not None
+        if variational != self.parts_box.isVisible():
+            self.parts_box.setVisible(variational)
+            self.plot.getPlotItem().setLabel("left", "loss per image" if variational else "MSE loss")
+            self.key.setText(_key_text(variational))
+        self._parts = parts
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def _draw_parts(self) -> None:
+        parts = self._parts if self.parts_box.isVisible() and self.parts_box.isChecked() else None
+        if parts is None or not len(parts):
+            self.recon_curve.setData([], [])
+            self.kl_curve.setData([], [])
+            return
+        steps = np.arange(len(self._losses) - len(parts) + 1, len(self._losses) + 1)[-len(parts) :]
+        self.recon_curve.setData(steps, running_average(parts[-len(steps) :, 0]))
+        self.kl_curve.setData(steps, running_average(parts[-len(steps) :, 1]))
+
     def _redraw(self) -> None:
         steps = np.arange(1, len(self._losses) + 1)
         average = running_average(self._losses)
         self.batch_curve.setData(steps, self._losses)
         self.average_curve.setData(steps, average)
+        self._draw_parts()
         if len(self._losses):
             self.summary.setText(
                 f"step {len(self._losses):,} · last loss {self._losses[-1]:.4f} · running average {average[-1]:.4f}"

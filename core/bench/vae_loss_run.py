@@ -1,0 +1,106 @@
+"""The VAE loss run (part of --loss-run): L17's settings on digits-5k, the engine and the lecture's loop alternating.
+
+L17 trains latent 2, Adam lr 5e-4, batch 256, 50 epochs, seed 123, β = 1. Both runs take those settings; they
+alternate whole epochs so that their speeds are compared under the same conditions, and the final epoch's mean
+combined loss (reconstruction + KL per image) of each is reported.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from core.bench.figures import Figure, _format_seconds
+from core.bench.reference_vae import ReferenceVaeLoop
+from core.bench.training import _median, _Progress, _spread, _sync
+from core.config import ModelConfig, TrainConfig
+from core.control import TrainingControl
+from core.datasets import ImageDataset
+from core.engine import Trainer
+from core.events import EpochEnd
+
+#: L17's settings (1_VAE_mnist_sigmoid_mse.ipynb).
+L17 = {"latent_dim": 2, "lr": 5e-4, "batch_size": 256, "epochs": 50, "seed": 123, "beta": 1.0}
+
+
+def measure_vae_loss_run(
+    dataset: ImageDataset, device: torch.device, say: _Progress, epochs: int = L17["epochs"]
+) -> list[Figure]:
+    """`epochs` epochs of the engine's VAE and of L17's loop on `dataset`, alternating epoch by epoch."""
+    config = TrainConfig(
+        device=str(device), epochs=epochs, batch_size=L17["batch_size"], lr=L17["lr"], seed=L17["seed"]
+    )
+    model_config = ModelConfig(
+        L17["latent_dim"], dataset.channels, dataset.image_size, kind="variational", beta=L17["beta"]
+    )
+    reference = ReferenceVaeLoop(
+        dataset, device, seed=config.seed, batch_size=config.batch_size, lr=config.lr,
+        latent_dim=model_config.latent_dim, beta=model_config.beta,
+    )  # fmt: skip
+    engine = Trainer(dataset, config, model_config)
+    events = engine.run(TrainingControl(), snapshots=False)
+    ref_s, eng_s, eng_losses = [], [], []
+    say(f"VAE loss run: {epochs} epochs each at L17's settings, alternating reference and engine epoch by epoch")
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        for _ in reference.epoch():
+            pass
+        _sync(device)
+        ref_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for event in events:
+            if isinstance(event, EpochEnd):
+                eng_losses.append(event.mean_loss)
+                break
+        _sync(device)
+        eng_s.append(time.perf_counter() - start)
+        say(
+            f"VAE loss run: epoch {epoch + 1}/{epochs}  reference loss {reference.epoch_losses[-1]:.2f} "
+            f"({ref_s[-1]:.1f} s)  engine loss {eng_losses[-1]:.2f} ({eng_s[-1]:.1f} s)"
+        )
+    events.close()
+    images = len(dataset.train)
+    ref_loss, eng_loss = reference.epoch_losses[-1], eng_losses[-1]
+    difference = abs(eng_loss - ref_loss) / ref_loss
+    ref_rate, eng_rate = images / _median(ref_s), images / _median(eng_s)
+    per_epoch = [r / e for r, e in zip(ref_s, eng_s, strict=True)]
+    batches = math.ceil(images / config.batch_size)
+    return [
+        Figure(
+            f"VAE epoch-{epochs} mean combined loss per image, engine",
+            eng_loss,
+            "",
+            n=batches,
+            detail=f"latent 2, lr 5e-4, batch 256, β 1, seed {config.seed}; {epochs} epochs in "
+            f"{_format_seconds(sum(eng_s))} ({images * epochs / sum(eng_s):,.0f} img/s)",
+        ),
+        Figure(
+            f"VAE epoch-{epochs} mean combined loss per image, L17 loop",
+            ref_loss,
+            "",
+            n=batches,
+            detail=f"PIL + DataLoader, torch.manual_seed({config.seed}) first; {epochs} epochs in "
+            f"{_format_seconds(sum(ref_s))} ({images * epochs / sum(ref_s):,.0f} img/s)",
+        ),
+        Figure(
+            "VAE loss difference, |engine − L17 loop| ÷ L17 loop",
+            100 * difference,
+            "%",
+            goal="≤ 5",
+            met=difference <= 0.05,
+            n=1,
+            detail="mean of the last epoch's minibatch losses (reconstruction + KL), each run",
+        ),
+        Figure(
+            "VAE loss run speed, engine ÷ L17 loop",
+            eng_rate / ref_rate,
+            "×",
+            goal="≥ 1",
+            met=eng_rate >= ref_rate,
+            n=epochs,
+            detail=f"ratio of median epoch times, epochs alternating; per-epoch {_spread(per_epoch, '.2f')}; "
+            f"engine {eng_rate:,.0f} img/s, L17 loop {ref_rate:,.0f} img/s",
+        ),
+    ]
