@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
     from core.records import RunInfo
     from core.view import SnapshotView
-    from explorer.main_window import MainWindow
 
 PLACEHOLDER = (
     "Open a checkpoint for comparison (File › Open for comparison…) or train one with the settings on the left "
@@ -68,7 +67,7 @@ class ComparisonPanel(QWidget):
 class Comparison(QObject):
     """The comparison run's session and panel, and the link that gives the two latent panels one cursor."""
 
-    def __init__(self, window: MainWindow, panel: ComparisonPanel, dock: QDockWidget) -> None:
+    def __init__(self, window, panel: ComparisonPanel, dock: QDockWidget) -> None:
         super().__init__(window)
         self.window, self.panel, self.dock = window, panel, dock
         self.session = RunSession(window.session.autosave_dir, self)

@@ -7,7 +7,6 @@ the preview, the comparison dock sits beside the latent space, hidden until a co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
@@ -15,9 +14,6 @@ from explorer.compare import Comparison, ComparisonPanel
 from explorer.panels.kl_panel import KlPanel
 from explorer.vae_views import VaeViews
 from explorer.window_layout import Area, dock
-
-if TYPE_CHECKING:
-    from explorer.main_window import MainWindow
 
 
 @dataclass
@@ -27,8 +23,11 @@ class WindowExtras:
     comparison: Comparison
 
 
-def attach_extras(window: MainWindow) -> WindowExtras:
-    """Add the KL and comparison docks to `window` (and to window.docks, so View lists them) and wire them."""
+def attach_extras(window) -> WindowExtras:
+    """Add the KL and comparison docks to `window` (a MainWindow whose panels exist) and wire them.
+
+    The docks join window.docks, so the View menu lists them and the layout is remembered with the others.
+    """
     kl = KlPanel()
     window.docks["kl"] = dock(window, "klDock", "KL per latent dimension", kl, Area.RightDockWidgetArea)
     window.splitDockWidget(window.docks["preview"], window.docks["kl"], Qt.Orientation.Vertical)
