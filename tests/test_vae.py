@@ -209,3 +209,37 @@ def test_model_kind_names_and_aliases() -> None:
     assert check_model_kind("vae") == "variational" and check_model_kind("autoencoder") == "autoencoder"
     with pytest.raises(ValueError, match="model must be one of autoencoder, variational, ae, vae"):
         check_model_kind("gan")
+
+
+def test_train_command_trains_a_vae_and_refuses_an_unknown_model(tmp_path: Path, subprocess_env: dict) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "vae.safetensors"
+    cli = [sys.executable, "-m", "core.cli", "train"]
+    good = subprocess.Popen(
+        [*cli, "--model", "vae", "--beta", "2", "--epochs", "1", "--batch-size", "1024", "--threads", "1",
+         "--device", "cpu", "--out", str(out)],
+        cwd=tmp_path, env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    bad = subprocess.run(
+        [*cli, "--model", "gan"], cwd=tmp_path, env=subprocess_env, capture_output=True, text=True, timeout=180
+    )
+    stdout, stderr = good.communicate(timeout=300)
+    assert good.returncode == 0, stderr
+    assert "variational autoencoder (β 2)" in stdout and "mean loss" in stdout and "β × KL" in stdout
+    saved = load_checkpoint(out)
+    assert saved.model_config.kind == "variational" and saved.model_config.beta == 2.0
+    assert bad.returncode == 2 and "model must be one of autoencoder, variational, ae, vae, got 'gan'" in bad.stderr
+
+
+def test_the_vae_loss_run_reports_both_losses_and_the_speed_ratio(digits_subset) -> None:
+    from core.bench.vae_loss_run import measure_vae_loss_run
+
+    lines: list[str] = []
+    figures = measure_vae_loss_run(digits_subset(600), torch.device("cpu"), lines.append, epochs=2)
+    engine, reference, difference, speed = figures
+    assert "engine" in engine.name and "L17 loop" in reference.name
+    assert engine.value > 0 and reference.value > 0
+    assert difference.value == pytest.approx(100 * abs(engine.value - reference.value) / reference.value)
+    assert speed.value > 0 and len(lines) == 3
