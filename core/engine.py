@@ -348,6 +348,8 @@ class Trainer:
             else:  # resumed (or a later epoch): the state saved for this epoch, so the shuffle matches exactly
                 self._generator.set_state(progress.epoch_rng_state)
             order = torch.randperm(count, generator=self._generator).to(self.device)
+            if isinstance(self.model, ConvVAE):  # ε too is fixed by (seed, epoch): a resumed run draws the same
+                self.model.restart_noise(config.seed, progress.epoch, progress.batch_in_epoch, config.batch_size)
             epoch_start = time.perf_counter()
             for batch in range(progress.batch_in_epoch, per_epoch):
                 if (control.paused or control.stop_requested) and (yield from commit.all()):

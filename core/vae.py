@@ -45,6 +45,16 @@ class ConvVAE(ConvAutoEncoder):
         """The means: what the latent panel places and what the decoder draws for a display image."""
         return self.moments(x)[0]
 
+    def restart_noise(self, seed: int, epoch: int, batches_done: int, batch_size: int) -> None:
+        """Start epoch `epoch`'s ε stream (fixed by the seed and the epoch), past the batches already done.
+
+        Called by the engine at each epoch's start, so a run stopped mid-epoch and resumed from its checkpoint draws
+        exactly the ε the uninterrupted run drew (on the CPU; a GPU draws from its own generator).
+        """
+        self._noise.manual_seed(seed * 100_003 + epoch)
+        for _ in range(batches_done):  # batch by batch, as the steps drew them
+            torch.randn((batch_size, self.config.latent_dim), generator=self._noise)
+
     def noise(self, count: int, device: torch.device) -> torch.Tensor:
         """ε ~ N(0, I) for `count` codes (see the class docstring for which generator)."""
         shape = (count, self.config.latent_dim)

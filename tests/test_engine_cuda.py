@@ -118,3 +118,18 @@ def test_divergence_after_capture_rolls_back_to_finite_weights(tmp_path: Path, c
         assert all(torch.isfinite(t).all() for t in optimizer_state.values())
     loaded = load_checkpoint(save_checkpoint(tmp_path / "d.safetensors", Checkpoint.from_trainer(trainer)))
     assert loaded.progress.step == ended.step
+
+
+def test_a_vae_trains_through_the_captured_graph(digits_subset: Subset, tmp_path: Path) -> None:
+    """The VAE's step (ε drawn on the GPU inside the graph) is captured and replayed: each replay draws fresh noise,
+    reports total = reconstruction + β·KL, and the run's checkpoint opens on the CPU as a VAE."""
+    model_config = ModelConfig(2, 1, 28, kind="variational", beta=2.0)
+    trainer = Trainer(digits_subset(512), fast_config(device="cuda", batch_size=32, epochs=2), model_config)
+    events = list(trainer.run(snapshots=False))
+    batches = [e for e in events if isinstance(e, BatchEnd)]
+    assert len(batches) == 32 and events[-1].reason is EndReason.FINISHED
+    for event in batches:
+        assert event.loss == pytest.approx(event.reconstruction + 2.0 * event.kl, rel=1e-4)
+    assert len({round(e.loss, 6) for e in batches}) == len(batches)  # the replays are not one step repeated
+    path = save_checkpoint(tmp_path / "vae.safetensors", Checkpoint.from_trainer(trainer))
+    assert load_checkpoint(path).model_config == model_config

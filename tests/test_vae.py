@@ -128,6 +128,25 @@ def test_a_vae_trains_reporting_its_loss_parts_and_snapshots_its_spread(digits_s
     assert [e for e in plain_events if isinstance(e, Snapshot)][-1].kl_per_dim is None
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_stopped_and_resumed_vae_run_is_the_uninterrupted_one(tmp_path: Path, digits_subset, threads: int) -> None:
+    """ε included: stopped mid-epoch, saved, loaded and resumed, the VAE gives the same losses and weights."""
+    dataset = digits_subset(64)
+    whole = vae_trainer(dataset, epochs=2, num_threads=threads)
+    list(whole.run(TrainingControl(), snapshots=False))
+    stopped = vae_trainer(dataset, epochs=2, num_threads=threads)
+    control = TrainingControl()
+    for event in stopped.run(control, snapshots=False):
+        if isinstance(event, BatchEnd) and event.step == 3:
+            control.stop()
+    assert stopped.progress.batch_in_epoch == 3
+    path = save_checkpoint(tmp_path / "vae.safetensors", Checkpoint.from_trainer(stopped))
+    resumed = load_checkpoint(path).resume(dataset)
+    list(resumed.run(TrainingControl(), snapshots=False))
+    assert resumed.progress.batch_losses == whole.progress.batch_losses
+    assert state_equal(resumed.model.state_dict(), whole.model.state_dict())
+
+
 def test_a_large_beta_collapses_the_posterior_and_the_verdict_says_what_to_try(digits_subset) -> None:
     trainer = vae_trainer(digits_subset(2000), beta=20.0, batch_size=64, lr=1e-3)
     control = TrainingControl()
