@@ -129,3 +129,18 @@ def test_one_cursor_decodes_the_same_point_in_both_runs(qtbot, window, tiny_mnis
     np.testing.assert_allclose(comparison.preview.last_image, expected_image(other_view, u, v))
     np.testing.assert_allclose(window.preview.last_image, expected_image(main_view, u, v))
     assert window.latent.h_line.value() == pytest.approx(v)
+
+
+def test_a_collapsed_vae_gets_the_warning_in_the_kl_panel_and_the_banner(qtbot, window, tiny_mnist) -> None:
+    choose_vae(window, 20.0)  # a KL weight this large pulls every code onto N(0, I): the posterior collapses
+    window.controls.spins["lr"].setValue(1e-3)
+    window.controls.batch_size.setValue(64)
+    start_small_run(window, epochs=15)
+    qtbot.waitUntil(lambda: not window.running, timeout=180_000)
+    view = window.session.view
+    assert view.posterior_collapse is not None, view.snapshot.kl_per_dim
+    kl_panel = window.extras.kl
+    assert kl_panel.warning.isVisible() and kl_panel.warning.text() == view.posterior_collapse
+    assert "smaller β (now 20" in kl_panel.warning.text()
+    assert "0 of 2 dimensions active" in kl_panel.caption.text()
+    assert window.notice.isVisible() and window.notice.text().startswith("Posterior collapse")
