@@ -30,7 +30,6 @@ from core.config import (
 )
 
 if TYPE_CHECKING:
-    from core.config import ModelConfig
     from core.events import BatchEnd
 
 SUBCOMMANDS = ("open", "train", "bench")
@@ -271,7 +270,7 @@ def _run_train(args: argparse.Namespace) -> int:
         print(
             f"Training on {dataset.name} ({len(dataset.train):,} images) on {trainer.device}: "
             f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}, "
-            f"{describe_model(trainer.model_config)}, latent {trainer.model_config.latent_dim}, "
+            f"{trainer.model_config.describe()}, latent {trainer.model_config.latent_dim}, "
             f"seed {config.seed}" + (f", resuming at epoch {trainer.progress.epoch + 1}" if resume else ""),
             flush=True,
         )
@@ -318,11 +317,6 @@ def _run_train(args: argparse.Namespace) -> int:
     if ended is not None and ended.reason is EndReason.DIVERGED:
         return 1
     return 0
-
-
-def describe_model(model_config: ModelConfig) -> str:
-    """'autoencoder' or 'variational autoencoder (β 4)', as the train command's first line says it."""
-    return f"variational autoencoder (β {model_config.beta:g})" if model_config.variational else "autoencoder"
 
 
 def loss_parts(event: BatchEnd) -> str:

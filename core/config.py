@@ -156,6 +156,10 @@ class ModelConfig:
     def variational(self) -> bool:
         return self.kind == "variational"
 
+    def describe(self) -> str:
+        """'autoencoder' or 'variational autoencoder (β 4)': the model as titles and messages name it."""
+        return f"variational autoencoder (β {_number(self.beta)})" if self.variational else "autoencoder"
+
     def to_dict(self) -> dict[str, int | str | float]:
         return asdict(self)
 

@@ -36,9 +36,7 @@ PLACEHOLDER = (
 
 def describe(info: RunInfo) -> str:
     """'variational autoencoder (β 4), latent 2, MNIST': what a run is, as the comparison's title says it."""
-    model = info.model_config
-    kind = f"variational autoencoder (β {model.beta:g})" if model.variational else "autoencoder"
-    return f"{kind}, latent {model.latent_dim}, {info.trained_on}"
+    return f"{info.model_config.describe()}, latent {info.model_config.latent_dim}, {info.trained_on}"
 
 
 class ComparisonPanel(QWidget):
@@ -159,8 +157,9 @@ class Comparison(QObject):
     @Slot(float, float)
     def _on_own_hovered(self, x: float, y: float) -> None:
         self.hover.request(x, y)
-        self._crosshair(self.window.latent, x, y)
-        self.window.hover.request(x, y)  # the first run's preview, through its own decoder and signal
+        if self.window.session.view is not None:
+            self._crosshair(self.window.latent, x, y)
+            self.window.hover.request(x, y)  # the first run's preview, through its own decoder and signal
 
     @staticmethod
     def _crosshair(panel: LatentPanel, x: float, y: float) -> None:

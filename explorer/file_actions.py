@@ -50,7 +50,8 @@ class FileActions:
         if info is not None and view is not None:
             data = dataset_title(info.trained_on)
             title = (
-                f"{data[:1].upper() + data[1:]} · latent size {info.model_config.latent_dim} · "
+                f"{data[:1].upper() + data[1:]} · {info.model_config.describe()} · "
+                f"latent size {info.model_config.latent_dim} · "
                 f"step {view.snapshot.step:,} · epoch {view.snapshot.epoch:.2f}"
             )
         try:

@@ -236,7 +236,8 @@ class RunSession(QObject):
             )
         elif self._opened is not None:
             self.status.emit(
-                f"Opened {self._opened.name}: {info.trained_on}, latent size {info.model_config.latent_dim}, "
+                f"Opened {self._opened.name}: {info.model_config.describe()} on {info.trained_on}, "
+                f"latent size {info.model_config.latent_dim}, "
                 f"{plural(info.epochs_done, 'epoch')} trained."
             )
 
