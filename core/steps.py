@@ -22,7 +22,10 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
 
 
 class EagerSteps:
-    """zero_grad, forward, MSE, backward, Adam: the lecture's step on a batch gathered from device images."""
+    """zero_grad, forward, loss, backward, Adam: the lecture's step on a batch gathered from device images.
+
+    The loss is core.vae.training_loss: the MSE for the autoencoder (L16), reconstruction + β·KL for the VAE (L17).
+    """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor) -> None:
         self.model, self.optimizer, self.images = model, optimizer, images

@@ -68,7 +68,8 @@ class LossPanel(QWidget):
         self.log_box.toggled.connect(self._on_log_toggled)
         self.parts_box = QCheckBox("reconstruction and KL")
         self.parts_box.setToolTip(
-            "A variational autoencoder's loss is reconstruction + β × KL: draw the two terms as well (running averages)"
+            "A variational autoencoder's loss is reconstruction + β × KL: draw the two terms as well (running averages "
+            "of the steps trained in this window; a checkpoint keeps the total only)"
         )
         self.parts_box.setChecked(True)
         self.parts_box.setVisible(False)
