@@ -10,6 +10,7 @@ leaves the plane), elsewhere along the plane.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,12 +78,27 @@ class DecodedMap:
     step: int  # the snapshot's step: the map belongs to this network state
 
 
-def decode_map(view: SnapshotView, area: PlaneRange, columns: int, rows: int | None = None) -> DecodedMap:
-    """Decode every cell centre of `area` (batched), tiles in the same row/column layout as the centres."""
+def decode_map(
+    view: SnapshotView,
+    area: PlaneRange,
+    columns: int,
+    rows: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    batch: int = 128,
+) -> DecodedMap | None:
+    """Decode every cell centre of `area` in batches, tiles in the same row/column layout as the centres.
+
+    `cancelled` is asked between batches (the window's newer request makes this one stale): None is returned then.
+    """
     centres = cell_centres(area, columns, rows)
     shape = centres.shape[:2]
     codes = view.plane.from_plane(centres.reshape(-1, 2))
-    images = view.decode(codes)
+    parts = []
+    for start in range(0, len(codes), batch):
+        if cancelled is not None and cancelled():
+            return None
+        parts.append(view.decode(codes[start : start + batch]))
+    images = np.concatenate(parts)
     return DecodedMap(area, centres, images.reshape(*shape, *images.shape[1:]), view.snapshot.step)
 
 

@@ -92,7 +92,10 @@ class NeighbourIndex:
         return Neighbours(candidates[order].astype(np.int64), exact[order])
 
     def meter(self, code: np.ndarray) -> Meter:
-        found = self.nearest(code, 1)
+        return self.meter_for(self.nearest(code, 1))
+
+    def meter_for(self, found: Neighbours) -> Meter:
+        """The meter from a search already made (its nearest distance): no second scan per hover move."""
         distance = float(found.distances[0]) if len(found.distances) else float("inf")
         return Meter(distance, self.spacing, distance / self.spacing)
 
