@@ -165,6 +165,17 @@ def path_between(view: SnapshotView, start: PathEnd, end: PathEnd, steps: int) -
     return LatentPath(view.plane.from_plane(xy), xy.astype(np.float32), False)
 
 
+@dataclass(frozen=True)
+class DecodedPath:
+    """A path's frames with what they were decoded from: the window's strip and its export show this."""
+
+    path: LatentPath
+    frames: np.ndarray  # (K, C, H, W) floats 0–1
+    step: int
+    where: str  # the snapshot, as captions say it
+    ends: tuple[PathEnd, PathEnd]
+
+
 def decode_path(view: SnapshotView, path: LatentPath) -> np.ndarray:
     """(K, C, H, W) float32 0–1: the path's frames, decoded in one batch."""
     return view.decode(path.codes)

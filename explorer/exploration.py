@@ -24,8 +24,8 @@ from explorer.path_pins import PathPins
 from explorer.window_layout import dock
 
 if TYPE_CHECKING:
+    from core.atlas import DecodedPath
     from core.view import SnapshotView
-    from explorer.path_pins import DecodedPath
 
 
 class MapControls(QWidget):

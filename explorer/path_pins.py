@@ -7,15 +7,13 @@ LatestOnlyWorker), so dragging a pin never waits for the decoder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPen
 
-from core.atlas import LatentPath, PathEnd, decode_path, path_between
+from core.atlas import DecodedPath, PathEnd, decode_path, path_between
 from explorer.latest_worker import LatestOnlyWorker
 from explorer.panels.latent_panel import LatentPanel
 
@@ -25,15 +23,6 @@ if TYPE_CHECKING:
 PIN_MODIFIER = Qt.KeyboardModifier.ShiftModifier
 SNAP_PX = 6.0  # a pin dropped this close to a point pins that image
 PIN_COLOURS = ("#111111", "#b0006b")
-
-
-@dataclass(frozen=True)
-class DecodedPath:
-    path: LatentPath
-    frames: np.ndarray  # (K, C, H, W) floats 0–1
-    step: int
-    where: str  # the snapshot, as captions say it
-    ends: tuple[PathEnd, PathEnd]
 
 
 class PathPins(QObject):

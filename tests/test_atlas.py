@@ -129,3 +129,12 @@ def test_neighbour_index_rejects_codes_that_are_not_a_table() -> None:
 
 def test_to_uint8_rounds_like_the_window() -> None:
     assert to_uint8(np.array([0.0, 0.5, 1.0, 2.0, np.nan], np.float32)).tolist() == [0, 128, 255, 255, 0]
+
+
+def test_the_bench_measures_the_map_and_the_search(digits) -> None:
+    from core.bench.atlas import measure_atlas
+
+    figures = measure_atlas(digits, quick=True, say=lambda _: None)
+    names = [f.name for f in figures]
+    assert names[0].startswith("decoded map 20×20") and any("60,000 codes" in n for n in names)
+    assert all(f.value is not None and 0 < f.value < 60_000 and f.met is not None for f in figures)

@@ -13,7 +13,7 @@ from core.atlas import strip
 from explorer.images import to_sized_pixmap
 
 if TYPE_CHECKING:
-    from explorer.path_pins import DecodedPath
+    from core.atlas import DecodedPath
 
 MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES = 8, 16, 12
 STRIP_HEIGHT = 56  # px: two screen pixels per image pixel for 28-pixel images
