@@ -1,4 +1,4 @@
-"""The `convae-explorer` command line: argument parsing and the headless subcommands (`train`, `bench`).
+"""The `convae-explorer` command line: argument parsing and the headless subcommands (`train`, `bench`, `render`).
 
 Core knows nothing of the window: the entry point (explorer.cli) hands in how to open it and how to measure it,
 so `train` and `bench --no-gui` never import Qt. `python -m core.cli train …` works on a server without Qt.
@@ -28,11 +28,12 @@ from core.config import (
     check_device,
     check_model_kind,
 )
+from core.render_command import add_render_parsers, run_render
 
 if TYPE_CHECKING:
     from core.events import BatchEnd
 
-SUBCOMMANDS = ("open", "train", "bench")
+SUBCOMMANDS = ("open", "train", "bench", "render")
 EXIT_USAGE = 2
 #: The signals that stop `train` cleanly (a checkpoint, then exit 128 + the signal's number).
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also train 20 epochs of digits-5k with the engine and the reference loop and compare their final "
         "MSE, then the VAE at L17's settings (50 epochs, batch 256) against L17's loop (several minutes)",
     )
+    add_render_parsers(commands)
     return parser
 
 
@@ -164,6 +166,8 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
         return _run_train(args)
     if args.command == "bench":
         return _run_bench(args, window)
+    if args.command == "render":
+        return run_render(args)
     return _run_open(args, window)
 
 

@@ -7,7 +7,7 @@ therefore always come from the same network state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -15,6 +15,7 @@ import torch
 from core.diagnostics import output_collapsed
 from core.events import Snapshot
 from core.latent import LatentPlane, fit_plane
+from core.neighbours import NeighbourIndex
 from core.vae import posterior_collapse
 
 
@@ -24,6 +25,8 @@ class SnapshotView:
     plane: LatentPlane
     xy: np.ndarray  # (N, 2) float32: the display codes on the view plane
     collapsed: bool  # every sample decodes to the same picture (see core.diagnostics)
+    #: The display codes ready for nearest-neighbour queries and the off-the-data meter (built with the view).
+    neighbours: NeighbourIndex = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
     def where(self) -> str:
@@ -63,6 +66,13 @@ class SnapshotView:
         major = vectors[:, 1]
         angle = float(np.degrees(np.arctan2(major[1], major[0])))
         return float(np.sqrt(max(values[1], 0.0))), float(np.sqrt(max(values[0], 0.0))), angle
+    def decode(self, codes: np.ndarray, batch: int = 512) -> np.ndarray:
+        """Many codes (N×D) decoded in batches (N×C×H×W floats 0–1): a map's tiles, a path's frames."""
+        codes = np.asarray(codes, np.float32).reshape(len(codes), -1)
+        if not len(codes):
+            shape = self.snapshot.display_images.shape[1:]
+            return np.zeros((0, *shape), np.float32)
+        return np.concatenate([self._decode(codes[i : i + batch]) for i in range(0, len(codes), batch)])
 
     def label_of(self, index: int) -> str:
         return self.snapshot.classes[int(self.snapshot.labels[index])]
@@ -75,4 +85,10 @@ class SnapshotView:
 def view_of(snapshot: Snapshot) -> SnapshotView:
     """Fit the view plane (identity for 2-D codes, PCA above) and place the codes on it."""
     plane = fit_plane(snapshot.codes)
-    return SnapshotView(snapshot, plane, plane.to_plane(snapshot.codes), output_collapsed(snapshot))
+    return SnapshotView(
+        snapshot,
+        plane,
+        plane.to_plane(snapshot.codes),
+        output_collapsed(snapshot),
+        NeighbourIndex(snapshot.codes),
+    )

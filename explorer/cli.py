@@ -36,9 +36,10 @@ def open_window(checkpoint: Path | None) -> int:
 
 def bench_figures(quick: bool, device: str) -> list[dict]:
     """The bench's window figures; imports Qt only when called (an ImportError makes the bench skip them)."""
+    from explorer.bench_exploration import measure_exploration
     from explorer.bench_gui import measure_gui
 
-    return measure_gui(quick=quick, device=device)
+    return measure_gui(quick=quick, device=device) + measure_exploration(quick=quick)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

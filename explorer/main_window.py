@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar
 from core.events import EpochEnd
 from core.progress import RunProgress, plural
 from explorer.error_dialog import show_error
+from explorer.exploration import install_exploration
 from explorer.file_actions import FileActions
 from explorer.file_dialogs import FileDialogs
 from explorer.hover import HoverDecoder
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
         self._build_status_bar()
         self._connect()
+        self.exploration = install_exploration(self)  # map, path pins, neighbours, class focus
         restore_window(self)
         self._on_busy(False)
         self.preloader = BackendPreloader(autosave_dir, self)

@@ -18,6 +18,8 @@ RECENT_COUNT = 8
 MOUSE_HELP = (
     ("Move over the latent space", "decode the position under the cursor"),
     ("Click a point", "compare that image with its reconstruction"),
+    ("Shift+click", "pin a path end (A, then B) on a point or empty space; drag a pin to move it"),
+    ("Click a class in the legend", "show that class alone; click it again for all"),
     ("Drag", "pan the latent view"),
     ("Wheel", "zoom the latent view"),
 )
@@ -40,6 +42,7 @@ class WindowActions:
     shortcuts: QAction
     about: QAction
     recent_menu: QMenu = field(default=None)  # type: ignore[assignment]
+    extra: list[QAction] = field(default_factory=list)  # actions other modules add (explorer.exploration)
 
     def set_running(self, running: bool, can_continue: bool) -> None:
         self.continue_.setEnabled(not running and can_continue)
@@ -50,7 +53,8 @@ class WindowActions:
         self.recent_menu.setEnabled(not running)
 
     def with_keys(self) -> list[QAction]:
-        return [a for a in vars(self).values() if isinstance(a, QAction) and not a.shortcut().isEmpty()]
+        actions = [a for a in vars(self).values() if isinstance(a, QAction)] + self.extra
+        return [a for a in actions if not a.shortcut().isEmpty()]
 
 
 def _action(window: QMainWindow, text: str, slot: Callable, shortcut: QKeySequence | str | None = None) -> QAction:

@@ -28,3 +28,39 @@ def move_mouse_to(panel: LatentPanel, x: float, y: float) -> QPointF:
     event = mouse_move_at(panel, x, y)
     QApplication.sendEvent(panel.plot.viewport(), event)
     return event.position()
+
+
+def click_at(
+    panel: LatentPanel, x: float, y: float, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+) -> None:
+    """A left click (press, release) at plane position (x, y), with `modifiers` held (e.g. Shift to pin)."""
+    local = QPointF(panel.plot.mapFromScene(panel.view_box.mapViewToScene(QPointF(x, y))))
+    viewport = panel.plot.viewport()
+    for kind, buttons in (
+        (QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton),
+        (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton),
+    ):
+        event = QMouseEvent(kind, local, viewport.mapToGlobal(local), Qt.MouseButton.LeftButton, buttons, modifiers)
+        QApplication.sendEvent(viewport, event)
+
+
+def drag(panel: LatentPanel, start: tuple[float, float], end: tuple[float, float], steps: int = 6) -> None:
+    """Press at plane position `start`, move in `steps` to `end`, release there (a pin drag, a pan)."""
+    viewport = panel.plot.viewport()
+
+    def local(x: float, y: float) -> QPointF:
+        return QPointF(panel.plot.mapFromScene(panel.view_box.mapViewToScene(QPointF(x, y))))
+
+    def send(kind: QEvent.Type, at: QPointF, buttons: Qt.MouseButton) -> None:
+        event = QMouseEvent(
+            kind, at, viewport.mapToGlobal(at), Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove
+            else Qt.MouseButton.NoButton, buttons, Qt.KeyboardModifier.NoModifier,
+        )  # fmt: skip
+        QApplication.sendEvent(viewport, event)
+
+    first, last = local(*start), local(*end)
+    send(QEvent.Type.MouseButtonPress, first, Qt.MouseButton.LeftButton)
+    for k in range(1, steps + 1):
+        t = k / steps
+        send(QEvent.Type.MouseMove, first + (last - first) * t, Qt.MouseButton.LeftButton)
+    send(QEvent.Type.MouseButtonRelease, last, Qt.MouseButton.NoButton)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from core.bench.atlas import measure_atlas
 from core.bench.encoding import measure_encoding
 from core.bench.figures import Figure, _format_seconds, _print_text, print_table
 from core.bench.loss_run import measure_loss_run
@@ -62,6 +63,7 @@ def run_bench(
         dataset = load_builtin_digits()
         sections["training (digits-5k, batch 32)"] = measure_training(dataset, target, plan, say)
         sections["encoding"] = measure_encoding(dataset, target, plan, say)
+        sections["exploration (map, neighbours)"] = measure_atlas(dataset, quick, say)
         if loss_run:
             sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)
             sections["VAE loss run (L17: latent 2, batch 256, 50 epochs)"] = measure_vae_loss_run(dataset, target, say)

@@ -1,13 +1,14 @@
 """The classes and their colours, beside the plot rather than on top of its points.
 
 A plain Qt widget: it never covers data, wraps long class names (MNIST's "0 - zero", Fashion-MNIST's
-"T-shirt/top"), and scrolls when there are many classes.
+"T-shirt/top"), and scrolls when there are many classes. Clicking a class focuses it (that class in colour, the
+others dimmed); clicking it again shows all classes.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QWidget
 
 from explorer.palette import class_color
@@ -22,6 +23,8 @@ def _swatch(color: QColor) -> QLabel:
 
 
 class ClassLegend(QScrollArea):
+    classClicked = Signal(int)  # the class whose name or swatch was clicked
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("classLegend")
@@ -30,6 +33,8 @@ class ClassLegend(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFixedWidth(112)
         self.classes: tuple[str, ...] = ()
+        self.focus: int | None = None
+        self._rows: dict[QObject, int] = {}
         self.setWidget(QWidget())
 
     def set_classes(self, classes: tuple[str, ...]) -> None:
@@ -50,6 +55,32 @@ class ClassLegend(QScrollArea):
         grid.setRowStretch(len(classes), 1)
         grid.setColumnStretch(1, 1)
         self.setWidget(content)
+        self._rows = {}
+        for row in range(len(classes)):
+            for column in (0, 1):
+                label = grid.itemAtPosition(row, column).widget()
+                label.setCursor(QCursor(Qt.CursorShape.PointingHandCursor))
+                label.setToolTip("Click to show this class alone (click again for all)")
+                label.installEventFilter(self)
+                self._rows[label] = row
+        self.set_focus(None)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        release = event.type() == QEvent.Type.MouseButtonRelease
+        if release and watched in self._rows and event.button() == Qt.MouseButton.LeftButton:
+            self.classClicked.emit(self._rows[watched])
+            return True
+        return super().eventFilter(watched, event)
+
+    def set_focus(self, index: int | None) -> None:
+        """Draw class `index` as the focus (bold) and the others greyed; None: all as usual."""
+        self.focus = index
+        labels = self.widget().findChildren(QLabel, "legendText")
+        for row, label in enumerate(labels):
+            if index is None:
+                label.setStyleSheet("")
+            else:
+                label.setStyleSheet("font-weight: bold;" if row == index else "color: #9a9a9a;")
 
     def names(self) -> list[str]:
         labels = self.widget().findChildren(QLabel, "legendText")

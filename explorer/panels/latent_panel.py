@@ -236,6 +236,8 @@ class LatentPanel(QWidget):
     def _on_mouse_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.double():
             return
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # Shift+click pins a path end (path_pins)
+            return
         point = self.plane_position(event.scenePos())
         if point is None:
             return

@@ -11,6 +11,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
+DIMMED_ARGB = 0xFFE1E1E1  # opaque pale grey: the classes outside the focus
+
 
 def _disk(radius: float) -> np.ndarray:
     r = int(np.ceil(radius))
@@ -29,17 +31,33 @@ class PointCloudItem(pg.GraphicsObject):
         self._bounds = QRectF()
         self._cache: tuple[tuple, QImage] | None = None
         self._version = 0
+        self.focus: int | None = None  # the one class shown in colour (drawn last); the others dimmed
+        self._drawn = self._order  # drawing position -> index given to set_points (the order, focus last)
+        self._source: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def set_focus(self, label: int | None) -> None:
+        """Show class `label` alone in colour, on top, the other classes dimmed to a pale grey (None: all classes)."""
+        self.focus = label
+        if self._source is not None:
+            self.set_points(*self._source)
 
     def set_points(self, xy: np.ndarray, labels: np.ndarray, palette: np.ndarray) -> None:
         """Replace all points: xy (N×2) in view coordinates, labels (N,) indexing into palette (ARGB uint32)."""
         xy = np.asarray(xy, np.float32)
+        self._source = (xy, labels, palette)
         if len(self._order) != len(xy):  # a fixed shuffled drawing order: stable look between refreshes
             self._order = np.random.default_rng(0).permutation(len(xy))
         order = self._order
+        if self.focus is not None:  # the focused class drawn after (over) the others
+            in_focus = np.asarray(labels, np.int64).take(order) == self.focus
+            order = np.concatenate([order[~in_focus], order[in_focus]])
+        self._drawn = order
         # np.take and per-column arrays: fancy indexing and axis-0 reductions of an N×2 array cost ~5× more.
         self._x, self._y = xy[:, 0].take(order), xy[:, 1].take(order)
         codes = np.asarray(labels, np.int64).take(order)
         self._argb = palette.take(codes, mode="wrap")
+        if self.focus is not None:
+            self._argb = np.where(codes == self.focus, self._argb, np.uint32(DIMMED_ARGB))
         self.prepareGeometryChange()
         if len(xy):
             left, right = float(self._x.min()), float(self._x.max())
@@ -114,4 +132,4 @@ class PointCloudItem(pg.GraphicsObject):
         best = int(np.argmin(d2))
         if d2[best] > max_px * max_px:
             return None
-        return int(self._order[best])
+        return int(self._drawn[best])

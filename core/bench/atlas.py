@@ -1,0 +1,81 @@
+"""The exploration figures measured headless: decoding a 20×20 map, and the neighbour search behind the hover.
+
+The map is decoded as the window does it: one torch thread (its background thread leaves the other core to the
+window or to training), batches of core.atlas.decode_map. The search runs over 60,000 codes of the latent sizes
+the app offers most (2 and 16), as the hover asks it: one query per move.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from core.atlas import data_range, decode_map
+from core.backend import thread_count_kept
+from core.bench.figures import Figure
+from core.bench.training import _median, _Progress
+from core.config import ModelConfig, TrainConfig
+from core.datasets import ImageDataset
+from core.engine import Trainer
+from core.neighbours import NeighbourIndex
+from core.view import view_of
+
+MAP_GOAL_MS = 60.0
+SEARCH_GOAL_MS = 2.0  # the neighbours' share of the hover's 6 ms
+
+
+def measure_atlas(dataset: ImageDataset, quick: bool, say: _Progress) -> list[Figure]:
+    say("exploration: 20×20 map decode, neighbour search at 60,000 codes")
+    view = view_of(
+        Trainer(dataset, TrainConfig(device="cpu"), ModelConfig(2, dataset.channels, dataset.image_size)).snapshot()
+    )
+    area = data_range(view)
+    repeats = 5 if quick else 11
+    figures = []
+    with thread_count_kept():
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            decode_map(view, area, 20)  # warm-up: kernels chosen for this batch size
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                decode_map(view, area, 20)
+                times.append(time.perf_counter() - start)
+            ms = 1000 * _median(times)
+            figures.append(
+                Figure(
+                    f"decoded map 20×20 (400 tiles), {threads} torch thread{'s' * (threads > 1)}",
+                    ms,
+                    "ms",
+                    goal=f"≤ {MAP_GOAL_MS:g}",
+                    met=ms <= MAP_GOAL_MS,
+                    n=repeats,
+                    detail="core.atlas.decode_map in batches of 128; "
+                    + ("as the window's map thread runs it" if threads == 1 else "the whole CPU"),
+                )
+            )
+    rng = np.random.default_rng(0)
+    for dim in (2, 16):
+        index = NeighbourIndex(rng.normal(size=(60_000, dim)).astype(np.float32))
+        queries = rng.normal(size=(200 if quick else 1000, dim))
+        times = []
+        for query in queries:
+            start = time.perf_counter()
+            found = index.nearest(query, 5)
+            index.meter_for(found)
+            times.append(time.perf_counter() - start)
+        p95 = 1000 * float(np.percentile(times, 95))
+        figures.append(
+            Figure(
+                f"5 nearest of 60,000 codes + meter ({dim}-D), p95",
+                p95,
+                "ms",
+                goal=f"≤ {SEARCH_GOAL_MS:g}",
+                met=p95 <= SEARCH_GOAL_MS,
+                n=len(times),
+                detail=f"brute force (core.neighbours); median {1000 * _median(times):.2f} ms",
+            )
+        )
+    return figures
