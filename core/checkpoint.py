@@ -25,7 +25,10 @@ from core.datasets import ImageDataset
 from core.engine import TrainConfig, Trainer, TrainingProgress, build_model, build_optimizer
 from core.files import FileWriteError, write_atomically
 from core.header import HEADER_LIMIT, META_KEY
+from core.history_file import HistoryFileError, history_from_tensors, history_tensors
+from core.history_file import tensor_names as history_tensor_names
 from core.model import ConvAutoEncoder, ModelConfig
+from core.run_history import RunHistory
 
 FORMAT_NAME = "convae-explorer"
 FORMAT_VERSION = 1
@@ -44,8 +47,9 @@ _MAX_STEPS = 20_000_000
 #: Whole-file cap. The largest model (3×64×64 images, latent 64) holds 2.3 M weights; with Adam's two moments that is
 #: 28 MB, and a loss history at _MAX_STEPS adds 160 MB: under 190 MB in all.
 _MAX_FILE_BYTES = 256 << 20
-#: The dtypes our files hold: float32 weights and optimizer state, float64 losses, the uint8 shuffle state.
-_DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1}
+#: The dtypes our files hold: float32 weights and optimizer state, float64 losses, the uint8 shuffle state, and the
+#: run history's float16 decoder weights and reconstructions (core.history_file).
+_DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1, "F16": 2}
 
 
 def _tensor_names() -> frozenset[str]:
@@ -56,11 +60,12 @@ def _tensor_names() -> frozenset[str]:
     with torch.device("meta"):
         model = ConvAutoEncoder(ModelConfig())
     optimizer = {f"optimizer.{i}.{key}" for i, _ in enumerate(model.parameters()) for key in _OPTIMIZER_KEYS}
-    return frozenset({*(f"model.{k}" for k in model.state_dict()), *optimizer, *_PROGRESS_TENSORS})
+    names = {*(f"model.{k}" for k in model.state_dict()), *optimizer, *_PROGRESS_TENSORS}
+    return frozenset(names | history_tensor_names())
 
 
 _TENSOR_NAMES = _tensor_names()
-_MAX_TENSORS = len(_TENSOR_NAMES)  # 83
+_MAX_TENSORS = len(_TENSOR_NAMES)  # 83, and 21 for a run history
 
 
 class CheckpointError(Exception):
@@ -76,10 +81,11 @@ class Checkpoint:
     model_state: dict[str, torch.Tensor]
     optimizer_state: dict | None  # torch's Adam state_dict layout, or None for weights only
     progress: TrainingProgress
+    history: RunHistory | None = None  # the run's time-lapse (core.run_history); None in files from before it
 
     @classmethod
-    def from_trainer(cls, trainer: Trainer) -> Checkpoint:
-        """CPU copies of everything needed to resume `trainer` exactly."""
+    def from_trainer(cls, trainer: Trainer, history: RunHistory | None = None) -> Checkpoint:
+        """CPU copies of everything needed to resume `trainer` exactly (and the history recorded beside it)."""
         p = trainer.progress
         return cls(
             model_config=trainer.model_config,
@@ -96,6 +102,7 @@ class Checkpoint:
                 batch_losses=list(p.batch_losses),
                 epoch_losses=list(p.epoch_losses),
             ),
+            history=None if history is None else history.copy(),
         )
 
     def build_model(self) -> torch.nn.Module:
@@ -162,6 +169,7 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
     tensors["progress.epoch_losses"] = torch.tensor(progress.epoch_losses, dtype=torch.float64)
     if progress.epoch_rng_state is not None:
         tensors["progress.epoch_rng_state"] = progress.epoch_rng_state
+    tensors.update(history_tensors(checkpoint.history))
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -298,7 +306,9 @@ def _check_layout(header: dict, data_size: int) -> None:
             raise CheckpointError(f"the entry for tensor {name!r} is not a JSON object")
         dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
         if dtype not in _DTYPE_SIZES:
-            raise CheckpointError(f"the tensor {name!r} has dtype {dtype!r}; our checkpoints hold only F32, F64 and U8")
+            raise CheckpointError(
+                f"the tensor {name!r} has dtype {dtype!r}; our checkpoints hold only F32, F64, F16 and U8"
+            )
         if not _int_list(shape) or len(shape) > 4:
             raise CheckpointError(f"the tensor {name!r} has the impossible shape {shape!r}")
         if name in ("progress.batch_losses", "progress.epoch_losses") and len(shape) != 1:
@@ -378,6 +388,7 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
     optimizer_state = _optimizer_state(tensors, reference, train_config.lr)
     known = set(expected) | {k for k in tensors if k.startswith("optimizer.")}
     known |= {"progress.batch_losses", "progress.epoch_losses", "progress.epoch_rng_state"}
+    known |= history_tensor_names()
     unknown = sorted(set(tensors) - known)
     if unknown:
         raise CheckpointError(f"unexpected tensors {', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''}")
@@ -389,6 +400,10 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
             torch.Generator().set_state(rng_state)
         except (RuntimeError, TypeError) as error:
             raise CheckpointError("the saved shuffle state is not a valid generator state") from error
+    try:
+        history = history_from_tensors(tensors, model_config, tuple(classes), counters["step"])
+    except HistoryFileError as error:
+        raise CheckpointError(str(error)) from None
     return Checkpoint(
         model_config=model_config,
         train_config=train_config,
@@ -402,6 +417,7 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
             batch_losses=batch_losses.tolist(),
             epoch_losses=epoch_losses.tolist(),
         ),
+        history=history,
     )
 
 
