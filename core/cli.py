@@ -19,7 +19,7 @@ from typing import Any
 
 from core.config import DATASET_NAMES, DEFAULT_DATASET, SETTINGS, Setting, check_device
 
-SUBCOMMANDS = ("open", "train", "bench")
+SUBCOMMANDS = ("open", "train", "bench", "render")
 EXIT_USAGE = 2
 #: The signals that stop `train` cleanly (a checkpoint, then exit 128 + the signal's number).
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not record the run's time-lapse (snapshots cost up to 5%% of training time)",
     )
 
+    render = commands.add_parser("render", help="draw pictures of a saved model headless (no window)")
+    render_commands = render.add_subparsers(dest="render_command", metavar="WHAT", required=True)
+    from core.timelapse_command import add_timelapse_parser
+
+    add_timelapse_parser(render_commands)
+
     bench = commands.add_parser("bench", help="measure speed and responsiveness, side by side with the reference")
     bench.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
     bench.add_argument("--json", type=Path, help="also write the results as JSON here")
@@ -136,6 +142,8 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
         return _run_train(args)
     if args.command == "bench":
         return _run_bench(args, window)
+    if args.command == "render":
+        return int(args.handler(args))
     return _run_open(args, window)
 
 
