@@ -384,8 +384,8 @@ class Trainer:
             for batch in range(progress.batch_in_epoch, per_epoch):
                 if (control.paused or control.stop_requested) and (yield from commit.all()):
                     return
-                halting = control.paused or control.stop_requested
-                if snapshots and halting and self.last_snapshot_step != progress.step:
+                stale = snapshots and self.last_snapshot_step != progress.step
+                if stale and (control.paused or control.stop_requested):
                     yield pacer.timed(self.snapshot)  # Pause and Stop show the weights they stop at
                 commit.paused_s += control.wait_while_paused()
                 if control.stop_requested:
