@@ -25,7 +25,10 @@ from core.datasets import ImageDataset
 from core.engine import TrainConfig, Trainer, TrainingProgress, build_model, build_optimizer
 from core.files import FileWriteError, write_atomically
 from core.header import HEADER_LIMIT, META_KEY
+from core.history_file import HistoryFileError, history_from_tensors, history_tensors
+from core.history_file import tensor_names as history_tensor_names
 from core.model import ModelConfig
+from core.run_history import RunHistory
 from core.vae import build_network
 
 FORMAT_NAME = "convae-explorer"
@@ -45,8 +48,9 @@ _MAX_STEPS = 20_000_000
 #: Whole-file cap. The largest model (3×64×64 images, latent 64) holds 2.3 M weights; with Adam's two moments that is
 #: 28 MB, and a loss history at _MAX_STEPS adds 160 MB: under 190 MB in all.
 _MAX_FILE_BYTES = 256 << 20
-#: The dtypes our files hold: float32 weights and optimizer state, float64 losses, the uint8 shuffle state.
-_DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1}
+#: The dtypes our files hold: float32 weights and optimizer state, float64 losses, the uint8 shuffle state, and the
+#: run history's float16 decoder weights and reconstructions (core.history_file).
+_DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1, "F16": 2}
 
 
 def _tensor_names(kind: str) -> frozenset[str]:
@@ -58,11 +62,13 @@ def _tensor_names(kind: str) -> frozenset[str]:
     with torch.device("meta"):
         model = build_network(ModelConfig(kind=kind))
     optimizer = {f"optimizer.{i}.{key}" for i, _ in enumerate(model.parameters()) for key in _OPTIMIZER_KEYS}
-    return frozenset({*(f"model.{k}" for k in model.state_dict()), *optimizer, *_PROGRESS_TENSORS})
+    names = {*(f"model.{k}" for k in model.state_dict()), *optimizer, *_PROGRESS_TENSORS}
+    return frozenset(names | history_tensor_names())
 
 
 _TENSOR_NAMES = _tensor_names("autoencoder") | _tensor_names("variational")
-_MAX_TENSORS = max(len(_tensor_names("autoencoder")), len(_tensor_names("variational")))  # 83 and 91
+#: 104 for an autoencoder and 112 for a VAE, each with a run history.
+_MAX_TENSORS = max(len(_tensor_names("autoencoder")), len(_tensor_names("variational")))
 
 
 class CheckpointError(Exception):
@@ -78,10 +84,11 @@ class Checkpoint:
     model_state: dict[str, torch.Tensor]
     optimizer_state: dict | None  # torch's Adam state_dict layout, or None for weights only
     progress: TrainingProgress
+    history: RunHistory | None = None  # the run's time-lapse (core.run_history); None in files from before it
 
     @classmethod
-    def from_trainer(cls, trainer: Trainer) -> Checkpoint:
-        """CPU copies of everything needed to resume `trainer` exactly."""
+    def from_trainer(cls, trainer: Trainer, history: RunHistory | None = None) -> Checkpoint:
+        """CPU copies of everything needed to resume `trainer` exactly (and the history recorded beside it)."""
         p = trainer.progress
         return cls(
             model_config=trainer.model_config,
@@ -98,6 +105,7 @@ class Checkpoint:
                 batch_losses=list(p.batch_losses),
                 epoch_losses=list(p.epoch_losses),
             ),
+            history=None if history is None else history.copy(),
         )
 
     def build_model(self) -> torch.nn.Module:
@@ -164,6 +172,7 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
     tensors["progress.epoch_losses"] = torch.tensor(progress.epoch_losses, dtype=torch.float64)
     if progress.epoch_rng_state is not None:
         tensors["progress.epoch_rng_state"] = progress.epoch_rng_state
+    tensors.update(history_tensors(checkpoint.history))
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -300,7 +309,9 @@ def _check_layout(header: dict, data_size: int) -> None:
             raise CheckpointError(f"the entry for tensor {name!r} is not a JSON object")
         dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
         if dtype not in _DTYPE_SIZES:
-            raise CheckpointError(f"the tensor {name!r} has dtype {dtype!r}; our checkpoints hold only F32, F64 and U8")
+            raise CheckpointError(
+                f"the tensor {name!r} has dtype {dtype!r}; our checkpoints hold only F32, F64, F16 and U8"
+            )
         if not _int_list(shape) or len(shape) > 4:
             raise CheckpointError(f"the tensor {name!r} has the impossible shape {shape!r}")
         if name in ("progress.batch_losses", "progress.epoch_losses") and len(shape) != 1:
@@ -380,6 +391,7 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
     optimizer_state = _optimizer_state(tensors, reference, train_config.lr)
     known = set(expected) | {k for k in tensors if k.startswith("optimizer.")}
     known |= {"progress.batch_losses", "progress.epoch_losses", "progress.epoch_rng_state"}
+    known |= history_tensor_names()
     unknown = sorted(set(tensors) - known)
     if unknown:
         raise CheckpointError(f"unexpected tensors {', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''}")
@@ -391,6 +403,10 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
             torch.Generator().set_state(rng_state)
         except (RuntimeError, TypeError) as error:
             raise CheckpointError("the saved shuffle state is not a valid generator state") from error
+    try:
+        history = history_from_tensors(tensors, model_config, tuple(classes), counters["step"])
+    except HistoryFileError as error:
+        raise CheckpointError(str(error)) from None
     return Checkpoint(
         model_config=model_config,
         train_config=train_config,
@@ -404,6 +420,7 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
             batch_losses=batch_losses.tolist(),
             epoch_losses=epoch_losses.tolist(),
         ),
+        history=history,
     )
 
 

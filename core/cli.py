@@ -29,6 +29,7 @@ from core.config import (
     check_model_kind,
 )
 from core.render_command import add_render_parsers, run_render
+from core.timelapse_command import add_timelapse_parser
 
 if TYPE_CHECKING:
     from core.events import BatchEnd
@@ -137,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="checkpoint to write (default: convae-DATASET.safetensors, never replacing a file)"
     )
     train.add_argument("--force", action="store_true", help="let --out replace a file that is not a checkpoint")
+    train.add_argument(
+        "--no-history",
+        action="store_true",
+        help="do not record the run's time-lapse (snapshots cost up to 5%% of training time)",
+    )
 
     bench = commands.add_parser("bench", help="measure speed and responsiveness, side by side with the reference")
     bench.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
@@ -149,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also train 20 epochs of digits-5k with the engine and the reference loop and compare their final "
         "MSE, then the VAE at L17's settings (50 epochs, batch 256) against L17's loop (several minutes)",
     )
-    add_render_parsers(commands)
+    add_timelapse_parser(add_render_parsers(commands))
     return parser
 
 
@@ -231,6 +237,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from core.model import ModelConfig
     from core.output import OutputError, check_output, free_default_name
     from core.progress import RunProgress, format_duration
+    from core.run_history import HistoryRecorder, RunHistory
 
     def fail(message: str, code: int = 1) -> int:
         print(f"convae-explorer train: {message}", file=sys.stderr)
@@ -284,8 +291,11 @@ def _run_train(args: argparse.Namespace) -> int:
         last_print = -math.inf  # print the first progress line at once
         ended: TrainingEnded | None = None
         start_step = trainer.progress.step
+        history = resume.history.copy() if resume is not None and resume.history is not None else RunHistory()
+        recorder = HistoryRecorder(history, trainer.model_config)
         if stopper.received is None:  # a signal while loading: save what there is, train nothing
-            for event in trainer.run(control, snapshots=False):
+            for event in trainer.run(control, snapshots=not args.no_history):
+                recorder.consume(event)
                 if isinstance(event, BatchEnd):
                     now = time.perf_counter()
                     if now - last_print >= (0.25 if interactive else 10.0):
@@ -312,7 +322,7 @@ def _run_train(args: argparse.Namespace) -> int:
             print(f"Nothing was trained: {out} is left as it was.", flush=True)
             return 128 + stopper.received if stopper.received is not None else 1
         try:
-            save_checkpoint(out, Checkpoint.from_trainer(trainer))
+            save_checkpoint(out, Checkpoint.from_trainer(trainer, history if len(history) else None))
         except CheckpointError as error:
             return fail(str(error))
         print(f"Saved {out}", flush=True)

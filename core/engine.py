@@ -19,7 +19,7 @@ from torch import nn
 from core.config import DEVICE_CHOICES, ModelConfig, TrainConfig
 from core.control import TrainingControl
 from core.datasets import ImageDataset, ImageSplit
-from core.events import BatchEnd, EndReason, EpochEnd, Event, Snapshot, TrainingEnded
+from core.events import BatchEnd, EndReason, EpochEnd, Event, LivePoints, Snapshot, TrainingEnded
 from core.model import ConvAutoEncoder
 from core.progress import plural
 from core.steps import close_steps, make_steps, to_float
@@ -249,6 +249,39 @@ class _SnapshotPacer:
         return snapshot
 
 
+class _LivePacer:
+    """Re-encodes a rotating slice of the display set about every `interval_s`, sized to cost `budget` of the time.
+
+    The slice grows or shrinks with the measured encoding speed, so the points move at least once a second on a
+    slow CPU at a bounded cost, and all of them are refreshed quickly on a fast machine.
+    """
+
+    def __init__(self, count: int, interval_s: float = 0.5, budget: float = 0.03) -> None:
+        self._count, self._interval, self._budget = count, interval_s, budget
+        self._next = time.perf_counter() + interval_s
+        self._size = min(count, 32)
+        self._offset = 0
+
+    def due(self) -> bool:
+        return self._count > 0 and time.perf_counter() >= self._next
+
+    def take(self, trainer: Trainer) -> LivePoints:
+        size = self._size
+        indices = (self._offset + np.arange(size)) % self._count
+        self._offset = (self._offset + size) % self._count
+        start = time.perf_counter()
+        codes = encode_images(trainer.model, trainer.display.images[torch.from_numpy(indices)], trainer.device)
+        end = time.perf_counter()
+        cost = end - start
+        per_image = cost / size
+        target = self._interval * self._budget / (1 - self._budget)
+        self._size = int(min(self._count, max(8, target / max(per_image, 1e-7))))
+        self._next = end + max(self._interval, cost * (1 / self._budget - 1))
+        p = trainer.progress
+        epoch = p.epoch + p.batch_in_epoch / trainer.batches_per_epoch
+        return LivePoints(p.step, epoch, indices.astype(np.int64), codes)
+
+
 class Trainer:
     """Trains a ConvAutoEncoder on an in-memory data set, yielding events; resumable from a checkpoint."""
 
@@ -291,6 +324,7 @@ class Trainer:
         self._generator = torch.Generator().manual_seed(self.config.seed)
         # Steps queued before their losses are read: 1 on the CPU (a read costs nothing there), more on a GPU.
         self.commit_every = 1 if self.device.type == "cpu" else _GPU_COMMIT_EVERY
+        self.last_snapshot_step: int | None = None  # the step the last snapshot showed
 
     @property
     def batches_per_epoch(self) -> int:
@@ -302,16 +336,21 @@ class Trainer:
 
     def snapshot(self) -> Snapshot:
         p = self.progress
+        self.last_snapshot_step = p.step  # Pause and Stop make a fresh one when this is behind
         return take_snapshot(
             self.model, self.display, self.device, p.step, p.epoch + p.batch_in_epoch / self.batches_per_epoch
         )
 
-    def run(self, control: TrainingControl | None = None, *, snapshots: bool = True) -> Iterator[Event]:
+    def run(
+        self, control: TrainingControl | None = None, *, snapshots: bool = True, live: bool = False
+    ) -> Iterator[Event]:
         """Train until the configured epochs are done, stop is requested, or the loss stops being finite.
 
         Yields a Snapshot first (the starting point), BatchEnd after every step, EpochEnd and a Snapshot after
         every epoch (and mid-epoch ones, spaced so they cost at most `snapshot_budget` of the time), and
-        TrainingEnded last. With snapshots=False (headless training) no Snapshot is made at all.
+        TrainingEnded last. With snapshots=False (headless training) no Snapshot is made at all. With snapshots, a
+        pause and a stop first yield a Snapshot of the weights they stop at (unless the last one shows them); with
+        live=True, LivePoints (a re-encoded slice of the display set) come about twice a second in between.
 
         On the CPU every step is committed (its loss read and checked) as it ends. On a GPU steps are queued
         without waiting and committed in runs of up to `commit_every` (and before a pause, a stop, a snapshot and
@@ -324,7 +363,7 @@ class Trainer:
         images = self.dataset.train.images.to(self.device)
         step = make_steps(self.model, self.optimizer, images, self.config.batch_size, torch.get_num_threads())
         try:
-            yield from self._train(control, snapshots, step)
+            yield from self._train(control, snapshots, step, live)
         finally:
             close_steps(step)
 
@@ -333,6 +372,7 @@ class Trainer:
         control: TrainingControl,
         snapshots: bool,
         step: Callable[[torch.Tensor], torch.Tensor],
+        live: bool = False,
     ) -> Iterator[Event]:
         config, progress = self.config, self.progress
         count, per_epoch = len(self.dataset.train), self.batches_per_epoch
@@ -341,6 +381,7 @@ class Trainer:
         if snapshots:
             yield pacer.timed(self.snapshot)
         commit = _Committer(self, _LastGoodWeights(self.model, self.optimizer), self.commit_every)
+        live_pacer = _LivePacer(len(self.display.images)) if live and snapshots else None
 
         while progress.epoch < config.epochs:
             if progress.epoch_rng_state is None:
@@ -354,6 +395,9 @@ class Trainer:
             for batch in range(progress.batch_in_epoch, per_epoch):
                 if (control.paused or control.stop_requested) and (yield from commit.all()):
                     return
+                stale = snapshots and self.last_snapshot_step != progress.step
+                if stale and (control.paused or control.stop_requested):
+                    yield pacer.timed(self.snapshot)  # Pause and Stop show the weights they stop at
                 commit.paused_s += control.wait_while_paused()
                 if control.stop_requested:
                     yield self._ended(EndReason.STOPPED, "Training stopped; the weights so far are kept.")
@@ -365,6 +409,8 @@ class Trainer:
                     return
                 if snapshot_due:
                     yield pacer.timed(self.snapshot)
+                elif live_pacer is not None and commit.idle and live_pacer.due():
+                    yield live_pacer.take(self)
             if (yield from commit.all()):
                 return
             epoch_losses = progress.batch_losses[-per_epoch:]
@@ -408,6 +454,11 @@ class _Committer:
 
     def queue(self, loss: torch.Tensor, images: int) -> None:
         self._pending.append((loss, images))
+
+    @property
+    def idle(self) -> bool:
+        """No step waits to be committed: the weights are those of the last BatchEnd."""
+        return not self._pending
 
     @property
     def full(self) -> bool:

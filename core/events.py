@@ -54,6 +54,21 @@ class Snapshot:
     beta: float | None = None  # the KL weight of a variational model; None for an autoencoder
 
 
+@dataclass(frozen=True)
+class LivePoints:
+    """A few display images re-encoded with the current weights between two full snapshots: a partial update.
+
+    Encoding all display images takes too long to do often on a CPU, so the engine re-encodes a rotating slice of
+    them, often (about twice a second) and within a small share of training time. Only the points move: the
+    decoder, the reconstructions and the other points still come from the last Snapshot, so the window says so.
+    """
+
+    step: int
+    epoch: float
+    indices: np.ndarray  # (M,) int64 positions in the display set
+    codes: np.ndarray  # (M, latent_dim) float32, encoded with the weights after `step`
+
+
 class EndReason(StrEnum):
     FINISHED = "finished"
     STOPPED = "stopped"
@@ -68,4 +83,4 @@ class TrainingEnded:
     epoch: int
 
 
-Event = BatchEnd | EpochEnd | Snapshot | TrainingEnded
+Event = BatchEnd | EpochEnd | Snapshot | LivePoints | TrainingEnded

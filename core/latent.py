@@ -70,3 +70,23 @@ def fit_plane(codes: np.ndarray) -> LatentPlane:
     variance = singular**2
     total = float(variance.sum()) or 1.0
     return LatentPlane(mean, vt[:2].copy(), (float(variance[0] / total), float(variance[1] / total)))
+
+
+def fit_aligned_plane(codes: np.ndarray, reference: LatentPlane | None) -> LatentPlane:
+    """fit_plane, with a PCA plane turned within itself to line up with `reference` (the previous frame's plane).
+
+    Principal components have no fixed sign or order: two snapshots a moment apart can come out mirrored or with
+    their axes swapped, and a replay would flip. The orthogonal Procrustes solution (the 2×2 rotation or reflection
+    R that brings these components closest to the reference's) keeps the same plane, so hover and the points stay
+    exact, and only chooses how it lies on screen. Identity planes (D ≤ 2) are returned as they are.
+    """
+    plane = fit_plane(codes)
+    if not plane.is_pca or reference is None or reference.latent_dim != plane.latent_dim:
+        return plane
+    overlap = reference.components @ plane.components.T  # (2, 2)
+    u, _, vt = np.linalg.svd(overlap)
+    turn = u @ vt
+    components = turn @ plane.components
+    # the share of variance along each turned axis: the two principal variances mixed by the turn
+    shares = (turn**2) @ np.asarray(plane.explained)
+    return LatentPlane(plane.mean, components, (float(shares[0]), float(shares[1])))

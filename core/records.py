@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from core.checkpoint import Checkpoint
     from core.datasets import ImageDataset
     from core.engine import Trainer
+    from core.run_history import RunHistory
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def describe_run(trainer: Trainer, trained_on: str | None = None) -> RunInfo:
     )
 
 
-def model_at_rest(trainer: Trainer) -> ModelAtRest:
+def model_at_rest(trainer: Trainer, history: RunHistory | None = None) -> ModelAtRest:
     from core.checkpoint import Checkpoint
 
-    return ModelAtRest(Checkpoint.from_trainer(trainer), trainer.dataset)
+    return ModelAtRest(Checkpoint.from_trainer(trainer, history), trainer.dataset)

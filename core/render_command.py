@@ -87,7 +87,9 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
 def add_render_parsers(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """Add `render` to the command line with its `map` and `path` subcommands; return render's subparsers so other
     modules can add theirs (e.g. `render timelapse`)."""
-    render = commands.add_parser("render", help="draw the decoded map or a path strip of a checkpoint as PNG")
+    render = commands.add_parser(
+        "render", help="draw pictures of a saved model headless (no window): decoded map, path strip, time-lapse"
+    )
     kinds = render.add_subparsers(dest="render_kind", metavar="KIND", required=True)
 
     map_cmd = kinds.add_parser("map", help="a grid of decoded images over a range of the view plane")

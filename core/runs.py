@@ -16,6 +16,7 @@ from core.config import BUILTIN_DATASET, DATASETS, ModelConfig, TrainConfig, dat
 from core.datasets import DatasetError, ImageDataset, load_builtin_digits, load_dataset
 from core.engine import Trainer, resolve_device
 from core.records import ModelAtRest
+from core.run_history import RunHistory
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ __all__ = ["PreparedRun", "continued_run", "dataset_title", "load_with_fallback"
 class PreparedRun:
     trainer: Trainer
     trained_on: str  # the data set the model was trained on (an opened one may be shown on the fallback)
+    history: RunHistory | None = None  # the time-lapse recorded so far (an opened or continued model's)
 
 
 def load_with_fallback(name: str, notify: Notify) -> ImageDataset:
@@ -67,14 +69,16 @@ def opened_run(path: Path, notify: Notify) -> PreparedRun:
     data = load_with_fallback(checkpoint.dataset, notify)
     device = device_here(checkpoint.train_config.device, notify)
     if data.name == checkpoint.dataset:
-        return PreparedRun(checkpoint.resume(data, device=device), checkpoint.dataset)
+        return PreparedRun(checkpoint.resume(data, device=device), checkpoint.dataset, checkpoint.history)
     config = TrainConfig.from_dict({**checkpoint.train_config.to_dict(), "device": device})
     trainer = Trainer(
         data, config, checkpoint.model_config, model_state=checkpoint.model_state, progress=checkpoint.progress
     )
-    return PreparedRun(trainer, checkpoint.dataset)
+    return PreparedRun(trainer, checkpoint.dataset, checkpoint.history)
 
 
 def continued_run(model: ModelAtRest, epochs: int, device: str) -> PreparedRun:
     """The model at rest trained further, up to `epochs`, on `device`: the loss history carries on."""
-    return PreparedRun(model.checkpoint.resume(model.dataset, epochs=epochs, device=device), model.dataset.name)
+    trainer = model.checkpoint.resume(model.dataset, epochs=epochs, device=device)
+    history = model.checkpoint.history
+    return PreparedRun(trainer, model.dataset.name, None if history is None else history.copy())

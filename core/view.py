@@ -66,6 +66,7 @@ class SnapshotView:
         major = vectors[:, 1]
         angle = float(np.degrees(np.arctan2(major[1], major[0])))
         return float(np.sqrt(max(values[1], 0.0))), float(np.sqrt(max(values[0], 0.0))), angle
+
     def decode(self, codes: np.ndarray, batch: int = 512) -> np.ndarray:
         """Many codes (N×D) decoded in batches (N×C×H×W floats 0–1): a map's tiles, a path's frames."""
         codes = np.asarray(codes, np.float32).reshape(len(codes), -1)

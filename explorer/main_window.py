@@ -23,6 +23,7 @@ from explorer.menus import build_menus, fill_recent_menu, recent_files, remember
 from explorer.preload import BackendPreloader
 from explorer.questions import show_about, unsaved_model_question
 from explorer.session import RunSession
+from explorer.timelapse import install_timelapse
 from explorer.window_extras import attach_extras
 from explorer.window_layout import build_layout
 from explorer.window_state import restore_window, save_window
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.exploration = install_exploration(self)  # map, path pins, neighbours, class focus
+        self.timelapse = install_timelapse(self)
         restore_window(self)
         self._on_busy(False)
         self.preloader = BackendPreloader(autosave_dir, self)

@@ -38,7 +38,9 @@ class RunSession(QObject):
     lossPartsAdded = Signal(object)  # a VAE's new (reconstruction, KL) rows, N×2 (explorer.vae_views keeps them)
     progressed = Signal(object)  # RunProgress
     epochEnded = Signal(object)  # EpochEnd
-    viewChanged = Signal(object)  # SnapshotView
+    viewChanged = Signal(object)  # SnapshotView: what the panels show (the live one, or a recorded frame's)
+    historyChanged = Signal(object)  # HistoryFrames: the run's recorded frames (core.run_history)
+    livePoints = Signal(object)  # LiveUpdate: points moved between two snapshots (explorer.worker)
     notice = Signal(str)  # for a banner that stays until the next run
     status = Signal(str)  # for the status bar
     warning = Signal(str, str)  # title, text
@@ -58,6 +60,8 @@ class RunSession(QObject):
         self.info: RunInfo | None = None
         self.model: ModelAtRest | None = None  # the model between runs (None while one runs)
         self.view: SnapshotView | None = None
+        self.live_view: SnapshotView | None = None  # the newest snapshot's view, shown when following live
+        self.follow_live = True  # False while the user looks at a recorded frame (explorer.timelapse)
         self.history = LossHistory()
         self.current_file: Path | None = None
         self.dirty = False  # a trained model not written anywhere (its autosave failed and it was not saved)
@@ -177,6 +181,8 @@ class RunSession(QObject):
         worker.progress.connect(self._on_progress)
         worker.epochEnded.connect(self._on_epoch_end)
         worker.viewReady.connect(self._on_view)
+        worker.historyChanged.connect(self.historyChanged)
+        worker.livePoints.connect(self.livePoints)
         worker.notice.connect(self.notice)
         worker.ended.connect(self._on_ended)
         worker.saved.connect(self._on_saved)
@@ -221,7 +227,7 @@ class RunSession(QObject):
     # ----- from the worker --------------------------------------------------------------------------------------
     @Slot(object)
     def _on_ready(self, info: RunInfo) -> None:
-        self.info, self.model, self.view = info, None, None
+        self.info, self.model, self.view, self.live_view = info, None, None, None
         # the file this model autosaves to from now on: its run's own, or none for a model opened from a file
         self.autosave_file = self._pending_autosave if self.training else None
         self.history = LossHistory(info.losses)
@@ -259,8 +265,9 @@ class RunSession(QObject):
 
     @Slot(object)
     def _on_view(self, view: SnapshotView) -> None:
-        self.view = view
-        self.viewChanged.emit(view)
+        self.live_view = view
+        if self.follow_live or self.view is None:
+            self.show_view(view)
         if view.collapsed and not self._collapse_told and self.info is not None:
             self._collapse_told = True
             self.notice.emit(
@@ -268,6 +275,11 @@ class RunSession(QObject):
                 f"The learning rate ({self.info.config.lr:g}) is probably too high: stop, and train again "
                 "with a smaller one (the lecture used 0.0005)."
             )
+
+    def show_view(self, view: SnapshotView) -> None:
+        """Make `view` what every panel shows (the points, hover, grids all follow viewChanged)."""
+        self.view = view
+        self.viewChanged.emit(view)
 
     @Slot(object)
     def _on_ended(self, event: TrainingEnded) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.control import TrainingControl
-from core.events import BatchEnd, EpochEnd, Snapshot, TrainingEnded
+from core.events import BatchEnd, EpochEnd, LivePoints, Snapshot, TrainingEnded
 from core.progress import RunProgress
 
 if TYPE_CHECKING:
@@ -73,6 +73,17 @@ def _is_refusal(error: Exception) -> bool:
     return isinstance(error, CheckpointError | DatasetError | ValueError)
 
 
+@dataclass(frozen=True)
+class LiveUpdate:
+    """Display points re-encoded since the last full snapshot, placed on that snapshot's view plane."""
+
+    step: int
+    epoch: float
+    indices: np.ndarray  # positions in the display set
+    xy: np.ndarray  # (M, 2) on the plane of the snapshot at `plane_step`
+    plane_step: int
+
+
 @dataclass
 class RunOutcome:
     model: ModelAtRest | None = None
@@ -85,6 +96,8 @@ class TrainingWorker(QObject):
     progress = Signal(object)  # ProgressUpdate
     epochEnded = Signal(object)
     viewReady = Signal(object)  # SnapshotView, built here from each snapshot
+    historyChanged = Signal(object)  # HistoryFrames: the run's recorded frames so far (core.run_history)
+    livePoints = Signal(object)  # LiveUpdate: a slice of the points moved between two snapshots
     notice = Signal(str)
     ended = Signal(object)  # TrainingEnded
     saved = Signal(str)
@@ -112,6 +125,8 @@ class TrainingWorker(QObject):
         self._save_request: Path | None = None
         self._epochs = 0
         self._start_step = 0
+        self._recorder = None  # core.run_history.HistoryRecorder, made with the run
+        self._live_view = None  # the last SnapshotView sent: live points go on its plane
         #: Where the model goes once the run is over: a plain object the runner keeps, read after the thread has
         #: ended (the join orders it), since the worker itself is deleted with its thread.
         self.outcome = RunOutcome()
@@ -135,15 +150,16 @@ class TrainingWorker(QObject):
             trainer = prepared.trainer
             self._epochs, self._start_step = trainer.config.epochs, trainer.progress.step
             self.ready.emit(describe_run(trainer, prepared.trained_on))
+            self._recorder = _recorder_for(prepared)
             if not self._train:
                 self._show(trainer.snapshot())
             else:
-                for event in trainer.run(self.control):
+                for event in trainer.run(self.control, live=True):
                     self._dispatch(event)
                     if self._save_request is not None:
                         self._save(trainer)
                 self._flush()
-            self.outcome.model = model_at_rest(trainer)
+            self.outcome.model = model_at_rest(trainer, self._history())
             if self._train and trainer.progress.step > self._start_step:
                 self._autosave(self.outcome)
         except Exception as error:
@@ -157,13 +173,41 @@ class TrainingWorker(QObject):
         finally:
             self.finished.emit()
 
-    def _show(self, snapshot: Snapshot) -> None:
-        from core.view import view_of
+    def _history(self):
+        history = self._recorder.history if self._recorder is not None else None
+        return history if history is not None and len(history) else None
 
-        self.viewReady.emit(view_of(snapshot))
+    def _show(self, snapshot: Snapshot) -> None:
+        """Record the snapshot as a frame (while training) and send its view, on the frame's aligned plane."""
+        from core.diagnostics import output_collapsed
+        from core.latent import fit_aligned_plane
+        from core.view import SnapshotView
+
+        recorder = self._recorder
+        if recorder is not None and self._train:
+            recorder.consume(snapshot)
+        plane = recorder.plane_for(snapshot) if recorder is not None else None
+        if plane is None:
+            frames = recorder.history.frames if recorder is not None else ()
+            plane = fit_aligned_plane(snapshot.codes, frames[-1].plane if frames else None)
+        view = SnapshotView(snapshot, plane, plane.to_plane(snapshot.codes), output_collapsed(snapshot))
+        self._live_view = view
+        self.viewReady.emit(view)
+        frozen = recorder.history.frozen() if recorder is not None else None
+        if frozen is not None and len(frozen):
+            self.historyChanged.emit(frozen)
+
+    def _move_points(self, event: LivePoints) -> None:
+        view = self._live_view
+        if view is None:
+            return
+        xy = view.plane.to_plane(event.codes)
+        self.livePoints.emit(LiveUpdate(event.step, event.epoch, event.indices, xy, view.snapshot.step))
 
     def _dispatch(self, event: object) -> None:
         if isinstance(event, BatchEnd):
+            if self._recorder is not None:
+                self._recorder.consume(event)  # the loss each frame is recorded with
             self._pending_losses.append(event.loss)
             if event.kl is not None:
                 self._pending_parts.append((event.reconstruction, event.kl))
@@ -179,6 +223,8 @@ class TrainingWorker(QObject):
         self._flush()
         if isinstance(event, Snapshot):
             self._show(event)
+        elif isinstance(event, LivePoints):
+            self._move_points(event)
         elif isinstance(event, EpochEnd):
             self.epochEnded.emit(event)
         elif isinstance(event, TrainingEnded):
@@ -199,7 +245,7 @@ class TrainingWorker(QObject):
         try:
             from core.records import model_at_rest
 
-            self.outcome.model = model_at_rest(trainer)
+            self.outcome.model = model_at_rest(trainer, self._history())
             self._autosave(self.outcome)
         except Exception:
             log.exception("could not keep the model after the failure")
@@ -227,11 +273,19 @@ class TrainingWorker(QObject):
 
         path, self._save_request = self._save_request, None
         try:
-            save_checkpoint(path, Checkpoint.from_trainer(trainer))
+            save_checkpoint(path, Checkpoint.from_trainer(trainer, self._history()))
         except CheckpointError as error:
             self.saveFailed.emit(str(error))
         else:
             self.saved.emit(str(path))
+
+
+def _recorder_for(prepared: PreparedRun):
+    """A recorder that carries on the prepared run's history (an opened or continued model's), or a new one."""
+    from core.run_history import HistoryRecorder, RunHistory
+
+    history = prepared.history.copy() if prepared.history is not None else RunHistory()
+    return HistoryRecorder(history, prepared.trainer.model_config)
 
 
 class TrainingRunner(QObject):
