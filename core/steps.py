@@ -37,20 +37,28 @@ class EagerSteps:
 
 
 class SplitSteps:
-    """CPU: each batch's two halves go forward and backward at once on two threads of one core each.
+    """CPU: each batch's two halves go forward and backward at once on two threads, each with its own thread team.
 
     At batch 32 a two-thread OpenMP team spends much of each small convolution waiting at barriers, and stalls
-    outright whenever another thread (the window's) takes a core. Two single-thread halves keep both cores busy
-    instead. The maths is the batch's: each half's squared errors are divided by the whole batch's element count,
-    so the two losses and the two gradients add up to the full batch's MSE and gradient; they are added in a fixed
-    order, so runs stay reproducible. Call close() to end the helper thread.
+    outright whenever another thread (the window's) takes a core. Two halves on teams of half the threads each
+    keep the cores busy instead (choose_step_runner says when). The maths is the batch's: each half's squared
+    errors are divided by the whole batch's element count, so the two losses and the two gradients add up to the
+    full batch's MSE and gradient; they are added in a fixed order, so runs stay reproducible. `threads` is the
+    total: the calling thread's half gets ceil(threads/2), the helper's floor(threads/2) (at least one each).
+    Call close() to end the helper thread.
     """
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor) -> None:
+    def __init__(
+        self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, threads: int = 2
+    ) -> None:
         self.model, self.optimizer, self.images = model, optimizer, images
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._eager = EagerSteps(model, optimizer, images)
-        self._helper = ThreadPoolExecutor(1, "convae-half-batch", initializer=torch.set_num_threads, initargs=(1,))
+        self.helper_threads = max(1, threads // 2)
+        self.own_threads = max(1, threads - self.helper_threads)
+        self._helper = ThreadPoolExecutor(
+            1, "convae-half-batch", initializer=torch.set_num_threads, initargs=(self.helper_threads,)
+        )
 
     def _half(self, indices: torch.Tensor, elements: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         x = to_float(self.images[indices])
@@ -63,7 +71,7 @@ class SplitSteps:
         elements = len(indices) * self.images[0].numel()
         middle = (len(indices) + 1) // 2
         threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # this thread computes the first half; snapshots between steps get all threads
+        torch.set_num_threads(self.own_threads)  # this thread's half; snapshots between steps get all threads
         try:
             second = self._helper.submit(self._half, indices[middle:], elements)
             loss_a, grads_a = self._half(indices[:middle], elements)
@@ -143,19 +151,51 @@ class GraphedSteps:
         self._graph, self._loss = graph, loss.detach()
 
 
+#: What choose_step_runner can pick.
+WHOLE, HALVES, GRAPHS = "whole batch", "halves", "CUDA graph"
+
+
+def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32) -> str:
+    """The step runner for a device and a torch thread count: the one rule make_steps and the bench follow.
+
+    - CUDA: GRAPHS (one captured graph per full batch; see the module's docstring).
+    - A CPU with one thread, or a batch of one image: WHOLE (one team for the whole batch; nothing to split).
+    - A CPU with two or more threads: HALVES, the batch split in two, each half on a team of half the threads.
+    - MPS and anything else: WHOLE (nothing measured there).
+
+    Measured (core.bench.threads, `convae-explorer bench`, interleaved medians; 2-core Xeon, AVX-512, shared host,
+    torch 2.x, batch 32 unless said):
+      1 thread:  whole batch 1.00 (the only choice) — engine ÷ reference 1.5×.
+      2 threads: halves on 1+1 threads 1.25–1.45× the whole batch on one two-thread team (batch 32), 1.1× at
+                 batch 128; a two-thread team waits at barriers on small convolutions and stalls whenever another
+                 thread (the window's) takes a core, while a half on one thread never waits for the other core.
+    More than two threads could not be measured here (no 4–16-core machine was at hand). The safe default for N
+    threads is halves on two teams of N/2: it keeps every thread the user gave busy (the old rule, 1+1 threads,
+    left N-2 cores idle), and each team works on 16 images rather than 32, so a team's barriers are no worse
+    than the whole batch's on N/2 threads. `convae-explorer bench` prints the per-thread-count table (engine vs
+    reference, whole batch vs halves) so a machine with more cores shows whether this holds there.
+    """
+    if device.type == "cuda":
+        return GRAPHS
+    if device.type == "cpu" and threads >= 2 and batch_size >= 2:
+        return HALVES
+    return WHOLE
+
+
 def splits_batches(device: torch.device, threads: int, batch_size: int) -> bool:
-    """Whether make_steps trains in half batches on two threads (a CPU with two or more threads)."""
-    return device.type == "cpu" and threads >= 2 and batch_size >= 2
+    """Whether make_steps trains in half batches on two threads (choose_step_runner picks HALVES)."""
+    return choose_step_runner(device, threads, batch_size) == HALVES
 
 
 def make_steps(
     model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, batch_size: int, threads: int
 ) -> EagerSteps | SplitSteps | GraphedSteps:
-    """Graphed steps on CUDA; on a CPU with two or more threads, half batches on two threads; else eager."""
-    if images.device.type == "cuda":
+    """The runner choose_step_runner picks: graphed steps on CUDA, halves on 2+ CPU threads, else eager."""
+    runner = choose_step_runner(images.device, threads, batch_size)
+    if runner == GRAPHS:
         return GraphedSteps(model, optimizer, images, batch_size)
-    if splits_batches(images.device, threads, batch_size):
-        return SplitSteps(model, optimizer, images)
+    if runner == HALVES:
+        return SplitSteps(model, optimizer, images, threads)
     return EagerSteps(model, optimizer, images)
 
 
