@@ -163,16 +163,18 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32)
     - A CPU with two or more threads: HALVES, the batch split in two, each half on a team of half the threads.
     - MPS and anything else: WHOLE (nothing measured there).
 
-    Measured (core.bench.threads, `convae-explorer bench`, interleaved medians; 2-core Xeon, AVX-512, shared host,
-    torch 2.x, batch 32 unless said):
-      1 thread:  whole batch 1.00 (the only choice) — engine ÷ reference 1.5×.
-      2 threads: halves on 1+1 threads 1.25–1.45× the whole batch on one two-thread team (batch 32), 1.1× at
-                 batch 128; a two-thread team waits at barriers on small convolutions and stalls whenever another
-                 thread (the window's) takes a core, while a half on one thread never waits for the other core.
-    More than two threads could not be measured here (no 4–16-core machine was at hand). The safe default for N
-    threads is halves on two teams of N/2: it keeps every thread the user gave busy (the old rule, 1+1 threads,
-    left N-2 cores idle), and each team works on 16 images rather than 32, so a team's barriers are no worse
-    than the whole batch's on N/2 threads. `convae-explorer bench` prints the per-thread-count table (engine vs
+    Measured (core.bench.threads, printed by `convae-explorer bench`; interleaved medians, batch 32, on the
+    2-core Xeon @ 2.00 GHz (AVX-512) CI host while other work shared it, so read the ratios, not the rates):
+      1 thread:  whole batch 315 img/s (the only choice); the reference loop 311 img/s.
+      2 threads: halves on 1+1 threads 524 img/s against 506 for the whole batch on one two-thread team
+                 (engine 552, reference 473); earlier runs on the same host (core.steps' first version) found
+                 halves well ahead whenever another thread (the window's) took a core, since a two-thread team
+                 waits at every barrier for the descheduled thread while a one-thread half does not.
+    More than two threads could not be measured here (no 4–16-core machine was at hand, and no GPU host). The
+    safe default for N threads is halves on two teams of N/2: it keeps every thread the user gave busy (the old
+    rule, 1+1 threads, left N-2 cores idle whatever N was), and each team works on 16 images rather than 32 on
+    half the threads, so each thread gets the same share of work as the whole batch on all N would give it, with
+    half the threads at each barrier. `convae-explorer bench` prints the per-thread-count table (engine vs
     reference, whole batch vs halves) so a machine with more cores shows whether this holds there.
     """
     if device.type == "cuda":
