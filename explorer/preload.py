@@ -7,7 +7,6 @@ if that happens before the preload ends, it simply waits for the same import.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from pathlib import Path
@@ -40,10 +39,6 @@ class BackendPreloader(QObject):
             from core.backend import load_engine
 
             devices = load_engine()
-            # torch, numpy and the window leave ~230,000 objects that live as long as the app; a full collection
-            # walks them all (0.1–0.4 s measured here, holding the GIL: a frozen window, a hover stall).
-            # Frozen, they are never walked again; objects made from here on are collected as before.
-            gc.freeze()
             saves = list_autosaves(self._autosave_dir)
             self.loaded.emit(devices, saves[0] if saves else None)
         except Exception as error:
