@@ -11,7 +11,7 @@ import math
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +21,10 @@ from core.config import (
     DATASET_NAMES,
     DEFAULT_DATASET,
     DEFAULT_MODEL,
+    DEFAULT_RECIPE,
     MODEL_ALIASES,
     MODEL_KINDS,
+    RECIPES,
     SETTINGS,
     Setting,
     check_device,
@@ -75,10 +77,10 @@ def device_type(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
-    """One option per entry of core.config.SETTINGS, with its range and default from there."""
+def add_setting_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, float] | None = None) -> None:
+    """One option per entry of core.config.SETTINGS, with its range and default from there (or from `defaults`)."""
     for setting in SETTINGS.values():
-        default = setting.kind(setting.default)
+        default = setting.kind((defaults or {}).get(setting.name, setting.default))
         parser.add_argument(
             setting.flag,
             dest=setting.name,
@@ -108,7 +110,8 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
+    """The whole command line; `recipe` supplies train's defaults (main parses again when --preset names one)."""
     from core import __version__
 
     parser = argparse.ArgumentParser(
@@ -126,8 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--dataset", choices=DATASET_NAMES, default=None, help=f"default: {DEFAULT_DATASET}; not with --resume"
     )
-    add_setting_arguments(train)
+    add_setting_arguments(train, RECIPES[recipe].values)
     add_model_argument(train)
+    train.add_argument(
+        "--preset",
+        choices=tuple(RECIPES),
+        default=DEFAULT_RECIPE,
+        help="settings to start from; options given beside it win. "
+        + "; ".join(f"{r.name}: {r.note}" for r in RECIPES.values()),
+    )
     train.add_argument("--device", type=device_type, default="auto", help="auto, cpu, cuda, cuda:N or mps")
     train.add_argument(
         "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
@@ -155,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also train 20 epochs of digits-5k with the engine and the reference loop and compare their final "
         "MSE, then the VAE at L17's settings (50 epochs, batch 256) against L17's loop (several minutes)",
     )
+    bench.add_argument(
+        "--time-to-target",
+        action="store_true",
+        help="also time the lecture's recipe and the fast preset until the running MSE reaches the lecture's "
+        "20-epoch level, and compare their latent spaces (minutes; with --quick, one run each)",
+    )
     add_timelapse_parser(add_render_parsers(commands))
     return parser
 
@@ -167,6 +183,8 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
         args_list = ["open", *args_list]
     parser = build_parser()
     args = parser.parse_args(args_list)
+    if args.command == "train" and args.preset != DEFAULT_RECIPE:
+        args = build_parser(args.preset).parse_args(args_list)  # the preset's values as defaults, given ones win
     window = window or WindowSide()
     if args.command == "train":
         return _run_train(args)
@@ -198,6 +216,7 @@ def _run_bench(args: argparse.Namespace, window: WindowSide) -> int:
         device=args.device,
         loss_run=args.loss_run,
         gui_figures=None if args.no_gui else window.bench_figures,
+        time_to_target=args.time_to_target,
     )
 
 
@@ -243,6 +262,10 @@ def _run_train(args: argparse.Namespace) -> int:
         print(f"convae-explorer train: {message}", file=sys.stderr)
         return code
 
+    if args.resume and args.preset != DEFAULT_RECIPE:
+        return fail(
+            "--preset cannot be combined with --resume: a checkpoint continues with its own settings", EXIT_USAGE
+        )
     if args.resume and args.dataset:
         return fail(
             "--dataset cannot be combined with --resume: a checkpoint continues on the data set it was trained on",

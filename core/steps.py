@@ -41,20 +41,28 @@ class EagerSteps:
 
 
 class SplitSteps:
-    """CPU: each batch's two halves go forward and backward at once on two threads of one core each.
+    """CPU: each batch's two halves go forward and backward at once on two threads, each with its own thread team.
 
     At batch 32 a two-thread OpenMP team spends much of each small convolution waiting at barriers, and stalls
-    outright whenever another thread (the window's) takes a core. Two single-thread halves keep both cores busy
-    instead. The maths is the batch's: each half's squared errors are divided by the whole batch's element count,
-    so the two losses and the two gradients add up to the full batch's MSE and gradient; they are added in a fixed
-    order, so runs stay reproducible. Call close() to end the helper thread.
+    outright whenever another thread (the window's) takes a core. Two halves on teams of half the threads each
+    keep the cores busy instead (choose_step_runner says when). The maths is the batch's: each half's squared
+    errors are divided by the whole batch's element count, so the two losses and the two gradients add up to the
+    full batch's MSE and gradient; they are added in a fixed order, so runs stay reproducible. `threads` is the
+    total: the calling thread's half gets ceil(threads/2), the helper's floor(threads/2) (at least one each).
+    Call close() to end the helper thread.
     """
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor) -> None:
+    def __init__(
+        self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, threads: int = 2
+    ) -> None:
         self.model, self.optimizer, self.images = model, optimizer, images
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._eager = EagerSteps(model, optimizer, images)
-        self._helper = ThreadPoolExecutor(1, "convae-half-batch", initializer=torch.set_num_threads, initargs=(1,))
+        self.helper_threads = max(1, threads // 2)
+        self.own_threads = max(1, threads - self.helper_threads)
+        self._helper = ThreadPoolExecutor(
+            1, "convae-half-batch", initializer=torch.set_num_threads, initargs=(self.helper_threads,)
+        )
 
     def _half(
         self, indices: torch.Tensor, images: int, noise: torch.Tensor | None
@@ -69,7 +77,7 @@ class SplitSteps:
         middle = (len(indices) + 1) // 2
         noise = draw_noise(self.model, len(indices), self.images.device)  # drawn here, in order: reproducible
         threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # this thread computes the first half; snapshots between steps get all threads
+        torch.set_num_threads(self.own_threads)  # this thread's half; snapshots between steps get all threads
         try:
             second = self._helper.submit(self._half, indices[middle:], len(indices), _part(noise, middle, None))
             loss_a, grads_a = self._half(indices[:middle], len(indices), _part(noise, 0, middle))
@@ -153,19 +161,53 @@ def _part(noise: torch.Tensor | None, start: int, stop: int | None) -> torch.Ten
     return None if noise is None else noise[start:stop]
 
 
+#: What choose_step_runner can pick.
+WHOLE, HALVES, GRAPHS = "whole batch", "halves", "CUDA graph"
+
+
+def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32) -> str:
+    """The step runner for a device and a torch thread count: the one rule make_steps and the bench follow.
+
+    - CUDA: GRAPHS (one captured graph per full batch; see the module's docstring).
+    - A CPU with one thread, or a batch of one image: WHOLE (one team for the whole batch; nothing to split).
+    - A CPU with two or more threads: HALVES, the batch split in two, each half on a team of half the threads.
+    - MPS and anything else: WHOLE (nothing measured there).
+
+    Measured (core.bench.threads, printed by `convae-explorer bench`; interleaved medians, batch 32, on the
+    2-core Xeon @ 2.00 GHz (AVX-512) CI host while other work shared it, so read the ratios, not the rates):
+      1 thread:  whole batch 315 img/s (the only choice); the reference loop 311 img/s.
+      2 threads: halves on 1+1 threads 524 img/s against 506 for the whole batch on one two-thread team
+                 (engine 552, reference 473); earlier runs on the same host (core.steps' first version) found
+                 halves well ahead whenever another thread (the window's) took a core, since a two-thread team
+                 waits at every barrier for the descheduled thread while a one-thread half does not.
+    More than two threads could not be measured here (no 4–16-core machine was at hand, and no GPU host). The
+    safe default for N threads is halves on two teams of N/2: it keeps every thread the user gave busy (the old
+    rule, 1+1 threads, left N-2 cores idle whatever N was), and each team works on 16 images rather than 32 on
+    half the threads, so each thread gets the same share of work as the whole batch on all N would give it, with
+    half the threads at each barrier. `convae-explorer bench` prints the per-thread-count table (engine vs
+    reference, whole batch vs halves) so a machine with more cores shows whether this holds there.
+    """
+    if device.type == "cuda":
+        return GRAPHS
+    if device.type == "cpu" and threads >= 2 and batch_size >= 2:
+        return HALVES
+    return WHOLE
+
+
 def splits_batches(device: torch.device, threads: int, batch_size: int) -> bool:
-    """Whether make_steps trains in half batches on two threads (a CPU with two or more threads)."""
-    return device.type == "cpu" and threads >= 2 and batch_size >= 2
+    """Whether make_steps trains in half batches on two threads (choose_step_runner picks HALVES)."""
+    return choose_step_runner(device, threads, batch_size) == HALVES
 
 
 def make_steps(
     model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, batch_size: int, threads: int
 ) -> EagerSteps | SplitSteps | GraphedSteps:
-    """Graphed steps on CUDA; on a CPU with two or more threads, half batches on two threads; else eager."""
-    if images.device.type == "cuda":
+    """The runner choose_step_runner picks: graphed steps on CUDA, halves on 2+ CPU threads, else eager."""
+    runner = choose_step_runner(images.device, threads, batch_size)
+    if runner == GRAPHS:
         return GraphedSteps(model, optimizer, images, batch_size)
-    if splits_batches(images.device, threads, batch_size):
-        return SplitSteps(model, optimizer, images)
+    if runner == HALVES:
+        return SplitSteps(model, optimizer, images, threads)
     return EagerSteps(model, optimizer, images)
 
 

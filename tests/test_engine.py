@@ -107,12 +107,21 @@ class _StopOnFifthAsk(TrainingControl):
         return self._asked >= 5
 
 
-def test_half_batches_on_two_threads_compute_the_whole_batch_step(digits: ImageDataset) -> None:
-    """SplitSteps (the CPU engine with 2+ threads) takes the same steps as one whole-batch step, up to rounding."""
+@pytest.mark.parametrize("threads", [2, 4, 5])
+def test_half_batches_on_two_threads_compute_the_whole_batch_step(digits: ImageDataset, threads: int) -> None:
+    """SplitSteps (the CPU engine with 2+ threads) takes the same steps as one whole-batch step, up to rounding.
+
+    With 4 or 5 threads each half runs on a team of its own (2+2, 3+2): the maths must not change with the teams.
+    """
     runs = []
     for runner_type in (EagerSteps, SplitSteps):
         model = build_model(ModelConfig(), 4).to(memory_format=torch.channels_last)
-        runner = runner_type(model, build_optimizer(model, 5e-4), digits.train.images)
+        optimizer = build_optimizer(model, 5e-4)
+        if runner_type is SplitSteps:
+            runner = SplitSteps(model, optimizer, digits.train.images, threads)
+            assert (runner.own_threads, runner.helper_threads) == ((threads + 1) // 2, threads // 2)
+        else:
+            runner = EagerSteps(model, optimizer, digits.train.images)
         generator = torch.Generator().manual_seed(3)
         sizes = [32, 32, 7, 1, 32]  # an odd batch splits 4 + 3; a single image is not split
         try:

@@ -14,6 +14,7 @@ from core.bench.encoding import measure_encoding
 from core.bench.figures import Figure, _format_seconds, _print_text, print_table
 from core.bench.loss_run import measure_loss_run
 from core.bench.machine import BackgroundLoad, format_machine, machine_info
+from core.bench.threads import format_thread_table, measure_thread_table
 from core.bench.training import _Plan, _Progress, measure_training
 from core.bench.vae_loss_run import measure_vae_loss_run
 from core.datasets import load_builtin_digits
@@ -36,14 +37,19 @@ def _gui_figures(gui_figures: GuiFigures, quick: bool, device: str) -> tuple[lis
 
 
 def run_bench(
-    quick: bool, json_path: Path | None, device: str, loss_run: bool, gui_figures: GuiFigures | None = None
+    quick: bool,
+    json_path: Path | None,
+    device: str,
+    loss_run: bool,
+    gui_figures: GuiFigures | None = None,
+    time_to_target: bool = False,
 ) -> int:
     """Measure, print the machine and the table, write JSON if asked; 0 when every part ran (goals or not).
 
     A missed goal is a finding, not an error; 1 means a part could not run (bad device, GUI bench crashed,
     JSON not written), 130 an interrupt (the figures measured so far are still printed).
     The window figures come from gui_figures(quick, device), which the caller hands in (core imports no Qt);
-    None skips them.
+    None skips them. time_to_target adds the minutes-long race to the lecture's 20-epoch MSE (core.bench.target).
     """
     try:
         target = resolve_device(device)
@@ -58,12 +64,24 @@ def run_bench(
     _print_text(format_machine(machine) + "\n", sys.stdout)
     sections: dict[str, list[Figure]] = {}
     notes: list[str] = []
+    extra: dict[str, Any] = {}
     status = 0
     try:
         dataset = load_builtin_digits()
         sections["training (digits-5k, batch 32)"] = measure_training(dataset, target, plan, say)
+        if target.type == "cpu":
+            thread_figures, thread_rows = measure_thread_table(dataset, plan, say)
+            sections["threads (engine vs reference per torch thread count, CPU)"] = thread_figures
+            extra["thread_table"] = [row.to_dict() for row in thread_rows]
+            _print_text(format_thread_table(thread_rows) + "\n", sys.stdout)
         sections["encoding"] = measure_encoding(dataset, target, plan, say)
         sections["exploration (map, neighbours)"] = measure_atlas(dataset, quick, say)
+        if time_to_target:
+            from core.bench.target import measure_time_to_target
+
+            sections["time to the lecture's 20-epoch MSE (digits-5k, 500 held out)"] = measure_time_to_target(
+                dataset, target, say, quick
+            )
         if loss_run:
             sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)
             sections["VAE loss run (L17: latent 2, batch 256, 50 epochs)"] = measure_vae_loss_run(dataset, target, say)
@@ -93,6 +111,7 @@ def run_bench(
         payload = {
             "machine": machine,
             "figures": [f.to_dict() for figures in sections.values() for f in figures],
+            **extra,
         }
         try:
             Path(json_path).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

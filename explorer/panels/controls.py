@@ -26,10 +26,12 @@ from core.config import (
     DEFAULT_MODEL,
     MODEL_KINDS,
     MODEL_SETTINGS,
+    RECIPES,
     SETTINGS,
     ModelConfig,
     Setting,
     TrainConfig,
+    recipe_of,
 )
 
 
@@ -72,6 +74,15 @@ class ControlsPanel(QWidget):
         self.model.currentIndexChanged.connect(self._on_model_changed)
         self.latent_dim, self.epochs, self.batch_size = (self.spins[n] for n in ("latent_dim", "epochs", "batch_size"))
         self.lr, self.seed = self.spins["lr"], self.spins["seed"]
+        self.recipe = QComboBox()
+        for recipe in RECIPES.values():
+            self.recipe.addItem(recipe.label, recipe.name)
+        self.recipe.addItem("Custom", "custom")
+        self.recipe.setToolTip("Fills batch size and learning rate: the lecture's, or a faster recipe that is not")
+        self.recipe.activated.connect(self._apply_recipe)
+        for name in {n for r in RECIPES.values() for n in r.values}:
+            self.spins[name].valueChanged.connect(self._show_recipe)
+        self._show_recipe()
         self.device = QComboBox()
         self.device.setToolTip("Where to train: auto picks a GPU when there is one")
         for name in ("auto", "cpu"):  # GPUs are added by add_devices() once torch has loaded
@@ -80,6 +91,7 @@ class ControlsPanel(QWidget):
         form = QFormLayout()
         form.addRow("Data set", self.dataset)
         form.addRow("Model", self.model)
+        form.addRow("Recipe", self.recipe)
         for name, box in self.spins.items():
             form.addRow(SETTINGS[name].label.capitalize(), box)
         form.addRow("Device", self.device)
@@ -121,7 +133,7 @@ class ControlsPanel(QWidget):
                 self.device.setCurrentIndex(index)
 
     def set_running(self, running: bool, paused: bool) -> None:
-        for widget in (self.dataset, self.model, *self.spins.values(), self.device):
+        for widget in (self.dataset, self.model, self.recipe, *self.spins.values(), self.device):
             widget.setEnabled(not running)
         self.spins["beta"].setEnabled(not running and self.model_kind == "variational")
         self.train_button.setEnabled(not running)
@@ -129,6 +141,18 @@ class ControlsPanel(QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if paused else "Pause")
+
+    def _apply_recipe(self, index: int) -> None:
+        """The user picked a recipe: fill its settings (Custom leaves the boxes as they are)."""
+        recipe = RECIPES.get(self.recipe.itemData(index))
+        if recipe is not None:
+            for name, value in recipe.values.items():
+                self.spins[name].setValue(value)
+
+    def _show_recipe(self) -> None:
+        """Name the recipe the boxes hold, or Custom once they hold neither."""
+        recipe = recipe_of({name: box.value() for name, box in self.spins.items()})
+        self.recipe.setCurrentIndex(self.recipe.findData("custom" if recipe is None else recipe.name))
 
     def set_can_continue(self, possible: bool) -> None:
         self._can_continue = possible

@@ -1,0 +1,191 @@
+"""Engine vs the lecture's loop at 1, 2, 4, 8 and 16 torch threads (as many as this machine has), and the runners.
+
+Each row is measured on its own, its contenders interleaved window by window (A, B, C, D, then D, C, B, A):
+the reference loop, the engine as it trains (Trainer with that many threads, runner picked by
+core.steps.choose_step_runner), and the two CPU step runners the rule chooses between, driven directly: the
+whole batch on one team of N threads, and two halves on teams of N/2. The last two are the measurements the
+rule rests on; a machine with more cores than the one it was written on shows here whether it holds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from core.bench.figures import Figure
+from core.bench.machine import BackgroundLoad
+from core.bench.reference import ReferenceLoop
+from core.bench.training import SPEEDUP_GOALS, _engine_steps, _interleaved_rates, _median, _Plan, _Progress
+from core.config import ModelConfig, TrainConfig
+from core.datasets import ImageDataset
+from core.engine import Trainer, build_model, build_optimizer
+from core.steps import HALVES, WHOLE, EagerSteps, SplitSteps, choose_step_runner
+
+THREAD_COUNTS = (1, 2, 4, 8, 16)
+_ENDLESS_EPOCHS = 10_000
+_CPU = torch.device("cpu")
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def thread_counts(limit: int | None = None) -> list[int]:
+    """The counts of THREAD_COUNTS this machine has cores for (at least 1)."""
+    cpus = usable_cpus() if limit is None else limit
+    return [n for n in THREAD_COUNTS if n <= max(1, cpus)]
+
+
+@dataclass(frozen=True)
+class ThreadRow:
+    """One row of the table: medians in images/s (halves None at one thread) and the rule's pick."""
+
+    threads: int
+    reference: float
+    engine: float
+    whole: float
+    halves: float | None
+    rule: str
+    rounds: int
+    background_cpus: float | None
+
+    @property
+    def ratio(self) -> float:
+        return self.engine / self.reference
+
+    def to_dict(self) -> dict:
+        return {
+            "threads": self.threads,
+            "reference_img_s": round(self.reference, 1),
+            "engine_img_s": round(self.engine, 1),
+            "engine_over_reference": round(self.ratio, 3),
+            "whole_batch_img_s": round(self.whole, 1),
+            "halves_img_s": None if self.halves is None else round(self.halves, 1),
+            "rule_picks": self.rule,
+            "rounds": self.rounds,
+            "other_processes_cpus": None if self.background_cpus is None else round(self.background_cpus, 2),
+        }
+
+
+def _runner_steps(runner: EagerSteps | SplitSteps, count: int, batch: int, seed: int = 123) -> Iterator[int]:
+    """A runner driven as the CPU engine drives it (shuffled batches, each loss read), yielding images per step."""
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(count, generator=generator)
+        for start in range(0, count - batch + 1, batch):
+            runner(order[start : start + batch]).item()
+            yield batch
+
+
+def _runner(kind: str, dataset: ImageDataset, threads: int) -> EagerSteps | SplitSteps:
+    """A fresh model (the engine's layout and optimizer) under one of the two CPU runners."""
+    model = build_model(ModelConfig(), 123).to(memory_format=torch.channels_last)
+    optimizer = build_optimizer(model, TrainConfig().lr)
+    if kind == HALVES:
+        return SplitSteps(model, optimizer, dataset.train.images, threads)
+    return EagerSteps(model, optimizer, dataset.train.images)
+
+
+def _with_threads(steps: Iterator[int], threads: int) -> Iterator[int]:
+    """Set the calling thread's torch threads before each step (the engine changes them while it trains)."""
+    while True:
+        torch.set_num_threads(threads)
+        yield next(steps)
+
+
+def measure_row(dataset: ImageDataset, threads: int, rounds: int, window: int, warmup: int) -> ThreadRow:
+    """One thread count: reference, engine, whole-batch runner and (N ≥ 2) halves runner, interleaved."""
+    batch = TrainConfig().batch_size
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    runners: list[EagerSteps | SplitSteps] = []
+    try:
+        reference = ReferenceLoop(dataset, _CPU)
+        engine = Trainer(dataset, TrainConfig(device="cpu", epochs=_ENDLESS_EPOCHS, num_threads=threads))
+        contenders = [reference.steps(), _engine_steps(engine)]
+        for kind in (WHOLE, HALVES) if threads >= 2 else (WHOLE,):
+            runners.append(_runner(kind, dataset, threads))
+            contenders.append(_runner_steps(runners[-1], len(dataset.train), batch))
+        wrapped = [_with_threads(steps, threads) for steps in contenders]
+        for steps in wrapped:
+            for _ in range(warmup):
+                next(steps)
+        load = BackgroundLoad()
+        rates = _interleaved_rates(wrapped, rounds, window, _CPU)
+        background = load.cpus()
+        for steps in contenders:
+            steps.close()
+    finally:
+        for runner in runners:
+            if isinstance(runner, SplitSteps):
+                runner.close()
+        torch.set_num_threads(saved)
+    medians = [_median(r) for r in rates]
+    return ThreadRow(
+        threads=threads,
+        reference=medians[0],
+        engine=medians[1],
+        whole=medians[2],
+        halves=medians[3] if len(medians) > 3 else None,
+        rule=choose_step_runner(_CPU, threads, batch),
+        rounds=rounds,
+        background_cpus=background,
+    )
+
+
+def measure_thread_table(
+    dataset: ImageDataset, plan: _Plan, say: _Progress, counts: Sequence[int] | None = None
+) -> tuple[list[Figure], list[ThreadRow]]:
+    """The per-thread-count rows and one figure per row (engine ÷ reference, with the row's numbers)."""
+    counts = list(counts) if counts is not None else thread_counts()
+    rounds, window, warmup = (6, 4, 3) if plan.rounds <= 10 else (10, 6, 6)
+    rows: list[ThreadRow] = []
+    for threads in counts:
+        say(f"threads: {threads} torch thread(s), reference / engine / whole batch / halves, {rounds} rounds")
+        rows.append(measure_row(dataset, threads, rounds, window, warmup))
+    goal = SPEEDUP_GOALS["cpu"]
+    figures = [
+        Figure(
+            f"{row.threads} thread{'s' if row.threads > 1 else ''}: engine ÷ reference",
+            row.ratio,
+            "×",
+            goal=f"≥ {goal:g}",
+            met=row.ratio >= goal,
+            n=row.rounds,
+            detail=_row_detail(row),
+        )
+        for row in rows
+    ]
+    return figures, rows
+
+
+def _row_detail(row: ThreadRow) -> str:
+    halves = "—" if row.halves is None else f"{row.halves:,.0f}"
+    noise = "" if row.background_cpus is None else f"; other processes used {row.background_cpus:.1f} CPUs"
+    return (
+        f"reference {row.reference:,.0f} img/s, engine {row.engine:,.0f} img/s (runner: {row.rule}); "
+        f"runners alone: whole batch on one team {row.whole:,.0f}, halves on two teams {halves} img/s; "
+        f"batch 32, interleaved windows{noise}"
+    )
+
+
+def format_thread_table(rows: Sequence[ThreadRow]) -> str:
+    """The table as printed above the figures: one line per thread count."""
+    lines = [
+        f"{'threads':>7}  {'reference':>10}  {'engine':>8}  {'engine÷ref':>10}  {'whole':>7}  {'halves':>7}  rule",
+    ]
+    for row in rows:
+        halves = "—" if row.halves is None else f"{row.halves:,.0f}"
+        lines.append(
+            f"{row.threads:>7}  {row.reference:>10,.0f}  {row.engine:>8,.0f}  {row.ratio:>9.2f}×  {row.whole:>7,.0f}"
+            f"  {halves:>7}  {row.rule}"
+        )
+    lines.append("(img/s, medians of interleaved windows; whole / halves: the two CPU step runners driven alone)")
+    return "\n".join(lines)
+
+
+__all__ = ["HALVES", "THREAD_COUNTS", "WHOLE", "ThreadRow", "format_thread_table", "measure_thread_table"]
