@@ -83,7 +83,7 @@ def test_the_map_key_lays_decoded_tiles_each_equal_to_decoding_its_cell_centre(t
     rect = layer.image.mapRectToView(layer.image.boundingRect())
     assert (rect.left(), rect.right(), rect.top(), rect.bottom()) == pytest.approx((x0, x1, y0, y1), rel=1e-4)
     assert np.array_equal(layer.image.image[::-1], layer.shown.picture)
-    assert "tiles decoded at step" in window.exploration.map_controls.caption.text()
+    assert "tiles at step" in window.exploration.map_controls.caption.text()
 
 
 def test_the_map_follows_a_zoom_and_drops_stale_requests(trained, qtbot):
