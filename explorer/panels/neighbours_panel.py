@@ -77,8 +77,7 @@ class NeighboursPanel(QWidget):
         # the colour in the text: a style sheet set per move re-polishes the label (~0.2 ms each time)
         _set_text(
             self.meter,
-            f"<span style='color:{meter.colour}'>●&nbsp;<b>{meter.words}</b></span> — "
-            f"{meter.ratio:.1f}× spacing",
+            f"<span style='color:{meter.colour}'>●&nbsp;<b>{meter.words}</b></span> — {meter.ratio:.1f}× spacing",
         )
         if id(images) != self._source or len(self._pixmaps) > 1_000:  # another display set, or bounded memory
             self._source, self._pixmaps = id(images), {}
