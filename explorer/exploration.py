@@ -157,7 +157,9 @@ class Exploration(QObject):
 
     @Slot(object, float, float, object)
     def show_neighbours(self, _image: np.ndarray, _x: float, _y: float, latent: np.ndarray) -> None:
-        view = self.view
+        # the session's view, not the one this object last heard of: the hover re-decodes with a new snapshot
+        # before this object's set_view has run, and the neighbours must come from the snapshot that decoded
+        view = self.window.session.view
         if view is None or view.neighbours is None or not len(view.neighbours):
             return
         found = view.neighbours.nearest(latent, COUNT)
