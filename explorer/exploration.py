@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMainWindow, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QSlider, QWidget
 
 from core.files import FileWriteError, write_atomically
 from explorer.map_layer import DEFAULT_OPACITY, MapLayer
@@ -26,6 +26,9 @@ from explorer.window_layout import dock
 if TYPE_CHECKING:
     from core.atlas import DecodedPath
     from core.view import SnapshotView
+
+
+HINT = "M: decoded map under the points · Shift+click two places: the path between them"
 
 
 class MapControls(QWidget):
@@ -40,18 +43,24 @@ class MapControls(QWidget):
         self.opacity.setValue(round(DEFAULT_OPACITY * 100))
         self.opacity.setFixedWidth(110)
         self.opacity.setToolTip("How strongly the map shows through the points")
-        self.caption = QLabel("")
+        self.caption = QLabel(HINT)
         self.caption.setObjectName("panelCaption")
-        self.caption.setWordWrap(True)
         self.caption.ensurePolished()
-        # two lines always: a caption that grew a line would shrink the plot, change its range and ask for a new map
-        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 4)
+        # one line always, never widening the window: a caption that grew a line would shrink the plot, change its
+        # range and ask for a new map
+        self.caption.setFixedHeight(self.caption.fontMetrics().lineSpacing() + 4)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.toggle)
         row.addWidget(QLabel("opacity"))
         row.addWidget(self.opacity)
         row.addWidget(self.caption, 1)
+
+    @Slot(str)
+    def show_caption(self, text: str) -> None:
+        self.caption.setText(text or HINT)
+        self.caption.setToolTip(text)
 
 
 class Exploration(QObject):
@@ -65,10 +74,15 @@ class Exploration(QObject):
         self.strip = PathStripPanel()
         latent.layout().addWidget(self.map_controls)
         latent.layout().addWidget(self.strip)
+        self.strip.hide()  # until a pin is set: the plot keeps its room
         self.neighbours = NeighboursPanel()
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.dock = dock(window, "neighboursDock", "Nearest images", self.neighbours, right)
-        window.splitDockWidget(window.docks["preview"], self.dock, Qt.Orientation.Vertical)
+        # bottom right, under the preview: the right-hand column would need the preview's height plus this panel's,
+        # and the window could no longer shrink to 1024×700
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.dock = dock(window, "neighboursDock", "Nearest images", self.neighbours, bottom)
+        window.splitDockWidget(window.docks["grids"], self.dock, Qt.Orientation.Horizontal)
+        docks = [window.docks["loss"], window.docks["grids"], self.dock]
+        window.resizeDocks(docks, [5, 5, 3], Qt.Orientation.Horizontal)
         self.view: SnapshotView | None = None
         self._writers: list[threading.Thread] = []
         self._build_actions()
@@ -106,10 +120,11 @@ class Exploration(QObject):
         window.latent.legend.classClicked.connect(self.toggle_focus)
         self.map_controls.toggle.toggled.connect(self.map_action.setChecked)
         self.map_controls.opacity.valueChanged.connect(lambda value: self.map.set_opacity(value / 100))
-        self.map.changed.connect(self.map_controls.caption.setText)
+        self.map.changed.connect(self.map_controls.show_caption)
         self.pins.decoded.connect(self.show_path)
         self.pins.pinned.connect(self._on_pinned)
         self.pins.cleared.connect(self.strip.clear)
+        self.pins.cleared.connect(self.strip.hide)
         self.pins.cleared.connect(lambda: self.export_strip_action.setEnabled(False))
         self.strip.stepsChanged.connect(self.pins.set_steps)
         self.strip.exportRequested.connect(self.ask_export_strip)
@@ -142,7 +157,9 @@ class Exploration(QObject):
 
     @Slot(object, float, float, object)
     def show_neighbours(self, _image: np.ndarray, _x: float, _y: float, latent: np.ndarray) -> None:
-        view = self.view
+        # the session's view, not the one this object last heard of: the hover re-decodes with a new snapshot
+        # before this object's set_view has run, and the neighbours must come from the snapshot that decoded
+        view = self.window.session.view
         if view is None or view.neighbours is None or not len(view.neighbours):
             return
         found = view.neighbours.nearest(latent, COUNT)
@@ -167,6 +184,7 @@ class Exploration(QObject):
 
     @Slot(int)
     def _on_pinned(self, count: int) -> None:
+        self.strip.show()
         if count == 1:
             self.export_strip_action.setEnabled(False)
             self._hint_second_pin()

@@ -125,7 +125,7 @@ class MapLayer(QObject):
             decoded = decode_map(view, area, columns, rows, cancelled=stale)
             return None if decoded is None else ShownMap(decoded, mosaic(decoded.tiles), mapped_back)
 
-        self.changed.emit(f"Decoding a {columns}×{rows} map at {view.where}…")
+        self.changed.emit(f"Decoding {columns}×{rows} tiles at {view.where}…")
         self.worker.submit(job)
 
     @Slot(object)
@@ -144,10 +144,10 @@ class MapLayer(QObject):
         if self.shown is None or self.view is None:
             return ""
         rows, columns = self.shown.decoded.centres.shape[:2]
-        text = f"{columns}×{rows} tiles decoded at {self.view.where}, each at its cell's centre"
+        text = f"Map: {columns}×{rows} tiles at {self.view.where}"
         if self.shown.mapped_back:
-            text += " (plane points mapped back to full codes)"
-        return text + "."
+            text += ", plane points mapped back to full codes"
+        return text
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:

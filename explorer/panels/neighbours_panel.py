@@ -12,10 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from core.neighbours import BETWEEN_MAX, ON_DATA_MAX, Meter, Neighbours
-from explorer.images import to_pixmap
+from explorer.images import to_sized_pixmap
 
 COUNT = 5
-SCALE = 2  # thumbnails at twice the image size
+THUMB = 40  # px: a thumbnail's side (28-pixel images at about 1.4×: five fit the preview's width)
 PLACEHOLDER = "Hover over the latent space to see the nearest real images."
 METER_HELP = (
     f"Distance from the cursor's code to the nearest image's code, in units of the typical spacing between "
@@ -26,21 +26,18 @@ METER_HELP = (
 
 
 class NeighboursPanel(QWidget):
+    """Compact on purpose: it shares the right-hand column with the preview, so the window's least size stays."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = QLabel("Nearest real images")
-        title.setObjectName("panelTitle")
         self.meter = QLabel("—")
         self.meter.setTextFormat(Qt.TextFormat.RichText)
         self.meter.setObjectName("offDataMeter")
         self.meter.setToolTip(METER_HELP)
-        self.meter.setWordWrap(True)
         # fixed sizes: the hover path then changes texts without asking the window to lay anything out again
         self.meter.ensurePolished()
-        self.meter.setFixedHeight(2 * self.meter.fontMetrics().lineSpacing() + 4)
-        self.caption = QLabel(PLACEHOLDER)
-        self.caption.setObjectName("panelCaption")
-        self.caption.setWordWrap(True)
+        self.meter.setFixedHeight(self.meter.fontMetrics().lineSpacing() + 4)
+        self.setToolTip(PLACEHOLDER)
         grid = QGridLayout()
         grid.setHorizontalSpacing(4)
         grid.setVerticalSpacing(0)
@@ -50,29 +47,27 @@ class NeighboursPanel(QWidget):
             image = QLabel()
             image.setObjectName("imageTile")
             image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            image.setFixedSize(28 * SCALE + 4, 28 * SCALE + 4)
+            image.setFixedSize(THUMB + 4, THUMB + 4)
             text = QLabel("")
             text.setObjectName("neighbourText")
             text.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-            text.setWordWrap(True)
             text.ensurePolished()
-            text.setFixedSize(28 * SCALE + 10, 2 * text.fontMetrics().lineSpacing() + 2)
+            text.setFixedSize(THUMB + 6, 2 * text.fontMetrics().lineSpacing() + 2)
             grid.addWidget(image, 0, column, Qt.AlignmentFlag.AlignHCenter)
-            grid.addWidget(text, 1, column)
+            grid.addWidget(text, 1, column, Qt.AlignmentFlag.AlignHCenter)
             self.images.append(image)
             self.texts.append(text)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.setSpacing(4)
-        layout.addWidget(title)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(2)
         layout.addWidget(self.meter)
         layout.addLayout(grid)
-        layout.addWidget(self.caption)
         layout.addStretch(1)
         self.shown_indices: list[int] = []
         self.last_meter: Meter | None = None
         self._source: int | None = None  # id of the display images the thumbnails were drawn from
         self._pixmaps: dict[int, object] = {}
+        self._where = ""
 
     def show_neighbours(
         self, found: Neighbours, meter: Meter, images: np.ndarray, labels: list[str], where: str
@@ -82,8 +77,7 @@ class NeighboursPanel(QWidget):
         # the colour in the text: a style sheet set per move re-polishes the label (~0.2 ms each time)
         _set_text(
             self.meter,
-            f"<span style='color:{meter.colour}'>●&nbsp;<b>{meter.words}</b></span> — "
-            f"{meter.ratio:.1f}× the typical spacing",
+            f"<span style='color:{meter.colour}'>●&nbsp;<b>{meter.words}</b></span> — {meter.ratio:.1f}× spacing",
         )
         if id(images) != self._source or len(self._pixmaps) > 1_000:  # another display set, or bounded memory
             self._source, self._pixmaps = id(images), {}
@@ -94,16 +88,19 @@ class NeighboursPanel(QWidget):
                 if column >= len(self.shown_indices) or self.shown_indices[column] != index:
                     pixmap = self._pixmaps.get(index)
                     if pixmap is None:
-                        pixmap = self._pixmaps.setdefault(index, to_pixmap(images[index], SCALE))
+                        pixmap = self._pixmaps.setdefault(index, to_sized_pixmap(images[index], THUMB, THUMB))
                     self.images[column].setPixmap(pixmap)
-                _set_text(self.texts[column], f"{labels[column]}\n#{index} · {found.distances[column]:.2f}")
+                text = self.texts[column]
+                name = text.fontMetrics().elidedText(labels[column], Qt.TextElideMode.ElideRight, THUMB + 4)
+                _set_text(text, f"{name}\n{found.distances[column]:.2f}")
+                text.setToolTip(f"{labels[column]}, image #{index}, distance {found.distances[column]:.3f}")
             elif column < len(self.shown_indices):
                 self.images[column].clear()
                 self.texts[column].setText("")
         self.shown_indices = indices
-        caption = f"Display images nearest the cursor's code (label, image number, distance), at {where}"
-        if caption != self.caption.text():
-            self.caption.setText(caption)
+        if where != self._where:
+            self._where = where
+            self.setToolTip(f"The display images nearest the cursor's code (label, distance), at {where}")
 
     def clear(self) -> None:
         self.shown_indices = []
@@ -113,7 +110,8 @@ class NeighboursPanel(QWidget):
             image.clear()
             text.setText("")
         self.meter.setText("—")
-        self.caption.setText(PLACEHOLDER)
+        self._where = ""
+        self.setToolTip(PLACEHOLDER)
 
 
 def _set_text(label: QLabel, text: str) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from core.atlas import strip
 from explorer.images import to_sized_pixmap
@@ -32,6 +32,7 @@ class PathStripPanel(QWidget):
         self.strip.setObjectName("imageTile")
         self.strip.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.strip.setFixedHeight(STRIP_HEIGHT + 4)
+        self.strip.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never widens the window
         self.strip.hide()
         self.caption = QLabel(HINT)
         self.caption.setObjectName("panelCaption")
@@ -66,10 +67,12 @@ class PathStripPanel(QWidget):
         picture = strip(decoded.frames)
         frames, height, width = len(decoded.frames), picture.shape[0], picture.shape[1] // len(decoded.frames)
         scale = max(1, min(STRIP_HEIGHT // height, (self.width() - 8) // max(1, frames * width)))
-        self.strip.setPixmap(to_sized_pixmap(picture, picture.shape[1] * scale, height * scale))
+        pixmap = to_sized_pixmap(picture, picture.shape[1] * scale, height * scale)
+        self.strip.setPixmap(pixmap)
+        self.strip.setMaximumWidth(pixmap.width() + 4)  # the frame hugs the frames, and may be narrower
         self.strip.show()
         ends = " → ".join(_describe(end) for end in decoded.ends)
-        self.caption.setText(f"{frames} frames from {ends}, {decoded.path.described}, decoded at {decoded.where}.")
+        self.caption.setText(f"{frames} frames, {ends}, {decoded.path.described}, at {decoded.where}")
         for widget in (self.export_button, self.clear_button):
             widget.setEnabled(True)
 

@@ -83,7 +83,7 @@ def test_the_map_key_lays_decoded_tiles_each_equal_to_decoding_its_cell_centre(t
     rect = layer.image.mapRectToView(layer.image.boundingRect())
     assert (rect.left(), rect.right(), rect.top(), rect.bottom()) == pytest.approx((x0, x1, y0, y1), rel=1e-4)
     assert np.array_equal(layer.image.image[::-1], layer.shown.picture)
-    assert "tiles decoded at step" in window.exploration.map_controls.caption.text()
+    assert "tiles at step" in window.exploration.map_controls.caption.text()
 
 
 def test_the_map_follows_a_zoom_and_drops_stale_requests(trained, qtbot):
@@ -166,6 +166,12 @@ def test_a_path_between_two_images_runs_between_their_full_codes_above_2d(window
     np.testing.assert_allclose(middle, (1 - t) * codes[a] + t * codes[b], atol=1e-5)
     np.testing.assert_allclose(pins.last.frames[-1], view.reconstruct(b), atol=1e-5)
     assert "full codes" in window.exploration.strip.caption.text()
+    # the map above 2-D: the plane's points mapped back to codes, and the caption says so
+    window.exploration.map_action.trigger()
+    qtbot.waitUntil(lambda: _map_shown_for(window), timeout=30_000)
+    assert "mapped back to full codes" in window.exploration.map_controls.caption.text()
+    tile, centre = window.exploration.map.tile_at(1, 2)
+    np.testing.assert_allclose(tile, view.decode_at(*centre)[0], atol=1e-5)
 
 
 def test_neighbours_follow_the_hover_and_equal_a_brute_force_search(trained, qtbot):
@@ -207,3 +213,12 @@ def test_clicking_a_class_in_the_legend_focuses_it_and_the_tools_keep_working(tr
     qtbot.waitUntil(lambda: _map_shown_for(window), timeout=30_000)
     qtbot.mouseClick(labels[3], Qt.MouseButton.LeftButton, pos=QPoint(2, 2))
     assert points.focus is None and legend.focus is None
+
+
+def test_the_new_keys_are_listed_in_the_shortcut_sheet(window):
+    keys = [action.shortcut().toString() for action in window.actions_.with_keys()]
+    assert "M" in keys and "Esc" in keys
+    window.show_shortcuts()
+    sheet = window.shortcuts.findChild(type(window.progress_label), "shortcutSheet").text()
+    assert "Decoded map" in sheet.replace("&", "") and "Shift+click" in sheet
+    window.shortcuts.close()
