@@ -94,8 +94,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("seed", "seed", int, 0, 2**31 - 1, 123, "fixes initial weights and shuffling: same seed, same run"),
         Setting("num_threads", "threads", int, 0, 256, 0, "torch CPU threads for training, 0 = all",
                 in_window=False, option="threads"),
-        Setting("beta", "β", float, 0.0, 20.0, 1.0, "weight of the KL term of a variational autoencoder's loss "
-                "(L17 used 1; larger pulls the codes towards N(0, I))", low_open=True, gui_low=0.01),
+        Setting("beta", "KL weight β", float, 0.0, 20.0, 1.0, "weight of the KL term of a variational "
+                "autoencoder's loss (L17 used 1; larger pulls the codes towards N(0, I))", low_open=True, gui_low=0.01),
     )
 }  # fmt: skip
 

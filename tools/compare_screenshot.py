@@ -5,8 +5,8 @@ plane position hovered in both (one cursor), both previews showing what each dec
     convae-explorer train --dataset digits-5k --model vae --batch-size 256 --epochs 50 --out vae.safetensors
     python tools/compare_screenshot.py ae.safetensors vae.safetensors --out docs/compare-ae-vae.png
 
-The hovered position is a display point of the first model (--point picks which, as a share of the display set),
-so the cursor sits on real data in the first space and wherever that position falls in the second.
+The hovered position is a display point of the first model: by default the one nearest the middle of the second
+model's codes, so the cursor sits on data in both spaces (--point picks another, as a share of the display set).
 """
 
 from __future__ import annotations
@@ -41,7 +41,13 @@ def main() -> int:
     parser.add_argument("second", type=Path, help="the checkpoint opened for comparison (e.g. the VAE)")
     parser.add_argument("--out", type=Path, default=Path("docs/compare-ae-vae.png"))
     parser.add_argument("--size", default="1600x900", help="window size, WxH")
-    parser.add_argument("--point", type=float, default=0.37, help="which display point to hover (0–1)")
+    parser.add_argument(
+        "--point",
+        type=float,
+        default=None,
+        help="which display point to hover (0–1; default: the first model's "
+        "point nearest the middle of the second's codes, so the cursor is on data in both)",
+    )
     args = parser.parse_args()
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,9 +62,15 @@ def main() -> int:
         while window.running or comparison.session.running or None in (window.session.view, comparison.session.view):
             pump(app, 0.1)
         window.docks["grids"].hide()  # room for the two spaces; the loss stays to show the VAE's two terms
+        if not window.session.info.model_config.variational:
+            window.docks["kl"].hide()  # nothing to show for an autoencoder
         pump(app, 1.0)
         view = window.session.view
-        index = int(len(view.xy) * args.point)
+        if args.point is None:
+            middle = comparison.session.view.xy.mean(axis=0)
+            index = int(((view.xy - middle) ** 2).sum(axis=1).argmin())
+        else:
+            index = int(len(view.xy) * args.point)
         window.show_point(index)
         move_mouse_to(window.latent, float(view.xy[index, 0]), float(view.xy[index, 1]))
         pump(app, 0.5)

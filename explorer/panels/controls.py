@@ -93,7 +93,8 @@ class ControlsPanel(QWidget):
         form.addRow("Model", self.model)
         form.addRow("Recipe", self.recipe)
         for name, box in self.spins.items():
-            form.addRow(SETTINGS[name].label.capitalize(), box)
+            label = SETTINGS[name].label
+            form.addRow(label[:1].upper() + label[1:], box)  # not capitalize(): it would lower the "KL" of β's label
         form.addRow("Device", self.device)
 
         self.train_button = QPushButton("Train")
