@@ -153,7 +153,7 @@ class HistoryFrames:
             step=frame.step,
             epoch=frame.epoch,
             decoder=self.decoder(index),
-            codes=frame.codes,
+            codes=np.array(frame.codes),  # a writable copy (torch warns about read-only arrays it is handed)
             labels=display.labels,
             display_images=display.display_images,
             originals=display.originals,

@@ -13,6 +13,7 @@ from core.bench.encoding import measure_encoding
 from core.bench.figures import Figure, _format_seconds, _print_text, print_table
 from core.bench.loss_run import measure_loss_run
 from core.bench.machine import BackgroundLoad, format_machine, machine_info
+from core.bench.timelapse import measure_timelapse
 from core.bench.training import _Plan, _Progress, measure_training
 from core.datasets import load_builtin_digits
 from core.engine import resolve_device
@@ -61,6 +62,7 @@ def run_bench(
         dataset = load_builtin_digits()
         sections["training (digits-5k, batch 32)"] = measure_training(dataset, target, plan, say)
         sections["encoding"] = measure_encoding(dataset, target, plan, say)
+        sections["time-lapse and live view"] = measure_timelapse(dataset, target, plan, say)
         if loss_run:
             sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)
         if gui_figures is not None:
