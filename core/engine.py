@@ -256,10 +256,10 @@ class _LivePacer:
     slow CPU at a bounded cost, and all of them are refreshed quickly on a fast machine.
     """
 
-    def __init__(self, count: int, interval_s: float = 0.5, budget: float = 0.03) -> None:
+    def __init__(self, count: int, interval_s: float = 0.5, budget: float = 0.04) -> None:
         self._count, self._interval, self._budget = count, interval_s, budget
         self._next = time.perf_counter() + interval_s
-        self._size = min(count, 32)
+        self._size = min(count, 8)
         self._offset = 0
 
     def due(self) -> bool:
@@ -275,7 +275,7 @@ class _LivePacer:
         cost = end - start
         per_image = cost / size
         target = self._interval * self._budget / (1 - self._budget)
-        self._size = int(min(self._count, max(8, target / max(per_image, 1e-7))))
+        self._size = int(min(self._count, max(4, target / max(per_image, 1e-7))))
         self._next = end + max(self._interval, cost * (1 / self._budget - 1))
         p = trainer.progress
         epoch = p.epoch + p.batch_in_epoch / trainer.batches_per_epoch

@@ -113,7 +113,7 @@ class HistoryFrames:
 
     display: DisplayRecord
     frames: tuple[Frame, ...]
-    _decoders: dict = field(default_factory=dict, compare=False, repr=False)  # frame id → built decoder (a cache)
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)  # "bounds", and "decoders" by frame id
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -130,21 +130,27 @@ class HistoryFrames:
         """x0, x1, y0, y1 covering every frame's points: fixed axes for a replay."""
         if not self.frames:
             return (-1.0, 1.0, -1.0, 1.0)
+        cached = self._cache.get("bounds")
+        if cached is not None:
+            return cached
         lows = np.array([f.xy.min(axis=0) for f in self.frames]).min(axis=0)
         highs = np.array([f.xy.max(axis=0) for f in self.frames]).max(axis=0)
-        return float(lows[0]), float(highs[0]), float(lows[1]), float(highs[1])
+        bounds = float(lows[0]), float(highs[0]), float(lows[1]), float(highs[1])
+        self._cache["bounds"] = bounds  # the frames never change: computed once
+        return bounds
 
     def decoder(self, index: int) -> nn.Module:
         """Frame `index`'s decoder as a float32 CPU module (built once, then cached for hover and scrubbing)."""
         frame = self.frames[index]
-        cached = self._decoders.get(id(frame))
+        decoders = self._cache.setdefault("decoders", {})
+        cached = decoders.get(id(frame))
         if cached is not None and cached[0] is frame:
             return cached[1]
         module = _template_decoder(self.display.model_config)
         module.load_state_dict({k: v.float() for k, v in frame.decoder_state.items()})
-        if len(self._decoders) > 32:  # a few dozen decoders (~0.4 MB each): scrubbing back and forth stays fast
-            self._decoders.clear()
-        self._decoders[id(frame)] = (frame, module)
+        if len(decoders) > 32:  # a few dozen decoders (~0.4 MB each): scrubbing back and forth stays fast
+            decoders.clear()
+        decoders[id(frame)] = (frame, module)
         return module
 
     def snapshot(self, index: int) -> Snapshot:
@@ -153,7 +159,7 @@ class HistoryFrames:
             step=frame.step,
             epoch=frame.epoch,
             decoder=self.decoder(index),
-            codes=frame.codes,
+            codes=np.array(frame.codes),  # a writable copy (torch warns about read-only arrays it is handed)
             labels=display.labels,
             display_images=display.display_images,
             originals=display.originals,

@@ -31,6 +31,7 @@ from core.events import BatchEnd
 from core.latent import fit_plane
 from core.progress import RunProgress
 from explorer.app import create_application
+from explorer.bench_timelapse import timelapse_figures
 from explorer.main_window import MainWindow
 from explorer.pointer import mouse_move_at
 
@@ -322,6 +323,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
                     f"latent panel: refresh {count:,} points", refresh, "ms", f"≤ {goal:g}", refresh <= goal, repeats
                 )
             )
+        figures.extend(timelapse_figures(app, window, quick, TimerGapMeter()))
         window.close()
         window.deleteLater()
         app.processEvents()

@@ -15,6 +15,7 @@ from core.bench.figures import Figure, _format_seconds, _print_text, print_table
 from core.bench.loss_run import measure_loss_run
 from core.bench.machine import BackgroundLoad, format_machine, machine_info
 from core.bench.threads import format_thread_table, measure_thread_table
+from core.bench.timelapse import measure_timelapse
 from core.bench.training import _Plan, _Progress, measure_training
 from core.bench.vae_loss_run import measure_vae_loss_run
 from core.datasets import load_builtin_digits
@@ -82,6 +83,7 @@ def run_bench(
             sections["time to the lecture's 20-epoch MSE (digits-5k, 500 held out)"] = measure_time_to_target(
                 dataset, target, say, quick
             )
+        sections["time-lapse and live view"] = measure_timelapse(dataset, target, plan, say)
         if loss_run:
             sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)
             sections["VAE loss run (L17: latent 2, batch 256, 50 epochs)"] = measure_vae_loss_run(dataset, target, say)

@@ -152,6 +152,9 @@ class LatentPanel(QWidget):
         return self.plot.getPlotItem().getViewBox()
 
     def set_axis_titles(self, titles: tuple[str, str]) -> None:
+        if titles == getattr(self, "_titles", None):  # unchanged: setting them again re-lays out both axes (~4 ms)
+            return
+        self._titles = titles
         item = self.plot.getPlotItem()
         item.setLabel("bottom", titles[0])
         item.setLabel("left", titles[1])

@@ -140,3 +140,22 @@ def test_the_slider_follows_live_unless_moved_and_exports_write_files(qtbot, win
     with Image.open(gif) as image:
         assert image.n_frames == len(player.frames)
     assert Image.open(png).size == (800, 600)
+
+
+def test_a_saved_run_opens_with_its_recording_ready_to_replay(qtbot, window, tiny_mnist, tmp_path):
+    from gui_testkit import save_and_wait
+
+    from core.checkpoint import load_checkpoint
+
+    frames = trained_window(qtbot, window, epochs=2)
+    path = tmp_path / "run.safetensors"
+    save_and_wait(qtbot, window, path)
+    assert len(load_checkpoint(path).history) == len(frames)
+    window.open_checkpoint(path)
+    qtbot.waitUntil(lambda: not window.running and window.session.current_file == path, timeout=60_000)
+    opened = window.timelapse.frames
+    assert opened is not None and [f.step for f in opened.frames] == [f.step for f in frames.frames]
+    slider = window.timelapse.scrubber.slider
+    slider.setFocus()
+    QTest.keyClick(slider, Qt.Key.Key_Home)
+    np.testing.assert_array_equal(window.session.view.snapshot.codes, frames.frames[0].codes)

@@ -1,0 +1,101 @@
+"""The time-lapse's engine figures: what recording frames costs, and how often the live view moves at what cost.
+
+Runs are interleaved (plain, recorded, live; then again) in segments of the same number of steps, because this
+host's speed drifts over seconds. The shares are also measured inside each run (time spent recording, time spent
+encoding live points), which a shared host disturbs far less than a difference of wall times.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from core.bench.figures import Figure
+from core.bench.training import _median, _Plan, _Progress
+from core.config import TrainConfig
+from core.datasets import ImageDataset
+from core.engine import Trainer, TrainingControl
+from core.events import BatchEnd, LivePoints, Snapshot
+from core.run_history import HistoryRecorder, RunHistory
+
+MODES = ("plain", "recorded", "live")
+
+
+def _segment(dataset: ImageDataset, device: torch.device, steps: int, mode: str) -> dict[str, float | list[float]]:
+    """Train `steps` steps as the window does (snapshots on); record frames and/or make live points per `mode`."""
+    trainer = Trainer(dataset, TrainConfig(device=str(device), epochs=1000))
+    recorder = HistoryRecorder(RunHistory(), trainer.model_config) if mode != "plain" else None
+    control = TrainingControl()
+    events = trainer.run(control, live=mode == "live")
+    record_s = live_s = 0.0
+    moves: list[float] = []
+    start = time.perf_counter()
+    while True:
+        asked = time.perf_counter()
+        event = next(events, None)
+        got = time.perf_counter()
+        if event is None:
+            break
+        if isinstance(event, LivePoints):
+            live_s += got - asked  # the generator encoded the slice inside this next()
+            moves.append(got)
+        elif isinstance(event, Snapshot):
+            moves.append(got)
+        if recorder is not None:
+            recorder.consume(event)
+            record_s += time.perf_counter() - got
+        if isinstance(event, BatchEnd) and event.step >= steps:
+            control.stop()
+    total = time.perf_counter() - start
+    gaps = list(np.diff(moves)) if len(moves) > 1 else []
+    return {"total": total, "record": record_s, "live": live_s, "gaps": gaps}
+
+
+def measure_timelapse(dataset: ImageDataset, device: torch.device, plan: _Plan, say: _Progress) -> list[Figure]:
+    rounds = 2 if plan.rounds <= 10 else 4
+    steps = 120 if plan.rounds <= 10 else 240
+    say(f"time-lapse: {rounds} rounds of plain / recorded / live runs, {steps} steps each")
+    results: dict[str, list[dict]] = {mode: [] for mode in MODES}
+    for _ in range(rounds):
+        for mode in MODES:
+            results[mode].append(_segment(dataset, device, steps, mode))
+    totals = {mode: _median([r["total"] for r in results[mode]]) for mode in MODES}
+    record_share = 100 * _median([r["record"] / r["total"] for r in results["recorded"]])
+    live_share = 100 * _median([r["live"] / r["total"] for r in results["live"]])
+    gaps = [g for r in results["live"] for g in r["gaps"]]
+    plain_gaps = [g for r in results["plain"] for g in r["gaps"]]
+    largest = 1000 * max(gaps) if gaps else float("nan")
+    return [
+        Figure(
+            "time-lapse: recording frames, share of training time",
+            record_share,
+            "%",
+            "≤ 2",
+            record_share <= 2,
+            rounds,
+            f"time inside the recorder per run; wall time recorded ÷ plain {totals['recorded'] / totals['plain']:.3f} "
+            f"(interleaved, {steps} steps with snapshots, medians of {rounds})",
+        ),
+        Figure(
+            "live view: largest gap between moves of the points",
+            largest,
+            "ms",
+            "≤ 1000",
+            bool(largest <= 1000),
+            len(gaps),
+            f"median {1000 * _median(gaps):.0f} ms; without live points (snapshots only) the largest gap is "
+            f"{1000 * max(plain_gaps) if plain_gaps else float('nan'):.0f} ms",
+        ),
+        Figure(
+            "live view: moving points, share of training time",
+            live_share,
+            "%",
+            "≤ 5",
+            live_share <= 5,
+            rounds,
+            f"encoding the live slices inside each run; wall time live ÷ recorded "
+            f"{totals['live'] / totals['recorded']:.3f} (interleaved)",
+        ),
+    ]
