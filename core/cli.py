@@ -244,6 +244,7 @@ def _run_train(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     device=args.device,
                     num_threads=args.num_threads,
+                    lr_schedule=RECIPES[args.preset].lr_schedule,
                 )
                 model_config = ModelConfig(args.latent_dim, dataset.channels, dataset.image_size)
                 trainer = Trainer(dataset, config, model_config)
@@ -255,7 +256,9 @@ def _run_train(args: argparse.Namespace) -> int:
         config = trainer.config
         print(
             f"Training on {dataset.name} ({len(dataset.train):,} images) on {trainer.device}: "
-            f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}, "
+            f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}"
+            + (f" ({config.lr_schedule} schedule)" if config.lr_schedule != "constant" else "")
+            + ", "
             f"latent {trainer.model_config.latent_dim}, "
             f"seed {config.seed}" + (f", resuming at epoch {trainer.progress.epoch + 1}" if resume else ""),
             flush=True,
