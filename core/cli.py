@@ -127,7 +127,7 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
         "--time-to-target",
         action="store_true",
         help="also time the lecture's recipe and the fast preset until the running MSE reaches the lecture's "
-        "20-epoch level, and compare their latent spaces (minutes; with --quick, one run each)",
+        "20-epoch level, and compare their latent spaces (minutes: one run of each, taking turns)",
     )
     return parser
 

@@ -77,7 +77,7 @@ def run_bench(
             from core.bench.target import measure_time_to_target
 
             sections["time to the lecture's 20-epoch MSE (digits-5k, 500 held out)"] = measure_time_to_target(
-                dataset, target, say, quick
+                dataset, target, say
             )
         if loss_run:
             sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)

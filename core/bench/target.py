@@ -108,7 +108,7 @@ def _race(dataset: ImageDataset, device: torch.device, recipe: str) -> _Race:
 
 
 def measure_time_to_target(
-    dataset: ImageDataset, device: torch.device, say: _Progress, quick: bool = False, target: float = TARGET_MSE
+    dataset: ImageDataset, device: torch.device, say: _Progress, target: float = TARGET_MSE
 ) -> list[Figure]:
     """Both recipes raced to `target` in alternating slices; time, steps and held-out 5-NN accuracy for each."""
     split = held_out_split(dataset)
