@@ -169,7 +169,7 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
         "--time-to-target",
         action="store_true",
         help="also time the lecture's recipe and the fast preset until the running MSE reaches the lecture's "
-        "20-epoch level, and compare their latent spaces (minutes; with --quick, one run each)",
+        "20-epoch level, and compare their latent spaces (minutes: one run of each, taking turns)",
     )
     add_timelapse_parser(add_render_parsers(commands))
     return parser
@@ -290,6 +290,7 @@ def _run_train(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     device=args.device,
                     num_threads=args.num_threads,
+                    lr_schedule=RECIPES[args.preset].lr_schedule,
                 )
                 model_config = ModelConfig(
                     args.latent_dim, dataset.channels, dataset.image_size, kind=args.model, beta=args.beta
@@ -303,7 +304,9 @@ def _run_train(args: argparse.Namespace) -> int:
         config = trainer.config
         print(
             f"Training on {dataset.name} ({len(dataset.train):,} images) on {trainer.device}: "
-            f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}, "
+            f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}"
+            + (f" ({config.lr_schedule} schedule)" if config.lr_schedule != "constant" else "")
+            + ", "
             f"{trainer.model_config.describe()}, latent {trainer.model_config.latent_dim}, "
             f"seed {config.seed}" + (f", resuming at epoch {trainer.progress.epoch + 1}" if resume else ""),
             flush=True,

@@ -22,6 +22,7 @@ from core.datasets import ImageDataset, ImageSplit
 from core.events import BatchEnd, EndReason, EpochEnd, Event, LivePoints, Snapshot, TrainingEnded
 from core.model import ConvAutoEncoder
 from core.progress import plural
+from core.schedule import learning_rate
 from core.steps import close_steps, make_steps, to_float
 from core.vae import ConvVAE, build_network, encode_moments, kl_per_dimension
 
@@ -361,7 +362,8 @@ class Trainer:
         # thread starts with its own), and leave the window's thread to the window.
         torch.set_num_threads(self.config.num_threads or _DEFAULT_THREADS)
         images = self.dataset.train.images.to(self.device)
-        step = make_steps(self.model, self.optimizer, images, self.config.batch_size, torch.get_num_threads())
+        fixed_lr = self.config.lr_schedule == "constant"
+        step = make_steps(self.model, self.optimizer, images, self.config.batch_size, torch.get_num_threads(), fixed_lr)
         try:
             yield from self._train(control, snapshots, step, live)
         finally:
@@ -403,6 +405,8 @@ class Trainer:
                     yield self._ended(EndReason.STOPPED, "Training stopped; the weights so far are kept.")
                     return
                 indices = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+                if config.lr_schedule != "constant":
+                    self._set_lr(progress.step + commit.queued)
                 commit.queue(step(indices), len(indices))
                 snapshot_due = snapshots and batch + 1 < per_epoch and pacer.due()
                 if (commit.full or snapshot_due) and (yield from commit.all()):
@@ -428,6 +432,12 @@ class Trainer:
             f"Training finished: {plural(config.epochs, 'epoch')}, final epoch {loss_name(self.model_config)} "
             f"{progress.epoch_losses[-1]:.4f}.",
         )
+
+    def _set_lr(self, step: int) -> None:
+        """The scheduled rate for this step (a function of the step alone, so a resumed run matches exactly)."""
+        lr = learning_rate(self.config.lr_schedule, self.config.lr, step, self.config.epochs * self.batches_per_epoch)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def _ended(self, reason: EndReason, message: str) -> TrainingEnded:
         return TrainingEnded(reason, message, self.progress.step, self.progress.epoch)
@@ -459,6 +469,11 @@ class _Committer:
     def idle(self) -> bool:
         """No step waits to be committed: the weights are those of the last BatchEnd."""
         return not self._pending
+
+    @property
+    def queued(self) -> int:
+        """Steps taken but not yet committed."""
+        return len(self._pending)
 
     @property
     def full(self) -> bool:

@@ -165,10 +165,11 @@ def _part(noise: torch.Tensor | None, start: int, stop: int | None) -> torch.Ten
 WHOLE, HALVES, GRAPHS = "whole batch", "halves", "CUDA graph"
 
 
-def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32) -> str:
+def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32, fixed_lr: bool = True) -> str:
     """The step runner for a device and a torch thread count: the one rule make_steps and the bench follow.
 
-    - CUDA: GRAPHS (one captured graph per full batch; see the module's docstring).
+    - CUDA: GRAPHS (one captured graph per full batch; see the module's docstring); WHOLE when the learning rate
+      changes from step to step (a graph replays the rate it was captured with).
     - A CPU with one thread, or a batch of one image: WHOLE (one team for the whole batch; nothing to split).
     - A CPU with two or more threads: HALVES, the batch split in two, each half on a team of half the threads.
     - MPS and anything else: WHOLE (nothing measured there).
@@ -188,7 +189,7 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32)
     reference, whole batch vs halves) so a machine with more cores shows whether this holds there.
     """
     if device.type == "cuda":
-        return GRAPHS
+        return GRAPHS if fixed_lr else WHOLE
     if device.type == "cpu" and threads >= 2 and batch_size >= 2:
         return HALVES
     return WHOLE
@@ -200,10 +201,15 @@ def splits_batches(device: torch.device, threads: int, batch_size: int) -> bool:
 
 
 def make_steps(
-    model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, batch_size: int, threads: int
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    images: torch.Tensor,
+    batch_size: int,
+    threads: int,
+    fixed_lr: bool = True,
 ) -> EagerSteps | SplitSteps | GraphedSteps:
     """The runner choose_step_runner picks: graphed steps on CUDA, halves on 2+ CPU threads, else eager."""
-    runner = choose_step_runner(images.device, threads, batch_size)
+    runner = choose_step_runner(images.device, threads, batch_size, fixed_lr)
     if runner == GRAPHS:
         return GraphedSteps(model, optimizer, images, batch_size)
     if runner == HALVES:

@@ -63,3 +63,23 @@ def test_held_out_images_are_a_seeded_draw_kept_out_of_training(digits: ImageDat
     assert bool((again.test.images == split.test.images).all())
     train = {bytes(image.numpy()) for image in split.train.images}
     assert not any(bytes(image.numpy()) in train for image in split.test.images[:50])
+
+
+def test_time_to_target_races_both_recipes_and_scores_their_codes(digits: ImageDataset) -> None:
+    """A target every run meets at its first step: the plumbing (two trainers, timings, 5-NN) without minutes."""
+    import torch
+
+    from core.bench.target import measure_time_to_target
+    from core.config import RECIPES
+
+    lines: list[str] = []
+    figures = measure_time_to_target(digits, torch.device("cpu"), lines.append, target=1.0)
+    names = [f.name for f in figures]
+    assert names == [
+        f"{RECIPES['lecture'].label}: time to running MSE ≤ 1",
+        f"{RECIPES['fast'].label}: time to running MSE ≤ 1",
+        "fast preset: sooner than the lecture's recipe",
+    ]
+    assert all(f.value is not None and f.value > 0 for f in figures)
+    assert "reached at step 1 " in figures[0].detail and "held-out images" in figures[0].detail
+    assert "onecycle schedule" in figures[1].detail and lines

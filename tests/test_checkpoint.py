@@ -144,7 +144,9 @@ def test_any_header_length_loads(tmp_path: Path) -> None:
     class_names["digits-5k"] = tuple("0123456789")
     tried = 0
     for dataset, classes in class_names.items():
-        for epochs, steps in itertools.product((0, 1, 10, 100), (0, 9, 99, 999)):
+        # seed and learning rate: settings of any length, so the header's length moves in finer steps
+        values = itertools.product((0, 1, 10, 100), (0, 9, 99, 999), (0, 10**9), (5e-4, 0.0012345678901234))
+        for epochs, steps, seed, lr in values:
             progress = TrainingProgress(
                 epoch=epochs,
                 step=steps,
@@ -152,7 +154,7 @@ def test_any_header_length_loads(tmp_path: Path) -> None:
                 epoch_losses=[0.25] * epochs,
                 epoch_rng_state=torch.Generator().manual_seed(steps).get_state(),
             )
-            saved = Checkpoint(ModelConfig(), fast_config(), dataset, classes, model, None, progress)
+            saved = Checkpoint(ModelConfig(), fast_config(seed=seed, lr=lr), dataset, classes, model, None, progress)
             save_checkpoint(path, saved)
             tried += 1
             if path.read_bytes()[0] == 0x80:

@@ -81,7 +81,7 @@ def run_bench(
             from core.bench.target import measure_time_to_target
 
             sections["time to the lecture's 20-epoch MSE (digits-5k, 500 held out)"] = measure_time_to_target(
-                dataset, target, say, quick
+                dataset, target, say
             )
         sections["time-lapse and live view"] = measure_timelapse(dataset, target, plan, say)
         if loss_run:

@@ -171,7 +171,9 @@ class ControlsPanel(QWidget):
 
     def train_config(self) -> TrainConfig:
         values = {name: box.value() for name, box in self.spins.items() if name not in MODEL_SETTINGS}
-        return TrainConfig(**values, device=self.device.currentData())
+        recipe = RECIPES.get(self.recipe.currentData())  # its schedule goes with its settings; Custom: constant
+        schedule = recipe.lr_schedule if recipe is not None else "constant"
+        return TrainConfig(**values, device=self.device.currentData(), lr_schedule=schedule)
 
     @property
     def model_kind(self) -> str:
