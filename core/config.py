@@ -132,7 +132,8 @@ class Recipe:
     lr_schedule: str = "constant"
 
 
-#: The lecture's recipe, and one that reaches the lecture's 20-epoch MSE (0.045 on digits-5k) sooner on a CPU.
+#: The lecture's recipe, and one that reaches the lecture's 20-epoch MSE (0.045 on digits-5k) sooner: in 1,230
+#: steps against the lecture's 2,982 (2.4×, same cost a step), its held-out 5-NN accuracy 60.2 % against 60.0 %.
 #: Measured by `convae-explorer bench --time-to-target` (core.bench.target); README, "Time to a good model".
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -146,8 +147,9 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "fast",
             "Fast (not the lecture's)",
-            {"batch_size": 64, "lr": 3e-3, "epochs": 6},
-            "not the lecture's: Adam peaking at learning rate 0.003 in one cycle over 6 epochs, batch 64",
+            {"batch_size": 32, "lr": 5e-3, "epochs": 10},
+            "not the lecture's: Adam's learning rate rises to 0.005 and anneals again in one cycle over 10 epochs, "
+            "batch 32",
             lr_schedule="onecycle",
         ),
     )

@@ -178,9 +178,11 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32,
     2-core Xeon @ 2.00 GHz (AVX-512) CI host while other work shared it, so read the ratios, not the rates):
       1 thread:  whole batch 315 img/s (the only choice); the reference loop 311 img/s.
       2 threads: halves on 1+1 threads 524 img/s against 506 for the whole batch on one two-thread team
-                 (engine 552, reference 473); earlier runs on the same host (core.steps' first version) found
-                 halves well ahead whenever another thread (the window's) took a core, since a two-thread team
-                 waits at every barrier for the descheduled thread while a one-thread half does not.
+                 (engine 552, reference 473) with other processes taking 0.9 CPUs; with them taking 1.7 CPUs
+                 (two `bench --quick` runs) halves 58 and 45 img/s against 22 and 14 for the whole batch: a
+                 two-thread team waits at every barrier for whichever thread was descheduled, a one-thread
+                 half does not. The README's earlier alternating runs: engine ÷ reference 1.14–1.27× without
+                 the halves, 1.27–1.35× with them.
     More than two threads could not be measured here (no 4–16-core machine was at hand, and no GPU host). The
     safe default for N threads is halves on two teams of N/2: it keeps every thread the user gave busy (the old
     rule, 1+1 threads, left N-2 cores idle whatever N was), and each team works on 16 images rather than 32 on
