@@ -17,9 +17,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from core.progress import plural
 from explorer.error_dialog import show_error
 from explorer.hover import HoverDecoder
+from explorer.panels.kl_panel import KlPanel
 from explorer.panels.latent_panel import LatentPanel
 from explorer.panels.preview_panel import PreviewPanel
 from explorer.session import RunSession
+from explorer.vae_views import SigmaEllipse
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,11 +52,16 @@ class ComparisonPanel(QWidget):
         self.latent = LatentPanel()
         self.latent.set_caption(PLACEHOLDER)
         self.preview = PreviewPanel()
+        self.kl = KlPanel()  # the comparison's own KL bars and collapse warning (the KL dock shows the first run's)
+        self.kl.setMaximumHeight(190)
         self.stop_button = QPushButton("Stop comparison run")
         self.stop_button.setEnabled(False)
+        side = QVBoxLayout()
+        side.addWidget(self.preview, 1)
+        side.addWidget(self.kl)
         row = QHBoxLayout()
         row.addWidget(self.latent, 3)
-        row.addWidget(self.preview, 1)
+        row.addLayout(side, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -71,6 +78,7 @@ class Comparison(QObject):
         self.session = RunSession(window.session.autosave_dir, self)
         self.hover = HoverDecoder(self)
         self.latent, self.preview = panel.latent, panel.preview
+        self.ellipse = SigmaEllipse(panel.latent)  # a VAE point's σ under the mouse, as in the first panel
         self._describe = "comparison run"
         session = self.session
         session.runReady.connect(self._on_run_ready)
@@ -124,6 +132,8 @@ class Comparison(QObject):
         self.latent.mark(None)
         self.preview.clear_picked()
         self.preview.clear_decoded()
+        self.panel.kl.clear()
+        self.ellipse.hide()
 
     @Slot(object)
     def _on_view(self, view: SnapshotView) -> None:
@@ -133,6 +143,8 @@ class Comparison(QObject):
         pca = " — first two principal components" if view.plane.is_pca else ""
         self.latent.set_caption(f"{self._describe}: {len(view.xy):,} images encoded at {view.where}{pca}.")
         self.preview.show_snapshot_info(f"Comparison decoder from {view.where}")
+        self.panel.kl.show_view(view)
+        self.ellipse.hide()
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
@@ -157,6 +169,7 @@ class Comparison(QObject):
     @Slot(float, float)
     def _on_own_hovered(self, x: float, y: float) -> None:
         self.hover.request(x, y)
+        self.ellipse.show_near(self.session.view, x, y)
         if self.window.session.view is not None:
             self._crosshair(self.window.latent, x, y)
             self.window.hover.request(x, y)  # the first run's preview, through its own decoder and signal
