@@ -53,15 +53,16 @@ class ComparisonPanel(QWidget):
         self.latent.set_caption(PLACEHOLDER)
         self.preview = PreviewPanel()
         self.kl = KlPanel()  # the comparison's own KL bars and collapse warning (the KL dock shows the first run's)
-        self.kl.setMaximumHeight(190)
+        self.kl.setMaximumHeight(150)
+        self.kl.hide()  # shown for a VAE only: an autoencoder has no KL
         self.stop_button = QPushButton("Stop comparison run")
         self.stop_button.setEnabled(False)
-        side = QVBoxLayout()
-        side.addWidget(self.preview, 1)
-        side.addWidget(self.kl)
+        space = QVBoxLayout()  # the KL bars under the latent space: the preview beside sets the height needed
+        space.addWidget(self.latent, 1)
+        space.addWidget(self.kl)
         row = QHBoxLayout()
-        row.addWidget(self.latent, 3)
-        row.addLayout(side, 1)
+        row.addLayout(space, 3)
+        row.addWidget(self.preview, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -105,7 +106,7 @@ class Comparison(QObject):
     def open(self, path: Path) -> bool:
         """Show a saved model beside the current one (read in the comparison's own worker thread)."""
         self.window.dialogs.remember(path)
-        self.dock.show()
+        self.show_dock()
         return self.session.open(Path(path))
 
     def train(self) -> None:
@@ -119,8 +120,12 @@ class Comparison(QObject):
         if self.session.running:
             self.window.warn("Comparison run in progress", "Stop the comparison run before starting another.")
             return
-        self.dock.show()
+        self.show_dock()
         self.session.start_new(controls.dataset_name, controls.latent_dim.value(), config, controls.model_choice())
+
+    def show_dock(self) -> None:
+        self.dock.show()
+        self.dock.raise_()  # in front of the training form it shares a tab with
 
     # ----- from the session -----------------------------------------------------------------------------------
     @Slot(object)
@@ -144,6 +149,7 @@ class Comparison(QObject):
         self.latent.set_caption(f"{self._describe}: {len(view.xy):,} images encoded at {view.where}{pca}.")
         self.preview.show_snapshot_info(f"Comparison decoder from {view.where}")
         self.panel.kl.show_view(view)
+        self.panel.kl.setVisible(view.variational)
         self.ellipse.hide()
 
     @Slot(bool)
