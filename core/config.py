@@ -104,7 +104,7 @@ SETTINGS: dict[str, Setting] = {
 #: The networks a run can train: name → the label the window shows. The CLI also takes the short names below.
 MODEL_KINDS: dict[str, str] = {
     "autoencoder": "Autoencoder (L16)",
-    "variational": "Variational autoencoder (L17)",
+    "variational": "Variational AE (L17)",
 }
 MODEL_ALIASES = {"ae": "autoencoder", "vae": "variational"}
 DEFAULT_MODEL = "autoencoder"

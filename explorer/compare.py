@@ -17,9 +17,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from core.progress import plural
 from explorer.error_dialog import show_error
 from explorer.hover import HoverDecoder
+from explorer.panels.kl_panel import KlPanel
 from explorer.panels.latent_panel import LatentPanel
 from explorer.panels.preview_panel import PreviewPanel
 from explorer.session import RunSession
+from explorer.vae_views import SigmaEllipse
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,10 +52,16 @@ class ComparisonPanel(QWidget):
         self.latent = LatentPanel()
         self.latent.set_caption(PLACEHOLDER)
         self.preview = PreviewPanel()
+        self.kl = KlPanel()  # the comparison's own KL bars and collapse warning (the KL dock shows the first run's)
+        self.kl.setMaximumHeight(150)
+        self.kl.hide()  # shown for a VAE only: an autoencoder has no KL
         self.stop_button = QPushButton("Stop comparison run")
         self.stop_button.setEnabled(False)
+        space = QVBoxLayout()  # the KL bars under the latent space: the preview beside sets the height needed
+        space.addWidget(self.latent, 1)
+        space.addWidget(self.kl)
         row = QHBoxLayout()
-        row.addWidget(self.latent, 3)
+        row.addLayout(space, 3)
         row.addWidget(self.preview, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -71,6 +79,7 @@ class Comparison(QObject):
         self.session = RunSession(window.session.autosave_dir, self)
         self.hover = HoverDecoder(self)
         self.latent, self.preview = panel.latent, panel.preview
+        self.ellipse = SigmaEllipse(panel.latent)  # a VAE point's σ under the mouse, as in the first panel
         self._describe = "comparison run"
         session = self.session
         session.runReady.connect(self._on_run_ready)
@@ -97,7 +106,7 @@ class Comparison(QObject):
     def open(self, path: Path) -> bool:
         """Show a saved model beside the current one (read in the comparison's own worker thread)."""
         self.window.dialogs.remember(path)
-        self.dock.show()
+        self.show_dock()
         return self.session.open(Path(path))
 
     def train(self) -> None:
@@ -111,8 +120,12 @@ class Comparison(QObject):
         if self.session.running:
             self.window.warn("Comparison run in progress", "Stop the comparison run before starting another.")
             return
-        self.dock.show()
+        self.show_dock()
         self.session.start_new(controls.dataset_name, controls.latent_dim.value(), config, controls.model_choice())
+
+    def show_dock(self) -> None:
+        self.dock.show()
+        self.dock.raise_()  # in front of the training form it shares a tab with
 
     # ----- from the session -----------------------------------------------------------------------------------
     @Slot(object)
@@ -124,6 +137,8 @@ class Comparison(QObject):
         self.latent.mark(None)
         self.preview.clear_picked()
         self.preview.clear_decoded()
+        self.panel.kl.clear()
+        self.ellipse.hide()
 
     @Slot(object)
     def _on_view(self, view: SnapshotView) -> None:
@@ -133,6 +148,9 @@ class Comparison(QObject):
         pca = " — first two principal components" if view.plane.is_pca else ""
         self.latent.set_caption(f"{self._describe}: {len(view.xy):,} images encoded at {view.where}{pca}.")
         self.preview.show_snapshot_info(f"Comparison decoder from {view.where}")
+        self.panel.kl.show_view(view)
+        self.panel.kl.setVisible(view.variational)
+        self.ellipse.hide()
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
@@ -157,6 +175,7 @@ class Comparison(QObject):
     @Slot(float, float)
     def _on_own_hovered(self, x: float, y: float) -> None:
         self.hover.request(x, y)
+        self.ellipse.show_near(self.session.view, x, y)
         if self.window.session.view is not None:
             self._crosshair(self.window.latent, x, y)
             self.window.hover.request(x, y)  # the first run's preview, through its own decoder and signal

@@ -1,7 +1,8 @@
 """The window's VAE panel and comparison run: their docks, and the objects that wire them to the session.
 
-Kept out of main_window.py (one call there) and window_layout.py (its layout is unchanged): the KL bars dock below
-the preview, the comparison dock sits beside the latent space, hidden until a comparison run is opened or trained.
+Kept out of main_window.py (one call there) and window_layout.py (its layout is unchanged): the KL bars are a third
+column beside the loss and the reconstructions; the comparison is a tab beside the training form, on the other side
+of the first run's latent space, hidden until a comparison run is opened or trained.
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ def attach_extras(window) -> WindowExtras:
     The docks join window.docks, so the View menu lists them and the layout is remembered with the others.
     """
     kl = KlPanel()
-    window.docks["kl"] = dock(window, "klDock", "KL per latent dimension", kl, Area.RightDockWidgetArea)
-    window.splitDockWidget(window.docks["preview"], window.docks["kl"], Qt.Orientation.Vertical)
+    window.docks["kl"] = dock(window, "klDock", "KL per latent dimension", kl, Area.BottomDockWidgetArea)
+    window.splitDockWidget(window.docks["grids"], window.docks["kl"], Qt.Orientation.Horizontal)  # a third column
     panel = ComparisonPanel()
-    comparison_dock = dock(window, "comparisonDock", "Comparison run", panel, Area.RightDockWidgetArea)
+    comparison_dock = dock(window, "comparisonDock", "Comparison run", panel, Area.LeftDockWidgetArea)
     window.docks["comparison"] = comparison_dock
-    window.splitDockWidget(comparison_dock, window.docks["preview"], Qt.Orientation.Horizontal)
+    # a tab beside the training form: shown, it leaves the first run's latent space and preview where they are, and
+    # the window fits a 1366×768 screen (beside them both it would need some 1,500 pixels)
+    window.tabifyDockWidget(window.docks["training"], comparison_dock)
+    window.docks["training"].raise_()
     comparison_dock.hide()
     vae = VaeViews(window.session, window.latent, window.loss, kl, window.controls, window)
     return WindowExtras(kl, vae, Comparison(window, panel, comparison_dock))

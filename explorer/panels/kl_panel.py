@@ -29,7 +29,7 @@ class KlPanel(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
-        self.plot.setMinimumSize(180, 110)
+        self.plot.setMinimumSize(140, 70)
         item = self.plot.getPlotItem()
         item.hideButtons()
         item.setLabel("bottom", "latent dimension")

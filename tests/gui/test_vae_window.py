@@ -106,6 +106,8 @@ def test_one_cursor_decodes_the_same_point_in_both_runs(qtbot, window, tiny_mnis
     assert comparison.session.info.model_config.variational and not window.session.info.model_config.variational
     assert comparison.panel.title.text().startswith("Comparison: variational autoencoder (β 1), latent 2")
     main_view, other_view = window.session.view, comparison.session.view
+    np.testing.assert_array_equal(comparison.panel.kl.kl, other_view.snapshot.kl_per_dim)  # its own KL bars
+    assert window.extras.kl.kl is None  # and the first run's dock still shows the first run (an autoencoder)
     assert comparison.latent.points.count == len(other_view.xy) and window.latent.points.count == len(main_view.xy)
 
     # hover in the first run's panel: both previews decode that position
