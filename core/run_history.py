@@ -232,7 +232,8 @@ class RunHistory:
         return twin
 
     def record(self, snapshot: Snapshot, loss: float, model_config: ModelConfig) -> Frame | None:
-        """Keep this snapshot as a frame; None when it repeats the last frame's step or shows another display set."""
+        """Keep this snapshot as a frame; None when it repeats the last frame's step, shows another display set, or
+        holds values that are not finite (they could be neither replayed nor stored)."""
         if self.display is None:
             self.display = DisplayRecord.of(snapshot, model_config)
         elif not self.display.matches(snapshot):
@@ -241,7 +242,11 @@ class RunHistory:
             last = self._frames[-1] if self._frames else None
         if last is not None and last.step == snapshot.step:
             return None
+        if not (np.isfinite(snapshot.codes).all() and np.isfinite(snapshot.reconstructions).all()):
+            return None  # a network that overflowed (the run is about to end as diverged): nothing to replay
         frame = frame_of(snapshot, loss, last.plane if last is not None else None)
+        if not all(bool(torch.isfinite(t).all()) for t in frame.decoder_state.values()):
+            return None  # weights beyond float16's range (±65,504) would not survive being stored
         with self._lock:
             self._frames.append(frame)
             self._bytes += frame.nbytes

@@ -105,7 +105,7 @@ def draw_frame(
     draw = ImageDraw.Draw(image)
     font, small = _font(layout.font_size), _font(max(9, layout.font_size - 2))
     draw.rectangle((left - 1, top - 1, right, bottom), outline=FAINT)
-    loss = "—" if np.isnan(frame.loss) else f"{frame.loss:.4f}"
+    loss = "n/a" if np.isnan(frame.loss) else f"{frame.loss:.4f}"  # Pillow's font has no dash
     draw.text((left, 4), title, fill=INK, font=font)
     draw.text(
         (left, 6 + layout.font_size),

@@ -138,3 +138,15 @@ def test_live_points_are_display_codes_at_the_current_weights(digits_subset: Sub
             assert event.step == trainer.progress.step
             control.stop()
     assert seen == 1
+
+
+def test_a_snapshot_with_non_finite_values_is_not_recorded(digits_subset: Subset) -> None:
+    """An overflowed encoder (a run about to diverge) gives NaN codes: nothing to replay, and a file must load."""
+    trainer = Trainer(digits_subset(64), fast_config())
+    history = RunHistory()
+    assert history.record(trainer.snapshot(), float("nan"), trainer.model_config) is not None
+    with torch.no_grad():
+        trainer.model.encoder[0].weight.fill_(3e38)
+    trainer.progress.step = 1
+    assert history.record(trainer.snapshot(), 0.1, trainer.model_config) is None
+    assert len(history) == 1
