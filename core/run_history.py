@@ -127,14 +127,25 @@ class HistoryFrames:
         return max(0, int(np.searchsorted(self.steps, step, side="right")) - 1)
 
     def bounds(self) -> tuple[float, float, float, float]:
-        """x0, x1, y0, y1 covering every frame's points: fixed axes for a replay."""
+        """x0, x1, y0, y1: fixed axes for a replay, so the points move and the axes do not.
+
+        They cover the frames' points except for transients. Early in training a few steps can throw every code far
+        away: a 20-epoch digits-5k run had |z| ≈ 70 at step 44 while the trained space spans about ±7. The box over
+        every point of every frame would leave the trained space a speck in one corner. Instead, each frame counts
+        with the box of its central 99 % of points, and the axes take the 10th percentile of the frames' lower edges
+        and the 90th of their upper edges, widened to hold every point of the last frame (the trained space, whole).
+        Points of the few frames outside that box are clipped at the edge.
+        """
         if not self.frames:
             return (-1.0, 1.0, -1.0, 1.0)
         cached = self._cache.get("bounds")
         if cached is not None:
             return cached
-        lows = np.array([f.xy.min(axis=0) for f in self.frames]).min(axis=0)
-        highs = np.array([f.xy.max(axis=0) for f in self.frames]).max(axis=0)
+        last = self.frames[-1].xy
+        lows = np.percentile([np.percentile(f.xy, 0.5, axis=0) for f in self.frames], 10, axis=0)
+        highs = np.percentile([np.percentile(f.xy, 99.5, axis=0) for f in self.frames], 90, axis=0)
+        lows, highs = np.minimum(lows, last.min(axis=0)), np.maximum(highs, last.max(axis=0))
+        highs = np.maximum(highs, lows + 1e-6)
         bounds = float(lows[0]), float(highs[0]), float(lows[1]), float(highs[1])
         self._cache["bounds"] = bounds  # the frames never change: computed once
         return bounds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 
@@ -81,6 +82,21 @@ def test_a_frames_view_decodes_with_that_frames_decoder(digits_subset: Subset) -
     np.testing.assert_allclose(image, direct, atol=2e-3)  # float16 weights: within a rounding of the pixel values
     others = frozen.view(len(frozen) - 1).decode_at(0.3, -0.2)[0]
     assert np.abs(others - image).max() > 1e-3, "two frames decode alike: the frame's own decoder was not used"
+
+
+def test_replay_axes_cover_the_frames_but_not_a_transient_far_away(digits_subset: Subset) -> None:
+    """A frame whose codes shot far off (as at step 44 of a real 20-epoch run) does not set the axes for all."""
+    _, history, _ = recorded_run(digits_subset(96), epochs=3)
+    frozen = history.frozen()
+    assert len(frozen) >= 10
+    x0, x1, y0, y1 = frozen.bounds()
+    ordinary = frozen.frames[len(frozen) // 2]
+    inside = (ordinary.xy >= [x0, y0]) & (ordinary.xy <= [x1, y1])
+    assert inside.all(axis=1).mean() > 0.95
+    far = dataclasses.replace(ordinary, codes=ordinary.codes + np.float32(1000 * (x1 - x0 + y1 - y0)))
+    with_transient = dataclasses.replace(frozen, frames=(*frozen.frames[:1], far, *frozen.frames[1:]), _cache={})
+    assert with_transient.bounds() == pytest.approx((x0, x1, y0, y1), rel=0.5, abs=0.5 * (x1 - x0 + y1 - y0))
+    assert with_transient.bounds()[1] < far.xy[:, 0].min()
 
 
 def planes_match(a: LatentPlane, b: LatentPlane) -> bool:
