@@ -6,6 +6,7 @@ preview, so it runs with one and leaves the cores to the training thread.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,6 +36,16 @@ def load_engine() -> list[str]:
 def decode_on_this_thread_only() -> None:
     """One torch thread for the calling (display) thread: its decodes are single images."""
     torch.set_num_threads(1)
+
+
+#: Torch threads a map decode may use while no run trains (the window's thread mostly waits meanwhile).
+IDLE_MAP_THREADS = 2
+
+
+def decode_map_threads(training: bool) -> None:
+    """Set the calling (map) thread's torch threads: two while no run trains, so a map decodes on both cores of a
+    2-core machine; one while a run trains, so training and the window keep theirs."""
+    torch.set_num_threads(1 if training else min(IDLE_MAP_THREADS, os.cpu_count() or 1))
 
 
 @contextmanager
