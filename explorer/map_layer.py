@@ -67,7 +67,7 @@ class MapLayer(QObject):
         self.shown: ShownMap | None = None
         self.requests = 0  # maps asked for (tests and the bench read it)
         #: Whether a run is training now (the exploration wires the session's answer): the map then decodes on one
-        #: torch thread, else on both cores (core.backend.decode_map_threads).
+        #: torch thread, else on both cores unless other programs keep them busy (core.backend.decode_map_threads).
         self.training: Callable[[], bool] = lambda: False
 
     def set_enabled(self, on: bool) -> None:

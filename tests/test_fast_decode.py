@@ -86,3 +86,14 @@ def test_hover_map_and_path_decode_the_same_images(digits, latent) -> None:
     frames = decode_path(view, path)
     np.testing.assert_allclose(frames[0], decoded.tiles[0, 0], atol=1e-5)
     np.testing.assert_allclose(frames[-1], decoded.tiles[6, 6], atol=1e-5)
+
+
+def test_the_map_thread_takes_both_cores_only_while_no_run_trains_and_the_machine_is_quiet() -> None:
+    from core.backend import map_threads
+
+    assert map_threads(training=False, load=0.3, cores=2) == 2
+    assert map_threads(training=False, load=None, cores=2) == 2  # no load average (Windows): as on a quiet machine
+    assert map_threads(training=True, load=0.3, cores=2) == 1  # training keeps its cores, the window its own
+    assert map_threads(training=False, load=9.0, cores=2) == 1  # other programs busy: a second thread only waits
+    assert map_threads(training=False, load=0.0, cores=1) == 1
+    assert map_threads(training=False, load=1.0, cores=16) == 2
