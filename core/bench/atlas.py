@@ -56,7 +56,7 @@ def measure_atlas(dataset: ImageDataset, quick: bool, say: _Progress) -> list[Fi
                     met=ms <= MAP_GOAL_MS,
                     n=repeats,
                     detail=f"core.atlas.decode_map, folded decoder, batches of {map_batch()}; the map thread "
-                    + ("while a run trains" if threads == 1 else "while no run trains"),
+                    + ("while a run trains" if threads == 1 else "while no run trains on a quiet machine"),
                 )
             )
     rng = np.random.default_rng(0)
