@@ -84,12 +84,17 @@ def decode_map(
     columns: int,
     rows: int | None = None,
     cancelled: Callable[[], bool] | None = None,
-    batch: int = 128,
+    batch: int | None = None,
 ) -> DecodedMap | None:
     """Decode every cell centre of `area` in batches, tiles in the same row/column layout as the centres.
 
     `cancelled` is asked between batches (the window's newer request makes this one stale): None is returned then.
+    `batch` None: the fastest size for the calling thread's torch thread count (core.fast_decode.map_batch).
     """
+    if batch is None:
+        from core.fast_decode import map_batch  # torch is loaded by now: the view decodes with it
+
+        batch = map_batch()
     centres = cell_centres(area, columns, rows)
     shape = centres.shape[:2]
     codes = view.plane.from_plane(centres.reshape(-1, 2))

@@ -8,12 +8,14 @@ therefore always come from the same network state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import torch
 
 from core.diagnostics import output_collapsed
 from core.events import Snapshot
+from core.fast_decode import FastDecoder
 from core.latent import LatentPlane, fit_plane
 from core.neighbours import NeighbourIndex
 from core.vae import posterior_collapse
@@ -27,6 +29,12 @@ class SnapshotView:
     collapsed: bool  # every sample decodes to the same picture (see core.diagnostics)
     #: The display codes ready for nearest-neighbour queries and the off-the-data meter (built with the view).
     neighbours: NeighbourIndex = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        # A view built field by field (the worker's aligned plane, a time-lapse frame) gets its index here: without
+        # it the hover would find no nearest images.
+        if self.neighbours is None:
+            object.__setattr__(self, "neighbours", NeighbourIndex(self.snapshot.codes))
 
     @property
     def where(self) -> str:
@@ -78,9 +86,19 @@ class SnapshotView:
     def label_of(self, index: int) -> str:
         return self.snapshot.classes[int(self.snapshot.labels[index])]
 
+    @cached_property
+    def fast_decoder(self) -> FastDecoder:
+        """This snapshot's decoder with its first two layers folded (core.fast_decode), built at the first decode.
+
+        Hover, reconstructions, maps and paths all decode through it, so they agree with one another (to float
+        rounding: oneDNN picks kernels by batch size).
+        """
+        return FastDecoder(self.snapshot.decoder)
+
     def _decode(self, codes: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return self.snapshot.decoder(torch.from_numpy(np.ascontiguousarray(codes, np.float32))).numpy()
+            codes = np.require(codes, np.float32, ["C", "W"])  # a copy only of read-only codes (torch warns of those)
+            return self.fast_decoder(torch.from_numpy(codes)).numpy()
 
 
 def view_of(snapshot: Snapshot) -> SnapshotView:

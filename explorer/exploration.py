@@ -115,6 +115,7 @@ class Exploration(QObject):
     def _connect(self) -> None:
         window, session = self.window, self.window.session
         session.viewChanged.connect(self.set_view)
+        self.map.training = lambda: session.training and not session.paused  # paused: its cores are free
         session.runReady.connect(self.reset)
         window.hover.decoded.connect(self.show_neighbours)
         window.latent.legend.classClicked.connect(self.toggle_focus)

@@ -8,6 +8,7 @@ the plane, so panning never shows a blank.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,9 @@ class MapLayer(QObject):
         self.view: SnapshotView | None = None
         self.shown: ShownMap | None = None
         self.requests = 0  # maps asked for (tests and the bench read it)
+        #: Whether a run is training now (the exploration wires the session's answer): the map then decodes on one
+        #: torch thread, else on both cores unless other programs keep them busy (core.backend.decode_map_threads).
+        self.training: Callable[[], bool] = lambda: False
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
@@ -120,8 +124,12 @@ class MapLayer(QObject):
         area, columns, rows = found
         self.requests += 1
         mapped_back = view.plane.is_pca
+        training = self.training()
 
         def job(stale) -> ShownMap | None:
+            from core.backend import decode_map_threads
+
+            decode_map_threads(training)
             decoded = decode_map(view, area, columns, rows, cancelled=stale)
             return None if decoded is None else ShownMap(decoded, mosaic(decoded.tiles), mapped_back)
 

@@ -1,8 +1,10 @@
 """The exploration figures measured headless: decoding a 20×20 map, and the neighbour search behind the hover.
 
-The map is decoded as the window does it: one torch thread (its background thread leaves the other core to the
-window or to training), batches of core.atlas.decode_map. The search runs over 60,000 codes of the latent sizes
-the app offers most (2 and 16), as the hover asks it: one query per move.
+The map is decoded as the window does it (core.atlas.decode_map through the view's folded decoder, batches sized
+for the thread count): one torch thread, as its background thread runs while a run trains (the other core stays
+with training and the window), and two, as it runs while none trains (core.backend.decode_map_threads).
+The search runs over 60,000 codes of the latent sizes the app offers most (2 and 16), as the hover asks it: one
+query per move.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from core.bench.training import _median, _Progress
 from core.config import ModelConfig, TrainConfig
 from core.datasets import ImageDataset
 from core.engine import Trainer
+from core.fast_decode import map_batch
 from core.neighbours import NeighbourIndex
 from core.view import view_of
 
@@ -52,8 +55,8 @@ def measure_atlas(dataset: ImageDataset, quick: bool, say: _Progress) -> list[Fi
                     goal=f"≤ {MAP_GOAL_MS:g}",
                     met=ms <= MAP_GOAL_MS,
                     n=repeats,
-                    detail="core.atlas.decode_map in batches of 128; "
-                    + ("as the window's map thread runs it" if threads == 1 else "the whole CPU"),
+                    detail=f"core.atlas.decode_map, folded decoder, batches of {map_batch()}; the map thread "
+                    + ("while a run trains" if threads == 1 else "while no run trains on a quiet machine"),
                 )
             )
     rng = np.random.default_rng(0)
