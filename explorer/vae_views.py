@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem
+from PySide6.QtWidgets import QDockWidget, QGraphicsEllipseItem
 
 if TYPE_CHECKING:
     from core.records import RunInfo
@@ -71,9 +71,11 @@ class VaeViews(QObject):
         kl: KlPanel,
         controls: ControlsPanel,
         parent: QObject | None = None,
+        kl_dock: QDockWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.session, self.latent, self.loss, self.kl, self.controls = session, latent, loss, kl, controls
+        self.kl_dock = kl_dock  # shown for a VAE, hidden for an autoencoder (it would be an empty chart)
         self.ellipse = SigmaEllipse(latent)
         self.parts = np.zeros((0, 2), np.float64)  # (reconstruction, KL) per step since this run began here
         self._variational = False
@@ -91,6 +93,8 @@ class VaeViews(QObject):
         self.loss.show_parts(self.parts if self._variational else None)
         self.kl.clear()
         self.ellipse.hide()
+        if self.kl_dock is not None:
+            self.kl_dock.setVisible(self._variational)
         if not self.session.training:  # an opened model: the form shows its kind and β, as it shows its latent size
             self.controls.show_model_settings(info.model_config)
 

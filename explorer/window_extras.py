@@ -32,6 +32,7 @@ def attach_extras(window) -> WindowExtras:
     kl = KlPanel()
     window.docks["kl"] = dock(window, "klDock", "KL per latent dimension", kl, Area.BottomDockWidgetArea)
     window.splitDockWidget(window.docks["grids"], window.docks["kl"], Qt.Orientation.Horizontal)  # a third column
+    window.docks["kl"].hide()  # until a VAE is trained or opened: an autoencoder has no KL to show
     panel = ComparisonPanel()
     comparison_dock = dock(window, "comparisonDock", "Comparison run", panel, Area.LeftDockWidgetArea)
     window.docks["comparison"] = comparison_dock
@@ -40,5 +41,5 @@ def attach_extras(window) -> WindowExtras:
     window.tabifyDockWidget(window.docks["training"], comparison_dock)
     window.docks["training"].raise_()
     comparison_dock.hide()
-    vae = VaeViews(window.session, window.latent, window.loss, kl, window.controls, window)
+    vae = VaeViews(window.session, window.latent, window.loss, kl, window.controls, window, window.docks["kl"])
     return WindowExtras(kl, vae, Comparison(window, panel, comparison_dock))
