@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QSlider, QWidget
 
 from core.files import FileWriteError, write_atomically
+from explorer.compare_path import ComparisonPath
 from explorer.map_layer import DEFAULT_OPACITY, MapLayer
 from explorer.panels.neighbours_panel import COUNT, NeighboursPanel
 from explorer.panels.path_strip import PathStripPanel
@@ -83,6 +84,8 @@ class Exploration(QObject):
         window.splitDockWidget(window.docks["grids"], self.dock, Qt.Orientation.Horizontal)
         docks = [window.docks["loss"], window.docks["grids"], self.dock]
         window.resizeDocks(docks, [5, 5, 3], Qt.Orientation.Horizontal)
+        # the same pinned path in the comparison run, decoded with its own snapshot
+        self.comparison_path = ComparisonPath(window.extras.comparison, self.pins)
         self.view: SnapshotView | None = None
         self._writers: list[threading.Thread] = []
         self._build_actions()
