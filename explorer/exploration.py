@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from core.view import SnapshotView
 
 
-HINT = "M: decoded map under the points · Shift+click two places: the path between them"
+HINT = "M: decoded map · Shift+click two places: a path"  # short: one line beside the slider at 1024 wide
+HINT_IN_FULL = "M shows the decoded map under the points; Shift+click two places to decode the path between them"
 
 
 class MapControls(QWidget):
@@ -61,7 +62,7 @@ class MapControls(QWidget):
     @Slot(str)
     def show_caption(self, text: str) -> None:
         self.caption.setText(text or HINT)
-        self.caption.setToolTip(text)
+        self.caption.setToolTip(text or HINT_IN_FULL)
 
 
 class Exploration(QObject):
