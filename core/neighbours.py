@@ -11,6 +11,7 @@ bench`), so no tree is needed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,17 @@ class NeighbourIndex:
             raise ValueError(f"codes must be N×D, got shape {codes.shape}")
         self.codes = np.ascontiguousarray(codes)
         self.norms = np.einsum("ij,ij->i", self.codes, self.codes)
-        self.spacing = typical_spacing(self.codes)
+
+    @functools.cached_property
+    def spacing(self) -> float:
+        """The meter's unit, computed on first use: ~90 ms at 60,000 codes, which a time-lapse frame chosen with the
+        slider should not pay before it is drawn (core.view.view_of computes it at once, in the worker thread)."""
+        return typical_spacing(self.codes)
+
+    def prepare(self) -> NeighbourIndex:
+        """Compute the spacing now (call it in a worker thread, so the first hover does not)."""
+        _ = self.spacing
+        return self
 
     def __len__(self) -> int:
         return len(self.codes)

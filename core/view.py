@@ -109,5 +109,5 @@ def view_of(snapshot: Snapshot) -> SnapshotView:
         plane,
         plane.to_plane(snapshot.codes),
         output_collapsed(snapshot),
-        NeighbourIndex(snapshot.codes),
+        NeighbourIndex(snapshot.codes).prepare(),
     )

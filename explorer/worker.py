@@ -191,6 +191,7 @@ class TrainingWorker(QObject):
             frames = recorder.history.frames if recorder is not None else ()
             plane = fit_aligned_plane(snapshot.codes, frames[-1].plane if frames else None)
         view = SnapshotView(snapshot, plane, plane.to_plane(snapshot.codes), output_collapsed(snapshot))
+        view.neighbours.prepare()  # the meter's unit, here in the worker rather than at the first hover
         self._live_view = view
         self.viewReady.emit(view)
         frozen = recorder.history.frozen() if recorder is not None else None
