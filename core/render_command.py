@@ -17,24 +17,10 @@ import io
 import sys
 from pathlib import Path
 
+from core.arguments import number_between
 from core.atlas import DEFAULT_GRID, DEFAULT_STEPS, MAX_GRID, MAX_STEPS, MIN_GRID, MIN_STEPS
 
 EXIT_USAGE = 2
-
-
-def _int_between(low: int, high: int, what: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{what} must be a whole number from {low} to {high}, got {text!r}"
-            ) from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be from {low} to {high}, got {value}")
-        return value
-
-    return parse
 
 
 def plane_range(text: str):
@@ -96,7 +82,7 @@ def add_render_parsers(commands: argparse._SubParsersAction) -> argparse._SubPar
     _add_source_arguments(map_cmd)
     map_cmd.add_argument(
         "--grid",
-        type=_int_between(MIN_GRID, MAX_GRID, "--grid"),
+        type=number_between(int, MIN_GRID, MAX_GRID, "--grid"),
         default=DEFAULT_GRID,
         help=f"tiles per axis, {MIN_GRID} to {MAX_GRID} (default {DEFAULT_GRID})",
     )
@@ -115,7 +101,7 @@ def add_render_parsers(commands: argparse._SubParsersAction) -> argparse._SubPar
     path_cmd.add_argument("--to", dest="end", type=path_end, required=True, metavar="J|X,Y")
     path_cmd.add_argument(
         "--steps",
-        type=_int_between(MIN_STEPS, MAX_STEPS, "--steps"),
+        type=number_between(int, MIN_STEPS, MAX_STEPS, "--steps"),
         default=DEFAULT_STEPS,
         help=f"frames, ends included, {MIN_STEPS} to {MAX_STEPS} (default {DEFAULT_STEPS})",
     )

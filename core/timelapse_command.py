@@ -11,22 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.arguments import number_between
+
 SUFFIXES = (".gif", ".png", ".mp4")
-
-
-def _ranged(kind: type, low: float, high: float, what: str):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{what} must be a number from {low:g} to {high:g}, got {text!r}"
-            ) from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be from {low:g} to {high:g}, got {text}")
-        return value
-
-    return parse
 
 
 def add_timelapse_parser(render_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -39,8 +26,12 @@ def add_timelapse_parser(render_subparsers: argparse._SubParsersAction) -> argpa
     )
     parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint with a run history")
     parser.add_argument("--out", type=Path, required=True, help="run.gif, run.mp4 (needs imageio-ffmpeg) or frame.png")
-    parser.add_argument("--fps", type=_ranged(float, 1, 60, "--fps"), default=8.0, help="frames a second (default 8)")
-    parser.add_argument("--width", type=_ranged(int, 240, 4000, "--width"), default=640, help="pixels (default 640)")
+    parser.add_argument(
+        "--fps", type=number_between(float, 1, 60, "--fps"), default=8.0, help="frames a second (default 8)"
+    )
+    parser.add_argument(
+        "--width", type=number_between(int, 240, 4000, "--width"), default=640, help="pixels (default 640)"
+    )
     parser.add_argument(
         "--frame", type=int, help="with a .png --out: which frame, 1 to N (negative counts from the end; default last)"
     )

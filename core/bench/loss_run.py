@@ -25,27 +25,8 @@ def measure_loss_run(dataset: ImageDataset, device: torch.device, say: _Progress
     config = TrainConfig(device=str(device), epochs=epochs)
     reference = ReferenceLoop(dataset, device, seed=config.seed, batch_size=config.batch_size, lr=config.lr)
     engine = Trainer(dataset, config)
-    events = engine.run(TrainingControl(), snapshots=False)
-    ref_s, eng_s, eng_losses = [], [], []
     say(f"loss run: {epochs} epochs each, alternating reference and engine epoch by epoch")
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        for _ in reference.epoch():
-            pass
-        _sync(device)
-        ref_s.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        for event in events:
-            if isinstance(event, EpochEnd):
-                eng_losses.append(event.mean_loss)
-                break
-        _sync(device)
-        eng_s.append(time.perf_counter() - start)
-        say(
-            f"loss run: epoch {epoch + 1}/{epochs}  reference MSE {reference.epoch_losses[-1]:.4f} "
-            f"({ref_s[-1]:.1f} s)  engine MSE {eng_losses[-1]:.4f} ({eng_s[-1]:.1f} s)"
-        )
-    events.close()
+    ref_s, eng_s, eng_losses = alternate_epochs(reference, engine, epochs, device, say, "loss run", "MSE", ".4f")
     images = len(dataset.train)
     ref_mse, eng_mse = reference.epoch_losses[-1], eng_losses[-1]
     difference = abs(eng_mse - ref_mse) / ref_mse
@@ -88,3 +69,31 @@ def measure_loss_run(dataset: ImageDataset, device: torch.device, say: _Progress
             f"engine {eng_rate:,.0f} img/s, reference {ref_rate:,.0f} img/s",
         ),
     ]
+
+
+def alternate_epochs(
+    reference, engine: Trainer, epochs: int, device: torch.device, say: _Progress, label: str, loss: str, form: str
+) -> tuple[list[float], list[float], list[float]]:
+    """Train `reference` (an object with epoch() and epoch_losses) and `engine` whole epochs in turn, so their speeds
+    are compared under the same conditions; their seconds per epoch and the engine's epoch losses."""
+    events = engine.run(TrainingControl(), snapshots=False)
+    ref_s, eng_s, eng_losses = [], [], []
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        for _ in reference.epoch():
+            pass
+        _sync(device)
+        ref_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for event in events:
+            if isinstance(event, EpochEnd):
+                eng_losses.append(event.mean_loss)
+                break
+        _sync(device)
+        eng_s.append(time.perf_counter() - start)
+        say(
+            f"{label}: epoch {epoch + 1}/{epochs}  reference {loss} {reference.epoch_losses[-1]:{form}} "
+            f"({ref_s[-1]:.1f} s)  engine {loss} {eng_losses[-1]:{form}} ({eng_s[-1]:.1f} s)"
+        )
+    events.close()
+    return ref_s, eng_s, eng_losses

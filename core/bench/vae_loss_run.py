@@ -8,18 +8,16 @@ combined loss (reconstruction + KL per image) of each is reported.
 from __future__ import annotations
 
 import math
-import time
 
 import torch
 
 from core.bench.figures import Figure, _format_seconds
+from core.bench.loss_run import alternate_epochs
 from core.bench.reference_vae import ReferenceVaeLoop
-from core.bench.training import _median, _Progress, _spread, _sync
+from core.bench.training import _median, _Progress, _spread
 from core.config import ModelConfig, TrainConfig
-from core.control import TrainingControl
 from core.datasets import ImageDataset
 from core.engine import Trainer
-from core.events import EpochEnd
 
 #: L17's settings (1_VAE_mnist_sigmoid_mse.ipynb).
 L17 = {"latent_dim": 2, "lr": 5e-4, "batch_size": 256, "epochs": 50, "seed": 123, "beta": 1.0}
@@ -40,27 +38,8 @@ def measure_vae_loss_run(
         latent_dim=model_config.latent_dim, beta=model_config.beta,
     )  # fmt: skip
     engine = Trainer(dataset, config, model_config)
-    events = engine.run(TrainingControl(), snapshots=False)
-    ref_s, eng_s, eng_losses = [], [], []
     say(f"VAE loss run: {epochs} epochs each at L17's settings, alternating reference and engine epoch by epoch")
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        for _ in reference.epoch():
-            pass
-        _sync(device)
-        ref_s.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        for event in events:
-            if isinstance(event, EpochEnd):
-                eng_losses.append(event.mean_loss)
-                break
-        _sync(device)
-        eng_s.append(time.perf_counter() - start)
-        say(
-            f"VAE loss run: epoch {epoch + 1}/{epochs}  reference loss {reference.epoch_losses[-1]:.2f} "
-            f"({ref_s[-1]:.1f} s)  engine loss {eng_losses[-1]:.2f} ({eng_s[-1]:.1f} s)"
-        )
-    events.close()
+    ref_s, eng_s, eng_losses = alternate_epochs(reference, engine, epochs, device, say, "VAE loss run", "loss", ".2f")
     images = len(dataset.train)
     ref_loss, eng_loss = reference.epoch_losses[-1], eng_losses[-1]
     difference = abs(eng_loss - ref_loss) / ref_loss
