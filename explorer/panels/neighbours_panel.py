@@ -17,6 +17,7 @@ from explorer.images import to_sized_pixmap
 COUNT = 5
 THUMB = 40  # px: a thumbnail's side (28-pixel images at about 1.4×: five fit the preview's width)
 PLACEHOLDER = "Hover over the latent space to see the nearest real images."
+WAITING = "Hover over the latent space"  # the meter line before a hover: one short line, never "—" alone
 METER_HELP = (
     f"Distance from the cursor's code to the nearest image's code, in units of the typical spacing between "
     f"neighbouring codes (the median distance from a code to its nearest other code).\n"
@@ -30,7 +31,7 @@ class NeighboursPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.meter = QLabel("—")
+        self.meter = QLabel(WAITING)
         self.meter.setTextFormat(Qt.TextFormat.RichText)
         self.meter.setObjectName("offDataMeter")
         self.meter.setToolTip(METER_HELP)
@@ -109,7 +110,7 @@ class NeighboursPanel(QWidget):
         for image, text in zip(self.images, self.texts, strict=True):
             image.clear()
             text.setText("")
-        self.meter.setText("—")
+        self.meter.setText(WAITING)
         self._where = ""
         self.setToolTip(PLACEHOLDER)
 
