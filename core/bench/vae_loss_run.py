@@ -12,9 +12,9 @@ import math
 import torch
 
 from core.bench.figures import Figure, _format_seconds
-from core.bench.loss_run import alternate_epochs
+from core.bench.loss_run import alternate_epochs, difference_and_speed
 from core.bench.reference_vae import ReferenceVaeLoop
-from core.bench.training import _median, _Progress, _spread
+from core.bench.training import _Progress
 from core.config import ModelConfig, TrainConfig
 from core.datasets import ImageDataset
 from core.engine import Trainer
@@ -42,9 +42,6 @@ def measure_vae_loss_run(
     ref_s, eng_s, eng_losses = alternate_epochs(reference, engine, epochs, device, say, "VAE loss run", "loss", ".2f")
     images = len(dataset.train)
     ref_loss, eng_loss = reference.epoch_losses[-1], eng_losses[-1]
-    difference = abs(eng_loss - ref_loss) / ref_loss
-    ref_rate, eng_rate = images / _median(ref_s), images / _median(eng_s)
-    per_epoch = [r / e for r, e in zip(ref_s, eng_s, strict=True)]
     batches = math.ceil(images / config.batch_size)
     return [
         Figure(
@@ -63,23 +60,13 @@ def measure_vae_loss_run(
             detail=f"PIL + DataLoader, torch.manual_seed({config.seed}) first; {epochs} epochs in "
             f"{_format_seconds(sum(ref_s))} ({images * epochs / sum(ref_s):,.0f} img/s)",
         ),
-        Figure(
-            "VAE loss difference, |engine − L17 loop| ÷ L17 loop",
-            100 * difference,
-            "%",
-            goal="≤ 5",
-            met=difference <= 0.05,
-            n=1,
-            detail="mean of the last epoch's minibatch losses (reconstruction + KL), each run",
-        ),
-        Figure(
-            "VAE loss run speed, engine ÷ L17 loop",
-            eng_rate / ref_rate,
-            "×",
-            goal="≥ 1",
-            met=eng_rate >= ref_rate,
-            n=epochs,
-            detail=f"ratio of median epoch times, epochs alternating; per-epoch {_spread(per_epoch, '.2f')}; "
-            f"engine {eng_rate:,.0f} img/s, L17 loop {ref_rate:,.0f} img/s",
+        *difference_and_speed(
+            "VAE loss",
+            "VAE loss run",
+            "L17 loop",
+            images,
+            (ref_s, ref_loss),
+            (eng_s, eng_loss),
+            "mean of the last epoch's minibatch losses (reconstruction + KL), each run",
         ),
     ]
