@@ -114,8 +114,14 @@ class Checkpoint:
         return model.eval()
 
     def resume(self, dataset: ImageDataset, **overrides) -> Trainer:
-        """A Trainer that continues this run as if it had never stopped (overrides: e.g. epochs, device)."""
-        config, p = TrainConfig.from_dict({**self.train_config.to_dict(), **overrides}), self.progress
+        """A Trainer that continues this run as if it had never stopped (overrides: e.g. epochs, device).
+
+        The GPU levers (bf16, compile) belong to the machine a run trained on, not to the run: a resume leaves
+        them off unless the overrides ask for them again.
+        """
+        levers_off = {"bf16": False, "compile": False}
+        config = TrainConfig.from_dict({**self.train_config.to_dict(), **levers_off, **overrides})
+        p = self.progress
         if dataset.name != self.dataset:
             raise CheckpointError(f"this checkpoint was trained on {self.dataset}, not {dataset.name}")
         splits = [split for split in (dataset.train, dataset.test) if split is not None and len(split)]

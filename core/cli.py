@@ -110,6 +110,20 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_gpu_lever_arguments(parser: argparse.ArgumentParser) -> None:
+    """--bf16 and --compile: core.gpu_speed's opt-in CUDA levers (off: the lecture's arithmetic, nothing compiled)."""
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="CUDA only: bf16 autocast with channels_last weights, faster but not the lecture's float32 arithmetic",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="CUDA only: torch.compile the step (the first run compiles for seconds; kernels are cached per user)",
+    )
+
+
 def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
     """The whole command line; `recipe` supplies train's defaults (main parses again when --preset names one)."""
     from core import __version__
@@ -139,6 +153,7 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
         + "; ".join(f"{r.name}: {r.note}" for r in RECIPES.values()),
     )
     train.add_argument("--device", type=device_type, default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_gpu_lever_arguments(train)
     train.add_argument(
         "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
     )
@@ -281,7 +296,14 @@ def _run_train(args: argparse.Namespace) -> int:
             replacing = check_output(out, args.force)
             dataset = load_dataset(dataset_name, args.data_dir, download=not args.no_download)
             if resume:
-                trainer = resume.resume(dataset, epochs=args.epochs, device=args.device, num_threads=args.num_threads)
+                trainer = resume.resume(
+                    dataset,
+                    epochs=args.epochs,
+                    device=args.device,
+                    num_threads=args.num_threads,
+                    bf16=args.bf16,
+                    compile=args.compile,
+                )
             else:
                 config = TrainConfig(
                     epochs=args.epochs,
@@ -291,6 +313,8 @@ def _run_train(args: argparse.Namespace) -> int:
                     device=args.device,
                     num_threads=args.num_threads,
                     lr_schedule=RECIPES[args.preset].lr_schedule,
+                    bf16=args.bf16,
+                    compile=args.compile,
                 )
                 model_config = ModelConfig(
                     args.latent_dim, dataset.channels, dataset.image_size, kind=args.model, beta=args.beta
@@ -306,6 +330,7 @@ def _run_train(args: argparse.Namespace) -> int:
             f"Training on {dataset.name} ({len(dataset.train):,} images) on {trainer.device}: "
             f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}"
             + (f" ({config.lr_schedule} schedule)" if config.lr_schedule != "constant" else "")
+            + "".join(f", {lever}" for lever, on in (("bf16", config.bf16), ("compiled", config.compile)) if on)
             + ", "
             f"{trainer.model_config.describe()}, latent {trainer.model_config.latent_dim}, "
             f"seed {config.seed}" + (f", resuming at epoch {trainer.progress.epoch + 1}" if resume else ""),

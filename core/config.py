@@ -233,10 +233,15 @@ class TrainConfig:
     sample_count: int = 15  # originals shown over their reconstructions
     num_threads: int = int(SETTINGS["num_threads"].default)  # torch intra-op threads for training; 0: the default
     lr_schedule: str = "constant"  # the lecture's; "onecycle": warm up to lr, then anneal (core.schedule)
+    bf16: bool = False  # CUDA: bf16 autocast + channels_last (core.gpu_speed); not the lecture's arithmetic
+    compile: bool = False  # CUDA: torch.compile the step, kernels cached per user (core.gpu_speed)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "lr", "seed", "num_threads"):
             SETTINGS[name].check(getattr(self, name))
+        for name in ("bf16", "compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name in ("display_size", "sample_count"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):

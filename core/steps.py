@@ -1,4 +1,4 @@
-"""One optimizer step on a batch of indices: plain PyTorch calls, two half batches on two CPU threads, or a CUDA graph.
+"""One optimizer step on a batch of indices: plain PyTorch calls, batch slices on CPU thread teams, or a CUDA graph.
 
 Why graphs: at batch 32 a step of this network is ~115 small kernels, and launching them one by one from Python
 took 3.4–3.6 ms a step on an H100, where the GPU's own work is 0.68 ms; replayed as one CUDA graph the step takes
@@ -8,11 +8,13 @@ the GPU: each returns the loss as a device tensor for the engine to read in bulk
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
 from torch import nn
 
+from core.gpu_speed import LossFunction, loss_function
 from core.vae import draw_noise, training_loss
 
 
@@ -27,13 +29,20 @@ class EagerSteps:
     The loss is core.vae.training_loss: the MSE for the autoencoder (L16), reconstruction + β·KL for the VAE (L17).
     """
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        images: torch.Tensor,
+        loss: LossFunction | None = None,
+    ) -> None:
         self.model, self.optimizer, self.images = model, optimizer, images
+        self.loss = loss or (lambda x: training_loss(model, x))  # core.gpu_speed's levers give another
 
     def __call__(self, indices: torch.Tensor, *, set_to_none: bool = True) -> torch.Tensor:
         """Train on images[indices]; return the batch's loss (before the update) as a detached device scalar."""
         x = to_float(self.images[indices])
-        loss, report = training_loss(self.model, x)
+        loss, report = self.loss(x)
         self.optimizer.zero_grad(set_to_none=set_to_none)
         loss.backward()
         self.optimizer.step()
@@ -41,30 +50,38 @@ class EagerSteps:
 
 
 class SplitSteps:
-    """CPU: each batch's two halves go forward and backward at once on two threads, each with its own thread team.
+    """CPU: each batch is cut into `parts` slices that go forward and backward at once, each on its own thread team.
 
-    At batch 32 a two-thread OpenMP team spends much of each small convolution waiting at barriers, and stalls
-    outright whenever another thread (the window's) takes a core. Two halves on teams of half the threads each
-    keep the cores busy instead (choose_step_runner says when). The maths is the batch's: each half's squared
-    errors are divided by the whole batch's element count, so the two losses and the two gradients add up to the
-    full batch's MSE and gradient; they are added in a fixed order, so runs stay reproducible. `threads` is the
-    total: the calling thread's half gets ceil(threads/2), the helper's floor(threads/2) (at least one each).
-    Call close() to end the helper thread.
+    At batch 32 one OpenMP team spends much of each small convolution waiting at barriers, and stalls outright
+    whenever another thread (the window's) takes a core. Slices on teams of fewer threads each keep the cores busy
+    instead (choose_step_runner says when, and how many). The maths is the batch's: each slice's squared errors
+    are divided by the whole batch's element count, so the slices' losses and gradients add up to the full batch's
+    MSE and gradient; they are added in a fixed order, so runs stay reproducible. `threads` is the total: the
+    calling thread's slice gets what is left after the helpers' floor(threads/parts) each (at least one each).
+    Call close() to end the helper threads.
     """
 
     def __init__(
-        self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, threads: int = 2
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        images: torch.Tensor,
+        threads: int = 2,
+        parts: int = 2,
     ) -> None:
+        if parts < 2:
+            raise ValueError(f"a batch is split into at least 2 parts, got {parts}")
         self.model, self.optimizer, self.images = model, optimizer, images
+        self.parts = parts
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._eager = EagerSteps(model, optimizer, images)
-        self.helper_threads = max(1, threads // 2)
-        self.own_threads = max(1, threads - self.helper_threads)
-        self._helper = ThreadPoolExecutor(
-            1, "convae-half-batch", initializer=torch.set_num_threads, initargs=(self.helper_threads,)
+        self.helper_threads = max(1, threads // parts)
+        self.own_threads = max(1, threads - (parts - 1) * self.helper_threads)
+        self._helpers = ThreadPoolExecutor(
+            parts - 1, "convae-batch-part", initializer=torch.set_num_threads, initargs=(self.helper_threads,)
         )
 
-    def _half(
+    def _slice(
         self, indices: torch.Tensor, images: int, noise: torch.Tensor | None
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         x = to_float(self.images[indices])
@@ -72,27 +89,35 @@ class SplitSteps:
         return report, torch.autograd.grad(loss, self._params)
 
     def __call__(self, indices: torch.Tensor) -> torch.Tensor:
-        if len(indices) < 2:
+        if len(indices) < self.parts:
             return self._eager(indices)
-        middle = (len(indices) + 1) // 2
+        bounds = [round(i * len(indices) / self.parts) for i in range(self.parts + 1)]
         noise = draw_noise(self.model, len(indices), self.images.device)  # drawn here, in order: reproducible
         threads = torch.get_num_threads()
-        torch.set_num_threads(self.own_threads)  # this thread's half; snapshots between steps get all threads
+        torch.set_num_threads(self.own_threads)  # this thread's slice; snapshots between steps get all threads
         try:
-            second = self._helper.submit(self._half, indices[middle:], len(indices), _part(noise, middle, None))
-            loss_a, grads_a = self._half(indices[:middle], len(indices), _part(noise, 0, middle))
-            loss_b, grads_b = second.result()
+            others = [
+                self._helpers.submit(self._slice, indices[a:b], len(indices), _part(noise, a, b))
+                for a, b in itertools.pairwise(bounds[1:])
+            ]
+            results = [self._slice(indices[: bounds[1]], len(indices), _part(noise, 0, bounds[1]))]
+            results += [other.result() for other in others]
         finally:
             torch.set_num_threads(threads)
-        for parameter, a, b in zip(self._params, grads_a, grads_b, strict=True):
+        for position, parameter in enumerate(self._params):
             if parameter.grad is None:  # the parameter's own layout: fused Adam walks grad and weight in step
                 parameter.grad = torch.empty_like(parameter)
-            torch.add(a, b, out=parameter.grad)
+            torch.add(results[0][1][position], results[1][1][position], out=parameter.grad)
+            for _, grads in results[2:]:
+                parameter.grad.add_(grads[position])
         self.optimizer.step()
-        return loss_a + loss_b
+        loss = results[0][0] + results[1][0]
+        for report, _ in results[2:]:
+            loss = loss + report
+        return loss
 
     def close(self) -> None:
-        self._helper.shutdown(wait=True)
+        self._helpers.shutdown(wait=True)
 
 
 class GraphedSteps:
@@ -101,17 +126,27 @@ class GraphedSteps:
     The first `warmup` full batches run eagerly on a side stream, as torch.cuda.graphs asks, so that cuDNN and
     cuBLAS set up their workspaces before capture; they are real training steps, not extra ones. Capturing
     records the step without running it, so no step is taken twice or skipped. The optimizer must be built with
-    capturable=True (its step counts live on the GPU).
+    capturable=True (its step counts live on the GPU). `full_loss` is what full batches (warm-up and graph) compute,
+    `short_loss` what other batches compute: a compiled loss (core.gpu_speed) is compiled for the full batch's
+    shape during warm-up, never during capture, and a short batch does not make it compile again.
     """
 
     def __init__(
-        self, model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, batch_size: int, warmup: int = 3
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        images: torch.Tensor,
+        batch_size: int,
+        warmup: int = 3,
+        full_loss: LossFunction | None = None,
+        short_loss: LossFunction | None = None,
     ) -> None:
         if images.device.type != "cuda":
             raise ValueError("CUDA graphs need the images on a CUDA device")
         if not all(group.get("capturable") for group in optimizer.param_groups):
             raise ValueError("the optimizer must be built with capturable=True to be captured in a CUDA graph")
-        self._eager = EagerSteps(model, optimizer, images)
+        self._full = EagerSteps(model, optimizer, images, full_loss)
+        self._eager = EagerSteps(model, optimizer, images, short_loss)
         self._batch_size, self._warmup = batch_size, warmup
         self._indices = torch.zeros(batch_size, dtype=torch.long, device=images.device)
         self._side_stream = torch.cuda.Stream(images.device)
@@ -141,19 +176,19 @@ class GraphedSteps:
         current = torch.cuda.current_stream(self._indices.device)
         self._side_stream.wait_stream(current)
         with torch.cuda.stream(self._side_stream):
-            loss = self._eager(indices)
+            loss = self._full(indices)
         current.wait_stream(self._side_stream)
         return loss
 
     def _capture(self) -> None:
-        eager = self._eager
-        eager.optimizer.zero_grad(set_to_none=True)  # backward inside the graph then owns the gradient buffers
+        full = self._full
+        full.optimizer.zero_grad(set_to_none=True)  # backward inside the graph then owns the gradient buffers
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph, capture_error_mode="thread_local"):  # the window's threads may use CUDA
-            x = to_float(eager.images[self._indices])
-            loss, report = training_loss(eager.model, x)
+            x = to_float(full.images[self._indices])
+            loss, report = full.loss(x)
             loss.backward()
-            eager.optimizer.step()
+            full.optimizer.step()
         self._graph, self._loss = graph, report
 
 
@@ -161,8 +196,13 @@ def _part(noise: torch.Tensor | None, start: int, stop: int | None) -> torch.Ten
     return None if noise is None else noise[start:stop]
 
 
-#: What choose_step_runner can pick.
-WHOLE, HALVES, GRAPHS = "whole batch", "halves", "CUDA graph"
+#: What choose_step_runner can pick, and into how many slices each cuts a batch.
+WHOLE, HALVES, QUARTERS, EIGHTHS, GRAPHS = "whole batch", "halves", "quarters", "eighths", "CUDA graph"
+PARTS = {WHOLE: 1, HALVES: 2, QUARTERS: 4, EIGHTHS: 8, GRAPHS: 1}
+
+
+#: From this many CPU threads on, a batch goes out in quarters rather than halves (see choose_step_runner).
+QUARTERS_FROM_THREADS = 16
 
 
 def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32, fixed_lr: bool = True) -> str:
@@ -170,36 +210,42 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32,
 
     - CUDA: GRAPHS (one captured graph per full batch; see the module's docstring); WHOLE when the learning rate
       changes from step to step (a graph replays the rate it was captured with).
-    - A CPU with one thread, or a batch of one image: WHOLE (one team for the whole batch; nothing to split).
-    - A CPU with two or more threads: HALVES, the batch split in two, each half on a team of half the threads.
+    - A CPU with one thread, or a batch too small to cut: WHOLE (one team for the whole batch).
+    - A CPU with 2 to 15 threads: HALVES, the batch in two slices, each on a team of half the threads.
+    - A CPU with 16 threads or more: QUARTERS, four slices on four teams of a quarter of the threads each.
     - MPS and anything else: WHOLE (nothing measured there).
 
-    Measured (core.bench.threads, printed by `convae-explorer bench`; interleaved medians, batch 32, on the
-    2-core Xeon @ 2.00 GHz (AVX-512) CI host while other work shared it, so read the ratios, not the rates):
-      1 thread:  whole batch 315 img/s (the only choice); the reference loop 311 img/s.
-      2 threads: halves on 1+1 threads 524 img/s against 506 for the whole batch on one two-thread team
-                 (engine 552, reference 473) with other processes taking 0.9 CPUs; with them taking 1.7 CPUs
-                 (two `bench --quick` runs) halves 58 and 45 img/s against 22 and 14 for the whole batch: a
-                 two-thread team waits at every barrier for whichever thread was descheduled, a one-thread
-                 half does not. The README's earlier alternating runs: engine ÷ reference 1.14–1.27× without
-                 the halves, 1.27–1.35× with them.
-    More than two threads could not be measured here (no 4–16-core machine was at hand, and no GPU host). The
-    safe default for N threads is halves on two teams of N/2: it keeps every thread the user gave busy (the old
-    rule, 1+1 threads, left N-2 cores idle whatever N was), and each team works on 16 images rather than 32 on
-    half the threads, so each thread gets the same share of work as the whole batch on all N would give it, with
-    half the threads at each barrier. `convae-explorer bench` prints the per-thread-count table (engine vs
-    reference, whole batch vs halves) so a machine with more cores shows whether this holds there.
+    Measured with core.bench.threads (`convae-explorer bench`, tools/cpu_threads.py): the runners driven alone,
+    interleaved medians in images/s at batch 32, on two 16-core Xeon (AVX-512) hosts of lent H100 machines, CPU
+    only, quiet (docs/cpu/THREADS.md), and on the 2-core CI Xeon:
+
+        threads  whole batch     halves          quarters        eighths
+        1          474 /   250   —               —               —
+        2          747 /   444     947 /   475   —               —
+        4        1,310 /   643   1,213 /   765   1,371 /   724   —
+        8        1,727 /   977   2,202 / 1,145   2,115 / 1,170   1,738 / 1,024
+        16       1,643 / 1,218   1,957 / 1,426   2,187 / 1,444   1,850 / 1,243
+
+    From 2 threads on, one team for the whole batch is never the fastest but once (4 threads, first host, within
+    its noise): at batch 32 each convolution is small, and a team of N threads waits at every barrier for its
+    slowest thread; slices on smaller teams keep the cores busy. Halves are the best or within 5 % of it from 2 to
+    8 threads; at 16, quarters beat halves on both hosts (+12 %, +1 %) and eighths (2 images a slice) lose again.
+    On the 2-core CI host halves on 1+1 threads ran 524 img/s against 506 for one two-thread team when quiet,
+    and 58 and 45 against 22 and 14 while other processes took 1.7 of its 2 CPUs: a one-thread team never waits
+    for a descheduled partner. Between 8 and 16 threads nothing was measured; halves stay (they won at 8).
     """
     if device.type == "cuda":
         return GRAPHS if fixed_lr else WHOLE
-    if device.type == "cpu" and threads >= 2 and batch_size >= 2:
-        return HALVES
-    return WHOLE
+    if device.type != "cpu" or threads < 2 or batch_size < 2:
+        return WHOLE
+    if threads >= QUARTERS_FROM_THREADS and batch_size >= 4 * 4:  # four slices of at least 4 images
+        return QUARTERS
+    return HALVES
 
 
 def splits_batches(device: torch.device, threads: int, batch_size: int) -> bool:
-    """Whether make_steps trains in half batches on two threads (choose_step_runner picks HALVES)."""
-    return choose_step_runner(device, threads, batch_size) == HALVES
+    """Whether make_steps cuts batches into slices on several thread teams (choose_step_runner picks them)."""
+    return PARTS[choose_step_runner(device, threads, batch_size)] > 1
 
 
 def make_steps(
@@ -209,14 +255,22 @@ def make_steps(
     batch_size: int,
     threads: int,
     fixed_lr: bool = True,
+    *,
+    bf16: bool = False,
+    compiled: bool = False,
 ) -> EagerSteps | SplitSteps | GraphedSteps:
-    """The runner choose_step_runner picks: graphed steps on CUDA, halves on 2+ CPU threads, else eager."""
+    """The runner choose_step_runner picks: graphed steps on CUDA, batch slices on CPU teams, else eager.
+
+    bf16 and compiled are core.gpu_speed's opt-in CUDA levers (the caller checks they apply).
+    """
     runner = choose_step_runner(images.device, threads, batch_size, fixed_lr)
+    full = loss_function(model, bf16=bf16, compiled=compiled) if bf16 or compiled else None
     if runner == GRAPHS:
-        return GraphedSteps(model, optimizer, images, batch_size)
-    if runner == HALVES:
-        return SplitSteps(model, optimizer, images, threads)
-    return EagerSteps(model, optimizer, images)
+        short = loss_function(model, bf16=bf16) if bf16 else None
+        return GraphedSteps(model, optimizer, images, batch_size, full_loss=full, short_loss=short)
+    if PARTS[runner] > 1:
+        return SplitSteps(model, optimizer, images, threads, PARTS[runner])
+    return EagerSteps(model, optimizer, images, full)
 
 
 def close_steps(steps: EagerSteps | SplitSteps | GraphedSteps) -> None:

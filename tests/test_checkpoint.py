@@ -135,31 +135,34 @@ def test_any_header_length_loads(tmp_path: Path) -> None:
     """A valid checkpoint must load whatever its header length is, including one whose first byte is 0x80.
 
     safetensors files start with the header length (u64, little-endian); a length ending in 0x80 must not be
-    taken for a pickle's opcode. The length varies with the data set's class names and the run's length, so
-    search realistic runs until one hits it (about one in twelve do).
+    taken for a pickle's opcode. The length varies with the model (kind, latent size: the tensors' names and
+    shapes), the data set's class names and the run's length, so search realistic runs until one hits it.
     """
     path = tmp_path / "ckpt.safetensors"
-    model = build_model(ModelConfig(), 0).state_dict()
     class_names = {name: tuple(cls.classes) for name, cls in TORCHVISION_CLASSES.items()}
     class_names["digits-5k"] = tuple("0123456789")
     tried = 0
-    for dataset, classes in class_names.items():
-        # seed and learning rate: settings of any length, so the header's length moves in finer steps
-        values = itertools.product((0, 1, 10, 100), (0, 9, 99, 999), (0, 10**9), (5e-4, 0.0012345678901234))
-        for epochs, steps, seed, lr in values:
-            progress = TrainingProgress(
-                epoch=epochs,
-                step=steps,
-                batch_losses=[0.25] * steps,
-                epoch_losses=[0.25] * epochs,
-                epoch_rng_state=torch.Generator().manual_seed(steps).get_state(),
-            )
-            saved = Checkpoint(ModelConfig(), fast_config(seed=seed, lr=lr), dataset, classes, model, None, progress)
-            save_checkpoint(path, saved)
-            tried += 1
-            if path.read_bytes()[0] == 0x80:
-                assert_checkpoints_equal(load_checkpoint(path), saved)
-                return
+    for kind, latent_dim in itertools.product(("autoencoder", "variational"), (2, 10, 24, 40, 64)):
+        model_config = ModelConfig(latent_dim, kind=kind)
+        model = build_model(model_config, 0).state_dict()
+        for dataset, classes in class_names.items():
+            # seed and learning rate: settings of any length, so the header's length moves in finer steps
+            values = itertools.product((0, 1, 10, 100), (0, 9, 99, 999), (0, 10**9), (5e-4, 0.0012345678901234))
+            for epochs, steps, seed, lr in values:
+                progress = TrainingProgress(
+                    epoch=epochs,
+                    step=steps,
+                    batch_losses=[0.25] * steps,
+                    epoch_losses=[0.25] * epochs,
+                    epoch_rng_state=torch.Generator().manual_seed(steps).get_state(),
+                )
+                config = fast_config(seed=seed, lr=lr)
+                saved = Checkpoint(model_config, config, dataset, classes, model, None, progress)
+                save_checkpoint(path, saved)
+                tried += 1
+                if path.read_bytes()[0] == 0x80:
+                    assert_checkpoints_equal(load_checkpoint(path), saved)
+                    return
     pytest.fail(f"none of {tried} checkpoints had a header length ending in 0x80: widen the search")
 
 

@@ -107,23 +107,27 @@ class _StopOnFifthAsk(TrainingControl):
         return self._asked >= 5
 
 
-@pytest.mark.parametrize("threads", [2, 4, 5])
-def test_half_batches_on_two_threads_compute_the_whole_batch_step(digits: ImageDataset, threads: int) -> None:
+@pytest.mark.parametrize(("threads", "parts"), [(2, 2), (4, 2), (5, 2), (4, 4), (6, 4), (8, 8)])
+def test_batch_slices_on_thread_teams_compute_the_whole_batch_step(
+    digits: ImageDataset, threads: int, parts: int
+) -> None:
     """SplitSteps (the CPU engine with 2+ threads) takes the same steps as one whole-batch step, up to rounding.
 
-    With 4 or 5 threads each half runs on a team of its own (2+2, 3+2): the maths must not change with the teams.
+    Each slice runs on a team of its own (4 threads in halves: 2+2; 5: 3+2; 6 in quarters: 3+1+1+1): the maths
+    must not change with the teams or the number of slices.
     """
     runs = []
     for runner_type in (EagerSteps, SplitSteps):
         model = build_model(ModelConfig(), 4).to(memory_format=torch.channels_last)
         optimizer = build_optimizer(model, 5e-4)
         if runner_type is SplitSteps:
-            runner = SplitSteps(model, optimizer, digits.train.images, threads)
-            assert (runner.own_threads, runner.helper_threads) == ((threads + 1) // 2, threads // 2)
+            runner = SplitSteps(model, optimizer, digits.train.images, threads, parts)
+            helpers = threads // parts
+            assert (runner.own_threads, runner.helper_threads) == (threads - (parts - 1) * helpers, helpers)
         else:
             runner = EagerSteps(model, optimizer, digits.train.images)
         generator = torch.Generator().manual_seed(3)
-        sizes = [32, 32, 7, 1, 32]  # an odd batch splits 4 + 3; a single image is not split
+        sizes = [32, 32, 7, 1, 32]  # 7 images in halves: 4 + 3 (in eighths: not split); one image is not split
         try:
             losses = [float(runner(torch.randint(0, 5000, (n,), generator=generator))) for n in sizes]
         finally:

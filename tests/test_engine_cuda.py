@@ -133,3 +133,31 @@ def test_a_vae_trains_through_the_captured_graph(digits_subset: Subset, tmp_path
     assert len({round(e.loss, 6) for e in batches}) == len(batches)  # the replays are not one step repeated
     path = save_checkpoint(tmp_path / "vae.safetensors", Checkpoint.from_trainer(trainer))
     assert load_checkpoint(path).model_config == model_config
+
+
+def test_bf16_lever_trains_like_the_lecture_maths_in_channels_last(digits_subset: Subset) -> None:
+    """--bf16: autocast and channels_last weights; the losses stay within a few percent of float32's."""
+    dataset = digits_subset(400)
+    runs = {}
+    for bf16 in (False, True):
+        trainer = Trainer(dataset, fast_config(epochs=2, device="cuda", bf16=bf16))
+        runs[bf16] = (torch.tensor(losses_of(list(trainer.run(snapshots=False)))), trainer)
+    assert torch.isfinite(runs[True][0]).all()
+    assert relative_gap(runs[True][0], runs[False][0]) < 5e-2
+    weight = runs[True][1].model.encoder[0].weight
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_compile_lever_trains_like_the_lecture_maths_and_fills_its_cache(
+    digits_subset: Subset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--compile: full batches compiled (warm-up and graph), the short last batch eager; kernels land in the cache."""
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "kernels"))
+    dataset = digits_subset(400)  # 13 batches an epoch: 3 warm-up, then the graph, and a short 13th
+    runs = {}
+    for compiled in (False, True):
+        trainer = Trainer(dataset, fast_config(epochs=2, device="cuda", compile=compiled))
+        runs[compiled] = torch.tensor(losses_of(list(trainer.run(snapshots=False))))
+    assert len(runs[True]) == 26 and torch.isfinite(runs[True]).all()
+    assert relative_gap(runs[True], runs[False]) < 2e-2
+    assert any(path.is_file() for path in (tmp_path / "kernels").rglob("*"))

@@ -2,9 +2,10 @@
 
 Each row is measured on its own, its contenders interleaved window by window (A, B, C, D, then D, C, B, A):
 the reference loop, the engine as it trains (Trainer with that many threads, runner picked by
-core.steps.choose_step_runner), and the two CPU step runners the rule chooses between, driven directly: the
-whole batch on one team of N threads, and two halves on teams of N/2. The last two are the measurements the
-rule rests on; a machine with more cores than the one it was written on shows here whether it holds.
+core.steps.choose_step_runner), and the CPU step runners the rule chooses between, driven directly: the whole
+batch on one team of N threads, and the batch cut into 2, 4 or 8 slices on teams of N/2, N/4, N/8 threads (as
+far as N has threads for them). Those are the measurements the rule rests on; a machine with more cores than
+the one it was written on shows here whether it holds.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from core.bench.training import SPEEDUP_GOALS, _engine_steps, _interleaved_rates
 from core.config import ModelConfig, TrainConfig
 from core.datasets import ImageDataset
 from core.engine import Trainer, build_model, build_optimizer
-from core.steps import HALVES, WHOLE, EagerSteps, SplitSteps, choose_step_runner
+from core.steps import EIGHTHS, HALVES, PARTS, QUARTERS, WHOLE, EagerSteps, SplitSteps, choose_step_runner
 
 THREAD_COUNTS = (1, 2, 4, 8, 16)
+#: The CPU runners measured, in the table's order.
+RUNNERS = (WHOLE, HALVES, QUARTERS, EIGHTHS)
 _ENDLESS_EPOCHS = 10_000
 _CPU = torch.device("cpu")
 
@@ -42,16 +45,27 @@ def thread_counts(limit: int | None = None) -> list[int]:
 
 @dataclass(frozen=True)
 class ThreadRow:
-    """One row of the table: medians in images/s (halves None at one thread) and the rule's pick."""
+    """One row of the table: medians in images/s (runners: those the thread count allows) and the rule's pick."""
 
     threads: int
     reference: float
     engine: float
-    whole: float
-    halves: float | None
+    runners: dict[str, float]
     rule: str
     rounds: int
     background_cpus: float | None
+
+    @property
+    def whole(self) -> float:
+        return self.runners[WHOLE]
+
+    @property
+    def halves(self) -> float | None:
+        return self.runners.get(HALVES)
+
+    @property
+    def fastest_runner(self) -> str:
+        return max(self.runners, key=self.runners.__getitem__)
 
     @property
     def ratio(self) -> float:
@@ -65,6 +79,8 @@ class ThreadRow:
             "engine_over_reference": round(self.ratio, 3),
             "whole_batch_img_s": round(self.whole, 1),
             "halves_img_s": None if self.halves is None else round(self.halves, 1),
+            **{f"{name}_img_s": round(rate, 1) for name, rate in self.runners.items() if name not in (WHOLE, HALVES)},
+            "fastest_runner": self.fastest_runner,
             "rule_picks": self.rule,
             "rounds": self.rounds,
             "other_processes_cpus": None if self.background_cpus is None else round(self.background_cpus, 2),
@@ -82,12 +98,17 @@ def _runner_steps(runner: EagerSteps | SplitSteps, count: int, batch: int, seed:
 
 
 def _runner(kind: str, dataset: ImageDataset, threads: int) -> EagerSteps | SplitSteps:
-    """A fresh model (the engine's layout and optimizer) under one of the two CPU runners."""
+    """A fresh model (the engine's layout and optimizer) under one of the CPU runners."""
     model = build_model(ModelConfig(), 123).to(memory_format=torch.channels_last)
     optimizer = build_optimizer(model, TrainConfig().lr)
-    if kind == HALVES:
-        return SplitSteps(model, optimizer, dataset.train.images, threads)
+    if PARTS[kind] > 1:
+        return SplitSteps(model, optimizer, dataset.train.images, threads, PARTS[kind])
     return EagerSteps(model, optimizer, dataset.train.images)
+
+
+def runners_for(threads: int) -> list[str]:
+    """The runners a thread count can run: a slice per team, each team at least one thread."""
+    return [kind for kind in RUNNERS if PARTS[kind] <= threads]
 
 
 def _with_threads(steps: Iterator[int], threads: int) -> Iterator[int]:
@@ -98,7 +119,7 @@ def _with_threads(steps: Iterator[int], threads: int) -> Iterator[int]:
 
 
 def measure_row(dataset: ImageDataset, threads: int, rounds: int, window: int, warmup: int) -> ThreadRow:
-    """One thread count: reference, engine, whole-batch runner and (N ≥ 2) halves runner, interleaved."""
+    """One thread count: reference, engine and each runner runners_for(threads) allows, interleaved."""
     batch = TrainConfig().batch_size
     saved = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -107,7 +128,8 @@ def measure_row(dataset: ImageDataset, threads: int, rounds: int, window: int, w
         reference = ReferenceLoop(dataset, _CPU)
         engine = Trainer(dataset, TrainConfig(device="cpu", epochs=_ENDLESS_EPOCHS, num_threads=threads))
         contenders = [reference.steps(), _engine_steps(engine)]
-        for kind in (WHOLE, HALVES) if threads >= 2 else (WHOLE,):
+        kinds = runners_for(threads)
+        for kind in kinds:
             runners.append(_runner(kind, dataset, threads))
             contenders.append(_runner_steps(runners[-1], len(dataset.train), batch))
         wrapped = [_with_threads(steps, threads) for steps in contenders]
@@ -129,8 +151,7 @@ def measure_row(dataset: ImageDataset, threads: int, rounds: int, window: int, w
         threads=threads,
         reference=medians[0],
         engine=medians[1],
-        whole=medians[2],
-        halves=medians[3] if len(medians) > 3 else None,
+        runners=dict(zip(kinds, medians[2:], strict=True)),
         rule=choose_step_runner(_CPU, threads, batch),
         rounds=rounds,
         background_cpus=background,
@@ -145,7 +166,8 @@ def measure_thread_table(
     rounds, window, warmup = (6, 4, 3) if plan.rounds <= 10 else (10, 6, 6)
     rows: list[ThreadRow] = []
     for threads in counts:
-        say(f"threads: {threads} torch thread(s), reference / engine / whole batch / halves, {rounds} rounds")
+        contenders = " / ".join(["reference", "engine", *runners_for(threads)])
+        say(f"threads: {threads} torch thread(s), {contenders}, {rounds} rounds")
         rows.append(measure_row(dataset, threads, rounds, window, warmup))
     goal = SPEEDUP_GOALS["cpu"]
     figures = [
@@ -164,28 +186,31 @@ def measure_thread_table(
 
 
 def _row_detail(row: ThreadRow) -> str:
-    halves = "—" if row.halves is None else f"{row.halves:,.0f}"
     noise = "" if row.background_cpus is None else f"; other processes used {row.background_cpus:.1f} CPUs"
+    alone = ", ".join(f"{name} {rate:,.0f}" for name, rate in row.runners.items())
     return (
         f"reference {row.reference:,.0f} img/s, engine {row.engine:,.0f} img/s (runner: {row.rule}); "
-        f"runners alone: whole batch on one team {row.whole:,.0f}, halves on two teams {halves} img/s; "
-        f"batch 32, interleaved windows{noise}"
+        f"runners alone (img/s): {alone}; batch 32, interleaved windows{noise}"
     )
 
 
 def format_thread_table(rows: Sequence[ThreadRow]) -> str:
     """The table as printed above the figures: one line per thread count."""
     lines = [
-        f"{'threads':>7}  {'reference':>10}  {'engine':>8}  {'engine÷ref':>10}  {'whole':>7}  {'halves':>7}  rule",
+        f"{'threads':>7}  {'reference':>10}  {'engine':>8}  {'engine÷ref':>10}  "
+        + "  ".join(f"{name:>11}" for name in RUNNERS)
+        + "  rule",
     ]
     for row in rows:
-        halves = "—" if row.halves is None else f"{row.halves:,.0f}"
+        rates = "  ".join(f"{row.runners[name]:>11,.0f}" if name in row.runners else f"{'—':>11}" for name in RUNNERS)
         lines.append(
-            f"{row.threads:>7}  {row.reference:>10,.0f}  {row.engine:>8,.0f}  {row.ratio:>9.2f}×  {row.whole:>7,.0f}"
-            f"  {halves:>7}  {row.rule}"
+            f"{row.threads:>7}  {row.reference:>10,.0f}  {row.engine:>8,.0f}  {row.ratio:>9.2f}×  {rates}  {row.rule}"
         )
-    lines.append("(img/s, medians of interleaved windows; whole / halves: the two CPU step runners driven alone)")
+    lines.append(
+        "(img/s, medians of interleaved windows; whole batch … eighths: the CPU step runners driven alone, the batch "
+        "cut into 1, 2, 4, 8 slices on as many thread teams)"
+    )
     return "\n".join(lines)
 
 
-__all__ = ["HALVES", "THREAD_COUNTS", "WHOLE", "ThreadRow", "format_thread_table", "measure_thread_table"]
+__all__ = ["RUNNERS", "THREAD_COUNTS", "ThreadRow", "format_thread_table", "measure_thread_table", "runners_for"]
