@@ -21,6 +21,7 @@ from core.control import TrainingControl
 from core.datasets import ImageDataset, ImageSplit
 from core.events import BatchEnd, EndReason, EpochEnd, Event, LivePoints, Snapshot, TrainingEnded
 from core.gpu_speed import check_levers
+from core.memory import keep_freed_memory
 from core.model import ConvAutoEncoder
 from core.progress import plural
 from core.schedule import learning_rate
@@ -315,6 +316,7 @@ class Trainer:
                 f"{dataset.name}; choose at most {count:,}"
             )
         self.device = resolve_device(self.config.device)
+        keep_freed_memory()  # CPU steps then reuse their buffers instead of faulting pages in again (core.memory)
         check_levers(self.device, self.model_config.variational, self.config.bf16, self.config.compile)
         self.model = build_model(self.model_config, self.config.seed)
         if model_state is not None:
