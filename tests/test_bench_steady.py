@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from core.bench.steady import interval_rates, steady_rate, thinned, whole_rate
+from core.bench.steady import interval_rates, paired_ratio, steady_rate, thinned, whole_rate
 from core.bench.target import held_out_split, knn_accuracy
 from core.datasets import ImageDataset
 
@@ -32,6 +32,18 @@ def test_a_slower_window_shows_in_every_interval() -> None:
     engine, window = [_phase(0, 60, 0.05)], [_phase(0, 60, 0.055)]
     ratio = steady_rate(window)[0] / steady_rate(engine)[0]
     assert ratio == pytest.approx(0.05 / 0.055)
+
+
+def test_paired_rounds_cancel_a_host_that_drifts_between_rounds() -> None:
+    """The host halves its speed after round 2: pooled medians would mix fast and slow phases unevenly."""
+    speeds = [1.0, 1.0, 2.0, 2.0, 2.0]  # step time multiplier per round
+    window = [_phase(10 * i, 40, 0.055 * f) for i, f in enumerate(speeds)]
+    engine = [_phase(10 * i + 5, 40, 0.05 * f) for i, f in enumerate(speeds)]
+    engine[4] = engine[4][:1]  # a round with no engine interval is left out, not counted as zero
+    ratio, ratios = paired_ratio(window, engine)
+    assert len(ratios) == 4
+    assert ratio == pytest.approx(0.05 / 0.055)
+    assert math.isnan(paired_ratio([], [])[0])
 
 
 def test_intervals_are_thinned_like_the_window_and_never_span_two_phases() -> None:

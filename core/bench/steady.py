@@ -55,3 +55,22 @@ def whole_rate(phases: Iterable[Sequence[tuple[int, float]]]) -> float:
             images += phase[-1][0] - phase[0][0]
             seconds += phase[-1][1] - phase[0][1]
     return images / seconds if seconds > 0 else math.nan
+
+
+def paired_ratio(
+    numerators: Sequence[Sequence[tuple[int, float]]],
+    denominators: Sequence[Sequence[tuple[int, float]]],
+    every_s: float = INTERVAL_S,
+) -> tuple[float, list[float]]:
+    """The median over rounds of (steady rate of numerators[i]) ÷ (steady rate of denominators[i]), and the ratios.
+
+    Why pairs: this host's speed drifts 2–3× over seconds, and two phases taken back to back share the host's
+    state of the moment; pooling each contender's phases first lets one slow stretch of the host land on one
+    side only. Rounds without a rate on both sides are left out (nan when none is left).
+    """
+    ratios = []
+    for top, bottom in zip(numerators, denominators, strict=False):
+        a, b = steady_rate([top], every_s)[0], steady_rate([bottom], every_s)[0]
+        if math.isfinite(a) and math.isfinite(b) and b > 0:
+            ratios.append(a / b)
+    return (float(statistics.median(ratios)) if ratios else math.nan), ratios
