@@ -23,6 +23,7 @@ from core.events import BatchEnd, EndReason, EpochEnd, Event, LivePoints, Snapsh
 from core.model import ConvAutoEncoder
 from core.progress import plural
 from core.schedule import learning_rate
+from core.snapshot_encoder import encoder_copy
 from core.steps import close_steps, make_steps, to_float
 from core.vae import ConvVAE, build_network, encode_moments, kl_per_dimension
 
@@ -191,6 +192,7 @@ def take_snapshot(
         log_variances=log_vars,
         kl_per_dim=kl,
         beta=model.config.beta if isinstance(model, ConvVAE) else None,
+        encoder=encoder_copy(model),
     )
 
 
