@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Slot
+from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from explorer.latest_worker import LatestOnlyWorker
@@ -70,7 +70,8 @@ class OwnImage(QObject):
         self.window = window
         self.panel = OwnImagePanel()
         self.dock = dock(window, "ownImageDock", "Your image", self.panel, Area.RightDockWidgetArea)
-        self.dock.hide()  # View › Your image shows it
+        self.dock.hide()  # until View › Your image; then a tab beside the preview (see _on_toggled)
+        self._shown_before = False
         window.docks["own_image"] = self.dock
         self.star = StarMarker()
         window.latent.plot.addItem(self.star, ignoreBounds=True)
@@ -85,8 +86,9 @@ class OwnImage(QObject):
         canvas.fileDropped.connect(self.open_file)
         self.panel.clear_button.clicked.connect(self.clear)
         self.panel.open_button.clicked.connect(self.ask_open)
-        self.dock.toggleViewAction().toggled.connect(self._show_star)
+        self.dock.toggleViewAction().toggled.connect(self._on_toggled)
         window.session.viewChanged.connect(self._on_view)
+        window.latent.view_box.sigRangeChanged.connect(self._place_label)
         window.installEventFilter(self)
 
     @property
@@ -162,12 +164,31 @@ class OwnImage(QObject):
             x, y = pinned.xy
             self.panel.say(f"The star on the latent space is your image, encoded at {pinned.where}: ({x:.2f}, {y:.2f})")
             self.star.setPos(x, y)
+            self._place_label()
         self._show_star()
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.reading = None
         self.panel.say(f"Your picture could not be placed: {message}")
+
+    @Slot()
+    def _place_label(self, *_: object) -> None:
+        if self.star.isVisible() or self.pinned is not None:
+            self.star.keep_label_inside(self.window.latent.view_box.sceneBoundingRect())
+
+    @Slot(bool)
+    def _on_toggled(self, shown: bool) -> None:
+        first = shown and not self._shown_before
+        self._shown_before = self._shown_before or shown
+        if first and not self.dock.isFloating() and not self.window.tabifiedDockWidgets(self.dock):
+            # a tab beside the preview (drawing and hovering rarely happen at once), so the window grows no
+            # taller. Done when first shown, not when built: a hidden dock tabified at start left Qt's tab bar
+            # painted over the dock below it. Only the first time: where the user then moves it, it stays.
+            self.window.tabifyDockWidget(self.window.docks["preview"], self.dock)
+        if shown:
+            QTimer.singleShot(0, self.dock.raise_)  # shown from View: its tab to the front, once laid out
+        self._show_star()
 
     @Slot()
     def _show_star(self, *_: object) -> None:

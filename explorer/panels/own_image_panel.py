@@ -31,35 +31,37 @@ class OwnImagePanel(QWidget):
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.open_button)
         buttons.addStretch(1)
-        left = QVBoxLayout()
-        left.addWidget(self.canvas)
-        left.addLayout(buttons)
-        left.addStretch(1)
 
-        self.seen_title = QLabel("As the network sees it")
+        self.seen_title = QLabel("As the network\nsees it")
         self.seen = self._tile("Your picture converted like the data set's images")
         self.reconstruction_title = QLabel("Its reconstruction")
         self.reconstruction = self._tile("Your picture through the encoder and decoder of the snapshot shown")
         self.closest = QLabel("")
         self.closest.setObjectName("panelCaption")
         self.closest.setToolTip("The classes of the display images whose codes lie nearest your picture's code")
-        right = QGridLayout()
-        right.setVerticalSpacing(2)
-        for row, widget in enumerate(
-            (self.seen_title, self.seen, self.reconstruction_title, self.reconstruction, self.closest)
-        ):
-            right.addWidget(widget, row, 0, Qt.AlignmentFlag.AlignLeft)
-        right.setRowStretch(5, 1)
-        top = QHBoxLayout()
-        top.addLayout(left)
-        top.addLayout(right, 1)
+        # one column, under the canvas: the dock shares the right-hand column with the preview as a tab, so it
+        # adds no height to the window, and it is as narrow as the canvas
+        tiles = QGridLayout()
+        tiles.setVerticalSpacing(2)
+        top = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+        tiles.addWidget(self.seen_title, 0, 0, top)
+        tiles.addWidget(self.reconstruction_title, 0, 1, top)
+        tiles.addWidget(self.seen, 1, 0, Qt.AlignmentFlag.AlignLeft)
+        tiles.addWidget(self.reconstruction, 1, 1, Qt.AlignmentFlag.AlignLeft)
+        tiles.addWidget(self.closest, 2, 0, 1, 2)
+        tiles.setColumnStretch(2, 1)
         self.message = QLabel(START)
         self.message.setObjectName("panelCaption")
         self.message.setWordWrap(True)
+        self.message.setMinimumWidth(self.canvas.width())
+        self.message.setMaximumWidth(self.canvas.width() + 60)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
+        layout.addWidget(self.canvas)
+        layout.addLayout(buttons)
+        layout.addLayout(tiles)
         layout.addWidget(self.message)
+        layout.addStretch(1)
 
     @staticmethod
     def _tile(tip: str) -> QLabel:

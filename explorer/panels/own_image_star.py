@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem
 
@@ -41,3 +41,10 @@ class StarMarker(QGraphicsPathItem):
         self.label.setBrush(QBrush(OUTLINE))
         self.label.setPos(RADIUS + 2, -RADIUS)
         self.setVisible(False)
+
+    def keep_label_inside(self, area: QRectF) -> None:
+        """Put the words on the star's left when on its right they would run past `area` (the plot, in scene
+        coordinates): a star near the plot's right edge keeps its label readable."""
+        width = self.label.boundingRect().width()
+        right_side = self.scenePos().x() + RADIUS + 2 + width <= area.right()
+        self.label.setPos(RADIUS + 2 if right_side else -RADIUS - 2 - width, -RADIUS)
