@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from core_testkit import REPO_ROOT
-from gui_testkit import start_small_run, wait_for_snapshot, wait_until_idle
+from gui_testkit import save_and_wait, start_small_run, wait_for_snapshot, wait_until_idle
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from explorer import pointer
+from explorer.own_image import NO_ENCODER
 from explorer.panels.drawing_canvas import SIDE
 
 VERTICAL_ONE = [(SIDE / 2, 0.18 * SIDE), (SIDE / 2, 0.82 * SIDE)]  # a "1": one vertical stroke down the middle
@@ -99,7 +100,7 @@ def test_a_drawn_one_lands_among_the_ones(qtbot, window, trained_digits: Path) -
     assert own.pinned is None and not own.star.isVisible() and own.panel.canvas.blank
 
 
-def test_the_star_moves_with_every_snapshot_and_with_recorded_frames(qtbot, window, tiny_mnist) -> None:
+def test_the_star_moves_with_every_snapshot_and_with_recorded_frames(qtbot, window, tiny_mnist, tmp_path) -> None:
     start_small_run(window, epochs=3)
     wait_for_snapshot(qtbot, window)
     own = show_own_image_dock(window)
@@ -117,6 +118,22 @@ def test_the_star_moves_with_every_snapshot_and_with_recorded_frames(qtbot, wind
     frame_step = window.session.view.snapshot.step
     qtbot.waitUntil(lambda: own.pinned.step == frame_step and not own.worker.busy, timeout=30_000)
     assert (own.star.pos().x(), own.star.pos().y()) == pytest.approx(own.pinned.xy)
+    assert own.star.isVisible()
+    # frames read back from a checkpoint keep decoders only: the dock says so and the star goes, until live again
+    path = tmp_path / "run.safetensors"
+    save_and_wait(qtbot, window, path)
+    window.open_checkpoint(path)
+    qtbot.waitUntil(lambda: not window.running and window.session.current_file == path, timeout=60_000)
+    qtbot.waitUntil(  # the opened model's own snapshot has its encoder
+        lambda: own.pinned is not None and own.pinned.where == window.session.view.where and not own.worker.busy,
+        timeout=30_000,
+    )
+    assert window.timelapse.frames is not None and len(window.timelapse.frames) > 1
+    window.timelapse.choose(0)
+    qtbot.waitUntil(lambda: own.pinned is None and not own.worker.busy, timeout=30_000)
+    assert own.panel.message.text() == NO_ENCODER and not own.star.isVisible()
+    window.timelapse.go_live()
+    wait_for_pin(qtbot, own)
     assert own.star.isVisible()
 
 
