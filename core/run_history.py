@@ -27,6 +27,7 @@ from core.config import ModelConfig
 from core.diagnostics import output_collapsed
 from core.events import BatchEnd, Snapshot
 from core.latent import LatentPlane, fit_aligned_plane
+from core.snapshot_encoder import LazyEncoder
 from core.view import SnapshotView
 
 DEFAULT_BUDGET_BYTES = 200 << 20
@@ -187,7 +188,7 @@ class HistoryFrames:
             originals=display.originals,
             reconstructions=frame.reconstructions.astype(np.float32),
             classes=display.classes,
-            encoder=self.encoder(index),
+            encoder=None if frame.encoder_state is None else LazyEncoder(lambda: self.encoder(index)),
         )
 
     def encoder(self, index: int) -> nn.Module | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -41,3 +42,21 @@ def encoder_from_state(config: ModelConfig, state: dict[str, torch.Tensor]) -> n
     module = copy.deepcopy(template)
     module.load_state_dict({key: value.float() for key, value in state.items()})
     return module
+
+
+class LazyEncoder(nn.Module):
+    """An encoder built on its first use: a replayed time-lapse frame pays for its encoder only if a picture of the
+    user's is placed on it (building one from float16 weights costs about as much as a frame's decoder)."""
+
+    def __init__(self, build: Callable[[], nn.Module]) -> None:
+        super().__init__()
+        self._build = build
+        self._lock = threading.Lock()
+        self._built: list[nn.Module] = []  # a plain list: not registered as a submodule until it exists
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        with self._lock:
+            if not self._built:
+                self._built.append(self._build())
+            encoder = self._built[0]
+        return encoder(images)
