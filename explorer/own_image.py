@@ -83,6 +83,12 @@ class OwnImage(QObject):
         self.pinned: PinnedImage | None = None  # where the picture lies in the view shown
         canvas = self.panel.canvas
         canvas.drawn.connect(self._on_drawn)
+        # mid-stroke, the picture so far is placed a few times a second: the star and the reconstruction follow the pen
+        self._mid_stroke = QTimer(self)
+        self._mid_stroke.setSingleShot(True)
+        self._mid_stroke.setInterval(150)
+        self._mid_stroke.timeout.connect(self._on_drawn)
+        canvas.stroking.connect(self._on_stroking)
         canvas.fileDropped.connect(self.open_file)
         self.panel.clear_button.clicked.connect(self.clear)
         self.panel.open_button.clicked.connect(self.ask_open)
@@ -98,9 +104,15 @@ class OwnImage(QObject):
     # ----- from the user ----------------------------------------------------------------------------------------
     @Slot()
     def _on_drawn(self) -> None:
+        self._mid_stroke.stop()
         self.reading = None  # a stroke after a drop: the canvas (with the dropped picture) is the picture now
         self.source = self.panel.canvas.picture()
         self._submit()
+
+    @Slot()
+    def _on_stroking(self) -> None:
+        if not self._mid_stroke.isActive():
+            self._mid_stroke.start()
 
     @Slot()
     def ask_open(self) -> None:
@@ -117,6 +129,7 @@ class OwnImage(QObject):
 
     @Slot()
     def clear(self) -> None:
+        self._mid_stroke.stop()
         self.worker.cancel()
         self.source = self.reading = self.pinned = None
         self.panel.canvas.clear()

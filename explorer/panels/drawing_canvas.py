@@ -39,6 +39,7 @@ def dropped_files(event: QDropEvent) -> list[Path]:
 
 class DrawingCanvas(QWidget):
     drawn = Signal()  # a stroke ended: the picture changed
+    stroking = Signal()  # the pen moved mid-stroke (the owner may place the picture so far, at its own pace)
     fileDropped = Signal(object)  # Path: a file dropped on the canvas (read by the owner, off the GUI thread)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -110,6 +111,7 @@ class DrawingCanvas(QWidget):
             return super().mouseMoveEvent(event)
         self._stroke_to(event.position())
         event.accept()
+        self.stroking.emit()
         return None
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:

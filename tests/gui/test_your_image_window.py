@@ -12,8 +12,8 @@ import pytest
 from core_testkit import REPO_ROOT
 from gui_testkit import save_and_wait, start_small_run, wait_for_snapshot, wait_until_idle
 from PIL import Image, ImageDraw
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from explorer import pointer
@@ -180,3 +180,30 @@ def test_a_dropped_picture_is_pinned_and_a_bad_file_leaves_a_message(
     assert chosen
     qtbot.waitUntil(lambda: "notes.txt is not a picture" in own.panel.message.text(), timeout=30_000)
     assert own.pinned is pinned
+
+
+def test_the_star_follows_the_pen_before_the_stroke_ends(qtbot, window, trained_digits: Path) -> None:
+    assert window.open_checkpoint(trained_digits)
+    wait_for_snapshot(qtbot, window)
+    wait_until_idle(qtbot, window)
+    own = show_own_image_dock(window)
+    canvas = own.panel.canvas
+
+    def send(kind: QEvent.Type, y: float, buttons: Qt.MouseButton) -> None:
+        at = QPointF(SIDE / 2, y)
+        button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+        event = QMouseEvent(kind, at, canvas.mapToGlobal(at), button, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(canvas, event)
+
+    send(QEvent.Type.MouseButtonPress, 40, Qt.MouseButton.LeftButton)
+    for y in range(44, 120, 4):
+        send(QEvent.Type.MouseMove, y, Qt.MouseButton.LeftButton)
+    wait_for_pin(qtbot, own)  # placed mid-stroke, the button still down
+    assert canvas.strokes == 0 and own.star.isVisible()
+    half = own.pinned
+    for y in range(124, 190, 4):
+        send(QEvent.Type.MouseMove, y, Qt.MouseButton.LeftButton)
+    send(QEvent.Type.MouseButtonRelease, 190, Qt.MouseButton.NoButton)
+    qtbot.waitUntil(lambda: own.pinned is not half and not own.worker.busy, timeout=30_000)
+    assert canvas.strokes == 1
+    assert own.pinned.image.sum() != half.image.sum()  # the whole stroke now, not the half drawn then
