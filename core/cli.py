@@ -30,6 +30,7 @@ from core.config import (
     check_device,
     check_model_kind,
 )
+from core.drawing_render import add_drawing_parser
 from core.render_command import add_render_parsers, run_render
 from core.timelapse_command import add_timelapse_parser
 
@@ -186,7 +187,9 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
         help="also time the lecture's recipe and the fast preset until the running MSE reaches the lecture's "
         "20-epoch level, and compare their latent spaces (minutes: one run of each, taking turns)",
     )
-    add_timelapse_parser(add_render_parsers(commands))
+    render_kinds = add_render_parsers(commands)
+    add_timelapse_parser(render_kinds)
+    add_drawing_parser(render_kinds)
     return parser
 
 

@@ -25,6 +25,7 @@ from core.memory import keep_freed_memory
 from core.model import ConvAutoEncoder
 from core.progress import plural
 from core.schedule import learning_rate
+from core.snapshot_encoder import encoder_copy
 from core.steps import close_steps, make_steps, to_float
 from core.vae import ConvVAE, build_network, encode_moments, kl_per_dimension
 
@@ -196,6 +197,7 @@ def take_snapshot(
         log_variances=log_vars,
         kl_per_dim=kl,
         beta=model.config.beta if isinstance(model, ConvVAE) else None,
+        encoder=encoder_copy(model),
     )
 
 

@@ -27,6 +27,7 @@ from core.config import ModelConfig
 from core.diagnostics import output_collapsed
 from core.events import BatchEnd, Snapshot
 from core.latent import LatentPlane, fit_aligned_plane
+from core.snapshot_encoder import LazyEncoder
 from core.view import SnapshotView
 
 DEFAULT_BUDGET_BYTES = 200 << 20
@@ -44,10 +45,14 @@ class Frame:
     reconstructions: np.ndarray  # (K, C, H, W) float16, the samples through these weights
     decoder_state: dict[str, torch.Tensor]  # float16 CPU tensors
     plane: LatentPlane  # aligned with the previous frame's plane when it was recorded
+    #: float16 CPU tensors of the snapshot's encoder (core.snapshot_encoder), so the user's own picture can be
+    #: encoded on a replayed frame; None for frames read from a file (a history file keeps decoders only).
+    encoder_state: dict[str, torch.Tensor] | None = None
 
     @property
     def nbytes(self) -> int:
-        weights = sum(t.numel() * t.element_size() for t in self.decoder_state.values())
+        states = (self.decoder_state, self.encoder_state or {})
+        weights = sum(t.numel() * t.element_size() for state in states for t in state.values())
         return int(self.codes.nbytes + self.reconstructions.nbytes + weights)
 
     @property
@@ -67,6 +72,8 @@ def frame_of(snapshot: Snapshot, loss: float, previous: LatentPlane | None) -> F
         k: v.detach().to("cpu", STORED_DTYPE, copy=True).contiguous() for k, v in snapshot.decoder.state_dict().items()
     }
     codes = _read_only(np.asarray(snapshot.codes, np.float32))
+    encoder = getattr(snapshot, "encoder", None)
+    encoder_state = None if encoder is None else _stored(encoder)
     return Frame(
         step=int(snapshot.step),
         epoch=float(snapshot.epoch),
@@ -75,7 +82,12 @@ def frame_of(snapshot: Snapshot, loss: float, previous: LatentPlane | None) -> F
         reconstructions=_read_only(np.asarray(snapshot.reconstructions, np.float16)),
         decoder_state=state,
         plane=fit_aligned_plane(codes, previous),
+        encoder_state=encoder_state,
     )
+
+
+def _stored(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", STORED_DTYPE, copy=True).contiguous() for k, v in module.state_dict().items()}
 
 
 @dataclass(frozen=True)
@@ -176,7 +188,25 @@ class HistoryFrames:
             originals=display.originals,
             reconstructions=frame.reconstructions.astype(np.float32),
             classes=display.classes,
+            encoder=None if frame.encoder_state is None else LazyEncoder(lambda: self.encoder(index)),
         )
+
+    def encoder(self, index: int) -> nn.Module | None:
+        """Frame `index`'s encoder as a float32 CPU module, or None where the frame kept none (read from a file)."""
+        frame = self.frames[index]
+        if frame.encoder_state is None:
+            return None
+        encoders = self._cache.setdefault("encoders", {})
+        cached = encoders.get(id(frame))
+        if cached is not None and cached[0] is frame:
+            return cached[1]
+        from core.snapshot_encoder import encoder_from_state
+
+        module = encoder_from_state(self.display.model_config, frame.encoder_state)
+        if len(encoders) > 32:
+            encoders.clear()
+        encoders[id(frame)] = (frame, module)
+        return module
 
     def view(self, index: int) -> SnapshotView:
         """What the window shows of frame `index`: its points on its aligned plane, its decoder, its grids."""

@@ -83,6 +83,21 @@ class SnapshotView:
             return np.zeros((0, *shape), np.float32)
         return np.concatenate([self._decode(codes[i : i + batch]) for i in range(0, len(codes), batch)])
 
+    @property
+    def can_encode(self) -> bool:
+        """This view kept its snapshot's encoder, so a picture of the user's can be placed on it."""
+        return getattr(self.snapshot, "encoder", None) is not None
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        """Codes (N×D float32) of images shaped like the display images (N×C×H×W uint8), with this snapshot's
+        encoder: the same weights as its points and its decoder. ValueError when the view has no encoder."""
+        encoder = getattr(self.snapshot, "encoder", None)
+        if encoder is None:
+            raise ValueError(f"the network state at {self.where} kept no encoder")
+        images = np.asarray(images, np.uint8)
+        with torch.inference_mode():
+            return encoder(torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0)).float().numpy()
+
     def label_of(self, index: int) -> str:
         return self.snapshot.classes[int(self.snapshot.labels[index])]
 

@@ -3,9 +3,11 @@ with these exactly as a mouse would (a QMouseEvent sent to the plot's viewport).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from explorer.panels.latent_panel import LatentPanel
 
@@ -64,3 +66,21 @@ def drag(panel: LatentPanel, start: tuple[float, float], end: tuple[float, float
         t = k / steps
         send(QEvent.Type.MouseMove, first + (last - first) * t, Qt.MouseButton.LeftButton)
     send(QEvent.Type.MouseButtonRelease, last, Qt.MouseButton.NoButton)
+
+
+def stroke(widget: QWidget, points: list[tuple[float, float]], steps: int = 8) -> None:
+    """A left-button stroke over `widget` (the drawing canvas): press at the first point, move in `steps` between
+    each pair of points, release at the last; positions in the widget's pixels."""
+
+    def send(kind: QEvent.Type, x: float, y: float, button: Qt.MouseButton, buttons: Qt.MouseButton) -> None:
+        at = QPointF(x, y)
+        event = QMouseEvent(kind, at, widget.mapToGlobal(at), button, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(widget, event)
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send(QEvent.Type.MouseButtonPress, *points[0], left, left)
+    for (x0, y0), (x1, y1) in pairwise(points):
+        for k in range(1, steps + 1):
+            t = k / steps
+            send(QEvent.Type.MouseMove, x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, none, left)
+    send(QEvent.Type.MouseButtonRelease, *points[-1], left, none)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 
 from explorer.compare import Comparison, ComparisonPanel
+from explorer.own_image import OwnImage, install_own_image
 from explorer.panels.kl_panel import KlPanel
 from explorer.vae_views import VaeViews
 from explorer.window_layout import Area, dock
@@ -22,6 +23,7 @@ class WindowExtras:
     kl: KlPanel
     vae: VaeViews
     comparison: Comparison
+    own_image: OwnImage  # the "Your image" dock and its star (explorer.own_image)
 
 
 def attach_extras(window) -> WindowExtras:
@@ -42,4 +44,5 @@ def attach_extras(window) -> WindowExtras:
     window.docks["training"].raise_()
     comparison_dock.hide()
     vae = VaeViews(window.session, window.latent, window.loss, kl, window.controls, window, window.docks["kl"])
-    return WindowExtras(kl, vae, Comparison(window, panel, comparison_dock))
+    own_image = install_own_image(window)  # before the menus: View lists its dock
+    return WindowExtras(kl, vae, Comparison(window, panel, comparison_dock), own_image)
