@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.checkpoint import load_checkpoint
-from core.config import BUILTIN_DATASET, DATASETS, ModelConfig, TrainConfig, dataset_title
-from core.datasets import DatasetError, ImageDataset, load_builtin_digits, load_dataset
+from core.config import BUILTIN_DATASET, DATASETS, ModelConfig, TrainConfig, dataset_title, is_folder_dataset
+from core.datasets import DatasetError, ImageDataset, load_builtin_digits, load_dataset, load_dataset_for_model
 from core.engine import Trainer, resolve_device
 from core.records import ModelAtRest
 from core.run_history import RunHistory
@@ -34,15 +34,18 @@ class PreparedRun:
 
 
 def load_with_fallback(name: str, notify: Notify) -> ImageDataset:
-    """The named data set, or the built-in digits with a notice saying why."""
+    """The named data set, or the built-in digits with a notice saying why (never instead of the user's folder)."""
     try:
-        return load_dataset(name)
+        data = load_dataset(name)
     except DatasetError as error:
-        if name == BUILTIN_DATASET:
+        if name == BUILTIN_DATASET or is_folder_dataset(name):
             raise
         log.warning("falling back to the built-in digits: %s", error)
         notify(f"Using the built-in 5,000 digits instead of {DATASETS.get(name, name)}: {error}")
         return load_builtin_digits()
+    if data.notice:
+        notify(data.notice)
+    return data
 
 
 def device_here(name: str, notify: Notify) -> str:
@@ -66,7 +69,7 @@ def new_run(
 def opened_run(path: Path, notify: Notify) -> PreparedRun:
     """A checkpoint's model, ready to show (and to train further when its data set is here)."""
     checkpoint = load_checkpoint(path)
-    data = load_with_fallback(checkpoint.dataset, notify)
+    data = _opened_data(checkpoint.dataset, checkpoint.model_config, notify)
     device = device_here(checkpoint.train_config.device, notify)
     if data.name == checkpoint.dataset:
         return PreparedRun(checkpoint.resume(data, device=device), checkpoint.dataset, checkpoint.history)
@@ -75,6 +78,28 @@ def opened_run(path: Path, notify: Notify) -> PreparedRun:
         data, config, checkpoint.model_config, model_state=checkpoint.model_state, progress=checkpoint.progress
     )
     return PreparedRun(trainer, checkpoint.dataset, checkpoint.history)
+
+
+def _opened_data(name: str, model_config: ModelConfig, notify: Notify) -> ImageDataset:
+    """The data an opened model was trained on, or the built-in digits when it is missing and they fit the model.
+
+    An image folder is read at the model's size and colour; a model of other images than the digits' cannot be
+    shown on them, so a missing folder is then an error that says where the images were.
+    """
+    if not is_folder_dataset(name):
+        return load_with_fallback(name, notify)
+    try:
+        return load_dataset_for_model(name, model_config)
+    except DatasetError as error:
+        shape = (model_config.channels, model_config.image_size)
+        if shape != (1, 28):
+            raise DatasetError(
+                f"this model was trained on {dataset_title(name)} ({shape[0]}×{shape[1]}×{shape[1]} images), which "
+                f"cannot be read here: {error}. Put the folder back where it was to open the model."
+            ) from error
+        log.warning("falling back to the built-in digits: %s", error)
+        notify(f"Using the built-in 5,000 digits instead of {dataset_title(name)}: {error}")
+        return load_builtin_digits()
 
 
 def continued_run(model: ModelAtRest, epochs: int, device: str) -> PreparedRun:
