@@ -383,14 +383,20 @@ def _write_cache(path: Path, listing: FolderListing, dataset: ImageDataset) -> N
 
 
 def progress_printer(what: str, stream: TextIO | None = None, interval_s: float = 1.0) -> Progress:
-    """A progress callback that writes 'what: done of total images' to `stream` (stderr) at most once a second."""
-    last = -math.inf
+    """A progress callback that writes 'what: done of total images' to `stream` (stderr) about once a second.
+
+    Nothing for a load that ends within the first second; once it has printed, it also prints the last count.
+    """
+    last: float | None = None  # when it last printed; the first call starts the clock
+    printed = False
 
     def report(done: int, total: int) -> None:
-        nonlocal last
+        nonlocal last, printed
         now = time.monotonic()
-        if (now - last >= interval_s and done < total) or (done == total and last > -math.inf):
+        if last is None:
             last = now
+        if (now - last >= interval_s and done < total) or (done == total and printed):
+            last, printed = now, True
             print(f"{what}: {done:,} of {total:,} images", file=stream or sys.stderr, flush=True)
 
     return report
