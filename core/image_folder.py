@@ -382,7 +382,9 @@ def _write_cache(path: Path, listing: FolderListing, dataset: ImageDataset) -> N
         log.warning("could not cache the decoded images of %s: %s", listing.root, error)
 
 
-def progress_printer(what: str, stream: TextIO | None = None, interval_s: float = 1.0) -> Progress:
+def progress_printer(
+    what: str, stream: TextIO | None = None, interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic
+) -> Progress:
     """A progress callback that writes 'what: done of total images' to `stream` (stderr) about once a second.
 
     Nothing for a load that ends within the first second; once it has printed, it also prints the last count.
@@ -392,7 +394,7 @@ def progress_printer(what: str, stream: TextIO | None = None, interval_s: float 
 
     def report(done: int, total: int) -> None:
         nonlocal last, printed
-        now = time.monotonic()
+        now = clock()
         if last is None:
             last = now
         if (now - last >= interval_s and done < total) or (done == total and printed):
