@@ -23,7 +23,16 @@ DATA_DIR_ENV = "CONVAE_DATA_DIR"
 #: Our names for torchvision's classes (imported only when one is loaded: torchvision takes seconds to import).
 _TORCHVISION_CLASS_NAMES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
 
-__all__ = ["BUILTIN_DATASET", "DATASET_NAMES", "DatasetError", "ImageDataset", "ImageSplit", "load_dataset"]
+__all__ = [
+    "BUILTIN_DATASET",
+    "DATASET_NAMES",
+    "DatasetError",
+    "ImageDataset",
+    "ImageSplit",
+    "load_dataset",
+    "load_dataset_for_model",
+    "load_image_folder",
+]
 
 
 def _torchvision_class(name: str):
@@ -128,8 +137,6 @@ def load_dataset(
     `download` to the downloadable sets only.
     """
     if is_folder_dataset(name):
-        from core.image_folder import load_image_folder
-
         return load_image_folder(name[len(FOLDER_PREFIX) :], size=image_size, colour=colour, progress=progress)
     if name == BUILTIN_DATASET:
         return load_builtin_digits()
@@ -139,6 +146,28 @@ def load_dataset(
             "or folder:PATH for a folder of images"
         )
     return _load_torchvision(name, Path(root) if root is not None else default_data_dir(), download)
+
+
+def load_image_folder(
+    path: str | os.PathLike,
+    size: int | None = None,
+    colour: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> ImageDataset:
+    """A folder of images as the data set `folder:<absolute path>`, decoded once and cached (core.image_folder).
+
+    size: side of the square images (a multiple of 4, 8–64); None: the images' median size, at most 64.
+    colour: True RGB, False grey, None: colour if any image is. progress(done, total) is called from this thread.
+    Unreadable files are skipped and summed up in the data set's `notice`.
+    """
+    from core.image_folder import FolderError, read_image_folder
+
+    try:
+        found = read_image_folder(path, size=size, colour=colour, progress=progress, cache_dir=cache_dir)
+    except FolderError as error:
+        raise DatasetError(str(error)) from error
+    return ImageDataset(found.name, ImageSplit(found.images, found.labels), None, found.classes, notice=found.notice)
 
 
 def load_dataset_for_model(

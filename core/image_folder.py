@@ -42,7 +42,6 @@ import torch
 from platformdirs import user_cache_dir
 
 from core.config import FOLDER_MAX_SIZE, FOLDER_MIN_SIZE, folder_dataset_name
-from core.datasets import DatasetError, ImageDataset, ImageSplit
 from core.files import FileWriteError, write_atomically
 
 log = logging.getLogger(__name__)
@@ -50,12 +49,14 @@ log = logging.getLogger(__name__)
 __all__ = [
     "CACHE_DIR_ENV",
     "IMG_EXTENSIONS",
+    "FolderError",
+    "FolderImages",
     "FolderListing",
     "default_cache_dir",
     "default_size",
     "list_image_folder",
-    "load_image_folder",
     "progress_printer",
+    "read_image_folder",
 ]
 
 #: Overrides the per-user cache folder (platformdirs' user_cache_dir("convae-explorer")); folders cache in its
@@ -74,6 +75,21 @@ MAX_DECODED_BYTES = 4 * 2**30
 _CHUNK = 128
 
 Progress = Callable[[int, int], None]
+
+
+class FolderError(Exception):
+    """A folder cannot be read as a data set; the message says why (core.datasets raises it as DatasetError)."""
+
+
+@dataclass(frozen=True)
+class FolderImages:
+    """A folder's images as read: core.datasets.load_image_folder makes the data set of them."""
+
+    name: str  # folder:<absolute path>
+    images: torch.Tensor  # uint8 N×C×S×S
+    labels: torch.Tensor  # int64 N
+    classes: tuple[str, ...]
+    notice: str | None  # what was left out and why, in one message
 
 
 @dataclass(frozen=True)
@@ -123,19 +139,19 @@ def _walk_images(folder: Path, root: Path) -> list[tuple[str, int, int]]:
 
 
 def list_image_folder(path: str | os.PathLike) -> FolderListing:
-    """The images of an ImageFolder-style folder (or a flat one) and their classes; DatasetError if there are none."""
+    """The images of an ImageFolder-style folder (or a flat one) and their classes; FolderError if there are none."""
     root = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
     if not root.exists():
-        raise DatasetError(f"the image folder {root} does not exist")
+        raise FolderError(f"the image folder {root} does not exist")
     if not root.is_dir():
-        raise DatasetError(f"{root} is a file, not a folder of images: point at the folder that holds the images")
+        raise FolderError(f"{root} is a file, not a folder of images: point at the folder that holds the images")
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
         subfolders = [e.name for e in entries if not e.name.startswith(".") and e.is_dir()]
         loose = [e.name for e in entries if e.is_file() and _is_image(e.name)]
         by_class = {name: _walk_images(root / name, root) for name in subfolders}
     except OSError as error:
-        raise DatasetError(f"cannot read the image folder {root}: {error.strerror or error}") from error
+        raise FolderError(f"cannot read the image folder {root}: {error.strerror or error}") from error
     classes = [name for name in subfolders if by_class[name]]
     if classes:
         empty = tuple(name for name in subfolders if not by_class[name])
@@ -145,7 +161,7 @@ def list_image_folder(path: str | os.PathLike) -> FolderListing:
         classes, empty, loose_count = [root.name or str(root)], (), 0
         entries_by_class = [(0, item) for item in _walk_images(root, root) if os.sep not in item[0]]
     if not entries_by_class:
-        raise DatasetError(
+        raise FolderError(
             f"no images in {root}: put image files ({', '.join(IMG_EXTENSIONS)}) in it, or in one sub-folder per class"
         )
     digest = hashlib.sha256()
@@ -162,23 +178,23 @@ def list_image_folder(path: str | os.PathLike) -> FolderListing:
     )
 
 
-def load_image_folder(
+def read_image_folder(
     path: str | os.PathLike,
     size: int | None = None,
     colour: bool | None = None,
     progress: Progress | None = None,
     cache_dir: str | os.PathLike | None = None,
-) -> ImageDataset:
-    """The images of a folder as a data set named `folder:<absolute path>` (see the module docstring).
+) -> FolderImages:
+    """The images of a folder, named `folder:<absolute path>` (see the module docstring).
 
     size: side of the square images (a multiple of 4, 8–64); None: from the images' median size.
     colour: True for RGB, False for grey, None: colour if any image is.
     progress: called as progress(done, total) from this thread while images are decoded (not on a cache hit).
     cache_dir: where the decoded images are cached; None: default_cache_dir().
-    Files that cannot be read are skipped and summed up in the data set's `notice`; DatasetError if none can.
+    Files that cannot be read are skipped and summed up in `notice`; FolderError if none can.
     """
     if size is not None and (not isinstance(size, int) or size % 4 or not FOLDER_MIN_SIZE <= size <= FOLDER_MAX_SIZE):
-        raise DatasetError(
+        raise FolderError(
             f"image size must be a multiple of 4 from {FOLDER_MIN_SIZE} to {FOLDER_MAX_SIZE}, got {size!r}"
         )
     listing = list_image_folder(path)
@@ -187,9 +203,9 @@ def load_image_folder(
     cached = _read_cache(cache_file, listing)
     if cached is not None:
         return cached
-    dataset = _decode_listing(listing, size, colour, progress)
-    _write_cache(cache_file, listing, dataset)
-    return dataset
+    found = _decode_listing(listing, size, colour, progress)
+    _write_cache(cache_file, listing, found)
+    return found
 
 
 # --- decoding ------------------------------------------------------------------------------------------------------
@@ -252,7 +268,7 @@ def _decode_listing(listing: FolderListing, size: int | None, colour: bool | Non
                 colour = any(mode not in _GREY_MODES for _, _, mode in good)
         channels = 3 if colour else 1
         if total * channels * size * size > MAX_DECODED_BYTES:
-            raise DatasetError(
+            raise FolderError(
                 f"the {total:,} images of {listing.root} would take {total * channels * size * size / 2**30:.1f} GiB "
                 f"at {channels}×{size}×{size}: choose a smaller image size{' or grey' if colour else ''}"
             )
@@ -292,20 +308,15 @@ def _decode_listing(listing: FolderListing, size: int | None, colour: bool | Non
     if guessed_colour and colour and (tensor[:, 0] == tensor[:, 1]).all() and (tensor[:, 1] == tensor[:, 2]).all():
         tensor = tensor[:, :1]  # RGB files of grey pictures: grey, as the user sees them
     labels = torch.tensor([listing.labels[i] for i in kept], dtype=torch.int64)
-    notice = _notice(listing, failures)
-    return ImageDataset(
-        folder_dataset_name(listing.root),
-        ImageSplit(tensor.contiguous(), labels),
-        None,
-        listing.classes,
-        notice=notice,
+    return FolderImages(
+        folder_dataset_name(listing.root), tensor.contiguous(), labels, listing.classes, _notice(listing, failures)
     )
 
 
-def _nothing_readable(listing: FolderListing, failures: dict[int, str]) -> DatasetError:
+def _nothing_readable(listing: FolderListing, failures: dict[int, str]) -> FolderError:
     first = next(iter(failures.items()), None)
     example = f" ({listing.files[first[0]]}: {first[1]})" if first else ""
-    return DatasetError(
+    return FolderError(
         f"none of the {len(listing.files):,} image files in {listing.root} could be read{example}: "
         "are they really images?"
     )
@@ -341,8 +352,8 @@ def _cache_name(root: Path, size: int | None, colour: bool | None) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32] + ".safetensors"
 
 
-def _read_cache(path: Path, listing: FolderListing) -> ImageDataset | None:
-    """The cached data set if `path` holds one for exactly these contents; None (never an error) otherwise."""
+def _read_cache(path: Path, listing: FolderListing) -> FolderImages | None:
+    """The cached images if `path` holds them for exactly these contents; None (never an error) otherwise."""
     from safetensors import safe_open
 
     if not path.is_file():
@@ -357,13 +368,31 @@ def _read_cache(path: Path, listing: FolderListing) -> ImageDataset | None:
             images, labels = handle.get_tensor("images"), handle.get_tensor("labels")
         classes = tuple(json.loads(meta["classes"]))
         notice = json.loads(meta["notice"])
-        return ImageDataset(folder_dataset_name(listing.root), ImageSplit(images, labels), None, classes, notice=notice)
+        found = FolderImages(folder_dataset_name(listing.root), images, labels, classes, notice)
+        return found if _plausible(found) else None
     except Exception as error:  # a truncated, corrupt or foreign file is rebuilt, never fatal
         log.warning("ignoring the unreadable image cache %s: %s", path, _describe(error))
         return None
 
 
-def _write_cache(path: Path, listing: FolderListing, dataset: ImageDataset) -> None:
+def _plausible(found: FolderImages) -> bool:
+    """Whether cached tensors are what decoding makes: a file that parses but holds other things is rebuilt."""
+    images, labels = found.images, found.labels
+    shape_ok = images.dtype == torch.uint8 and images.ndim == 4 and images.shape[1] in (1, 3)
+    shape_ok = shape_ok and images.shape[2] == images.shape[3] and FOLDER_MIN_SIZE <= images.shape[2] <= FOLDER_MAX_SIZE
+    labels_ok = labels.dtype == torch.int64 and labels.shape == (len(images),) and len(images) > 0
+    names_ok = bool(found.classes) and all(isinstance(c, str) for c in found.classes)
+    notice_ok = found.notice is None or isinstance(found.notice, str)
+    return (
+        shape_ok
+        and labels_ok
+        and names_ok
+        and notice_ok
+        and bool(((labels >= 0) & (labels < len(found.classes))).all())
+    )
+
+
+def _write_cache(path: Path, listing: FolderListing, found: FolderImages) -> None:
     """Write the cache atomically; a cache that cannot be written only costs the next load its speed."""
     from safetensors.torch import save
 
@@ -372,10 +401,10 @@ def _write_cache(path: Path, listing: FolderListing, dataset: ImageDataset) -> N
         "version": str(CACHE_VERSION),
         "contents": listing.digest,
         "folder": str(listing.root),
-        "classes": json.dumps(list(dataset.classes)),
-        "notice": json.dumps(dataset.notice),
+        "classes": json.dumps(list(found.classes)),
+        "notice": json.dumps(found.notice),
     }
-    payload = save({"images": dataset.train.images, "labels": dataset.train.labels}, metadata)
+    payload = save({"images": found.images, "labels": found.labels}, metadata)
     try:
         write_atomically(path, payload)
     except FileWriteError as error:

@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 import core.image_folder as image_folder
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.config import ModelConfig, dataset_file_stem, folder_dataset_name
-from core.datasets import DatasetError, load_dataset, load_dataset_for_model
+from core.datasets import DatasetError, load_dataset, load_dataset_for_model, load_image_folder
 from core.engine import Trainer, TrainingControl
 from core.events import TrainingEnded
 from core.image_folder import (
@@ -26,7 +26,6 @@ from core.image_folder import (
     default_cache_dir,
     default_size,
     list_image_folder,
-    load_image_folder,
     progress_printer,
 )
 from core.runs import opened_run
