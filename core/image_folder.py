@@ -184,6 +184,7 @@ def read_image_folder(
     colour: bool | None = None,
     progress: Progress | None = None,
     cache_dir: str | os.PathLike | None = None,
+    threads: int | None = None,
 ) -> FolderImages:
     """The images of a folder, named `folder:<absolute path>` (see the module docstring).
 
@@ -191,6 +192,7 @@ def read_image_folder(
     colour: True for RGB, False for grey, None: colour if any image is.
     progress: called as progress(done, total) from this thread while images are decoded (not on a cache hit).
     cache_dir: where the decoded images are cached; None: default_cache_dir().
+    threads: how many threads decode; None: one per CPU core this process may use, at most 8.
     Files that cannot be read are skipped and summed up in `notice`; FolderError if none can.
     """
     if size is not None and (not isinstance(size, int) or size % 4 or not FOLDER_MIN_SIZE <= size <= FOLDER_MAX_SIZE):
@@ -203,7 +205,7 @@ def read_image_folder(
     cached = _read_cache(cache_file, listing)
     if cached is not None:
         return cached
-    found = _decode_listing(listing, size, colour, progress)
+    found = _decode_listing(listing, size, colour, progress, threads or _workers())
     _write_cache(cache_file, listing, found)
     return found
 
@@ -248,14 +250,16 @@ def _palette_is_grey(image) -> bool:
     return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette) - 2, 3))
 
 
-def _decode_listing(listing: FolderListing, size: int | None, colour: bool | None, progress: Progress | None):
+def _decode_listing(
+    listing: FolderListing, size: int | None, colour: bool | None, progress: Progress | None, threads: int
+) -> FolderImages:
     from PIL import Image, ImageOps
 
     paths = [str(listing.root / relative) for relative in listing.files]
     total = len(paths)
     failures: dict[int, str] = {}
     guessed_colour = colour is None
-    with ThreadPoolExecutor(_workers(), thread_name_prefix="image-folder") as pool:
+    with ThreadPoolExecutor(threads, thread_name_prefix="image-folder") as pool:
         if size is None or colour is None:
             headers = _read_headers(paths, pool)
             failures.update({i: h for i, h in enumerate(headers) if isinstance(h, str)})

@@ -389,3 +389,14 @@ def test_bad_folder_arguments_get_a_sentence(tmp_path: Path, args: list[str], co
     assert done.returncode == code
     assert message in done.stderr and "Traceback" not in done.stderr
     assert not list(tmp_path.glob("*.safetensors"))
+
+
+def test_the_bench_figure_loads_its_folder_twice_and_reports_both(monkeypatch, digits) -> None:
+    import core.bench.folder_load as folder_load
+
+    monkeypatch.setattr(folder_load, "GREY_COUNT", 60)
+    monkeypatch.setattr(folder_load, "COLOUR_COUNT", 20)
+    first, cached = folder_load.measure_folder_load(digits, quick=True, say=lambda message: None)
+    assert first.unit == "img/s" and first.value > 0 and first.met == (first.value >= folder_load.FIRST_GOAL)
+    assert "80 small PNGs" in first.name and "→ uint8 80×3×28×28" in first.detail
+    assert cached.unit == "s" and cached.value > 0 and cached.met == (cached.value <= folder_load.CACHED_GOAL_S)
