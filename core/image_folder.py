@@ -123,10 +123,24 @@ def _is_image(name: str) -> bool:
 
 
 def _walk_images(folder: Path, root: Path) -> list[tuple[str, int, int]]:
-    """(relative path, size, mtime_ns) of every image below `folder`, in ImageFolder's order (sorted os.walk)."""
+    """(relative path, size, mtime_ns) of every image below `folder`, in ImageFolder's order (sorted os.walk).
+
+    Links are followed, as ImageFolder follows them, but a folder already seen (a link back up) is not entered
+    twice; hidden folders are not entered at all.
+    """
+    seen = {os.path.realpath(folder)}
+    visited = []
+    for where, dirs, names in os.walk(folder, followlinks=True):
+        kept = []
+        for name in dirs:
+            real = os.path.realpath(os.path.join(where, name))
+            if not name.startswith(".") and real not in seen:
+                seen.add(real)
+                kept.append(name)
+        dirs[:] = kept
+        visited.append((where, names))
     found = []
-    for where, dirs, names in sorted(os.walk(folder, followlinks=True)):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    for where, names in sorted(visited):
         for name in sorted(names):
             if _is_image(name):
                 path = os.path.join(where, name)

@@ -149,6 +149,8 @@ def test_loose_images_empty_and_hidden_folders_are_left_out_and_said(tmp_path: P
     write_png(root / "cats" / "1.png", picture(1, 28, 28, colour=False))
     write_png(root / "cats" / ".hidden.png", picture(2, 28, 28, colour=False))
     write_png(root / ".thumbnails" / "t.png", picture(3, 28, 28, colour=False))
+    write_png(root / "cats" / ".cache" / "t.png", picture(3, 28, 28, colour=False))
+    (root / "cats" / "loop").symlink_to(root / "cats")  # a link back up is not followed round and round
     write_png(root / "dogs" / "2.png", picture(4, 28, 28, colour=False))
     write_png(root / "stray.png", picture(5, 28, 28, colour=False))
     (root / "empty").mkdir()
