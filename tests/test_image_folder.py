@@ -28,7 +28,9 @@ from core.image_folder import (
     list_image_folder,
     progress_printer,
 )
-from core.runs import opened_run
+from core.run_history import HistoryRecorder, RunHistory
+from core.runs import SAVED_DISPLAY_SUFFIX, opened_run
+from core.view import view_of
 
 
 @pytest.fixture(autouse=True)
@@ -322,14 +324,18 @@ def rgb_class_folder(root: Path, per_class: int = 16) -> Path:
     return root
 
 
-def test_one_epoch_trains_through_the_loader_and_the_checkpoint_reopens(tmp_path: Path, monkeypatch) -> None:
+def test_one_epoch_trains_through_the_loader_and_the_checkpoint_reopens(tmp_path: Path) -> None:
     root = rgb_class_folder(tmp_path / "pets")
     dataset = load_dataset(f"folder:{root}")
     assert (dataset.channels, dataset.image_size) == (3, 16)
     trainer = Trainer(dataset, fast_config(batch_size=8))
-    events = list(trainer.run(TrainingControl(), snapshots=False))
-    assert isinstance(events[-1], TrainingEnded) and trainer.progress.epoch == 1
-    path = save_checkpoint(tmp_path / "pets.safetensors", Checkpoint.from_trainer(trainer))
+    history = RunHistory()
+    recorder = HistoryRecorder(history, trainer.model_config)
+    for event in trainer.run(TrainingControl()):
+        recorder.consume(event)
+    assert isinstance(event, TrainingEnded) and trainer.progress.epoch == 1
+    path = save_checkpoint(tmp_path / "pets.safetensors", Checkpoint.from_trainer(trainer, history))
+    bare = save_checkpoint(tmp_path / "bare.safetensors", Checkpoint.from_trainer(trainer))
     loaded = load_checkpoint(path)
     assert loaded.dataset == f"folder:{root}"
     assert loaded.classes == ("cats", "dogs", "frogs")
@@ -343,10 +349,19 @@ def test_one_epoch_trains_through_the_loader_and_the_checkpoint_reopens(tmp_path
     write_png(root / "cats" / "big2.png", picture(8, 64, 64, colour=True))
     assert load_dataset_for_model(loaded.dataset, loaded.model_config).image_size == 16
 
-    moved = root.rename(tmp_path / "moved")
+    root.rename(tmp_path / "moved")
+    # gone: the display images the time-lapse saved stand in, under a name that says so
+    shown = opened_run(path, notes.append)
+    assert shown.trained_on == loaded.dataset
+    assert shown.trainer.dataset.name == f"{loaded.dataset}{SAVED_DISPLAY_SUFFIX}"
+    assert np.array_equal(shown.trainer.dataset.train.images.numpy(), history.display.display_images)
+    assert len(notes) == 1 and "showing the 48 display images saved in the model" in notes[0]
+    with torch.no_grad():
+        codes = view_of(shown.trainer.snapshot()).snapshot.codes
+    assert codes.shape == (48, 2) and np.isfinite(codes).all()
+    # without a time-lapse there is nothing to show: the message says where the images were
     with pytest.raises(DatasetError, match=r"trained on the images in .*pets \(3×16×16 images\).*Put the folder back"):
-        opened_run(path, notes.append)
-    assert moved.is_dir()
+        opened_run(bare, notes.append)
 
 
 def run_cli(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess:
