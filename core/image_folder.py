@@ -264,6 +264,33 @@ def _palette_is_grey(image) -> bool:
     return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette) - 2, 3))
 
 
+#: Formats whose files may carry an EXIF orientation (a phone's photo taken upright is stored sideways).
+_EXIF_FORMATS = frozenset({"JPEG", "MPO", "TIFF", "WEBP"})
+
+
+def _upright(image):
+    """The picture as viewers show it: rotated or mirrored as its EXIF orientation says."""
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(image)
+
+
+def _eight_bit(image):
+    """16-bit and 32-bit grey pictures scaled to 8 bits: Pillow's own conversion to L clips them at 255 instead."""
+    from PIL import Image
+
+    if image.mode.startswith("I;16") or image.mode == "I":
+        pixels = np.asarray(image).astype(np.float64)
+        if image.mode == "I" and pixels.max(initial=0) <= 255:
+            return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+        return Image.fromarray(np.clip(pixels / 257.0 + 0.5, 0, 255).astype(np.uint8))
+    if image.mode == "F":
+        pixels = np.asarray(image, dtype=np.float64)
+        scale = 255.0 if pixels.max(initial=0) <= 1.0 else 1.0
+        return Image.fromarray(np.clip(pixels * scale + 0.5, 0, 255).astype(np.uint8))
+    return image
+
+
 def _decode_listing(
     listing: FolderListing, size: int | None, colour: bool | None, progress: Progress | None, threads: int
 ) -> FolderImages:
@@ -293,15 +320,18 @@ def _decode_listing(
         images = np.zeros((total, size, size, channels) if colour else (total, size, size), dtype=np.uint8)
         mode = "RGB" if colour else "L"
 
+        unreadable = frozenset(failures)  # the workers read this; the loop below adds to `failures`
+
         def decode(indices: range) -> dict[int, str]:
             failed: dict[int, str] = {}
             for i in indices:
-                if i in failures:
+                if i in unreadable:
                     continue
                 try:
                     with Image.open(paths[i]) as image:
                         image.draft(mode, (size, size))  # JPEG: decode at the smallest scale still ≥ size
-                        picture = image.convert(mode)
+                        picture = _upright(image) if image.format in _EXIF_FORMATS else image
+                        picture = _eight_bit(picture).convert(mode)
                         if picture.size != (size, size):
                             picture = ImageOps.fit(picture, (size, size), Image.Resampling.BICUBIC)
                         images[i] = np.asarray(picture)

@@ -146,6 +146,25 @@ def test_rgb_files_of_grey_pictures_are_grey_and_the_options_override(tmp_path: 
     assert load_image_folder(coloured, size=16).image_size == 16
 
 
+def test_16_bit_grey_is_scaled_not_clipped_and_photos_stand_upright(tmp_path: Path) -> None:
+    deep = (np.arange(16 * 16, dtype=np.uint16).reshape(16, 16) * 257).astype(np.uint16)  # 0 … 65535
+    write_png(tmp_path / "deep" / "d.png", deep)
+    with Image.open(tmp_path / "deep" / "d.png") as file:
+        assert file.mode.startswith("I;16")  # the case Pillow's own conversion to L clips
+    grey = load_image_folder(tmp_path / "deep").train.images[0, 0].numpy()
+    assert np.array_equal(grey, (deep // 257).astype(np.uint8))
+
+    tall = np.zeros((40, 20, 3), np.uint8)
+    tall[:20] = (250, 0, 0)  # upright: red on top, black below
+    photo = Image.fromarray(np.ascontiguousarray(np.rot90(tall, k=1)))  # stored lying on its side, red on the left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view": the camera's way of saying it was held upright
+    (tmp_path / "photos").mkdir()
+    photo.save(tmp_path / "photos" / "p.jpg", exif=exif, quality=95)
+    red = load_image_folder(tmp_path / "photos", size=20).train.images[0, 0].numpy()
+    assert red[0].mean() > 200 and red[-1].mean() < 30  # red on top, black below (of the centre 20 rows of 40)
+
+
 def test_loose_images_empty_and_hidden_folders_are_left_out_and_said(tmp_path: Path) -> None:
     root = tmp_path / "sorted"
     write_png(root / "cats" / "1.png", picture(1, 28, 28, colour=False))
