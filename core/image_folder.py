@@ -10,7 +10,9 @@ Shape. Every image becomes a square of side `size`: its shorter side is resized 
 filters when it shrinks) and the longer one centre-cropped; nothing is stretched. By default `size` is the median of
 the images' shorter sides (the side of the square each keeps) rounded to the nearest multiple of 4, between 8 and
 64. Colour: grey by default unless an image really is colour; an RGB file whose three channels are equal everywhere
-counts as grey. Transparency is dropped (Pillow's RGBA→RGB keeps the colour under it).
+counts as grey. Transparency is dropped (Pillow's RGBA→RGB keeps the colour under it). Photos are turned upright
+as their EXIF orientation says (as viewers show them; ImageFolder does not), and 16-bit grey files are scaled to
+8 bits (Pillow's own conversion clips them).
 
 Speed. A header pass (Pillow reads a few hundred bytes per file) finds sizes and modes, then a pool of threads
 decodes chunks of files straight into one preallocated uint8 N×C×S×S tensor (Pillow releases the GIL while it
