@@ -29,7 +29,7 @@ from core.image_folder import (
     progress_printer,
 )
 from core.run_history import HistoryRecorder, RunHistory
-from core.runs import SAVED_DISPLAY_SUFFIX, opened_run
+from core.runs import SAVED_DISPLAY_SUFFIX, new_run, opened_run
 from core.view import view_of
 
 
@@ -436,3 +436,15 @@ def test_the_bench_figure_loads_its_folder_twice_and_reports_both(monkeypatch, d
     assert first.unit == "img/s" and first.value > 0 and first.met == (first.value >= folder_load.FIRST_GOAL)
     assert "80 small PNGs" in first.name and "→ uint8 80×3×28×28" in first.detail
     assert cached.unit == "s" and cached.value > 0 and cached.met == (cached.value <= folder_load.CACHED_GOAL_S)
+
+
+def test_a_new_run_on_a_folder_says_what_was_skipped_and_never_falls_back(tmp_path: Path) -> None:
+    root = mixed_folder(tmp_path / "shapes")
+    notes: list[str] = []
+    run = new_run(f"folder:{root}", 2, fast_config(batch_size=8), notes.append)
+    assert run.trained_on == f"folder:{root}"
+    assert (run.trainer.model_config.channels, run.trainer.model_config.image_size) == (3, 32)
+    assert len(notes) == 1 and "could not be read and were skipped" in notes[0]
+    with pytest.raises(DatasetError, match="does not exist"):  # the user's choice is not swapped for the digits
+        new_run(f"folder:{tmp_path / 'gone'}", 2, fast_config(batch_size=8), notes.append)
+    assert len(notes) == 1
