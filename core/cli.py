@@ -29,8 +29,11 @@ from core.config import (
     Setting,
     check_device,
     check_model_kind,
+    dataset_file_stem,
+    is_folder_dataset,
 )
 from core.drawing_render import add_drawing_parser
+from core.folder_arguments import add_folder_arguments, dataset_type, folder_options
 from core.render_command import add_render_parsers, run_render
 from core.timelapse_command import add_timelapse_parser
 
@@ -142,8 +145,14 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train headless (e.g. on a GPU server) and save a checkpoint")
     train.add_argument(
-        "--dataset", choices=DATASET_NAMES, default=None, help=f"default: {DEFAULT_DATASET}; not with --resume"
+        "--dataset",
+        type=dataset_type,
+        default=None,
+        metavar="NAME",
+        help=f"{', '.join(DATASET_NAMES)}, or folder:PATH for a folder of your own images (one sub-folder per "
+        f"class, or a flat folder: one class); default: {DEFAULT_DATASET}; not with --resume",
     )
+    add_folder_arguments(train)
     add_setting_arguments(train, RECIPES[recipe].values)
     add_model_argument(train)
     train.add_argument(
@@ -284,6 +293,10 @@ def _run_train(args: argparse.Namespace) -> int:
         return fail(
             "--preset cannot be combined with --resume: a checkpoint continues with its own settings", EXIT_USAGE
         )
+    if (args.image_size is not None or args.colour is not None) and not (
+        args.dataset and is_folder_dataset(args.dataset)
+    ):
+        return fail("--image-size, --colour and --grey apply to --dataset folder:PATH only", EXIT_USAGE)
     if args.resume and args.dataset:
         return fail(
             "--dataset cannot be combined with --resume: a checkpoint continues on the data set it was trained on",
@@ -295,9 +308,13 @@ def _run_train(args: argparse.Namespace) -> int:
         try:
             resume = load_checkpoint(args.resume) if args.resume else None
             dataset_name = resume.dataset if resume else args.dataset or DEFAULT_DATASET
-            out = args.out or free_default_name(Path("."), f"convae-{dataset_name}")
+            out = args.out or free_default_name(Path("."), f"convae-{dataset_file_stem(dataset_name)}")
             replacing = check_output(out, args.force)
-            dataset = load_dataset(dataset_name, args.data_dir, download=not args.no_download)
+            dataset = load_dataset(
+                dataset_name, args.data_dir, download=not args.no_download, **folder_options(args, resume)
+            )
+            if dataset.notice:
+                print(f"Note: {dataset.notice}", file=sys.stderr, flush=True)
             if resume:
                 trainer = resume.resume(
                     dataset,

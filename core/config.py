@@ -8,6 +8,7 @@ is written once. Importable without torch, so the window opens before torch has 
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import asdict, dataclass
 
@@ -25,9 +26,37 @@ DATASETS: dict[str, str] = {
 DATASET_NAMES: tuple[str, ...] = tuple(DATASETS)
 
 
+#: A folder of the user's own images is the data set `folder:<absolute path>` (core.image_folder loads it).
+FOLDER_PREFIX = "folder:"
+
+
+#: The side an image folder's pictures may be resized to (a multiple of 4, as the network's two stride-2 layers need).
+FOLDER_MIN_SIZE, FOLDER_MAX_SIZE = 8, 64
+
+
+def is_folder_dataset(name: str) -> bool:
+    """Whether `name` names a folder of images (`folder:PATH`) rather than one of DATASETS."""
+    return name.startswith(FOLDER_PREFIX)
+
+
+def folder_dataset_name(path: str | os.PathLike) -> str:
+    """The data-set name of an image folder: `folder:` and its absolute path (~ expanded), as checkpoints store it."""
+    return FOLDER_PREFIX + os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
 def dataset_title(name: str) -> str:
     """A data set's name as a sentence uses it."""
+    if is_folder_dataset(name):
+        return f"the images in {name[len(FOLDER_PREFIX) :]}"
     return "the built-in digits" if name == BUILTIN_DATASET else DATASETS.get(name, name)
+
+
+def dataset_file_stem(name: str) -> str:
+    """A file-name-safe stem for a data set: its name, or an image folder's base name (a path has slashes)."""
+    if is_folder_dataset(name):
+        base = os.path.basename(name[len(FOLDER_PREFIX) :].rstrip("/\\")) or "folder"
+        return re.sub(r"[^\w.-]+", "_", base).strip("._") or "folder"
+    return name
 
 
 #: What a first run trains on: the built-in digits work offline, everything else may need a download.

@@ -8,6 +8,7 @@ falling back to the built-in digits is the application's decision, not this modu
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,13 +17,22 @@ import numpy as np
 import torch
 from platformdirs import user_data_dir
 
-from core.config import BUILTIN_DATASET, DATASET_NAMES
+from core.config import BUILTIN_DATASET, DATASET_NAMES, FOLDER_PREFIX, ModelConfig, is_folder_dataset
 
 DATA_DIR_ENV = "CONVAE_DATA_DIR"
 #: Our names for torchvision's classes (imported only when one is loaded: torchvision takes seconds to import).
 _TORCHVISION_CLASS_NAMES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
 
-__all__ = ["BUILTIN_DATASET", "DATASET_NAMES", "DatasetError", "ImageDataset", "ImageSplit", "load_dataset"]
+__all__ = [
+    "BUILTIN_DATASET",
+    "DATASET_NAMES",
+    "DatasetError",
+    "ImageDataset",
+    "ImageSplit",
+    "load_dataset",
+    "load_dataset_for_model",
+    "load_image_folder",
+]
 
 
 def _torchvision_class(name: str):
@@ -63,6 +73,8 @@ class ImageDataset:
     train: ImageSplit
     test: ImageSplit | None
     classes: tuple[str, ...]
+    #: What the user should know about how it was read, in one message (an image folder's skipped files), or None.
+    notice: str | None = None
 
     def __post_init__(self) -> None:
         """Every label must name a class, or the window would colour and name points by classes that do not exist."""
@@ -110,13 +122,66 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("convae-explorer", appauthor=False)) / "datasets"
 
 
-def load_dataset(name: str, root: str | os.PathLike | None = None, download: bool = True) -> ImageDataset:
-    """Load a data set by name (see DATASET_NAMES); raise DatasetError with a clear reason if it cannot."""
+def load_dataset(
+    name: str,
+    root: str | os.PathLike | None = None,
+    download: bool = True,
+    *,
+    image_size: int | None = None,
+    colour: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImageDataset:
+    """Load a data set by name (see DATASET_NAMES, or `folder:PATH`); raise DatasetError with a clear reason if not.
+
+    image_size, colour and progress apply to image folders only (core.image_folder.load_image_folder); `root` and
+    `download` to the downloadable sets only.
+    """
+    if is_folder_dataset(name):
+        return load_image_folder(name[len(FOLDER_PREFIX) :], size=image_size, colour=colour, progress=progress)
     if name == BUILTIN_DATASET:
         return load_builtin_digits()
     if name not in _TORCHVISION_CLASS_NAMES:
-        raise DatasetError(f"unknown data set {name!r}; choose one of: {', '.join(DATASET_NAMES)}")
+        raise DatasetError(
+            f"unknown data set {name!r}; choose one of: {', '.join(DATASET_NAMES)}, "
+            "or folder:PATH for a folder of images"
+        )
     return _load_torchvision(name, Path(root) if root is not None else default_data_dir(), download)
+
+
+def load_image_folder(
+    path: str | os.PathLike,
+    size: int | None = None,
+    colour: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> ImageDataset:
+    """A folder of images as the data set `folder:<absolute path>`, decoded once and cached (core.image_folder).
+
+    size: side of the square images (a multiple of 4, 8–64); None: the images' median size, at most 64.
+    colour: True RGB, False grey, None: colour if any image is. progress(done, total) is called from this thread.
+    Unreadable files are skipped and summed up in the data set's `notice`.
+    """
+    from core.image_folder import FolderError, read_image_folder
+
+    try:
+        found = read_image_folder(path, size=size, colour=colour, progress=progress, cache_dir=cache_dir)
+    except FolderError as error:
+        raise DatasetError(str(error)) from error
+    return ImageDataset(found.name, ImageSplit(found.images, found.labels), None, found.classes, notice=found.notice)
+
+
+def load_dataset_for_model(
+    name: str,
+    model_config: ModelConfig,
+    root: str | os.PathLike | None = None,
+    download: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImageDataset:
+    """The data set a model was trained on, read as the model expects it (an image folder at its size and colour)."""
+    if is_folder_dataset(name):
+        colour = model_config.channels == 3
+        return load_dataset(name, image_size=model_config.image_size, colour=colour, progress=progress)
+    return load_dataset(name, root, download)
 
 
 def load_builtin_digits() -> ImageDataset:

@@ -132,7 +132,7 @@ def _check_out(out: Path) -> None:
 def load_view(args: argparse.Namespace):
     """The checkpoint's snapshot as the window shows it: same display set (seeded), same plane."""
     from core.checkpoint import CheckpointError, load_checkpoint
-    from core.datasets import DatasetError, load_dataset
+    from core.datasets import DatasetError, load_dataset_for_model
     from core.view import view_of
 
     if not args.checkpoint.is_file():
@@ -140,7 +140,9 @@ def load_view(args: argparse.Namespace):
         raise RenderError(f"{args.checkpoint} {what}")
     try:
         checkpoint = load_checkpoint(args.checkpoint)
-        dataset = load_dataset(checkpoint.dataset, args.data_dir, download=not args.no_download)
+        dataset = load_dataset_for_model(
+            checkpoint.dataset, checkpoint.model_config, args.data_dir, download=not args.no_download
+        )
         trainer = checkpoint.resume(dataset, device="cpu", num_threads=1)
     except DatasetError as error:
         raise RenderError(f"{error} (the display images of {checkpoint.dataset} are needed)") from None

@@ -11,9 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.checkpoint import load_checkpoint
-from core.config import BUILTIN_DATASET, DATASETS, ModelConfig, TrainConfig, dataset_title
-from core.datasets import DatasetError, ImageDataset, load_builtin_digits, load_dataset
+import numpy as np
+import torch
+
+from core.checkpoint import Checkpoint, load_checkpoint
+from core.config import BUILTIN_DATASET, DATASETS, ModelConfig, TrainConfig, dataset_title, is_folder_dataset
+from core.datasets import (
+    DatasetError,
+    ImageDataset,
+    ImageSplit,
+    load_builtin_digits,
+    load_dataset,
+    load_dataset_for_model,
+)
 from core.engine import Trainer, resolve_device
 from core.records import ModelAtRest
 from core.run_history import RunHistory
@@ -21,6 +31,8 @@ from core.run_history import RunHistory
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str], None]
+#: Added to a folder's data-set name when the display images saved in a checkpoint stand in for the folder.
+SAVED_DISPLAY_SUFFIX = " (display images saved in the model)"
 
 
 __all__ = ["PreparedRun", "continued_run", "dataset_title", "load_with_fallback", "new_run", "opened_run"]
@@ -34,15 +46,18 @@ class PreparedRun:
 
 
 def load_with_fallback(name: str, notify: Notify) -> ImageDataset:
-    """The named data set, or the built-in digits with a notice saying why."""
+    """The named data set, or the built-in digits with a notice saying why (never instead of the user's folder)."""
     try:
-        return load_dataset(name)
+        data = load_dataset(name)
     except DatasetError as error:
-        if name == BUILTIN_DATASET:
+        if name == BUILTIN_DATASET or is_folder_dataset(name):
             raise
         log.warning("falling back to the built-in digits: %s", error)
         notify(f"Using the built-in 5,000 digits instead of {DATASETS.get(name, name)}: {error}")
         return load_builtin_digits()
+    if data.notice:
+        notify(data.notice)
+    return data
 
 
 def device_here(name: str, notify: Notify) -> str:
@@ -66,7 +81,7 @@ def new_run(
 def opened_run(path: Path, notify: Notify) -> PreparedRun:
     """A checkpoint's model, ready to show (and to train further when its data set is here)."""
     checkpoint = load_checkpoint(path)
-    data = load_with_fallback(checkpoint.dataset, notify)
+    data = _opened_data(checkpoint, notify)
     device = device_here(checkpoint.train_config.device, notify)
     if data.name == checkpoint.dataset:
         return PreparedRun(checkpoint.resume(data, device=device), checkpoint.dataset, checkpoint.history)
@@ -75,6 +90,53 @@ def opened_run(path: Path, notify: Notify) -> PreparedRun:
         data, config, checkpoint.model_config, model_state=checkpoint.model_state, progress=checkpoint.progress
     )
     return PreparedRun(trainer, checkpoint.dataset, checkpoint.history)
+
+
+def _opened_data(checkpoint: Checkpoint, notify: Notify) -> ImageDataset:
+    """The data an opened model was trained on, or what stands in for it when that cannot be read here.
+
+    An image folder is read at the model's size and colour. When it is gone, the display images the checkpoint's
+    time-lapse saved stand in (the model can be explored; training further would train on those only, under a
+    name that says so); without a time-lapse, the built-in digits where they fit the model, else an error that
+    says where the images were.
+    """
+    name, model_config = checkpoint.dataset, checkpoint.model_config
+    if not is_folder_dataset(name):
+        return load_with_fallback(name, notify)
+    try:
+        return load_dataset_for_model(name, model_config)
+    except DatasetError as error:
+        saved = _saved_display_images(checkpoint)
+        if saved is not None:
+            log.warning("showing the checkpoint's display images: %s", error)
+            notify(
+                f"{dataset_title(name)} cannot be read here ({error}): showing the {len(saved.train):,} display "
+                "images saved in the model. Training further would train on those only."
+            )
+            return saved
+        shape = (model_config.channels, model_config.image_size)
+        if shape != (1, 28):
+            raise DatasetError(
+                f"this model was trained on {dataset_title(name)} ({shape[0]}×{shape[1]}×{shape[1]} images), which "
+                f"cannot be read here: {error}. Put the folder back where it was to open the model."
+            ) from error
+        log.warning("falling back to the built-in digits: %s", error)
+        notify(f"Using the built-in 5,000 digits instead of {dataset_title(name)}: {error}")
+        return load_builtin_digits()
+
+
+def _saved_display_images(checkpoint: Checkpoint) -> ImageDataset | None:
+    """The display images and labels a checkpoint's time-lapse holds, as a data set of their own; None if none."""
+    display = None if checkpoint.history is None else checkpoint.history.display
+    if display is None or len(display.labels) == 0:
+        return None
+    images = torch.from_numpy(np.array(display.display_images, dtype=np.uint8))
+    labels = torch.from_numpy(np.array(display.labels, dtype=np.int64))
+    name = checkpoint.dataset.removesuffix(SAVED_DISPLAY_SUFFIX) + SAVED_DISPLAY_SUFFIX
+    try:
+        return ImageDataset(name, ImageSplit(images, labels), None, tuple(checkpoint.classes))
+    except (DatasetError, ValueError):
+        return None
 
 
 def continued_run(model: ModelAtRest, epochs: int, device: str) -> PreparedRun:

@@ -12,6 +12,7 @@ from typing import Any
 from core.bench.atlas import measure_atlas
 from core.bench.encoding import measure_encoding
 from core.bench.figures import Figure, _format_seconds, _print_text, print_table
+from core.bench.folder_load import measure_folder_load
 from core.bench.loss_run import measure_loss_run
 from core.bench.machine import BackgroundLoad, format_machine, machine_info
 from core.bench.threads import format_thread_table, measure_thread_table
@@ -77,6 +78,7 @@ def run_bench(
             _print_text(format_thread_table(thread_rows) + "\n", sys.stdout)
         sections["encoding"] = measure_encoding(dataset, target, plan, say)
         sections["exploration (map, neighbours)"] = measure_atlas(dataset, quick, say)
+        sections["image folder (10,000 small PNGs)"] = measure_folder_load(dataset, quick, say)
         if time_to_target:
             from core.bench.target import measure_time_to_target
 
