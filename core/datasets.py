@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from platformdirs import user_data_dir
 
-from core.config import BUILTIN_DATASET, DATASET_NAMES
+from core.config import BUILTIN_DATASET, CIFAR10_NAME, DATASET_NAMES
 
 DATA_DIR_ENV = "CONVAE_DATA_DIR"
 #: Our names for torchvision's classes (imported only when one is loaded: torchvision takes seconds to import).
@@ -114,6 +114,10 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, download: boo
     """Load a data set by name (see DATASET_NAMES); raise DatasetError with a clear reason if it cannot."""
     if name == BUILTIN_DATASET:
         return load_builtin_digits()
+    if name == CIFAR10_NAME:
+        from core.cifar import load_cifar10
+
+        return load_cifar10(Path(root) if root is not None else default_data_dir(), download)
     if name not in _TORCHVISION_CLASS_NAMES:
         raise DatasetError(f"unknown data set {name!r}; choose one of: {', '.join(DATASET_NAMES)}")
     return _load_torchvision(name, Path(root) if root is not None else default_data_dir(), download)
@@ -129,6 +133,10 @@ def load_builtin_digits() -> ImageDataset:
 
 def expected_files(name: str, root: str | os.PathLike) -> tuple[Path, list[str]]:
     """The raw folder torchvision reads for `name` under `root`, and the file names it needs there."""
+    if name == CIFAR10_NAME:
+        from core.cifar import cifar_files
+
+        return cifar_files(root)
     cls = _torchvision_class(name)
     folder = Path(root) / cls.__name__ / "raw"
     return folder, [os.path.splitext(url)[0] for url, _ in cls.resources]
