@@ -64,10 +64,11 @@ class PathStripPanel(QWidget):
 
     def show_path(self, decoded: DecodedPath) -> None:
         self.shown = decoded
-        picture = strip(decoded.frames)
+        picture = strip(decoded.frames)  # H×W, or H×W×C for colour: to_sized_pixmap reads C×H×W
+        channels_first = picture if picture.ndim == 2 else picture.transpose(2, 0, 1)
         frames, height, width = len(decoded.frames), picture.shape[0], picture.shape[1] // len(decoded.frames)
         scale = max(1, min(STRIP_HEIGHT // height, (self.width() - 8) // max(1, frames * width)))
-        pixmap = to_sized_pixmap(picture, picture.shape[1] * scale, height * scale)
+        pixmap = to_sized_pixmap(channels_first, picture.shape[1] * scale, height * scale)
         self.strip.setPixmap(pixmap)
         self.strip.setMaximumWidth(pixmap.width() + 4)  # the frame hugs the frames, and may be narrower
         self.strip.show()
