@@ -126,10 +126,12 @@ def _problem(root: Path, folder: Path, missing: list[str], altered: list[str], d
         )
     if missing:
         found = "could not be downloaded (no network?)" if download else "were not found"
-        parts.append(f"{_TITLE} files {found}: {', '.join(missing)} are missing in {folder}")
+        _, files = cifar_files(root)
+        which = f"in {folder}" if len(missing) == len(files) else f"in {folder}: {', '.join(missing)} are missing"
+        parts.append(f"{_TITLE} files {found} {which}")
     message = ". ".join(parts) + "."
     if archive.is_file() and not _archive_ok(archive):
-        message += f" The archive {archive} does not match the official checksum either: it was not unpacked."
+        message += f" The archive {archive} does not match the official checksum: it was not unpacked."
     return f"{message} {_where_to_put(root)}"
 
 

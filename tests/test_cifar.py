@@ -192,3 +192,30 @@ def test_a_few_training_steps_on_colour_images(cifar: CifarFiles, monkeypatch: p
     assert snapshot.display_images.shape == (20, 3, 32, 32)  # the display set is drawn from the 20 test images
     assert snapshot.reconstructions.shape == (4, 3, 32, 32)
     assert snapshot.classes == CLASSES
+
+
+def test_cli_trains_on_cifar10_and_the_checkpoint_records_three_channels(
+    cifar: CifarFiles, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.checkpoint import load_checkpoint
+    from core.cli import main
+
+    trust_these_files(monkeypatch, cifar)
+    out = tmp_path / "cifar.safetensors"
+    args = ["train", "--dataset", "cifar-10", "--data-dir", str(cifar.root), "--no-download", "--epochs", "1"]
+    assert main([*args, "--batch-size", "50", "--threads", "1", "--out", str(out)]) == 0
+    saved = load_checkpoint(out)
+    assert saved.dataset == "cifar-10" and saved.classes == CLASSES
+    assert (saved.model_config.channels, saved.model_config.image_size) == (3, 32)
+    assert saved.progress.step == 2
+
+
+def test_cli_names_the_missing_cifar10_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli import main
+
+    out = tmp_path / "never.safetensors"
+    args = ["train", "--dataset", "cifar-10", "--data-dir", str(tmp_path), "--no-download", "--out", str(out)]
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert str(tmp_path / FOLDER) in err and "data_batch_1" in err and ARCHIVE in err
+    assert "Traceback" not in err and not out.exists()
