@@ -12,7 +12,7 @@ from cifar_testkit import CLASSES, CifarFiles, trust_these_files, write_cifar
 from core_testkit import fast_config, state_equal
 from PIL import Image
 
-from core.atlas import to_uint8
+from core.atlas import mosaic, to_uint8
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.cli import main
 from core.config import ModelConfig
@@ -136,3 +136,17 @@ def test_render_timelapse_of_a_colour_model(colour_run, tmp_path: Path) -> None:
     assert main(["render", "timelapse", str(path), "--out", str(out), "--width", "320"]) == 0
     with Image.open(out) as gif:
         assert gif.n_frames == len(history)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_the_mosaic_draws_grey_or_red_green_blue_and_never_alpha(channels: int) -> None:
+    """Tile (r, c) channel k lands at its block of the picture in channel k: no channel swapped, none smeared."""
+    rng = np.random.default_rng(channels)
+    tiles = rng.integers(0, 256, (2, 3, channels, 4, 5), dtype=np.uint8)
+    picture = mosaic(tiles)
+    assert picture.shape == ((8, 15) if channels < 3 else (8, 15, 3))
+    for row in range(2):
+        for column in range(3):
+            block = picture[row * 4 : (row + 1) * 4, column * 5 : (column + 1) * 5]
+            expected = tiles[row, column, 0] if channels < 3 else tiles[row, column, :3].transpose(1, 2, 0)
+            np.testing.assert_array_equal(block, expected)

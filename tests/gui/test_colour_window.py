@@ -184,3 +184,22 @@ def test_a_scrubbed_frame_and_the_comparison_run_are_in_colour(colour_window, qt
     qtbot.waitUntil(lambda: preview.last_image is not None, timeout=5_000)
     assert preview.last_image.shape == (3, 32, 32)
     assert_shows(preview.image.pixmap(), preview.last_image)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+@pytest.mark.parametrize("size", [(32, 32), (64, 40), (20, 30)])
+def test_pixmaps_show_grey_or_red_green_blue_at_any_size(qapp, channels: int, size: tuple[int, int]) -> None:
+    """to_qimage, to_pixmap and to_sized_pixmap (every image the window shows goes through them): one channel is
+    grey, three are red, green and blue in that order, alpha is not drawn; enlarged, each pixel keeps its colour."""
+    from explorer.images import to_pixmap, to_qimage, to_sized_pixmap
+
+    rng = np.random.default_rng(channels)
+    image = rng.integers(0, 256, (channels, 16, 20), dtype=np.uint8)
+    rgb = np.repeat(image[0][..., None], 3, axis=2) if channels < 3 else image[:3].transpose(1, 2, 0)
+    np.testing.assert_array_equal(rgb_of(to_qimage(image)), rgb)
+    np.testing.assert_array_equal(rgb_of(to_qimage(image.astype(np.float32) / 255)), rgb)  # floats 0–1 too
+    np.testing.assert_array_equal(block_centres(rgb_of(to_pixmap(image, 3)), 16, 20), rgb)
+    height, width = size
+    sized = rgb_of(to_sized_pixmap(image, width, height))
+    assert sized.shape == (height, width, 3)
+    np.testing.assert_array_equal(block_centres(sized, 16, 20), rgb)
