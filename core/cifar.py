@@ -13,15 +13,27 @@ checksum, it is unpacked there (no network needed); with downloads allowed it is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from core.config import CIFAR10_NAME
-from core.datasets import DatasetError, ImageDataset, ImageSplit, _check_data_folder
-
 _TITLE = "CIFAR-10"
+
+
+class CifarError(Exception):
+    """CIFAR-10 cannot be loaded; the message names the folder and the files (core.datasets makes it a DatasetError:
+    this module does not import core.datasets, which imports it)."""
+
+
+@dataclass(frozen=True)
+class CifarArrays:
+    """What the files hold: each split as (uint8 N×3×32×32 images, int64 labels), and the class names."""
+
+    train: tuple[torch.Tensor, torch.Tensor]
+    test: tuple[torch.Tensor, torch.Tensor]
+    classes: tuple[str, ...]
 
 
 def _cifar_class():
@@ -65,57 +77,56 @@ def unverified_files(folder: Path) -> tuple[list[str], list[str]]:
     return missing, altered
 
 
-def load_cifar10(root: Path, download: bool) -> ImageDataset:
+def read_cifar10(root: Path, download: bool) -> CifarArrays:
     """CIFAR-10's 50,000 training and 10,000 test images as uint8 N×3×32×32, with the class names of its meta file.
 
-    Raises DatasetError naming the folder and the files when they are missing, corrupt or altered; an altered file is
+    Raises CifarError naming the folder and the files when they are missing, corrupt or altered; an altered file is
     never unpickled.
     """
     folder, files = cifar_files(root)
-    _check_data_folder(root)
     missing, altered = unverified_files(folder)
     if missing or altered:
-        _unpack_or_download(root, download, missing, altered)
+        _unpack_or_download(root, download, altered)
         missing, altered = unverified_files(folder)
         if missing or altered:
-            raise DatasetError(_problem(root, folder, missing, altered, download))
+            raise CifarError(_problem(root, folder, missing, altered))
     cls = _cifar_class()
     splits = []
     for train in (True, False):
         try:  # torchvision checks every file's MD5 again before it unpickles any
             source = cls(str(root), train=train, download=False)
         except Exception as error:  # RuntimeError (checksums), or a file that changed since we checked it
-            raise DatasetError(
+            raise CifarError(
                 f"{_TITLE} files in {folder} could not be read: {type(error).__name__}: {error}. Delete "
                 f"{', '.join(files)} there and download them again."
             ) from error
         splits.append(_split(folder, source.data, source.targets, len(source.classes)))
-    classes = tuple(str(name) for name in source.classes)
-    return ImageDataset(CIFAR10_NAME, splits[0], splits[1], classes)
+    return CifarArrays(splits[0], splits[1], tuple(str(name) for name in source.classes))
 
 
-def _unpack_or_download(root: Path, download: bool, missing: list[str], altered: list[str]) -> None:
-    """Unpack the official archive if it lies in `root` (checked first); else download it if allowed."""
-    from torchvision.datasets.utils import check_integrity, download_and_extract_archive, extract_archive
+def _unpack_or_download(root: Path, download: bool, altered: list[str]) -> None:
+    """Unpack the official archive if it lies in `root` (its checksum checked first); else, if downloads are allowed
+    and no file there is altered, download it (again, over an archive that is not the official one, e.g. an
+    interrupted download) and unpack it. Altered files are not downloaded over: the message says so (as for MNIST)."""
+    from torchvision.datasets.utils import download_and_extract_archive, extract_archive
 
-    cls = _cifar_class()
     archive = archive_path(root)
+    official = archive.is_file() and _archive_ok(archive)
+    if not official and (not download or altered):
+        return  # _problem names what is missing or altered, and an archive that is not the official one
     try:
-        if archive.is_file():
-            if check_integrity(str(archive), cls.tgz_md5):
-                extract_archive(str(archive), str(root))
-            return
-        if download:
+        if official:
+            extract_archive(str(archive), str(root))
+        else:
             root.mkdir(parents=True, exist_ok=True)
+            cls = _cifar_class()
             download_and_extract_archive(cls.url, str(root), filename=cls.filename, md5=cls.tgz_md5)
-    except Exception as error:  # no network (URLError), a full disk (OSError), a bad download (RuntimeError)
-        if archive.is_file() and not check_integrity(str(archive), cls.tgz_md5):
-            return  # _problem says the archive is not the official one
-        what = "unpacked" if archive.is_file() else "downloaded (no network?)"
-        raise DatasetError(f"{_TITLE} could not be {what}: {error}. {_where_to_put(root)}") from error
+    except Exception as error:  # no network (URLError), a full disk (OSError), a corrupt download (RuntimeError)
+        what = f"unpacked from {archive}" if official else "downloaded (no network?)"
+        raise CifarError(f"{_TITLE} could not be {what}: {error}. {_where_to_put(root)}") from error
 
 
-def _problem(root: Path, folder: Path, missing: list[str], altered: list[str], download: bool) -> str:
+def _problem(root: Path, folder: Path, missing: list[str], altered: list[str]) -> str:
     """The message for files still missing or altered: which ones, where, and what to put there."""
     archive = archive_path(root)
     parts = []
@@ -125,10 +136,9 @@ def _problem(root: Path, folder: Path, missing: list[str], altered: list[str], d
             f"they were not read: {', '.join(altered)}. Delete them and put the official files there"
         )
     if missing:
-        found = "could not be downloaded (no network?)" if download else "were not found"
         _, files = cifar_files(root)
         which = f"in {folder}" if len(missing) == len(files) else f"in {folder}: {', '.join(missing)} are missing"
-        parts.append(f"{_TITLE} files {found} {which}")
+        parts.append(f"{_TITLE} files were not found {which}")
     message = ". ".join(parts) + "."
     if archive.is_file() and not _archive_ok(archive):
         message += f" The archive {archive} does not match the official checksum: it was not unpacked."
@@ -149,19 +159,19 @@ def _archive_ok(archive: Path) -> bool:
     return check_integrity(str(archive), _cifar_class().tgz_md5)
 
 
-def _split(folder: Path, data: np.ndarray, targets: list[int], class_count: int) -> ImageSplit:
+def _split(folder: Path, data: np.ndarray, targets: list[int], class_count: int) -> tuple[torch.Tensor, torch.Tensor]:
     """One split as torchvision returns it (N×32×32×3 uint8, a list of labels) as uint8 N×3×32×32 and int64 labels."""
     data = np.asarray(data)
     if data.dtype != np.uint8 or data.ndim != 4 or data.shape[3] != 3 or len(targets) != len(data):
-        raise DatasetError(
+        raise CifarError(
             f"{_TITLE} files in {folder} hold unexpected shapes (images {data.shape}, {len(targets)} labels). "
             "Delete them and download again."
         )
     labels = torch.as_tensor(np.asarray(targets, dtype=np.int64))
     if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= class_count):
-        raise DatasetError(
+        raise CifarError(
             f"{_TITLE} labels in {folder} are corrupt: they must lie between 0 and {class_count - 1}. Delete the files "
             "and download them again."
         )
     images = torch.from_numpy(np.ascontiguousarray(data.transpose(0, 3, 1, 2)))
-    return ImageSplit(images, labels)
+    return images, labels

@@ -115,9 +115,7 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, download: boo
     if name == BUILTIN_DATASET:
         return load_builtin_digits()
     if name == CIFAR10_NAME:
-        from core.cifar import load_cifar10
-
-        return load_cifar10(Path(root) if root is not None else default_data_dir(), download)
+        return _load_cifar10(Path(root) if root is not None else default_data_dir(), download)
     if name not in _TORCHVISION_CLASS_NAMES:
         raise DatasetError(f"unknown data set {name!r}; choose one of: {', '.join(DATASET_NAMES)}")
     return _load_torchvision(name, Path(root) if root is not None else default_data_dir(), download)
@@ -140,6 +138,18 @@ def expected_files(name: str, root: str | os.PathLike) -> tuple[Path, list[str]]
     cls = _torchvision_class(name)
     folder = Path(root) / cls.__name__ / "raw"
     return folder, [os.path.splitext(url)[0] for url, _ in cls.resources]
+
+
+def _load_cifar10(root: Path, download: bool) -> ImageDataset:
+    """CIFAR-10 in colour (core.cifar: every file's checksum is checked before anything is unpickled)."""
+    from core.cifar import CifarError, read_cifar10
+
+    _check_data_folder(root)
+    try:
+        arrays = read_cifar10(root, download)
+    except CifarError as error:
+        raise DatasetError(str(error)) from error
+    return ImageDataset(CIFAR10_NAME, ImageSplit(*arrays.train), ImageSplit(*arrays.test), arrays.classes)
 
 
 def _load_torchvision(name: str, root: Path, download: bool) -> ImageDataset:

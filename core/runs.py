@@ -66,7 +66,7 @@ def new_run(
 def opened_run(path: Path, notify: Notify) -> PreparedRun:
     """A checkpoint's model, ready to show (and to train further when its data set is here)."""
     checkpoint = load_checkpoint(path)
-    data = load_with_fallback(checkpoint.dataset, notify)
+    data = _data_for(checkpoint.dataset, checkpoint.model_config, path, notify)
     device = device_here(checkpoint.train_config.device, notify)
     if data.name == checkpoint.dataset:
         return PreparedRun(checkpoint.resume(data, device=device), checkpoint.dataset, checkpoint.history)
@@ -75,6 +75,21 @@ def opened_run(path: Path, notify: Notify) -> PreparedRun:
         data, config, checkpoint.model_config, model_state=checkpoint.model_state, progress=checkpoint.progress
     )
     return PreparedRun(trainer, checkpoint.dataset, checkpoint.history)
+
+
+def _data_for(name: str, model: ModelConfig, path: Path, notify: Notify) -> ImageDataset:
+    """The data set a checkpoint was trained on, or the built-in digits where they fit its network (1×28×28); a
+    colour or other-sized model whose data cannot be loaded is refused, saying why."""
+    if (model.channels, model.image_size) == (1, 28):
+        return load_with_fallback(name, notify)
+    try:
+        return load_dataset(name)
+    except DatasetError as error:
+        size = f"{model.channels}×{model.image_size}×{model.image_size}"
+        raise DatasetError(
+            f"{path.name} is a model of {size} images trained on {dataset_title(name)}, which cannot be loaded here, "
+            f"and the built-in digits (1×28×28) cannot stand in for them. {error}"
+        ) from error
 
 
 def continued_run(model: ModelAtRest, epochs: int, device: str) -> PreparedRun:

@@ -219,3 +219,30 @@ def test_cli_names_the_missing_cifar10_files(tmp_path: Path, capsys: pytest.Capt
     err = capsys.readouterr().err
     assert str(tmp_path / FOLDER) in err and "data_batch_1" in err and ARCHIVE in err
     assert "Traceback" not in err and not out.exists()
+
+
+def test_download_without_network_says_it_could_not_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refused connection (port 9 on localhost) becomes a DatasetError naming the folder, files and archive."""
+    from torchvision.datasets import CIFAR10
+
+    monkeypatch.setattr(CIFAR10, "url", "http://127.0.0.1:9/cifar-10-python.tar.gz")
+    root = tmp_path / "fresh"
+    with pytest.raises(DatasetError) as caught:
+        load_dataset("cifar-10", root=root, download=True)
+    message = str(caught.value)
+    assert "could not be downloaded" in message
+    assert str(root / FOLDER) in message and "data_batch_1" in message and ARCHIVE in message
+
+
+def test_altered_files_are_not_downloaded_over(
+    cifar: CifarFiles, monkeypatch: pytest.MonkeyPatch, unpickled: list[str]
+) -> None:
+    """Files present but not the official ones, with downloads on: 'do not match', not a network error, nothing read."""
+    from torchvision.datasets import CIFAR10
+
+    monkeypatch.setattr(CIFAR10, "url", "http://127.0.0.1:9/cifar-10-python.tar.gz")
+    before = {name: (cifar.folder / name).read_bytes() for name in cifar.names()}
+    with pytest.raises(DatasetError, match="do not match the official checksums"):
+        load_dataset("cifar-10", root=cifar.root, download=True)
+    assert {name: (cifar.folder / name).read_bytes() for name in cifar.names()} == before
+    assert unpickled == []

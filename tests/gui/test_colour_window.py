@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from cifar_testkit import trust_these_files, write_cifar
-from gui_testkit import move_mouse_to, wait_for_snapshot, wait_until_idle
+from gui_testkit import move_mouse_to, save_and_wait, wait_for_snapshot, wait_until_idle
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
@@ -203,3 +203,28 @@ def test_pixmaps_show_grey_or_red_green_blue_at_any_size(qapp, channels: int, si
     sized = rgb_of(to_sized_pixmap(image, width, height))
     assert sized.shape == (height, width, 3)
     np.testing.assert_array_equal(block_centres(sized, 16, 20), rgb)
+
+
+def test_a_colour_model_reopens_in_colour_and_is_refused_clearly_without_its_data(
+    colour_window, qtbot, tmp_path, monkeypatch
+):
+    window = colour_window
+    path = tmp_path / "colour.safetensors"
+    save_and_wait(qtbot, window, path)
+    window.open_checkpoint(path)  # with its data set here: shown as it was saved
+    qtbot.waitUntil(lambda: window.session.view is not None and not window.running, timeout=30_000)
+    qtbot.waitUntil(lambda: window.grids.rows is not None and window.grids.rows[0].shape[1] == 3, timeout=30_000)
+    assert coloured(rgb_of(window.grids._tiled))
+
+    elsewhere = tmp_path / "not-a-folder"
+    elsewhere.write_text("a data folder that cannot hold CIFAR-10: no download is tried")
+    monkeypatch.setenv("CONVAE_DATA_DIR", str(elsewhere))
+    view, model = window.session.view, window.session.model
+    window.last_message = None
+    window.open_checkpoint(path)
+    qtbot.waitUntil(lambda: window.last_message is not None and not window.running, timeout=30_000)
+    title, message = window.last_message[:2]
+    assert title == "Cannot open checkpoint"
+    assert "3×32×32" in message and "CIFAR-10" in message and "cannot stand in" in message
+    assert f"{elsewhere} is a file" in message
+    assert window.session.view is view and window.session.model is model  # the current model stays
