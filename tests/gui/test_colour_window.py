@@ -145,7 +145,9 @@ def test_map_tiles_and_path_strip_are_in_colour_and_export_as_rgb(colour_window,
     qtbot.waitUntil(lambda: pins.last is not None, timeout=10_000)
     frames = pins.last.frames
     assert frames.shape[1:] == (3, 32, 32)
-    shown = rgb_of(window.exploration.strip.strip.pixmap())
+    label = window.exploration.strip.strip
+    assert label.height() >= label.pixmap().height()  # all of it shows
+    shown = rgb_of(label.pixmap())
     expected = strip(frames)
     assert expected.shape == (32, 32 * len(frames), 3)
     np.testing.assert_array_equal(block_centres(shown, *expected.shape[:2]), expected)
@@ -228,3 +230,15 @@ def test_a_colour_model_reopens_in_colour_and_is_refused_clearly_without_its_dat
     assert "3×32×32" in message and "CIFAR-10" in message and "cannot stand in" in message
     assert f"{elsewhere} is a file" in message
     assert window.session.view is view and window.session.model is model  # the current model stays
+
+
+def test_the_path_strip_scale_suits_each_image_size() -> None:
+    from explorer.panels.path_strip import STRIP_HEIGHT, strip_scale
+
+    assert STRIP_HEIGHT == 56
+    assert strip_scale(12, 28, 28, 700) == 2.0  # MNIST: two screen pixels per image pixel, as before
+    assert strip_scale(12, 32, 32, 700) == 1.75  # CIFAR-10: the strip's height, not 32 pixels in a 56-pixel box
+    assert strip_scale(12, 16, 16, 700) == 3.0
+    assert strip_scale(12, 64, 64, 700) == 1.0  # never fewer screen pixels than image pixels
+    assert strip_scale(12, 32, 32, 300) == 1.0  # a narrow panel: whole frames, the label clips what is left
+    assert strip_scale(8, 32, 32, 400) == 400 / 256  # the width decides
