@@ -2,10 +2,11 @@
 anything reads it.
 
 CIFAR-10's files are Python pickles, and unpickling a file runs whatever code it names: a file that is not the
-official one must never be opened by `pickle`. torchvision's CIFAR10 checks the MD5 of all six batches before it
-unpickles any (and of `batches.meta` before it unpickles that); this module keeps that check on and, when it fails,
-checks each file itself (torchvision.datasets.utils.check_integrity, which only hashes bytes) to say which file is
-missing or altered. Nothing here calls pickle.
+official one must never be opened by `pickle`. This module first hashes every file itself
+(torchvision.datasets.utils.check_integrity, which only reads bytes), to refuse a missing or altered one by name;
+then torchvision's CIFAR10, whose own check stays on, hashes all six batches again before it unpickles any (and
+`batches.meta` before it unpickles that: tests/test_cifar.py asserts this of torchvision too). Nothing here calls
+pickle. It returns tensors and raises CifarError; core.datasets makes them an ImageDataset (or a DatasetError).
 
 The official archive `cifar-10-python.tar.gz` alone is enough: placed in the data folder and matching its official
 checksum, it is unpacked there (no network needed); with downloads allowed it is fetched when missing.
