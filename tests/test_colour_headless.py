@@ -150,3 +150,18 @@ def test_the_mosaic_draws_grey_or_red_green_blue_and_never_alpha(channels: int) 
             block = picture[row * 4 : (row + 1) * 4, column * 5 : (column + 1) * 5]
             expected = tiles[row, column, 0] if channels < 3 else tiles[row, column, :3].transpose(1, 2, 0)
             np.testing.assert_array_equal(block, expected)
+
+
+def test_a_colour_variational_model_trains_saves_and_opens(cifar: CifarFiles, tmp_path: Path) -> None:
+    """The L17 network on 3×32×32 images too: finite losses, colour reconstructions, a checkpoint that opens."""
+    model = ModelConfig(2, 3, 32, kind="variational", beta=1.0)
+    trainer = Trainer(dataset_of(cifar), fast_config(epochs=2, batch_size=25, lr=5e-3), model)
+    for _ in trainer.run(snapshots=False):
+        pass
+    assert len(trainer.progress.batch_losses) == 8 and all(np.isfinite(trainer.progress.batch_losses))
+    snapshot = trainer.snapshot()
+    assert snapshot.reconstructions.shape == (4, 3, 32, 32) and snapshot.log_variances.shape == (20, 2)
+    path = save_checkpoint(tmp_path / "vae.safetensors", Checkpoint.from_trainer(trainer))
+    opened = load_checkpoint(path)
+    assert opened.model_config == model
+    assert state_equal(opened.model_state, {k: v.cpu() for k, v in trainer.model.state_dict().items()})
