@@ -113,12 +113,13 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def mosaic(tiles: np.ndarray) -> np.ndarray:
-    """(rows, columns, C, H, W) tiles to one uint8 picture, no gaps: (rows·H, columns·W) for one channel,
-    (rows·H, columns·W, C) for more. Row 0 of the tiles is the top of the picture."""
+    """(rows, columns, C, H, W) tiles to one uint8 picture, no gaps: (rows·H, columns·W) grey for one channel,
+    (rows·H, columns·W, 3) red, green, blue for three. Row 0 of the tiles is the top of the picture. A second or
+    fourth channel (alpha) is not drawn, as in the window (explorer.images.to_uint8)."""
     tiles = to_uint8(tiles) if tiles.dtype != np.uint8 else tiles
     rows, columns, channels, height, width = tiles.shape
     picture = tiles.transpose(0, 3, 1, 4, 2).reshape(rows * height, columns * width, channels)
-    return np.ascontiguousarray(picture[..., 0] if channels == 1 else picture[..., :3])
+    return np.ascontiguousarray(picture[..., 0] if channels < 3 else picture[..., :3])
 
 
 # ----- paths ---------------------------------------------------------------------------------------------------

@@ -15,12 +15,14 @@ from dataclasses import asdict, dataclass
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 LR_SCHEDULES = ("constant", "onecycle")  # core.schedule computes them; named here so config needs no torch
 BUILTIN_DATASET = "digits-5k"
+CIFAR10_NAME = "cifar-10"  # colour, 3×32×32 (core.cifar)
 
 #: Every data set the app knows: name → the label the window shows.
 DATASETS: dict[str, str] = {
     "mnist": "MNIST",
     "fashion-mnist": "Fashion-MNIST",
     "kmnist": "KMNIST",
+    CIFAR10_NAME: "CIFAR-10 (colour)",
     BUILTIN_DATASET: "Built-in digits (5,000)",
 }
 DATASET_NAMES: tuple[str, ...] = tuple(DATASETS)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from platformdirs import user_data_dir
 
-from core.config import BUILTIN_DATASET, DATASET_NAMES, FOLDER_PREFIX, ModelConfig, is_folder_dataset
+from core.config import BUILTIN_DATASET, CIFAR10_NAME, DATASET_NAMES, FOLDER_PREFIX, ModelConfig, is_folder_dataset
 
 DATA_DIR_ENV = "CONVAE_DATA_DIR"
 #: Our names for torchvision's classes (imported only when one is loaded: torchvision takes seconds to import).
@@ -140,6 +140,8 @@ def load_dataset(
         return load_image_folder(name[len(FOLDER_PREFIX) :], size=image_size, colour=colour, progress=progress)
     if name == BUILTIN_DATASET:
         return load_builtin_digits()
+    if name == CIFAR10_NAME:
+        return _load_cifar10(Path(root) if root is not None else default_data_dir(), download)
     if name not in _TORCHVISION_CLASS_NAMES:
         raise DatasetError(
             f"unknown data set {name!r}; choose one of: {', '.join(DATASET_NAMES)}, "
@@ -194,9 +196,25 @@ def load_builtin_digits() -> ImageDataset:
 
 def expected_files(name: str, root: str | os.PathLike) -> tuple[Path, list[str]]:
     """The raw folder torchvision reads for `name` under `root`, and the file names it needs there."""
+    if name == CIFAR10_NAME:
+        from core.cifar import cifar_files
+
+        return cifar_files(root)
     cls = _torchvision_class(name)
     folder = Path(root) / cls.__name__ / "raw"
     return folder, [os.path.splitext(url)[0] for url, _ in cls.resources]
+
+
+def _load_cifar10(root: Path, download: bool) -> ImageDataset:
+    """CIFAR-10 in colour (core.cifar: every file's checksum is checked before anything is unpickled)."""
+    from core.cifar import CifarError, read_cifar10
+
+    _check_data_folder(root)
+    try:
+        arrays = read_cifar10(root, download)
+    except CifarError as error:
+        raise DatasetError(str(error)) from error
+    return ImageDataset(CIFAR10_NAME, ImageSplit(*arrays.train), ImageSplit(*arrays.test), arrays.classes)
 
 
 def _load_torchvision(name: str, root: Path, download: bool) -> ImageDataset:

@@ -81,7 +81,7 @@ def new_run(
 def opened_run(path: Path, notify: Notify) -> PreparedRun:
     """A checkpoint's model, ready to show (and to train further when its data set is here)."""
     checkpoint = load_checkpoint(path)
-    data = _opened_data(checkpoint, notify)
+    data = _opened_data(checkpoint, path, notify)
     device = device_here(checkpoint.train_config.device, notify)
     if data.name == checkpoint.dataset:
         return PreparedRun(checkpoint.resume(data, device=device), checkpoint.dataset, checkpoint.history)
@@ -92,7 +92,7 @@ def opened_run(path: Path, notify: Notify) -> PreparedRun:
     return PreparedRun(trainer, checkpoint.dataset, checkpoint.history)
 
 
-def _opened_data(checkpoint: Checkpoint, notify: Notify) -> ImageDataset:
+def _opened_data(checkpoint: Checkpoint, path: Path, notify: Notify) -> ImageDataset:
     """The data an opened model was trained on, or what stands in for it when that cannot be read here.
 
     An image folder is read at the model's size and colour. When it is gone, the display images the checkpoint's
@@ -102,7 +102,7 @@ def _opened_data(checkpoint: Checkpoint, notify: Notify) -> ImageDataset:
     """
     name, model_config = checkpoint.dataset, checkpoint.model_config
     if not is_folder_dataset(name):
-        return load_with_fallback(name, notify)
+        return _named_data(name, model_config, path, notify)
     try:
         return load_dataset_for_model(name, model_config)
     except DatasetError as error:
@@ -137,6 +137,21 @@ def _saved_display_images(checkpoint: Checkpoint) -> ImageDataset | None:
         return ImageDataset(name, ImageSplit(images, labels), None, tuple(checkpoint.classes))
     except (DatasetError, ValueError):
         return None
+
+
+def _named_data(name: str, model: ModelConfig, path: Path, notify: Notify) -> ImageDataset:
+    """A named data set a checkpoint was trained on, or the built-in digits where they fit its network (1×28×28);
+    a colour or other-sized model whose data cannot be loaded is refused, saying why."""
+    if (model.channels, model.image_size) == (1, 28):
+        return load_with_fallback(name, notify)
+    try:
+        return load_dataset(name)
+    except DatasetError as error:
+        size = f"{model.channels}×{model.image_size}×{model.image_size}"
+        raise DatasetError(
+            f"{path.name} is a model of {size} images trained on {dataset_title(name)}, which cannot be loaded here, "
+            f"and the built-in digits (1×28×28) cannot stand in for them. {error}"
+        ) from error
 
 
 def continued_run(model: ModelAtRest, epochs: int, device: str) -> PreparedRun:

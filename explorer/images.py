@@ -9,12 +9,14 @@ from PySide6.QtGui import QImage, QPixmap
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    """C×H×W or H×W, floats in 0–1 (fixed range, no auto-levels) or uint8, to H×W[×3] uint8."""
+    """C×H×W or H×W, floats in 0–1 (fixed range, no auto-levels) or uint8, to H×W[×3] uint8.
+
+    One channel is grey, three are red, green, blue; a second or fourth channel (alpha) is not drawn."""
     array = np.asarray(image)
     if array.dtype != np.uint8:
         array = (np.clip(np.nan_to_num(array, nan=0.0), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)  # NaN: black
     if array.ndim == 3:
-        array = array[0] if array.shape[0] == 1 else np.moveaxis(array[:3], 0, -1)
+        array = array[0] if array.shape[0] < 3 else np.moveaxis(array[:3], 0, -1)
     return np.ascontiguousarray(array)
 
 

@@ -202,7 +202,7 @@ def test_builtin_digits_5k() -> None:
 
 def test_unknown_name_lists_the_choices() -> None:
     with pytest.raises(DatasetError) as caught:
-        load_dataset("cifar-10", download=False)
+        load_dataset("svhn", download=False)
     for name in DATASET_NAMES:
         assert name in str(caught.value)
 

@@ -64,10 +64,12 @@ class PathStripPanel(QWidget):
 
     def show_path(self, decoded: DecodedPath) -> None:
         self.shown = decoded
-        picture = strip(decoded.frames)
+        picture = strip(decoded.frames)  # H×W, or H×W×C for colour: to_sized_pixmap reads C×H×W
+        channels_first = picture if picture.ndim == 2 else picture.transpose(2, 0, 1)
         frames, height, width = len(decoded.frames), picture.shape[0], picture.shape[1] // len(decoded.frames)
-        scale = max(1, min(STRIP_HEIGHT // height, (self.width() - 8) // max(1, frames * width)))
-        pixmap = to_sized_pixmap(picture, picture.shape[1] * scale, height * scale)
+        scale = strip_scale(frames, height, width, self.width() - 8)
+        pixmap = to_sized_pixmap(channels_first, round(picture.shape[1] * scale), round(height * scale))
+        self.strip.setFixedHeight(max(STRIP_HEIGHT, pixmap.height()) + 4)  # images taller than the strip: not cut
         self.strip.setPixmap(pixmap)
         self.strip.setMaximumWidth(pixmap.width() + 4)  # the frame hugs the frames, and may be narrower
         self.strip.show()
@@ -93,6 +95,15 @@ class PathStripPanel(QWidget):
     def picture(self) -> np.ndarray | None:
         """The strip as exported: frames side by side at their own size (uint8)."""
         return None if self.shown is None else strip(self.shown.frames)
+
+
+def strip_scale(frames: int, height: int, width: int, room: int) -> float:
+    """Screen pixels per image pixel: a whole number where it fills at least 3/4 of STRIP_HEIGHT (28-pixel images:
+    2), else the largest fraction that fits the height and the room (32-pixel images: 1.75, nearest neighbour);
+    never below 1, so 64-pixel images keep every pixel (the strip then grows)."""
+    fits = min(STRIP_HEIGHT / height, room / max(1, frames * width))
+    whole = int(fits)
+    return float(max(1.0, whole if whole * height >= 0.75 * STRIP_HEIGHT else fits))
 
 
 def _describe(end) -> str:
