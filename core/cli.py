@@ -30,13 +30,14 @@ from core.config import (
     check_device,
     check_model_kind,
 )
+from core.export_command import add_export_parser, run_export
 from core.render_command import add_render_parsers, run_render
 from core.timelapse_command import add_timelapse_parser
 
 if TYPE_CHECKING:
     from core.events import BatchEnd
 
-SUBCOMMANDS = ("open", "train", "bench", "render")
+SUBCOMMANDS = ("open", "train", "bench", "render", "export")
 EXIT_USAGE = 2
 #: The signals that stop `train` cleanly (a checkpoint, then exit 128 + the signal's number).
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -172,6 +173,7 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
         "20-epoch level, and compare their latent spaces (minutes: one run of each, taking turns)",
     )
     add_timelapse_parser(add_render_parsers(commands))
+    add_export_parser(commands)
     return parser
 
 
@@ -192,6 +194,8 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
         return _run_bench(args, window)
     if args.command == "render":
         return run_render(args)
+    if args.command == "export":
+        return run_export(args)
     return _run_open(args, window)
 
 
