@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from platformdirs import user_data_dir
 
 from core.config import BUILTIN_DATASET, DATASET_NAMES
 
@@ -103,11 +102,11 @@ def _layout(images: torch.Tensor) -> str:
 
 
 def default_data_dir() -> Path:
-    """The folder that holds downloaded data sets: $CONVAE_DATA_DIR, else the per-user data folder."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    return Path(user_data_dir("convae-explorer", appauthor=False)) / "datasets"
+    """The folder that holds downloaded data sets: --data-dir or the window's choice, $CONVAE_DATA_DIR, else the
+    per-user data folder (core.data_location)."""
+    from core.data_location import data_folder
+
+    return data_folder()
 
 
 def load_dataset(name: str, root: str | os.PathLike | None = None, download: bool = True) -> ImageDataset:
