@@ -37,6 +37,7 @@ from core.timelapse_command import add_timelapse_parser
 if TYPE_CHECKING:
     from core.events import BatchEnd
 
+DATA_DIR_HELP = "where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
 SUBCOMMANDS = ("open", "train", "bench", "render", "export")
 EXIT_USAGE = 2
 #: The signals that stop `train` cleanly (a checkpoint, then exit 128 + the signal's number).
@@ -125,6 +126,7 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
 
     open_cmd = commands.add_parser("open", help="open the window (optionally on a checkpoint); the default")
     open_cmd.add_argument("checkpoint", nargs="?", type=Path, help="a .safetensors checkpoint to explore")
+    open_cmd.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP + "; the window uses it for this launch")
 
     train = commands.add_parser("train", help="train headless (e.g. on a GPU server) and save a checkpoint")
     train.add_argument(
@@ -181,7 +183,9 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         args_list = ["open"]
-    elif args_list[0] not in SUBCOMMANDS and not args_list[0].startswith("-"):
+    elif args_list[0] not in SUBCOMMANDS and (
+        not args_list[0].startswith("-") or args_list[0].startswith("--data-dir")
+    ):
         args_list = ["open", *args_list]
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -205,6 +209,14 @@ def _run_open(args: argparse.Namespace, window: WindowSide) -> int:
         what = "is not a file" if checkpoint.exists() else "does not exist"
         print(f"convae-explorer: {checkpoint} {what}.", file=sys.stderr)
         return EXIT_USAGE
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is not None:
+        if data_dir.exists() and not data_dir.is_dir():
+            print(f"convae-explorer: --data-dir {data_dir} is a file, not a folder.", file=sys.stderr)
+            return EXIT_USAGE
+        from core.data_location import FROM_COMMAND_LINE, use_data_dir
+
+        use_data_dir(data_dir, FROM_COMMAND_LINE)
     if window.open_window is None:
         print("convae-explorer: this entry point has no window; run `convae-explorer` to open it.", file=sys.stderr)
         return 1
