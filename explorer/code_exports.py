@@ -40,6 +40,8 @@ class CodeExporter(QObject):
 
     @Slot()
     def ask_projector(self) -> None:
+        if self._codes() is None:  # said why; no dialog for nothing
+            return
         folder = QFileDialog.getExistingDirectory(
             self.window, "Export for the Embedding Projector: choose a folder", self.window.dialogs.last_folder()
         )
@@ -48,6 +50,8 @@ class CodeExporter(QObject):
 
     @Slot()
     def ask_csv(self) -> None:
+        if self._codes() is None:
+            return
         path = self.window.dialogs.save_as("Export codes", "codes.csv", "CSV files (*.csv)", ".csv")
         if path is not None:
             self.export_csv(path)
