@@ -19,8 +19,9 @@ from urllib.parse import urlparse
 
 from core.data_status import Archive, archives_of
 
-#: progress(bytes done, bytes expected in all, or 0 while unknown)
-Progress = Callable[[int, int], None]
+#: progress(bytes of this file done, its size or 0 while unknown, "file 2 of 4: NAME"): one file at a time, so a bar
+#: never runs backwards when the next file's size becomes known
+Progress = Callable[[int, int, str], None]
 CHUNK = 1 << 16
 
 
@@ -46,12 +47,8 @@ def download_data_set(
     if not archives:
         raise DownloadError(f"{name} is not downloaded: it ships with the app or is read from your own files")
     todo = [a for a in archives if not _is_official(a)]
-    total = 0
-    sizes: dict[str, int] = {}
-    done = 0
-    for archive in todo:
-        done = _fetch(archive, done, total, sizes, progress, stopped, timeout_s)
-        total = sum(sizes.values())
+    for number, archive in enumerate(todo, 1):
+        _fetch(archive, f"file {number} of {len(todo)}: {archive.name}", progress, stopped, timeout_s)
     try:
         load_dataset(name, root, download=True)  # no network now: unpacks the archives and checks the files
     except DatasetError as error:
@@ -66,26 +63,23 @@ def _is_official(archive: Archive) -> bool:
 
 def _fetch(
     archive: Archive,
-    done: int,
-    total: int,
-    sizes: dict[str, int],
+    what: str,
     progress: Progress | None,
     stopped: Callable[[], bool] | None,
     timeout_s: float,
-) -> int:
-    """Stream `archive` from the first address that answers; return the bytes done in all."""
+) -> None:
+    """Stream `archive` from the first address that answers, check it and move it into place."""
     try:
         archive.folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DownloadError(f"cannot write to the data folder {archive.folder}: {error.strerror or error}") from error
     failures = []
-    start = done
     for url in archive.urls:
-        done = start
+        done = 0
         temporary = archive.folder / f".{archive.name}.{secrets.token_hex(4)}.part"
         try:
             with urllib.request.urlopen(url, timeout=timeout_s) as response, open(temporary, "wb") as handle:
-                sizes[archive.name] = int(response.headers.get("Content-Length") or 0)
+                size = int(response.headers.get("Content-Length") or 0)
                 digest = hashlib.md5(usedforsecurity=False)
                 while chunk := response.read(CHUNK):
                     if stopped is not None and stopped():
@@ -94,13 +88,13 @@ def _fetch(
                     digest.update(chunk)
                     done += len(chunk)
                     if progress is not None:
-                        progress(done, total + sizes[archive.name])
+                        progress(done, size, what)
             if digest.hexdigest() != archive.md5:
                 raise DownloadError(
                     f"{archive.name} from {urlparse(url).hostname} is not the official file (its checksum differs)"
                 )
             os.replace(temporary, archive.path)
-            return done
+            return
         except DownloadStopped:
             raise
         except (urllib.error.URLError, OSError, DownloadError) as error:

@@ -48,8 +48,8 @@ def state_text(status, reachable: bool | None) -> str:
 
 
 class DataSetsDialog(QDialog):
-    statusesReady = Signal(object, object, str)  # statuses, {name: reachable or None}, the folder they are for
-    downloadProgress = Signal(int, int)
+    statusesReady = Signal(object, object, int, bool)  # statuses, {name: reachable or None}, refresh number, final
+    downloadProgress = Signal(int, int, str)
     downloadEnded = Signal(str, str)  # data set, error message ("" when it worked)
 
     def __init__(self, window, choice) -> None:
@@ -59,7 +59,10 @@ class DataSetsDialog(QDialog):
         self.statuses: list = []
         self.reachable: dict[str, bool | None] = {}
         self.download_thread: threading.Thread | None = None
+        self.downloading: str | None = None  # the data set being downloaded, until its end is shown
         self.refresh_threads: list[threading.Thread] = []
+        self.checking = False  # until the newest refresh's last answer (the network's) is shown
+        self.refreshes = 0  # answers of an older refresh (another folder) are dropped
         self._stop = threading.Event()
 
         self.folder_label = QLabel()
@@ -125,23 +128,29 @@ class DataSetsDialog(QDialog):
         folder, why = data_location.data_folder_and_reason()
         self.folder_label.setText(f"Data folder: <b>{folder}</b> ({why})")
         self.folder_label.setToolTip(str(folder))
+        self.checking = True
+        self.refreshes += 1
+        number = self.refreshes
+        for row in range(self.table.rowCount()):
+            self.table.item(row, 1).setText("Checking…")
 
         def work() -> None:
             from core.data_status import all_statuses, network_reaches
 
             statuses = all_statuses(folder)
-            self.statusesReady.emit(statuses, {s.name: None for s in statuses}, str(folder))
+            self.statusesReady.emit(statuses, {s.name: None for s in statuses}, number, False)
             reach = {s.name: (network_reaches(s) if s.downloadable else None) for s in statuses}
-            self.statusesReady.emit(statuses, reach, str(folder))
+            self.statusesReady.emit(statuses, reach, number, True)
 
         thread = threading.Thread(target=work, name="data-status", daemon=True)
         self.refresh_threads = [t for t in self.refresh_threads if t.is_alive()] + [thread]
         thread.start()
 
-    @Slot(object, object, str)
-    def _on_statuses(self, statuses: list, reachable: dict, folder: str) -> None:
-        if Path(folder) != data_location.data_folder():
+    @Slot(object, object, int, bool)
+    def _on_statuses(self, statuses: list, reachable: dict, number: int, final: bool) -> None:
+        if number != self.refreshes:
             return  # the user chose another folder meanwhile: a newer answer is on its way
+        self.checking = not final
         selected = self.selected_name()
         self.statuses, self.reachable = statuses, reachable
         self.table.setRowCount(len(statuses))
@@ -176,8 +185,7 @@ class DataSetsDialog(QDialog):
     def _show_selected(self) -> None:
         status = self.status_of(self.selected_name())
         self.details.setText(status.details() if status is not None else "Choose a data set to see its files.")
-        busy = self.download_thread is not None and self.download_thread.is_alive()
-        self.download_button.setEnabled(status is not None and status.downloadable and not busy)
+        self.download_button.setEnabled(status is not None and status.downloadable and self.downloading is None)
 
     # ----- folders ---------------------------------------------------------------------------------------------
     @Slot()
@@ -205,10 +213,11 @@ class DataSetsDialog(QDialog):
     def download(self, name: str) -> threading.Thread | None:
         """Download data set `name` into the data folder in the background; the progress bar follows it."""
         status = self.status_of(name)
-        if status is None or not status.downloadable or (self.download_thread and self.download_thread.is_alive()):
+        if status is None or not status.downloadable or self.downloading is not None:
             return None
         folder = data_location.data_folder()
         self._stop.clear()
+        self.downloading = name
         self.progress.setRange(0, 0)
         self.progress.show()
         self.message.setText(f"Downloading {status.label} into {folder}…")
@@ -238,15 +247,19 @@ class DataSetsDialog(QDialog):
         if name is not None:
             self.download(name)
 
-    @Slot(int, int)
-    def _on_progress(self, done: int, total: int) -> None:
-        if total > 0:
+    @Slot(int, int, str)
+    def _on_progress(self, done: int, size: int, what: str) -> None:
+        """One file's bytes (the bar restarts for each file; its text says which)."""
+        if size > 0:
             self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * min(done, total) / total))
-            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
+            self.progress.setValue(int(1000 * min(done, size) / size))
+            self.progress.setFormat(f"{what}: {done / 1e6:.1f} of {size / 1e6:.1f} MB")
+        else:
+            self.progress.setRange(0, 0)
 
     @Slot(str, str)
     def _on_download_ended(self, name: str, error: str) -> None:
+        self.downloading = None
         self.progress.hide()
         status = self.status_of(name)
         label = status.label if status is not None else name

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 
 import numpy as np
 import pytest
@@ -111,9 +112,9 @@ def test_official_gz_archives_alone_are_enough_and_need_no_network(tmp_path, mon
 
 def test_a_download_with_no_network_fails_with_a_message_and_leaves_nothing(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", ["http://127.0.0.1:9/", "http://unreachable.invalid/"])
-    seen: list[tuple[int, int]] = []
+    seen: list[tuple[int, int, str]] = []
     with pytest.raises(DownloadError) as caught:
-        download_data_set("mnist", tmp_path, progress=lambda done, total: seen.append((done, total)), timeout_s=5)
+        download_data_set("mnist", tmp_path, progress=lambda *step: seen.append(step), timeout_s=5)
     message = str(caught.value)
     assert "could not download train-images-idx3-ubyte.gz" in message
     assert "127.0.0.1" in message and str(tmp_path / "MNIST" / "raw") in message and "Without a network" in message
@@ -127,3 +128,52 @@ def test_a_download_into_a_folder_that_cannot_be_written_says_so(tmp_path) -> No
         download_data_set("mnist", blocker / "data")
     with pytest.raises(DownloadError, match="ships with the app"):
         download_data_set(BUILTIN_DATASET, tmp_path)
+
+
+def test_a_download_streams_with_progress_checks_the_checksums_and_installs(tmp_path, monkeypatch) -> None:
+    """A real HTTP download from a server on this machine (standing in for the mirror), through torchvision's
+    unpacking: progress rises to the total, the set is installed and loads."""
+    import functools
+    import http.server
+    import threading
+
+    source = write_idx_set(tmp_path / "source", "MNIST", *_split_pair(5))
+    served = tmp_path / "mirror"
+    served.mkdir()
+    checksums = []
+    for name in (*TRAIN_FILES, *TEST_FILES):
+        packed = gzip.compress((source / name).read_bytes())
+        (served / f"{name}.gz").write_bytes(packed)
+        checksums.append((f"{name}.gz", hashlib.md5(packed).hexdigest()))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(torchvision.datasets.MNIST, "resources", checksums)
+        monkeypatch.setattr(
+            torchvision.datasets.MNIST, "mirrors", ["http://127.0.0.1:9/", f"http://127.0.0.1:{server.server_port}/"]
+        )
+        seen: list[tuple[int, int, str]] = []
+        download_data_set("mnist", tmp_path / "data", progress=lambda *step: seen.append(step))
+    finally:
+        server.shutdown()
+        server.server_close()
+    for number, (name, _) in enumerate(checksums, 1):  # each file's bytes rise to its size, file after file
+        steps = [(done, size) for done, size, what in seen if what == f"file {number} of 4: {name}"]
+        size = (served / name).stat().st_size
+        assert steps and steps[-1] == (size, size) and all(a <= b for (a, _), (b, _) in itertools.pairwise(steps))
+    assert status_of("mnist", tmp_path / "data").state is State.INSTALLED
+    assert len(load_dataset("mnist", tmp_path / "data", download=False).train) == 20
+
+    stopped_root = tmp_path / "stopped"
+    with pytest.raises(DownloadError, match="could not download"):  # a corrupt mirror: checksum differs
+        (served / checksums[0][0]).write_bytes(b"tampered")
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [f"http://127.0.0.1:{server.server_port}/"])
+            download_data_set("mnist", stopped_root)
+        finally:
+            server.shutdown()
+            server.server_close()
+    assert not (stopped_root / "MNIST" / "raw" / checksums[0][0]).exists()
