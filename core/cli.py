@@ -1,4 +1,5 @@
-"""The `convae-explorer` command line: argument parsing and the headless subcommands (`train`, `bench`, `render`).
+"""The `convae-explorer` command line: argument parsing and the headless subcommands (`train`, `bench`, `render`,
+`export`).
 
 Core knows nothing of the window: the entry point (explorer.cli) hands in how to open it and how to measure it,
 so `train` and `bench --no-gui` never import Qt. `python -m core.cli train …` works on a server without Qt.

@@ -75,7 +75,10 @@ def run_export_projector(args: argparse.Namespace) -> int:
     except (RenderError, ExportError) as error:
         return _fail("projector", str(error))
     print(summary.line())
-    print(f"Open it with: tensorboard --logdir {args.out}  (or load the TSV files at projector.tensorflow.org)")
+    print(
+        "Open it at projector.tensorflow.org (Load: tensors.tsv, then metadata.tsv) or with "
+        f"tensorboard --logdir {args.out} (projector_config.pbtxt names the files)"
+    )
     return 0
 
 
