@@ -187,3 +187,28 @@ def test_a_failed_write_leaves_no_half_export(tmp_path, monkeypatch) -> None:
         write_projector(out, changed)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not list(tmp_path.glob(".convae-export-*"))
+
+
+def test_a_colour_models_export_keeps_its_colours(tmp_path) -> None:
+    """Three channels in, an RGB sprite out whose cells are the display images, pixel for pixel."""
+    import torch
+
+    from core.datasets import ImageDataset, ImageSplit
+
+    rng = np.random.default_rng(1)
+    images = torch.from_numpy(rng.integers(0, 256, (48, 3, 16, 16), dtype=np.uint8))
+    data = ImageDataset("colour", ImageSplit(images, torch.arange(48) % 3), None, ("red", "green", "blue"))
+    trainer = Trainer(data, fast_config(display_size=20), ModelConfig(2, 3, 16))
+    for _ in trainer.run(snapshots=False):
+        pass
+    snapshot = trainer.snapshot()
+    summary = write_projector(tmp_path / "out", DisplayCodes.of_snapshot(snapshot, "colour"))
+    assert (summary.count, summary.thumbnail, summary.sprite_side) == (20, 16, 5 * 16)
+    sprite = np.asarray(Image.open(tmp_path / "out" / "sprite.png"))
+    assert sprite.shape == (80, 80, 3)
+    for i in (0, 7, 19):
+        row, col = divmod(i, 5)
+        cell = sprite[row * 16 : (row + 1) * 16, col * 16 : (col + 1) * 16]
+        assert np.array_equal(cell, snapshot.display_images[i].transpose(1, 2, 0))
+    meta = _tsv(tmp_path / "out" / "metadata.tsv")[1:]
+    assert [row[2] for row in meta] == [("red", "green", "blue")[label] for label in snapshot.labels]
