@@ -31,9 +31,12 @@ log = logging.getLogger(__name__)
 class FirstLaunch:
     dataset: str = DEFAULT_DATASET
     model: str = DEFAULT_MODEL
-    recipe: str = DEFAULT_RECIPE
-    latent_dim: int = int(SETTINGS["latent_dim"].default)
+    recipe: str = DEFAULT_RECIPE  # fills its settings first; `settings` below override them
     device: str = "auto"
+    settings: tuple[tuple[str, float], ...] = ()  # (SETTINGS name, value) for the form's boxes, e.g. latent_dim
+
+    def setting(self, name: str) -> float | None:
+        return dict(self.settings).get(name)
 
 
 def defaults_text() -> str | None:
@@ -52,9 +55,9 @@ def _valid(key: str, value: object) -> bool:
             return value in MODEL_KINDS
         if key == "recipe":
             return value in RECIPES
-        if key == "latent_dim":
-            SETTINGS["latent_dim"].check(value)
-            return True
+        if key in SETTINGS:
+            SETTINGS[key].check(value)
+            return SETTINGS[key].in_window
         if key == "device":
             check_device(value)
             return True
@@ -76,10 +79,15 @@ def first_launch_defaults(text: str | None = None) -> FirstLaunch:
     if not isinstance(values, dict):
         log.warning("ignoring defaults.json: it holds %s, not an object", type(values).__name__)
         return FirstLaunch()
-    chosen = {}
+    chosen: dict[str, object] = {}
+    settings = []
     for key, value in values.items():
-        if _valid(key, value):
-            chosen[key] = value
-        else:
+        if key == "settings" or (key not in FirstLaunch.__dataclass_fields__ and key not in SETTINGS):
+            log.warning("ignoring defaults.json's %s: not a first-launch choice", key)
+        elif not _valid(key, value):
             log.warning("ignoring defaults.json's %s: %r is not a valid choice", key, value)
-    return FirstLaunch(**chosen)
+        elif key in SETTINGS:
+            settings.append((key, value))
+        else:
+            chosen[key] = value
+    return FirstLaunch(**chosen, settings=tuple(settings))

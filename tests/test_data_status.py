@@ -31,13 +31,15 @@ def no_chosen_folder():
 def test_the_packaged_defaults_choose_the_built_in_digits() -> None:
     first = first_launch_defaults()
     assert first.dataset == BUILTIN_DATASET == "digits-5k"
-    assert first == FirstLaunch(dataset="digits-5k", model="autoencoder", recipe="lecture", latent_dim=2)
+    assert first == FirstLaunch("digits-5k", "autoencoder", "lecture", "auto", (("latent_dim", 2),))
 
 
 def test_defaults_are_checked_one_by_one(caplog) -> None:
-    first = first_launch_defaults('{"dataset": "kmnist", "recipe": "fast", "latent_dim": 999, "model": "gan"}')
-    assert (first.dataset, first.recipe, first.latent_dim, first.model) == ("kmnist", "fast", 2, "autoencoder")
-    assert "latent_dim" in caplog.text and "gan" in caplog.text
+    text = '{"dataset": "kmnist", "recipe": "fast", "latent_dim": 999, "model": "gan", "epochs": 5, "colour": 1}'
+    first = first_launch_defaults(text)
+    assert (first.dataset, first.recipe, first.model) == ("kmnist", "fast", "autoencoder")
+    assert first.settings == (("epochs", 5),) and first.setting("latent_dim") is None
+    assert "latent_dim" in caplog.text and "gan" in caplog.text and "colour" in caplog.text
     assert first_launch_defaults("not json") == FirstLaunch() == first_launch_defaults("[1]")
 
 

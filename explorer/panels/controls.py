@@ -86,8 +86,9 @@ class ControlsPanel(QWidget):
         self.recipe.addItem("Custom", "custom")
         self.recipe.setToolTip("Fills batch size and learning rate: the lecture's, or a faster recipe that is not")
         self.recipe.activated.connect(self._apply_recipe)
-        self.latent_dim.setValue(first.latent_dim)
         self._apply_recipe(self.recipe.findData(first.recipe))
+        for name, value in first.settings:  # defaults.json's own values win over its recipe's
+            self.spins[name].setValue(value)
         for name in {n for r in RECIPES.values() for n in r.values}:
             self.spins[name].valueChanged.connect(self._show_recipe)
         self._show_recipe()

@@ -49,10 +49,13 @@ def test_a_first_launch_offers_what_defaults_json_says(qtbot, window, tmp_path, 
     assert window.controls.dataset_name == "digits-5k"  # the packaged file: the built-in digits, offline
     import core.defaults
 
-    monkeypatch.setattr(core.defaults, "defaults_text", lambda: '{"dataset": "fashion-mnist", "recipe": "fast"}')
+    text = '{"dataset": "fashion-mnist", "recipe": "fast", "epochs": 3, "latent_dim": 5}'
+    monkeypatch.setattr(core.defaults, "defaults_text", lambda: text)
     other = _window(qtbot, tmp_path, tmp_path / "fresh.ini")
     assert other.controls.dataset_name == "fashion-mnist"
-    assert other.controls.recipe.currentData() == "fast" and other.controls.lr.value() == pytest.approx(5e-3)
+    assert other.controls.lr.value() == pytest.approx(5e-3) and other.controls.batch_size.value() == 32  # fast's
+    assert other.controls.epochs.value() == 3 and other.controls.latent_dim.value() == 5  # its own, over fast's 10
+    assert other.controls.recipe.currentData() == "custom"  # fast with 3 epochs is no longer fast
     other.close()
 
 
