@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_testkit import wait_until_idle
+from gui_testkit import save_and_wait, start_small_run, wait_until_idle
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog
 
@@ -175,3 +175,26 @@ def test_data_dir_on_the_command_line_is_the_windows_data_folder(
     a_file = tmp_path / "a-file"
     a_file.write_text("x")
     assert cli_main(["--data-dir", str(a_file)], WindowSide(open_window=open_window)) == 2
+
+
+def test_an_opened_model_whose_data_is_missing_shows_the_data_it_is_shown_on(
+    qtbot, window, tiny_mnist, tmp_path, monkeypatch
+) -> None:
+    from torchvision.datasets import MNIST
+
+    start_small_run(window, epochs=1)
+    wait_until_idle(qtbot, window)
+    saved = tmp_path / "mnist.safetensors"
+    save_and_wait(qtbot, window, saved)
+    monkeypatch.setenv("CONVAE_DATA_DIR", str(tmp_path / "empty"))  # the MNIST files are gone
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("kmnist"))
+    assert window.open_checkpoint(saved)
+    qtbot.waitUntil(
+        lambda: window.session.info is not None and window.session.info.dataset == "digits-5k", timeout=60_000
+    )
+    wait_until_idle(qtbot, window)
+    assert window.session.info.trained_on == "mnist"
+    assert window.controls.dataset_name == "digits-5k"  # shown (and a new Train would run) on the built-in digits
+    assert window.notice.isVisible() and "instead of MNIST" in window.notice.text()
+    assert not window.controls.continue_button.isEnabled()  # it cannot train further on other data
