@@ -124,11 +124,15 @@ def all_statuses(root: Path) -> list[DataSetStatus]:
 
 def network_reaches(status: DataSetStatus, timeout_s: float = 3.0) -> bool:
     """Whether one of the hosts `status` downloads from answers a connection within `timeout_s` (off the GUI)."""
+    addresses = []
     for url in (url for archive in status.archives for url in archive.urls):
         parts = urlparse(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = (parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+        if address not in addresses:  # each host once: a firewalled one costs `timeout_s`
+            addresses.append(address)
+    for address in addresses:
         try:
-            with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            with socket.create_connection(address, timeout=timeout_s):
                 return True
         except OSError:
             continue

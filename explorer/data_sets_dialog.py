@@ -7,6 +7,7 @@ and comes back through queued signals: the window never waits for a slow disk, a
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -27,6 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from core import data_location
+
+
+def _emit(signal, *args) -> None:
+    """Emit from a background thread; a dialog closed with its window meanwhile has nobody left to tell."""
+    with contextlib.suppress(RuntimeError):  # its C++ object is gone
+        signal.emit(*args)
 
 
 def state_text(status, reachable: bool | None) -> str:
@@ -138,9 +145,9 @@ class DataSetsDialog(QDialog):
             from core.data_status import all_statuses, network_reaches
 
             statuses = all_statuses(folder)
-            self.statusesReady.emit(statuses, {s.name: None for s in statuses}, number, False)
+            _emit(self.statusesReady, statuses, {s.name: None for s in statuses}, number, False)
             reach = {s.name: (network_reaches(s) if s.downloadable else None) for s in statuses}
-            self.statusesReady.emit(statuses, reach, number, True)
+            _emit(self.statusesReady, statuses, reach, number, True)
 
         thread = threading.Thread(target=work, name="data-status", daemon=True)
         self.refresh_threads = [t for t in self.refresh_threads if t.is_alive()] + [thread]
@@ -223,18 +230,21 @@ class DataSetsDialog(QDialog):
         self.message.setText(f"Downloading {status.label} into {folder}…")
         self.message.setStyleSheet("")
 
+        def progress(*step) -> None:
+            _emit(self.downloadProgress, *step)
+
         def work() -> None:
             from core.data_download import DownloadError, download_data_set
 
             try:
-                download_data_set(name, folder, progress=self.downloadProgress.emit, stopped=self._stop.is_set)
+                download_data_set(name, folder, progress=progress, stopped=self._stop.is_set)
             except DownloadError as error:
-                self.downloadEnded.emit(name, str(error))
+                _emit(self.downloadEnded, name, str(error))
                 return
             except Exception as error:  # a surprise must still end the download in the dialog, never silently
-                self.downloadEnded.emit(name, f"{type(error).__name__}: {error}")
+                _emit(self.downloadEnded, name, f"{type(error).__name__}: {error}")
                 return
-            self.downloadEnded.emit(name, "")
+            _emit(self.downloadEnded, name, "")
 
         self.download_thread = threading.Thread(target=work, name="data-download", daemon=True)
         self.download_thread.start()
