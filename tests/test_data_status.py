@@ -4,14 +4,12 @@ that fail with a message naming what to do."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import itertools
 
 import numpy as np
 import pytest
 import torchvision
-from core_testkit import TEST_FILES, TRAIN_FILES, write_idx_set
+from core_testkit import TEST_FILES, TRAIN_FILES, gzip_archives, served, write_idx_set
 
 from core import data_location
 from core.config import BUILTIN_DATASET, DATASETS
@@ -88,14 +86,8 @@ def test_cifar_style_sets_name_their_batches_and_their_tar_archive(tmp_path) -> 
 
 def test_official_gz_archives_alone_are_enough_and_need_no_network(tmp_path, monkeypatch) -> None:
     """torchvision unpacks archives whose checksum is the official one; the mirrors here answer nothing."""
-    source = write_idx_set(tmp_path / "source", "MNIST", *_split_pair(3))
     raw = tmp_path / "data" / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    checksums = []
-    for name in (*TRAIN_FILES, *TEST_FILES):
-        packed = gzip.compress((source / name).read_bytes())
-        (raw / f"{name}.gz").write_bytes(packed)
-        checksums.append((f"{name}.gz", hashlib.md5(packed).hexdigest()))
+    checksums = gzip_archives(write_idx_set(tmp_path / "source", "MNIST", *_split_pair(3)), raw)
     # the test's archives are not the official ones: their checksums stand in for the official list here
     monkeypatch.setattr(torchvision.datasets.MNIST, "resources", checksums)
     monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])
@@ -134,48 +126,23 @@ def test_a_download_into_a_folder_that_cannot_be_written_says_so(tmp_path) -> No
 
 def test_a_download_streams_with_progress_checks_the_checksums_and_installs(tmp_path, monkeypatch) -> None:
     """A real HTTP download from a server on this machine (standing in for the mirror), through torchvision's
-    unpacking: progress rises to the total, the set is installed and loads."""
-    import functools
-    import http.server
-    import threading
-
-    source = write_idx_set(tmp_path / "source", "MNIST", *_split_pair(5))
-    served = tmp_path / "mirror"
-    served.mkdir()
-    checksums = []
-    for name in (*TRAIN_FILES, *TEST_FILES):
-        packed = gzip.compress((source / name).read_bytes())
-        (served / f"{name}.gz").write_bytes(packed)
-        checksums.append((f"{name}.gz", hashlib.md5(packed).hexdigest()))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setattr(torchvision.datasets.MNIST, "resources", checksums)
-        monkeypatch.setattr(
-            torchvision.datasets.MNIST, "mirrors", ["http://127.0.0.1:9/", f"http://127.0.0.1:{server.server_port}/"]
-        )
-        seen: list[tuple[int, int, str]] = []
+    unpacking: each file's progress rises to its size, the set is installed and loads."""
+    mirror = tmp_path / "mirror"
+    checksums = gzip_archives(write_idx_set(tmp_path / "source", "MNIST", *_split_pair(5)), mirror)
+    monkeypatch.setattr(torchvision.datasets.MNIST, "resources", checksums)
+    seen: list[tuple[int, int, str]] = []
+    with served(mirror) as url:
+        monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", ["http://127.0.0.1:9/", url])
         download_data_set("mnist", tmp_path / "data", progress=lambda *step: seen.append(step))
-    finally:
-        server.shutdown()
-        server.server_close()
     for number, (name, _) in enumerate(checksums, 1):  # each file's bytes rise to its size, file after file
         steps = [(done, size) for done, size, what in seen if what == f"file {number} of 4: {name}"]
-        size = (served / name).stat().st_size
+        size = (mirror / name).stat().st_size
         assert steps and steps[-1] == (size, size) and all(a <= b for (a, _), (b, _) in itertools.pairwise(steps))
     assert status_of("mnist", tmp_path / "data").state is State.INSTALLED
     assert len(load_dataset("mnist", tmp_path / "data", download=False).train) == 20
 
-    stopped_root = tmp_path / "stopped"
-    with pytest.raises(DownloadError, match="could not download"):  # a corrupt mirror: checksum differs
-        (served / checksums[0][0]).write_bytes(b"tampered")
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [f"http://127.0.0.1:{server.server_port}/"])
-            download_data_set("mnist", stopped_root)
-        finally:
-            server.shutdown()
-            server.server_close()
-    assert not (stopped_root / "MNIST" / "raw" / checksums[0][0]).exists()
+    (mirror / checksums[0][0]).write_bytes(b"tampered")  # a mirror serving another file: its checksum differs
+    with served(mirror) as url, pytest.raises(DownloadError, match="not the official file"):
+        monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [url])
+        download_data_set("mnist", tmp_path / "other")
+    assert not (tmp_path / "other" / "MNIST" / "raw" / checksums[0][0]).exists()

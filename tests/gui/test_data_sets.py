@@ -198,3 +198,31 @@ def test_an_opened_model_whose_data_is_missing_shows_the_data_it_is_shown_on(
     assert window.controls.dataset_name == "digits-5k"  # shown (and a new Train would run) on the built-in digits
     assert window.notice.isVisible() and "instead of MNIST" in window.notice.text()
     assert not window.controls.continue_button.isEnabled()  # it cannot train further on other data
+
+
+def test_a_download_fills_the_progress_bar_and_installs_the_set(qtbot, window, tmp_path, monkeypatch) -> None:
+    """With a network (a real HTTP server on this machine standing in for the mirror): Download, a progress bar
+    that moves, then the set is installed and the status says so."""
+    import numpy as np
+    import torchvision
+    from core_testkit import gzip_archives, served, write_idx_set
+
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (300, 28, 28), dtype=np.uint8), rng.integers(0, 10, 300, dtype=np.uint8)
+    raw = write_idx_set(tmp_path / "source", "MNIST", (images[:200], labels[:200]), (images[200:], labels[200:]))
+    checksums = gzip_archives(raw, tmp_path / "mirror")
+    monkeypatch.setattr(torchvision.datasets.MNIST, "resources", checksums)  # the test's archives stand in
+    monkeypatch.setenv("CONVAE_DATA_DIR", str(tmp_path / "data"))
+    dialog = _open_dialog(qtbot, window)
+    _wait_for_checks(qtbot, dialog)
+    values: list[int] = []
+    dialog.downloadProgress.connect(lambda *_: values.append(dialog.progress.value()))
+    with served(tmp_path / "mirror") as url:
+        monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [url])
+        dialog.table.selectRow(list(DATASETS).index("mnist"))
+        qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.message.text() == f"Downloaded {DATASETS['mnist']}.", timeout=60_000)
+    assert values and max(values) == 1000  # the bar filled (file by file)
+    _wait_for_checks(qtbot, dialog)
+    assert dialog.row_text("mnist") == "Installed"
+    assert (tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
