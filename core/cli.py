@@ -1,4 +1,5 @@
-"""The `convae-explorer` command line: argument parsing and the headless subcommands (`train`, `bench`, `render`).
+"""The `convae-explorer` command line: argument parsing and the headless subcommands (`train`, `bench`, `render`,
+`export`).
 
 Core knows nothing of the window: the entry point (explorer.cli) hands in how to open it and how to measure it,
 so `train` and `bench --no-gui` never import Qt. `python -m core.cli train …` works on a server without Qt.
@@ -33,6 +34,7 @@ from core.config import (
     is_folder_dataset,
 )
 from core.drawing_render import add_drawing_parser
+from core.export_command import add_export_parser, run_export
 from core.folder_arguments import add_folder_arguments, dataset_type, folder_options
 from core.render_command import add_render_parsers, run_render
 from core.timelapse_command import add_timelapse_parser
@@ -40,7 +42,8 @@ from core.timelapse_command import add_timelapse_parser
 if TYPE_CHECKING:
     from core.events import BatchEnd
 
-SUBCOMMANDS = ("open", "train", "bench", "render")
+DATA_DIR_HELP = "where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
+SUBCOMMANDS = ("open", "train", "bench", "render", "export")
 EXIT_USAGE = 2
 #: The signals that stop `train` cleanly (a checkpoint, then exit 128 + the signal's number).
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -142,6 +145,7 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
 
     open_cmd = commands.add_parser("open", help="open the window (optionally on a checkpoint); the default")
     open_cmd.add_argument("checkpoint", nargs="?", type=Path, help="a .safetensors checkpoint to explore")
+    open_cmd.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP + "; the window uses it for this launch")
 
     train = commands.add_parser("train", help="train headless (e.g. on a GPU server) and save a checkpoint")
     train.add_argument(
@@ -199,6 +203,7 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
     render_kinds = add_render_parsers(commands)
     add_timelapse_parser(render_kinds)
     add_drawing_parser(render_kinds)
+    add_export_parser(commands)
     return parser
 
 
@@ -206,7 +211,9 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         args_list = ["open"]
-    elif args_list[0] not in SUBCOMMANDS and not args_list[0].startswith("-"):
+    elif args_list[0] not in SUBCOMMANDS and (
+        not args_list[0].startswith("-") or args_list[0].startswith("--data-dir")
+    ):
         args_list = ["open", *args_list]
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -219,6 +226,8 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
         return _run_bench(args, window)
     if args.command == "render":
         return run_render(args)
+    if args.command == "export":
+        return run_export(args)
     return _run_open(args, window)
 
 
@@ -228,6 +237,14 @@ def _run_open(args: argparse.Namespace, window: WindowSide) -> int:
         what = "is not a file" if checkpoint.exists() else "does not exist"
         print(f"convae-explorer: {checkpoint} {what}.", file=sys.stderr)
         return EXIT_USAGE
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is not None:
+        if data_dir.exists() and not data_dir.is_dir():
+            print(f"convae-explorer: --data-dir {data_dir} is a file, not a folder.", file=sys.stderr)
+            return EXIT_USAGE
+        from core.data_location import FROM_COMMAND_LINE, use_data_dir
+
+        use_data_dir(data_dir, FROM_COMMAND_LINE)
     if window.open_window is None:
         print("convae-explorer: this entry point has no window; run `convae-explorer` to open it.", file=sys.stderr)
         return 1

@@ -15,13 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from platformdirs import user_data_dir
 
 from core.config import BUILTIN_DATASET, CIFAR10_NAME, DATASET_NAMES, FOLDER_PREFIX, ModelConfig, is_folder_dataset
 
 DATA_DIR_ENV = "CONVAE_DATA_DIR"
 #: Our names for torchvision's classes (imported only when one is loaded: torchvision takes seconds to import).
-_TORCHVISION_CLASS_NAMES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
+_TORCHVISION_CLASS_NAMES = {
+    "mnist": "MNIST",
+    "fashion-mnist": "FashionMNIST",
+    "kmnist": "KMNIST",
+    CIFAR10_NAME: "CIFAR10",
+}
 
 __all__ = [
     "BUILTIN_DATASET",
@@ -115,11 +119,11 @@ def _layout(images: torch.Tensor) -> str:
 
 
 def default_data_dir() -> Path:
-    """The folder that holds downloaded data sets: $CONVAE_DATA_DIR, else the per-user data folder."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    return Path(user_data_dir("convae-explorer", appauthor=False)) / "datasets"
+    """The folder that holds downloaded data sets: --data-dir or the window's choice, $CONVAE_DATA_DIR, else the
+    per-user data folder (core.data_location)."""
+    from core.data_location import data_folder
+
+    return data_folder()
 
 
 def load_dataset(

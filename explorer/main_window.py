@@ -24,6 +24,7 @@ from explorer.preload import BackendPreloader
 from explorer.questions import show_about, unsaved_model_question
 from explorer.session import RunSession
 from explorer.timelapse import install_timelapse
+from explorer.window_data import install_data_features
 from explorer.window_extras import attach_extras
 from explorer.window_layout import build_layout
 from explorer.window_state import restore_window, save_window
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.exploration = install_exploration(self)  # map, path pins, neighbours, class focus
         self.timelapse = install_timelapse(self)
         restore_window(self)
+        self.data = install_data_features(self)  # data sets, image folders, exports for other tools
         self._on_busy(False)
         self.preloader = BackendPreloader(autosave_dir, self)
         self.preloader.loaded.connect(self._on_backend_loaded)

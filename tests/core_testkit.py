@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +60,34 @@ def fast_config(**overrides: object) -> TrainConfig:
 def state_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
     """Bit-for-bit equality of two state dicts (same keys, dtypes, shapes and values)."""
     return a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]) for k in a)
+
+
+def gzip_archives(raw: Path, into: Path) -> list[tuple[str, str]]:
+    """The IDX files of `raw` as .gz archives in `into`, and their (name, MD5) list as torchvision's `resources`."""
+    import gzip
+    import hashlib
+
+    into.mkdir(parents=True, exist_ok=True)
+    checksums = []
+    for name in (*TRAIN_FILES, *TEST_FILES):
+        packed = gzip.compress((raw / name).read_bytes())
+        (into / f"{name}.gz").write_bytes(packed)
+        checksums.append((f"{name}.gz", hashlib.md5(packed).hexdigest()))
+    return checksums
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """A real HTTP server on this machine serving `folder` (a mirror standing in for the internet): its base URL."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()

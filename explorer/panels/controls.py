@@ -16,14 +16,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from core.config import (
     DATASETS,
-    DEFAULT_DATASET,
-    DEFAULT_MODEL,
     MODEL_KINDS,
     MODEL_SETTINGS,
     RECIPES,
@@ -33,6 +32,7 @@ from core.config import (
     TrainConfig,
     recipe_of,
 )
+from core.defaults import first_launch_defaults
 
 
 def spin_box(setting: Setting) -> QSpinBox | QDoubleSpinBox:
@@ -57,18 +57,24 @@ class ControlsPanel(QWidget):
     continueRequested = Signal()
     pauseToggled = Signal()
     stopRequested = Signal()
+    dataSetsRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        first = first_launch_defaults()  # resources/defaults.json: what a first launch (no saved settings) offers
         self.dataset = QComboBox()
         for name, label in DATASETS.items():
             self.dataset.addItem(label, name)
-        self.dataset.setCurrentIndex(self.dataset.findData(DEFAULT_DATASET))
+        self.dataset.setCurrentIndex(self.dataset.findData(first.dataset))
         self.dataset.setToolTip("The images to train on; the built-in digits need no download")
+        self.data_sets_button = QToolButton()
+        self.data_sets_button.setText("…")
+        self.data_sets_button.setToolTip("Data sets: what is installed, downloads, the data folder, image folders")
+        self.data_sets_button.clicked.connect(self.dataSetsRequested)
         self.model = QComboBox()
         for name, label in MODEL_KINDS.items():
             self.model.addItem(label, name)
-        self.model.setCurrentIndex(self.model.findData(DEFAULT_MODEL))
+        self.model.setCurrentIndex(self.model.findData(first.model))
         self.model.setToolTip("The network: L16's autoencoder, or L17's variational autoencoder (codes as Gaussians)")
         self.spins = {name: spin_box(setting) for name, setting in SETTINGS.items() if setting.in_window}
         self.model.currentIndexChanged.connect(self._on_model_changed)
@@ -80,6 +86,9 @@ class ControlsPanel(QWidget):
         self.recipe.addItem("Custom", "custom")
         self.recipe.setToolTip("Fills batch size and learning rate: the lecture's, or a faster recipe that is not")
         self.recipe.activated.connect(self._apply_recipe)
+        self._apply_recipe(self.recipe.findData(first.recipe))
+        for name, value in first.settings:  # defaults.json's own values win over its recipe's
+            self.spins[name].setValue(value)
         for name in {n for r in RECIPES.values() for n in r.values}:
             self.spins[name].valueChanged.connect(self._show_recipe)
         self._show_recipe()
@@ -87,9 +96,13 @@ class ControlsPanel(QWidget):
         self.device.setToolTip("Where to train: auto picks a GPU when there is one")
         for name in ("auto", "cpu"):  # GPUs are added by add_devices() once torch has loaded
             self.device.addItem(name, name)
+        self._first_device = first.device  # chosen once torch has said which devices there are
 
         form = QFormLayout()
-        form.addRow("Data set", self.dataset)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.dataset, 1)
+        data_row.addWidget(self.data_sets_button)
+        form.addRow("Data set", data_row)
         form.addRow("Model", self.model)
         form.addRow("Recipe", self.recipe)
         for name, box in self.spins.items():
@@ -124,14 +137,14 @@ class ControlsPanel(QWidget):
         self._on_model_changed()
 
     def add_devices(self, names: list[str], settings: QSettings | None = None) -> None:
-        """Offer the devices found once torch has loaded, and re-select the remembered one."""
+        """Offer the devices found once torch has loaded, and re-select the remembered one (else defaults.json's)."""
         for name in names:
             if self.device.findData(name) < 0:
                 self.device.addItem(name, name)
-        if settings is not None:
-            index = self.device.findData(settings.value("train/device"))
-            if index >= 0:
-                self.device.setCurrentIndex(index)
+        remembered = self.device.findData(settings.value("train/device")) if settings is not None else -1
+        index = remembered if remembered >= 0 else self.device.findData(self._first_device)
+        if index >= 0:
+            self.device.setCurrentIndex(index)
 
     def set_running(self, running: bool, paused: bool) -> None:
         for widget in (self.dataset, self.model, self.recipe, *self.spins.values(), self.device):
