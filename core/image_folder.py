@@ -468,16 +468,25 @@ def progress_printer(
 
     Nothing for a load that ends within the first second; once it has printed, it also prints the last count.
     """
-    last: float | None = None  # when it last printed; the first call starts the clock
-    printed = False
+    return progress_reporter(what, lambda line: print(line, file=stream or sys.stderr, flush=True), interval_s, clock)
+
+
+def progress_reporter(
+    what: str, say: Callable[[str], None], interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic
+) -> Progress:
+    """A progress callback that hands 'what: done of total images' to `say` (a line printer, the window's banner)
+    about every `interval_s`: nothing for a load that ends within the first interval (a cached folder), and the
+    last count once it has said anything."""
+    last: float | None = None  # when it last said something; the first call starts the clock
+    said = False
 
     def report(done: int, total: int) -> None:
-        nonlocal last, printed
+        nonlocal last, said
         now = clock()
         if last is None:
             last = now
-        if (now - last >= interval_s and done < total) or (done == total and printed):
-            last, printed = now, True
-            print(f"{what}: {done:,} of {total:,} images", file=stream or sys.stderr, flush=True)
+        if (now - last >= interval_s and done < total) or (done == total and said):
+            last, said = now, True
+            say(f"{what}: {done:,} of {total:,} images")
 
     return report

@@ -25,6 +25,7 @@ from core.datasets import (
     load_dataset_for_model,
 )
 from core.engine import Trainer, resolve_device
+from core.image_folder import progress_reporter
 from core.records import ModelAtRest
 from core.run_history import RunHistory
 
@@ -46,9 +47,15 @@ class PreparedRun:
 
 
 def load_with_fallback(name: str, notify: Notify) -> ImageDataset:
-    """The named data set, or the built-in digits with a notice saying why (never instead of the user's folder)."""
+    """The named data set, or the built-in digits with a notice saying why (never instead of the user's folder).
+
+    A folder read for the first time (seconds for thousands of files) says how far it has got, twice a second.
+    """
     try:
-        data = load_dataset(name)
+        if is_folder_dataset(name):
+            data = load_dataset(name, progress=progress_reporter(f"Reading {dataset_title(name)}", notify, 0.5))
+        else:
+            data = load_dataset(name)
     except DatasetError as error:
         if name == BUILTIN_DATASET or is_folder_dataset(name):
             raise

@@ -326,6 +326,29 @@ def test_progress_printer_is_silent_for_a_fast_load_and_counts_a_slow_one(capsys
     assert capsys.readouterr().err.splitlines() == ["Reading x: 5 of 10 images", "Reading x: 10 of 10 images"]
 
 
+def test_a_window_run_on_a_folder_says_how_far_reading_has_got_and_what_was_skipped(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The window's runs load through core.runs.load_with_fallback: progress and the skipped file reach its banner."""
+    from core import runs
+
+    root = mixed_folder(tmp_path / "shapes")
+    made = []
+
+    def eager_reporter(what, say, interval_s):  # as if every chunk took longer than the interval
+        made.append(interval_s)
+        return image_folder.progress_reporter(what, say, -1.0)
+
+    monkeypatch.setattr(runs, "progress_reporter", eager_reporter)
+    monkeypatch.setenv("CONVAE_CACHE_DIR", str(tmp_path / "cache"))
+    said: list[str] = []
+    dataset = runs.load_with_fallback(folder_dataset_name(root), said.append)
+    assert len(dataset.train) == 14
+    progress = [line for line in said if line.startswith("Reading the images in")]
+    assert made == [0.5] and progress[0].endswith("0 of 15 images") and progress[-1].endswith("15 of 15 images")
+    assert any("broken.png" in line or "1 file" in line for line in said if line not in progress), said
+
+
 # --- names, training, checkpoints ---------------------------------------------------------------------------------
 
 
