@@ -274,7 +274,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
 
         # Interleaved in short phases (window, engine, window, engine…) because this host's speed drifts by 2-3×
         # over seconds: the window's run is paused while the engine alone runs, and the other way round.
-        rounds, phase = (6, 1.0) if quick else (10, 1.5)
+        rounds, phase = (12, 0.75) if quick else (20, 1.0)
         engine_alone = _EnginePhases(config)
         engine_alone.run_for(1.0)  # warm-up
         run = _GuiRun(app, window)

@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.bench.machine import format_machine, machine_info
+from core.bench.reference_process import ReferenceProcess
 from core.bench.threads import format_thread_table, measure_thread_table, thread_counts
 from core.bench.training import _Plan, _Progress
 from core.datasets import load_builtin_digits
@@ -29,7 +30,9 @@ def main() -> int:
     args = parser.parse_args()
     print(format_machine(machine_info(resolve_device("cpu"))), flush=True)
     counts = args.counts or thread_counts()
-    figures, rows = measure_thread_table(load_builtin_digits(), _Plan.for_run(not args.full), _Progress(), counts)
+    with ReferenceProcess() as reference:  # the lecture's loop in a process of its own, as `bench` measures it
+        plan = _Plan.for_run(not args.full)
+        figures, rows = measure_thread_table(load_builtin_digits(), plan, _Progress(), counts, reference)
     print(format_thread_table(rows))
     for figure in figures:
         print(f"{figure.name}: {figure.value:.2f}{figure.unit} ({figure.detail})")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from core.bench.atlas import measure_atlas
 from core.bench.encoding import measure_encoding
@@ -15,6 +18,7 @@ from core.bench.figures import Figure, _format_seconds, _print_text, print_table
 from core.bench.folder_load import measure_folder_load
 from core.bench.loss_run import measure_loss_run
 from core.bench.machine import BackgroundLoad, format_machine, machine_info
+from core.bench.reference_process import ReferenceProcess, ReferenceProcessError
 from core.bench.threads import format_thread_table, measure_thread_table
 from core.bench.timelapse import measure_timelapse
 from core.bench.training import _Plan, _Progress, measure_training
@@ -36,6 +40,23 @@ def _gui_figures(gui_figures: GuiFigures, quick: bool, device: str) -> tuple[lis
     except Exception as error:  # a broken GUI bench must not lose the engine figures already measured
         return [], f"GUI figures failed: {type(error).__name__}: {error}", True
     return [f if isinstance(f, Figure) else Figure.from_dict(f) for f in raw], None, False
+
+
+@contextmanager
+def reference_for(device: torch.device, say: _Progress) -> Iterator[ReferenceProcess | None]:
+    """On the CPU, the lecture's loop in a process of its own (core.bench.reference_process: why); None elsewhere
+    (a GPU's steps do not go through malloc) or where the child cannot start (said, and measured in-process)."""
+    if device.type != "cpu":
+        yield None
+        return
+    try:
+        process = ReferenceProcess()
+    except ReferenceProcessError as error:
+        say(f"training: the reference runs in this process instead ({error})")
+        yield None
+        return
+    with process:
+        yield process
 
 
 def run_bench(
@@ -70,12 +91,13 @@ def run_bench(
     status = 0
     try:
         dataset = load_builtin_digits()
-        sections["training (digits-5k, batch 32)"] = measure_training(dataset, target, plan, say)
-        if target.type == "cpu":
-            thread_figures, thread_rows = measure_thread_table(dataset, plan, say)
-            sections["threads (engine vs reference per torch thread count, CPU)"] = thread_figures
-            extra["thread_table"] = [row.to_dict() for row in thread_rows]
-            _print_text(format_thread_table(thread_rows) + "\n", sys.stdout)
+        with reference_for(target, say) as reference:
+            sections["training (digits-5k, batch 32)"] = measure_training(dataset, target, plan, say, reference)
+            if target.type == "cpu":
+                thread_figures, thread_rows = measure_thread_table(dataset, plan, say, reference_process=reference)
+                sections["threads (engine vs reference per torch thread count, CPU)"] = thread_figures
+                extra["thread_table"] = [row.to_dict() for row in thread_rows]
+                _print_text(format_thread_table(thread_rows) + "\n", sys.stdout)
         sections["encoding"] = measure_encoding(dataset, target, plan, say)
         sections["exploration (map, neighbours)"] = measure_atlas(dataset, quick, say)
         sections["image folder (10,000 small PNGs)"] = measure_folder_load(dataset, quick, say)

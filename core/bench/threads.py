@@ -19,6 +19,7 @@ import torch
 from core.bench.figures import Figure
 from core.bench.machine import BackgroundLoad
 from core.bench.reference import ReferenceLoop
+from core.bench.reference_process import ReferenceProcess
 from core.bench.training import SPEEDUP_GOALS, _engine_steps, _interleaved_rates, _median, _Plan, _Progress
 from core.config import ModelConfig, TrainConfig
 from core.datasets import ImageDataset
@@ -118,16 +119,31 @@ def _with_threads(steps: Iterator[int], threads: int) -> Iterator[int]:
         yield next(steps)
 
 
-def measure_row(dataset: ImageDataset, threads: int, rounds: int, window: int, warmup: int) -> ThreadRow:
-    """One thread count: reference, engine and each runner runners_for(threads) allows, interleaved."""
+def measure_row(
+    dataset: ImageDataset,
+    threads: int,
+    rounds: int,
+    window: int,
+    warmup: int,
+    reference_process: ReferenceProcess | None = None,
+) -> ThreadRow:
+    """One thread count: reference, engine and each runner runners_for(threads) allows, interleaved.
+
+    With `reference_process` the lecture's loop runs there, in a process of its own (its torch threads set to
+    this row's count), as the lecture's script does; else in this process.
+    """
     batch = TrainConfig().batch_size
     saved = torch.get_num_threads()
     torch.set_num_threads(threads)
     runners: list[EagerSteps | SplitSteps] = []
     try:
-        reference = ReferenceLoop(dataset, _CPU)
+        if reference_process is None:
+            reference_steps = ReferenceLoop(dataset, _CPU).steps()
+        else:
+            reference_process.set_threads(threads)
+            reference_steps = reference_process.steps()
         engine = Trainer(dataset, TrainConfig(device="cpu", epochs=_ENDLESS_EPOCHS, num_threads=threads))
-        contenders = [reference.steps(), _engine_steps(engine)]
+        contenders = [reference_steps, _engine_steps(engine)]
         kinds = runners_for(threads)
         for kind in kinds:
             runners.append(_runner(kind, dataset, threads))
@@ -159,7 +175,11 @@ def measure_row(dataset: ImageDataset, threads: int, rounds: int, window: int, w
 
 
 def measure_thread_table(
-    dataset: ImageDataset, plan: _Plan, say: _Progress, counts: Sequence[int] | None = None
+    dataset: ImageDataset,
+    plan: _Plan,
+    say: _Progress,
+    counts: Sequence[int] | None = None,
+    reference_process: ReferenceProcess | None = None,
 ) -> tuple[list[Figure], list[ThreadRow]]:
     """The per-thread-count rows and one figure per row (engine ÷ reference, with the row's numbers)."""
     counts = list(counts) if counts is not None else thread_counts()
@@ -168,7 +188,7 @@ def measure_thread_table(
     for threads in counts:
         contenders = " / ".join(["reference", "engine", *runners_for(threads)])
         say(f"threads: {threads} torch thread(s), {contenders}, {rounds} rounds")
-        rows.append(measure_row(dataset, threads, rounds, window, warmup))
+        rows.append(measure_row(dataset, threads, rounds, window, warmup, reference_process))
     goal = SPEEDUP_GOALS["cpu"]
     figures = [
         Figure(

@@ -14,6 +14,7 @@ import torch
 from core.bench.figures import Figure, _format_seconds
 from core.bench.machine import BackgroundLoad
 from core.bench.reference import ReferenceLoop
+from core.bench.reference_process import ReferenceProcess
 from core.config import TrainConfig
 from core.control import TrainingControl
 from core.datasets import ImageDataset
@@ -105,12 +106,26 @@ def _spread(values: Sequence[float], fmt: str = ".0f") -> str:
     return f"{min(values):{fmt}}–{max(values):{fmt}}" if values else "—"
 
 
-def measure_training(dataset: ImageDataset, device: torch.device, plan: _Plan, say: _Progress) -> list[Figure]:
-    """Engine vs the lecture's loop (interleaved windows), 20×60k projection, and the engine with snapshots on."""
+def measure_training(
+    dataset: ImageDataset,
+    device: torch.device,
+    plan: _Plan,
+    say: _Progress,
+    reference_process: ReferenceProcess | None = None,
+) -> list[Figure]:
+    """Engine vs the lecture's loop (interleaved windows), 20×60k projection, and the engine with snapshots on.
+
+    With `reference_process` the lecture's loop that the ratio is taken against runs there, in a process of its
+    own as the lecture's script does (core.bench.reference_process: why); the same loop run inside this process
+    is then a third contender, shown for comparison.
+    """
     batch = TrainConfig().batch_size
     engine = Trainer(dataset, TrainConfig(device=str(device), epochs=_ENDLESS_EPOCHS))
     reference = ReferenceLoop(dataset, device)
     contenders = [reference.steps(), _engine_steps(engine)]
+    if reference_process is not None:
+        reference_process.set_threads(torch.get_num_threads())
+        contenders = [reference_process.steps(), contenders[1], contenders[0]]
     window, warmup = plan.window, plan.warmup_steps
     if engine.commit_every > 1:
         # On a GPU the engine reports steps in runs, all at once at each epoch's end: windows of whole epochs
@@ -122,15 +137,16 @@ def measure_training(dataset: ImageDataset, device: torch.device, plan: _Plan, s
     first_half = (plan.rounds + 1) // 2
     say(f"training: reference vs engine, {plan.rounds} interleaved rounds of {window} steps each")
     load = BackgroundLoad()
-    ref_rates, eng_rates = _interleaved_rates(contenders, first_half, window, device)
+    ref_rates, eng_rates, *inside_rates = _interleaved_rates(contenders, first_half, window, device)
 
     if plan.snapshot_epochs:
         say(f"training: engine with snapshots on (default settings), {plan.snapshot_epochs} whole epochs")
     snap = _snapshot_epochs(dataset, device, plan.snapshot_epochs)
 
-    more_ref, more_eng = _interleaved_rates(contenders, plan.rounds - first_half, window, device)
+    more_ref, more_eng, *more_inside = _interleaved_rates(contenders, plan.rounds - first_half, window, device)
     ref_rates += more_ref
     eng_rates += more_eng
+    inside_rates = [a + b for a, b in zip(inside_rates, more_inside, strict=True)]
     background = load.cpus()
     for steps in contenders:
         steps.close()
@@ -155,7 +171,19 @@ def measure_training(dataset: ImageDataset, device: torch.device, plan: _Plan, s
             ref,
             "img/s",
             n=len(ref_rates),
-            detail=f"{1000 * batch / ref:.2f} ms/step; windows of {window} steps, range {_spread(ref_rates)}",
+            detail=f"{1000 * batch / ref:.2f} ms/step; windows of {window} steps, range {_spread(ref_rates)}"
+            + ("; in a Python process of its own, as the lecture's script runs" if reference_process else ""),
+        ),
+        *(
+            Figure(
+                "reference loop inside the bench's process (for comparison)",
+                _median(rates),
+                "img/s",
+                n=len(rates),
+                detail=f"the same loop run in this process, with the engine's malloc settings (core.memory); "
+                f"{_median(rates) / ref:.2f}× its rate in a process of its own",
+            )
+            for rates in inside_rates
         ),
         Figure(
             "engine ÷ reference",
