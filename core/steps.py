@@ -234,9 +234,14 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32,
     its noise): at batch 32 each convolution is small, and a team of N threads waits at every barrier for its
     slowest thread; slices on smaller teams keep the cores busy. Halves are the best or within 5 % of it from 2 to
     8 threads; at 16, quarters beat halves on both hosts (+12 %, +1 %) and eighths (2 images a slice) lose again.
-    On the 2-core CI host halves on 1+1 threads ran 524 img/s against 506 for one two-thread team when quiet,
-    and 58 and 45 against 22 and 14 while other processes took 1.7 of its 2 CPUs: a one-thread team never waits
-    for a descheduled partner. Between 8 and 16 threads nothing was measured; halves stay (they won at 8).
+    Between 8 and 16 threads nothing was measured; halves stay (they won at 8). Those 16-core rows predate two
+    engine fixes (core.memory's malloc thresholds; no thread team woken between steps), so they rank the runners
+    as they ran then; the 2-core rows below are after both.
+
+    On the 2-core CI host, five quiet `bench --quick` runs: halves 1,060 / 1,589 / 1,476 / 1,001 / 1,157 img/s
+    against 1,040 / 1,564 / 1,404 / 978 / 1,076 for one two-thread team (halves ahead in all five, by 1–8 %); with
+    one busy loop taking a core (tools/cpu_threads.py --counts 2), halves 441 against 354: a one-thread team never
+    waits for a descheduled partner, which is what a desktop app whose window shares the cores needs.
     """
     if device.type == "cuda":
         return GRAPHS if fixed_lr else WHOLE

@@ -32,10 +32,11 @@ class ReferenceProcess:
         self._process = context.Process(target=_serve, args=(child, threads), name="convae-reference", daemon=True)
         self._process.start()
         child.close()
-        if not self._conn.poll(_START_TIMEOUT_S):
-            self.close()
-            raise ReferenceProcessError("the reference loop's process did not start in time")
-        answer = self._conn.recv()
+        try:
+            started = self._conn.poll(_START_TIMEOUT_S)
+            answer = self._conn.recv() if started else "it did not start in time"
+        except (EOFError, OSError):  # the child died before it said anything (e.g. its imports failed)
+            answer = f"it ended with exit code {self._process.exitcode}"
         if answer != "ready":
             self.close()
             raise ReferenceProcessError(f"the reference loop's process failed: {answer}")
