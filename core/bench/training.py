@@ -48,18 +48,26 @@ def _sync(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
+#: Pause between two contenders' windows, not timed. After a window on a team of several threads, the team's spare
+#: threads spin for a few milliseconds waiting for more work (0.16–0.2 CPUs of 2 at 30 steps a second, per-thread
+#: /proc times); without the pause they spun into the next contender's window and slowed it, whichever it was.
+SETTLE_S = 0.02
+
+
 def _interleaved_rates(
     contenders: Sequence[Iterator[int]], rounds: int, window: int, device: torch.device
 ) -> list[list[float]]:
     """Images/s of each contender over `window` steps, taken in turn for `rounds` rounds.
 
-    The order alternates (A, B, then B, A) so that a machine slowly speeding up or slowing down favours neither.
+    The order alternates (A, B, then B, A) so that a machine slowly speeding up or slowing down favours neither, and
+    each window starts after an untimed pause of SETTLE_S, so no contender pays for the one before it.
     """
     rates: list[list[float]] = [[] for _ in contenders]
     for index in range(rounds):
         pairs = list(zip(contenders, rates, strict=True))
         for steps, out in pairs if index % 2 == 0 else pairs[::-1]:
             _sync(device)
+            time.sleep(SETTLE_S)  # the previous contender's idle OpenMP threads stop spinning before the clock starts
             start = time.perf_counter()
             images = sum(next(steps) for _ in range(window))
             _sync(device)
