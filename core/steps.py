@@ -238,9 +238,10 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32,
     engine fixes (core.memory's malloc thresholds; no thread team woken between steps), so they rank the runners
     as they ran then; the 2-core rows below are after both.
 
-    On the 2-core CI host, five quiet `bench --quick` runs: halves 1,060 / 1,589 / 1,476 / 1,001 / 1,157 img/s
-    against 1,040 / 1,564 / 1,404 / 978 / 1,076 for one two-thread team (halves ahead in all five, by 1–8 %); with
-    one busy loop taking a core (tools/cpu_threads.py --counts 2), halves 441 against 354: a one-thread team never
+    On the 2-core CI host, ten quiet `bench --quick` runs: halves 1,060 / 1,589 / 1,476 / 1,001 / 1,157 and
+    677 / 1,076 / 1,057 / 1,020 / 1,147 img/s against 1,040 / 1,564 / 1,404 / 978 / 1,076 and 881 / 1,013 / 1,082 /
+    1,013 / 1,074 for one two-thread team: halves ahead in 8 of 10, and quiet the two are within noise; with one busy
+    loop taking a core (tools/cpu_threads.py --counts 2), halves 441 against 354: a one-thread team never
     waits for a descheduled partner, which is what a desktop app whose window shares the cores needs.
     """
     if device.type == "cuda":
