@@ -7,8 +7,6 @@ preview, so it runs with one and leaves the cores to the training thread.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import torch
 
@@ -59,13 +57,3 @@ def decode_map_threads(training: bool) -> None:
     except (AttributeError, OSError):  # Windows has no load average
         load = None
     torch.set_num_threads(map_threads(training, load, os.cpu_count() or 1))
-
-
-@contextmanager
-def thread_count_kept() -> Iterator[None]:
-    """Restore the calling thread's torch thread count afterwards (the engine sets its own when it trains)."""
-    threads = torch.get_num_threads()
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)

@@ -10,7 +10,6 @@ import copy
 import math
 import time
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +27,7 @@ from core.progress import plural
 from core.schedule import learning_rate
 from core.snapshot_encoder import encoder_copy
 from core.steps import close_steps, make_steps, to_float
+from core.thread_count import on_threads
 from core.vae import ConvVAE, build_network, encode_moments, kl_per_dimension
 
 
@@ -202,26 +202,6 @@ def take_snapshot(
     )
 
 
-@contextmanager
-def _on_one_thread() -> Iterator[None]:
-    """Run a CPU copy on the calling thread alone, then give the thread count back.
-
-    The rollback copy runs after every CPU step (2.4 MB). On a team of all threads it woke the team's other
-    threads for a fraction of a millisecond, and they then spun waiting for more work into the next step, taking
-    a core from the step's own threads: on 2 cores 0.16–0.2 CPUs went to spinning, and the engine trained 1.25×
-    faster once the copy ran on one thread (per-thread CPU time from /proc, interleaved runs).
-    """
-    threads = torch.get_num_threads()
-    if threads == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 class _LastGoodWeights:
     """Copies of weights and optimizer state taken whenever losses are verified, for a rollback on divergence.
 
@@ -243,15 +223,19 @@ class _LastGoodWeights:
 
     @torch.no_grad()
     def save(self) -> None:
-        with _on_one_thread():
-            self._save()
+        """Copy the live tensors, on the calling thread alone.
 
-    def _save(self) -> None:
-        live = self._live()
-        reuse = self._older if len(self._older) == len(live) else [t.detach().clone() for t in live]
-        if reuse is self._older:
-            torch._foreach_copy_(reuse, live)
-        self._older, self._latest = self._latest, reuse
+        The copy runs after every CPU step (2.4 MB). On a team of all threads it woke the team's other threads
+        for a fraction of a millisecond, and they then spun waiting for more work into the next step, taking a
+        core from the step's own threads: on 2 cores 0.16–0.2 CPUs went to spinning, and the engine trained
+        1.25× faster once the copy ran on one thread (per-thread CPU time from /proc, interleaved runs).
+        """
+        with on_threads(1):
+            live = self._live()
+            reuse = self._older if len(self._older) == len(live) else [t.detach().clone() for t in live]
+            if reuse is self._older:
+                torch._foreach_copy_(reuse, live)
+            self._older, self._latest = self._latest, reuse
 
     @torch.no_grad()
     def restore(self, *, latest_verified: bool) -> None:

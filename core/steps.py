@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from core.gpu_speed import LossFunction, loss_function
+from core.thread_count import on_threads
 from core.vae import draw_noise, training_loss
 
 
@@ -37,7 +38,7 @@ class EagerSteps:
         loss: LossFunction | None = None,
     ) -> None:
         self.model, self.optimizer, self.images = model, optimizer, images
-        self.loss = loss or (lambda x: training_loss(model, x))  # core.gpu_speed's levers give another
+        self.loss = loss or loss_function(model)  # core.gpu_speed: the lecture's loss, or one with levers
 
     def __call__(self, indices: torch.Tensor, *, set_to_none: bool = True) -> torch.Tensor:
         """Train on images[indices]; return the batch's loss (before the update) as a detached device scalar."""
@@ -93,13 +94,11 @@ class SplitSteps:
             return self._eager(indices)
         bounds = [round(i * len(indices) / self.parts) for i in range(self.parts + 1)]
         noise = draw_noise(self.model, len(indices), self.images.device)  # drawn here, in order: reproducible
-        threads = torch.get_num_threads()
         # This thread's slice, then the gradients' sum and Adam's step on this thread's team too: a team of all
         # the threads woken for those few milliseconds kept its other threads spinning (~0.2 CPUs on 2 cores,
         # measured per thread) into the next step's slices, where they took a core from a helper. Snapshots
         # between steps get all threads back.
-        torch.set_num_threads(self.own_threads)
-        try:
+        with on_threads(self.own_threads):
             others = [
                 self._helpers.submit(self._slice, indices[a:b], len(indices), _part(noise, a, b))
                 for a, b in itertools.pairwise(bounds[1:])
@@ -113,8 +112,6 @@ class SplitSteps:
                 for _, grads in results[2:]:
                     parameter.grad.add_(grads[position])
             self.optimizer.step()
-        finally:
-            torch.set_num_threads(threads)
         loss = results[0][0] + results[1][0]
         for report, _ in results[2:]:
             loss = loss + report
@@ -274,9 +271,9 @@ def make_steps(
     bf16 and compiled are core.gpu_speed's opt-in CUDA levers (the caller checks they apply).
     """
     runner = choose_step_runner(images.device, threads, batch_size, fixed_lr)
-    full = loss_function(model, bf16=bf16, compiled=compiled) if bf16 or compiled else None
+    full = loss_function(model, bf16=bf16, compiled=compiled)
     if runner == GRAPHS:
-        short = loss_function(model, bf16=bf16) if bf16 else None
+        short = loss_function(model, bf16=bf16)  # never compiled: a short batch must not compile again
         return GraphedSteps(model, optimizer, images, batch_size, full_loss=full, short_loss=short)
     if PARTS[runner] > 1:
         return SplitSteps(model, optimizer, images, threads, PARTS[runner])

@@ -22,7 +22,6 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from core.backend import thread_count_kept
 from core.bench.steady import paired_ratio, steady_rate, whole_rate
 from core.config import TrainConfig
 from core.datasets import load_builtin_digits
@@ -30,6 +29,7 @@ from core.engine import Trainer
 from core.events import BatchEnd
 from core.latent import fit_plane
 from core.progress import RunProgress
+from core.thread_count import thread_count_kept
 from explorer.app import create_application
 from explorer.bench_timelapse import timelapse_figures
 from explorer.main_window import MainWindow

@@ -17,11 +17,11 @@ import numpy as np
 import torch
 
 from core.atlas import data_range, decode_map
-from core.backend import thread_count_kept
 from core.config import ModelConfig, TrainConfig
 from core.datasets import load_builtin_digits
 from core.engine import Trainer
 from core.fast_decode import map_batch
+from core.thread_count import thread_count_kept
 from core.view import view_of
 
 

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from core.atlas import data_range, decode_map
-from core.backend import thread_count_kept
 from core.bench.figures import Figure
 from core.bench.training import _median, _Progress
 from core.config import ModelConfig, TrainConfig
@@ -23,6 +22,7 @@ from core.datasets import ImageDataset
 from core.engine import Trainer
 from core.fast_decode import map_batch
 from core.neighbours import NeighbourIndex
+from core.thread_count import thread_count_kept
 from core.view import view_of
 
 MAP_GOAL_MS = 60.0
