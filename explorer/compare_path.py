@@ -13,14 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Slot
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtCore import QEvent, QObject, QPointF, Slot
 
 from core.atlas import DecodedPath, PathEnd, decode_path, path_between
 from explorer.latest_worker import LatestOnlyWorker
 from explorer.panels.path_strip import PathStripPanel
-from explorer.path_pins import PIN_COLOURS
+from explorer.path_pins import PIN_COLOURS, add_path_line, add_pin
 
 if TYPE_CHECKING:
     from core.view import SnapshotView
@@ -60,13 +58,10 @@ class ComparisonPath(QObject):
         self.strip.clear_button.setToolTip("Remove both pins, here and in the first run (Esc)")
         self.strip.hide()
         comparison.panel.layout().insertWidget(2, self.strip)  # under the latent space and the preview
-        pen = QPen(QColor(PIN_COLOURS[0]), 2, Qt.PenStyle.DashLine)
-        pen.setCosmetic(True)
-        self.line = pg.PlotCurveItem(pen=pen)
-        self.line.setZValue(12)
-        self.line.setVisible(False)
-        latent.plot.addItem(self.line, ignoreBounds=True)
-        self.marks = [self._make_mark(name, colour) for name, colour in zip("AB", PIN_COLOURS, strict=True)]
+        self.line = add_path_line(latent.plot)
+        self.marks = [
+            add_pin(latent.plot, name, colour, movable=False) for name, colour in zip("AB", PIN_COLOURS, strict=True)
+        ]
         self.ends: tuple[PathEnd, PathEnd] | None = None  # the first run's pins, as its last decoded path had them
         self.steps = pins.steps
         self.last: DecodedPath | None = None
@@ -79,16 +74,6 @@ class ComparisonPath(QObject):
         comparison.session.viewChanged.connect(self.request)
         comparison.session.runReady.connect(self._on_run_ready)
         self.window.installEventFilter(self)
-
-    def _make_mark(self, name: str, colour: str) -> pg.TargetItem:
-        mark = pg.TargetItem(
-            size=14, symbol="o", pen=pg.mkPen(colour, width=2.5), brush=pg.mkBrush(255, 255, 255, 120),
-            movable=False, label=name, labelOpts={"color": colour, "offset": (9, -9)},
-        )  # fmt: skip
-        mark.setZValue(15)
-        mark.setVisible(False)
-        self.comparison.latent.plot.addItem(mark, ignoreBounds=True)
-        return mark
 
     # ----- from the first run's pins and the comparison's session ----------------------------------------------
     @Slot(object)

@@ -25,6 +25,29 @@ SNAP_PX = 6.0  # a pin dropped this close to a point pins that image
 PIN_COLOURS = ("#111111", "#b0006b")
 
 
+def add_pin(plot: pg.PlotWidget, name: str, colour: str, movable: bool = True) -> pg.TargetItem:
+    """A pin (A or B) on `plot`, hidden until placed: the run's own (draggable) and the comparison's (followers)."""
+    pin = pg.TargetItem(
+        size=14, symbol="o", pen=pg.mkPen(colour, width=2.5), brush=pg.mkBrush(255, 255, 255, 120),
+        movable=movable, label=name, labelOpts={"color": colour, "offset": (9, -9)},
+    )  # fmt: skip
+    pin.setZValue(15)
+    pin.setVisible(False)
+    plot.addItem(pin, ignoreBounds=True)
+    return pin
+
+
+def add_path_line(plot: pg.PlotWidget) -> pg.PlotCurveItem:
+    """The dashed line from pin A to pin B on `plot`, hidden until both are placed."""
+    pen = QPen(QColor(PIN_COLOURS[0]), 2, Qt.PenStyle.DashLine)
+    pen.setCosmetic(True)
+    line = pg.PlotCurveItem(pen=pen)
+    line.setZValue(12)
+    line.setVisible(False)
+    plot.addItem(line, ignoreBounds=True)
+    return line
+
+
 class PathPins(QObject):
     """Pins A and B, the line between them, and the decoded path; `decoded` carries each new path's frames."""
 
@@ -39,12 +62,7 @@ class PathPins(QObject):
         self.ends: list[PathEnd] = []
         self.steps = 12
         self.pins = [self._make_pin(name, colour) for name, colour in zip("AB", PIN_COLOURS, strict=True)]
-        pen = QPen(QColor(PIN_COLOURS[0]), 2, Qt.PenStyle.DashLine)
-        pen.setCosmetic(True)
-        self.line = pg.PlotCurveItem(pen=pen)
-        self.line.setZValue(12)
-        self.line.setVisible(False)
-        panel.plot.addItem(self.line, ignoreBounds=True)
+        self.line = add_path_line(panel.plot)
         self.worker = LatestOnlyWorker("path-decoder", self)
         self.worker.done.connect(self.decoded)
         self.last: DecodedPath | None = None
@@ -52,15 +70,9 @@ class PathPins(QObject):
         panel.plot.scene().sigMouseClicked.connect(self._on_click)
 
     def _make_pin(self, name: str, colour: str) -> pg.TargetItem:
-        pin = pg.TargetItem(
-            size=14, symbol="o", pen=pg.mkPen(colour, width=2.5), brush=pg.mkBrush(255, 255, 255, 120),
-            label=name, labelOpts={"color": colour, "offset": (9, -9)},
-        )  # fmt: skip
-        pin.setZValue(15)
-        pin.setVisible(False)
+        pin = add_pin(self.panel.plot, name, colour)
         pin.sigPositionChanged.connect(self._on_dragged)
         pin.sigPositionChangeFinished.connect(self._on_dropped)
-        self.panel.plot.addItem(pin, ignoreBounds=True)
         return pin
 
     # ----- what the window calls ------------------------------------------------------------------------------
