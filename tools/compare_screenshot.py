@@ -15,24 +15,16 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
-from explorer.main_window import MainWindow
 from explorer.pointer import move_mouse_to
 
-
-def pump(app: QApplication, seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.005)
+sys.path.insert(0, str(Path(__file__).parent))
+from screenshots import fresh_window, pump
 
 
 def main() -> int:
@@ -51,8 +43,7 @@ def main() -> int:
     args = parser.parse_args()
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
-                            autosave_dir=Path(tmp) / "autosave")  # fmt: skip
+        window = fresh_window(Path(tmp))
         width, height = (int(n) for n in args.size.split("x"))
         window.resize(width, height)
         window.show()

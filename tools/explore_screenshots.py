@@ -17,7 +17,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
@@ -25,7 +25,7 @@ from explorer.main_window import MainWindow
 from explorer.pointer import click_at, move_mouse_to
 
 sys.path.insert(0, str(Path(__file__).parent))
-from screenshots import pump, wait_idle
+from screenshots import fresh_window, pump, wait_idle
 
 
 def wait_for(app: QApplication, done, seconds: float = 60.0) -> None:
@@ -65,8 +65,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
-                            autosave_dir=Path(tmp) / "autosave")  # fmt: skip
+        window = fresh_window(Path(tmp))
         window.resize(1280, 800)
         window.show()
         window.open_checkpoint(args.checkpoint)

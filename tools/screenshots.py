@@ -38,6 +38,12 @@ def pump(app: QApplication, seconds: float) -> None:
         time.sleep(0.005)
 
 
+def fresh_window(folder: Path) -> MainWindow:
+    """A window with its own settings and autosave folder inside `folder`: nothing of the user's is read or kept."""
+    settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
+    return MainWindow(settings, autosave_dir=folder / "autosave")
+
+
 def wait_idle(app: QApplication, window: MainWindow) -> None:
     while window.running or window.session.view is None:
         pump(app, 0.1)
@@ -69,8 +75,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
-                            autosave_dir=Path(tmp) / "autosave")  # fmt: skip
+        window = fresh_window(Path(tmp))
         if not args.sizes:
             window.resize(1400, 900)
             window.show()
