@@ -9,13 +9,12 @@ the GPU: each returns the loss as a device tensor for the engine to read in bulk
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import ThreadPoolExecutor
 
 import torch
 from torch import nn
 
 from core.gpu_speed import LossFunction, loss_function
-from core.thread_count import on_threads
+from core.thread_teams import ThreadTeam
 from core.vae import draw_noise, training_loss
 
 
@@ -51,15 +50,16 @@ class EagerSteps:
 
 
 class SplitSteps:
-    """CPU: each batch is cut into `parts` slices that go forward and backward at once, each on its own thread team.
+    """CPU: each batch is cut into `parts` slices (1: the whole batch) that go forward and backward at once, each on
+    a thread team of its own (core.thread_teams) whose threads flush denormals (core.denormals: why).
 
     At batch 32 one OpenMP team spends much of each small convolution waiting at barriers, and stalls outright
     whenever another thread (the window's) takes a core. Slices on teams of fewer threads each keep the cores busy
     instead (choose_step_runner says when, and how many). The maths is the batch's: each slice's squared errors
     are divided by the whole batch's element count, so the slices' losses and gradients add up to the full batch's
-    MSE and gradient; they are added in a fixed order, so runs stay reproducible. `threads` is the total: the
-    calling thread's slice gets what is left after the helpers' floor(threads/parts) each (at least one each).
-    Call close() to end the helper threads.
+    MSE and gradient; they are added in a fixed order, so runs stay reproducible. `threads` is the total: the first
+    team, which also adds the gradients and takes Adam's step, gets what is left after the others'
+    floor(threads/parts) each (at least one each). The caller only waits. Call close() to end the teams' threads.
     """
 
     def __init__(
@@ -70,17 +70,17 @@ class SplitSteps:
         threads: int = 2,
         parts: int = 2,
     ) -> None:
-        if parts < 2:
-            raise ValueError(f"a batch is split into at least 2 parts, got {parts}")
+        if parts < 1:
+            raise ValueError(f"a batch is cut into at least 1 part, got {parts}")
         self.model, self.optimizer, self.images = model, optimizer, images
         self.parts = parts
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._eager = EagerSteps(model, optimizer, images)
         self.helper_threads = max(1, threads // parts)
         self.own_threads = max(1, threads - (parts - 1) * self.helper_threads)
-        self._helpers = ThreadPoolExecutor(
-            parts - 1, "convae-batch-part", initializer=torch.set_num_threads, initargs=(self.helper_threads,)
-        )
+        self.teams = [ThreadTeam(self.own_threads, "convae-batch-part")] + [
+            ThreadTeam(self.helper_threads, "convae-batch-part") for _ in range(parts - 1)
+        ]
 
     def _slice(
         self, indices: torch.Tensor, images: int, noise: torch.Tensor | None
@@ -90,35 +90,40 @@ class SplitSteps:
         return report, torch.autograd.grad(loss, self._params)
 
     def __call__(self, indices: torch.Tensor) -> torch.Tensor:
-        if len(indices) < self.parts:
+        return self.teams[0].run(self._step, indices)
+
+    def _step(self, indices: torch.Tensor) -> torch.Tensor:
+        """On the first team: its slice, the others' on their teams meanwhile, then the sum and Adam's step.
+
+        The sum and the step stay on this team rather than on one of all the threads: a team of all threads woken
+        for those few milliseconds kept its other threads spinning (~0.2 CPUs on 2 cores, measured per thread)
+        into the next step's slices, where they took a core from another team.
+        """
+        if self.parts == 1 or len(indices) < self.parts:
             return self._eager(indices)
         bounds = [round(i * len(indices) / self.parts) for i in range(self.parts + 1)]
         noise = draw_noise(self.model, len(indices), self.images.device)  # drawn here, in order: reproducible
-        # This thread's slice, then the gradients' sum and Adam's step on this thread's team too: a team of all
-        # the threads woken for those few milliseconds kept its other threads spinning (~0.2 CPUs on 2 cores,
-        # measured per thread) into the next step's slices, where they took a core from a helper. Snapshots
-        # between steps get all threads back.
-        with on_threads(self.own_threads):
-            others = [
-                self._helpers.submit(self._slice, indices[a:b], len(indices), _part(noise, a, b))
-                for a, b in itertools.pairwise(bounds[1:])
-            ]
-            results = [self._slice(indices[: bounds[1]], len(indices), _part(noise, 0, bounds[1]))]
-            results += [other.result() for other in others]
-            for position, parameter in enumerate(self._params):
-                if parameter.grad is None:  # the parameter's own layout: fused Adam walks grad and weight in step
-                    parameter.grad = torch.empty_like(parameter)
-                torch.add(results[0][1][position], results[1][1][position], out=parameter.grad)
-                for _, grads in results[2:]:
-                    parameter.grad.add_(grads[position])
-            self.optimizer.step()
+        others = [
+            team.submit(self._slice, indices[a:b], len(indices), _part(noise, a, b))
+            for team, (a, b) in zip(self.teams[1:], itertools.pairwise(bounds[1:]), strict=True)
+        ]
+        results = [self._slice(indices[: bounds[1]], len(indices), _part(noise, 0, bounds[1]))]
+        results += [other.result() for other in others]
+        for position, parameter in enumerate(self._params):
+            if parameter.grad is None:  # the parameter's own layout: fused Adam walks grad and weight in step
+                parameter.grad = torch.empty_like(parameter)
+            torch.add(results[0][1][position], results[1][1][position], out=parameter.grad)
+            for _, grads in results[2:]:
+                parameter.grad.add_(grads[position])
+        self.optimizer.step()
         loss = results[0][0] + results[1][0]
         for report, _ in results[2:]:
             loss = loss + report
         return loss
 
     def close(self) -> None:
-        self._helpers.shutdown(wait=True)
+        for team in self.teams:
+            team.close()
 
 
 class GraphedSteps:
@@ -266,7 +271,7 @@ def make_steps(
     bf16: bool = False,
     compiled: bool = False,
 ) -> EagerSteps | SplitSteps | GraphedSteps:
-    """The runner choose_step_runner picks: graphed steps on CUDA, batch slices on CPU teams, else eager.
+    """The runner choose_step_runner picks: graphed steps on CUDA, the batch or its slices on CPU teams, else eager.
 
     bf16 and compiled are core.gpu_speed's opt-in CUDA levers (the caller checks they apply).
     """
@@ -275,12 +280,12 @@ def make_steps(
     if runner == GRAPHS:
         short = loss_function(model, bf16=bf16)  # never compiled: a short batch must not compile again
         return GraphedSteps(model, optimizer, images, batch_size, full_loss=full, short_loss=short)
-    if PARTS[runner] > 1:
+    if images.device.type == "cpu":  # the whole batch too: on a team of its own, flushing denormals
         return SplitSteps(model, optimizer, images, threads, PARTS[runner])
     return EagerSteps(model, optimizer, images, full)
 
 
 def close_steps(steps: EagerSteps | SplitSteps | GraphedSteps) -> None:
-    """End whatever a step runner holds (SplitSteps' helper thread)."""
+    """End whatever a step runner holds (SplitSteps' team threads)."""
     if isinstance(steps, SplitSteps):
         steps.close()

@@ -7,6 +7,7 @@ import torch
 
 from core.bench.threads import thread_counts
 from core.datasets import ImageDataset
+from core.denormals import team_flushes
 from core.engine import build_model, build_optimizer
 from core.model import ModelConfig
 from core.steps import (
@@ -14,7 +15,6 @@ from core.steps import (
     HALVES,
     QUARTERS,
     WHOLE,
-    EagerSteps,
     SplitSteps,
     choose_step_runner,
     make_steps,
@@ -56,7 +56,9 @@ def test_make_steps_follows_the_rule_and_gives_each_slice_its_team(
     assert isinstance(runner, SplitSteps)
     try:
         assert (runner.parts, runner.own_threads, runner.helper_threads) == (parts, own, helper)
-        assert runner._helpers.submit(torch.get_num_threads).result() == helper  # the helper thread's own team
+        team_threads = [team.run(torch.get_num_threads) for team in runner.teams]
+        assert team_threads == [own] + [helper] * (parts - 1)  # each slice's own team
+        assert all(team.run(team_flushes) for team in runner.teams), "every thread of every team flushes denormals"
         before = torch.get_num_threads()
         runner(torch.arange(32))
         assert torch.get_num_threads() == before, "the caller's thread count is given back after each step"
@@ -64,9 +66,16 @@ def test_make_steps_follows_the_rule_and_gives_each_slice_its_team(
         runner.close()
 
 
-def test_one_thread_trains_the_whole_batch(digits: ImageDataset) -> None:
+def test_one_thread_trains_the_whole_batch_on_a_team_that_flushes_denormals(digits: ImageDataset) -> None:
     model = build_model(ModelConfig(), 1)
-    assert isinstance(make_steps(model, build_optimizer(model, 5e-4), digits.train.images, 32, 1), EagerSteps)
+    runner = make_steps(model, build_optimizer(model, 5e-4), digits.train.images, 32, 1)
+    assert isinstance(runner, SplitSteps)
+    try:
+        assert (runner.parts, [team.run(torch.get_num_threads) for team in runner.teams]) == (1, [1])
+        assert runner.teams[0].run(team_flushes)
+        assert float(runner(torch.arange(32))) > 0
+    finally:
+        runner.close()
 
 
 def test_the_bench_measures_only_thread_counts_the_machine_has() -> None:

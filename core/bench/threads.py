@@ -102,9 +102,7 @@ def _runner(kind: str, dataset: ImageDataset, threads: int) -> EagerSteps | Spli
     """A fresh model (the engine's layout and optimizer) under one of the CPU runners."""
     model = build_model(ModelConfig(), 123).to(memory_format=torch.channels_last)
     optimizer = build_optimizer(model, TrainConfig().lr)
-    if PARTS[kind] > 1:
-        return SplitSteps(model, optimizer, dataset.train.images, threads, PARTS[kind])
-    return EagerSteps(model, optimizer, dataset.train.images)
+    return SplitSteps(model, optimizer, dataset.train.images, threads, PARTS[kind])  # as make_steps on the CPU
 
 
 def runners_for(threads: int) -> list[str]:

@@ -21,6 +21,7 @@ from core.datasets import ImageDataset
 from core.engine import Trainer
 from core.events import BatchEnd, EpochEnd, Snapshot
 from core.steps import splits_batches
+from core.thread_teams import ThreadTeam, steps_on_team
 
 #: Goals from the issue: the engine against the lecture's loop, per device type.
 SPEEDUP_GOALS = {"cpu": 1.3, "cuda": 20.0}
@@ -131,8 +132,12 @@ def measure_training(
     engine = Trainer(dataset, TrainConfig(device=str(device), epochs=_ENDLESS_EPOCHS))
     reference = ReferenceLoop(dataset, device)
     contenders = [reference.steps(), _engine_steps(engine)]
+    team = None
     if reference_process is not None:
         reference_process.set_threads(torch.get_num_threads())
+        if device.type == "cpu":  # the same loop with both of the engine's process-wide settings, for comparison
+            team = ThreadTeam(torch.get_num_threads(), "convae-reference")
+            contenders[0] = steps_on_team(contenders[0], team)
         contenders = [reference_process.steps(), contenders[1], contenders[0]]
     window, warmup = plan.window, plan.warmup_steps
     if engine.commit_every > 1:
@@ -158,6 +163,8 @@ def measure_training(
     background = load.cpus()
     for steps in contenders:
         steps.close()
+    if team is not None:
+        team.close()
 
     ref, eng = _median(ref_rates), _median(eng_rates)
     ratio = eng / ref
@@ -180,7 +187,11 @@ def measure_training(
             "img/s",
             n=len(ref_rates),
             detail=f"{1000 * batch / ref:.2f} ms/step; windows of {window} steps, range {_spread(ref_rates)}"
-            + ("; in a Python process of its own, as the lecture's script runs" if reference_process else ""),
+            + (
+                "; in a Python process of its own, as the lecture's script runs, denormals kept"
+                if reference_process
+                else ""
+            ),
         ),
         *(
             Figure(
@@ -188,8 +199,10 @@ def measure_training(
                 _median(rates),
                 "img/s",
                 n=len(rates),
-                detail=f"the same loop run in this process, with the engine's malloc settings (core.memory); "
-                f"{_median(rates) / ref:.2f}× its rate in a process of its own",
+                detail="the same loop run in this process, with the engine's malloc settings (core.memory)"
+                + ("" if team is None else " and on a thread team that flushes denormals (core.denormals)")
+                + f"; {_median(rates) / ref:.2f}× its rate in a process of its own; the engine "
+                f"{eng / _median(rates):.2f}× this",
             )
             for rates in inside_rates
         ),
