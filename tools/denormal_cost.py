@@ -68,7 +68,7 @@ def main() -> int:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        print(f"after {steps} steps ({args.threads} thread(s)); loss {float(loss):.4f}")
+        print(f"after {steps} steps ({args.threads} thread(s)); loss {loss.item():.4f}")
         print(f"  {'layer':<12} {'tiny grads':>10} {'kept ms':>9} {'flushed ms':>11} {'ratio':>7}")
         total_kept = total_flushed = 0.0
         for name, slot in captured.items():
