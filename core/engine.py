@@ -350,6 +350,11 @@ class Trainer:
         return math.ceil(len(self.dataset.train) / self.config.batch_size)
 
     @property
+    def threads(self) -> int:
+        """The torch threads this run trains on (the configured count, or torch's default)."""
+        return self.config.num_threads or _DEFAULT_THREADS
+
+    @property
     def finished(self) -> bool:
         return self.progress.epoch >= self.config.epochs
 
@@ -378,7 +383,7 @@ class Trainer:
         control = control or TrainingControl()
         # Thread counts are per calling thread here: set them in the thread that trains (the window's worker
         # thread starts with its own), and leave the window's thread to the window.
-        torch.set_num_threads(self.config.num_threads or _DEFAULT_THREADS)
+        torch.set_num_threads(self.threads)
         images = self.dataset.train.images.to(self.device)
         fixed_lr = self.config.lr_schedule == "constant"
         step = make_steps(

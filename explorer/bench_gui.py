@@ -29,6 +29,7 @@ from core.engine import Trainer
 from core.events import BatchEnd
 from core.latent import fit_plane
 from core.progress import RunProgress
+from core.progress_pacing import progress_updates_per_second
 from core.thread_count import thread_count_kept
 from explorer.app import create_application
 from explorer.bench_timelapse import timelapse_figures
@@ -51,7 +52,8 @@ class _EnginePhases:
     """The engine alone, advanced a few seconds at a time between the window's phases (same thread as a script)."""
 
     def __init__(self, config: TrainConfig) -> None:
-        self._events = Trainer(load_builtin_digits(), config).run()
+        self.trainer = Trainer(load_builtin_digits(), config)
+        self._events = self.trainer.run()
         self.phases: list[list[tuple[int, float]]] = []  # (images seen, training seconds) per measured phase
 
     def run_for(self, seconds: float) -> float:
@@ -139,12 +141,21 @@ class _GuiRun:
 
 
 def _window_ratio_figure(
-    engine_phases: list, window_phases: list, engine_rates: list[float], gui_rates: list[float], phase_s: float
+    engine_phases: list,
+    window_phases: list,
+    engine_rates: list[float],
+    gui_rates: list[float],
+    phase_s: float,
+    every_s: float,
 ) -> dict:
-    """Window ÷ engine: the median over rounds of the two steady rates taken back to back (core.bench.steady)."""
-    ratio, ratios = paired_ratio(window_phases, engine_phases)
-    engine, intervals_e = steady_rate(engine_phases)
-    gui, intervals_w = steady_rate(window_phases)
+    """Window ÷ engine: the median over rounds of the two steady rates taken back to back (core.bench.steady).
+
+    Both sides' intervals are at least `every_s` long: a little under the window's time between progress updates
+    (core.progress_pacing), so the engine's rate is taken over intervals like the window's.
+    """
+    ratio, ratios = paired_ratio(window_phases, engine_phases, every_s)
+    engine, intervals_e = steady_rate(engine_phases, every_s)
+    gui, intervals_w = steady_rate(window_phases, every_s)
     whole = statistics.median(gui_rates) / statistics.median(engine_rates)
     spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "—"
     return figure(
@@ -156,9 +167,10 @@ def _window_ratio_figure(
         len(ratios),
         f"median of {len(ratios)} rounds' ratios ({spread}), each round a window phase and an engine phase of "
         f"{phase_s:g} s back to back, in alternating order; each phase's steady rate is its median over intervals "
-        f"of ≥ 33 ms. Pooled: window {gui:,.0f} img/s over {intervals_w} intervals, engine {engine:,.0f} over "
-        f"{intervals_e} ({gui / engine:.2f}×); snapshots on, and included: {whole:.2f}× (median phase rates), "
-        f"window {whole_rate(window_phases):,.0f} and engine {whole_rate(engine_phases):,.0f} img/s over all phases",
+        f"of ≥ {1000 * every_s:.0f} ms. Pooled: window {gui:,.0f} img/s over {intervals_w} intervals, engine "
+        f"{engine:,.0f} over {intervals_e} ({gui / engine:.2f}×); snapshots on, and included: {whole:.2f}× "
+        f"(median phase rates), window {whole_rate(window_phases):,.0f} and engine "
+        f"{whole_rate(engine_phases):,.0f} img/s over all phases",
     )
 
 
@@ -299,7 +311,9 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
                 measure()
         run.stop()
         engine_phases = engine_alone.phases[1:]  # the warm-up's phase is not a round's
-        figures.append(_window_ratio_figure(engine_phases, run.phases, engine_rates, gui_rates, phase))
+        updates = progress_updates_per_second(engine_alone.trainer.device.type, engine_alone.trainer.threads)
+        every_s = 0.9 / updates  # the worker's spacing, less a margin for the engine's clock against the wall's
+        figures.append(_window_ratio_figure(engine_phases, run.phases, engine_rates, gui_rates, phase, every_s))
         gap_ms = np.array(gaps) * 1000
         figures.append(
             figure(

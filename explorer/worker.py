@@ -1,7 +1,8 @@
 """Runs core's engine in a QThread and turns its events into a few Qt signals a second.
 
 Stop and pause are flags the engine polls (a queued slot would never run while the loop trains).
-Per-batch events are buffered and emitted at most `max_rate` times a second so the GUI never floods.
+Per-batch events are buffered and emitted at most `max_rate` times a second so the GUI never floods (by default
+30, or 10 where CPU training takes every core: core.progress_pacing).
 Only plain records cross to the window: RunInfo, ProgressUpdate, SnapshotView, the events; the model comes back
 as a ModelAtRest once the thread is done.
 """
@@ -25,6 +26,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from core.control import TrainingControl
 from core.events import BatchEnd, EpochEnd, LivePoints, Snapshot, TrainingEnded
 from core.progress import RunProgress
+from core.progress_pacing import FULL_RATE, progress_updates_per_second
 
 if TYPE_CHECKING:
     from core.records import ModelAtRest
@@ -112,12 +114,13 @@ class TrainingWorker(QObject):
         train: bool,
         control: TrainingControl,
         autosave_to: Path | None = None,
-        max_rate: float = 30.0,
+        max_rate: float | None = None,
     ) -> None:
         super().__init__()
         self._factory, self._train, self.control = factory, train, control
         self._autosave_to = autosave_to
-        self._interval = 1.0 / max_rate
+        self._max_rate = max_rate  # None: what the host can spare (core.progress_pacing), once the run is known
+        self._interval = 1.0 / (max_rate or FULL_RATE)
         self._pending_losses: list[float] = []
         self._pending_parts: list[tuple[float, float]] = []
         self._last_batch: BatchEnd | None = None
@@ -149,6 +152,8 @@ class TrainingWorker(QObject):
             prepared = self._factory(self.notice.emit)
             trainer = prepared.trainer
             self._epochs, self._start_step = trainer.config.epochs, trainer.progress.step
+            rate = self._max_rate or progress_updates_per_second(trainer.device.type, trainer.threads)
+            self._interval = 1.0 / rate
             self.ready.emit(describe_run(trainer, prepared.trained_on))
             self._recorder = _recorder_for(prepared)
             if not self._train:
