@@ -53,6 +53,14 @@ def dataset_title(name: str) -> str:
     return "the built-in digits" if name == BUILTIN_DATASET else DATASETS.get(name, name)
 
 
+def dataset_short_title(name: str) -> str:
+    """A data set's name short enough for a status bar: an image folder by its base name, not its whole path."""
+    if is_folder_dataset(name):
+        base = os.path.basename(name[len(FOLDER_PREFIX) :].rstrip("/\\"))
+        return f"the folder {base}" if base else dataset_title(name)
+    return dataset_title(name)
+
+
 def dataset_file_stem(name: str) -> str:
     """A file-name-safe stem for a data set: its name, or an image folder's base name (a path has slashes)."""
     if is_folder_dataset(name):

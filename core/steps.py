@@ -222,8 +222,9 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32,
     - MPS and anything else: WHOLE (nothing measured there).
 
     Measured with core.bench.threads (`convae-explorer bench`, tools/cpu_threads.py): the runners driven alone,
-    interleaved medians in images/s at batch 32, on two 16-core Xeon (AVX-512) hosts of lent H100 machines, CPU
-    only, quiet (docs/cpu/THREADS.md), and on the 2-core CI Xeon:
+    interleaved medians in images/s at batch 32, CPU only, quiet (docs/cpu/THREADS.md). First, on two 16-core Xeon
+    (AVX-512) hosts of lent H100 machines, before two engine fixes (core.memory's malloc thresholds; no thread team
+    woken between steps) and before the teams flushed denormals (core.denormals):
 
         threads  whole batch     halves          quarters        eighths
         1          474 /   250   —               —               —
@@ -232,13 +233,21 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32,
         8        1,727 /   977   2,202 / 1,145   2,115 / 1,170   1,738 / 1,024
         16       1,643 / 1,218   1,957 / 1,426   2,187 / 1,444   1,850 / 1,243
 
-    From 2 threads on, one team for the whole batch is never the fastest but once (4 threads, first host, within
-    its noise): at batch 32 each convolution is small, and a team of N threads waits at every barrier for its
-    slowest thread; slices on smaller teams keep the cores busy. Halves are the best or within 5 % of it from 2 to
-    8 threads; at 16, quarters beat halves on both hosts (+12 %, +1 %) and eighths (2 images a slice) lose again.
-    Between 8 and 16 threads nothing was measured; halves stay (they won at 8). Those 16-core rows predate two
-    engine fixes (core.memory's malloc thresholds; no thread team woken between steps), so they rank the runners
-    as they ran then; the 2-core rows below are after both.
+    Then, after all three, two runs on a third such host (every runner on teams that flush denormals):
+
+        threads  whole batch     halves          quarters        eighths
+        1          660 /   544   —               —               —
+        2          871 / 1,177   1,051 / 1,187   —               —
+        4        1,413 / 1,713   1,398 / 1,630   1,367 / 1,644   —
+        8        1,739 / 1,917   1,865 / 2,078   1,796 / 2,059   1,675 / 2,075
+        16       1,891 / 2,174   2,060 / 2,341   2,083 / 2,322   1,742 / 1,860
+
+    At batch 32 each convolution is small, and a team of N threads waits at every barrier for its slowest thread;
+    slices on smaller teams keep the cores busy. Halves are the best or within 5 % of it from 2 to 8 threads in all
+    four runs (at 4 threads the whole batch led the last two by 1 % and 5 %); at 8 they beat the whole batch by
+    7–27 %. At 16, quarters beat halves in the first two runs (+12 %, +1 %) and tied them in the last two (+1 %,
+    -1 %), and both beat the whole batch; eighths (2 images a slice) lose. Between 8 and 16 threads nothing was
+    measured; halves stay (they won at 8).
 
     On the 2-core CI host, ten quiet `bench --quick` runs: halves 1,060 / 1,589 / 1,476 / 1,001 / 1,157 and
     677 / 1,076 / 1,057 / 1,020 / 1,147 img/s against 1,040 / 1,564 / 1,404 / 978 / 1,076 and 881 / 1,013 / 1,082 /

@@ -36,8 +36,11 @@ from explorer.bench_timelapse import timelapse_figures
 from explorer.main_window import MainWindow
 from explorer.pointer import mouse_move_at
 
+#: Progress intervals a window phase of the window ÷ engine figure should hold at least.
+INTERVALS_PER_PHASE = 15
 
-def figure(name: str, value: float, unit: str, goal: str, met: bool | None, n: int, detail: str = "") -> dict:
+
+def figure(name: str, value: float, unit: str, goal: str | None, met: bool | None, n: int, detail: str = "") -> dict:
     return {"name": name, "value": value, "unit": unit, "goal": goal, "met": met, "n": n, "detail": detail}
 
 
@@ -174,6 +177,21 @@ def _window_ratio_figure(
     )
 
 
+def _window_thread_figure(cpus: float, updates: float, rounds: int) -> dict:
+    """The CPU time the window's own thread takes while a run trains: what the window ÷ engine figure pays for."""
+    return figure(
+        "window's own thread while training",
+        100 * cpus,
+        "% of a core",
+        None,
+        None,
+        rounds,
+        f"{updates:g} progress updates a second (core.progress_pacing), the live points, the loss curve, the "
+        "progress bar; time.thread_time over the window phases. Where training runs a half-batch team on every "
+        "core, each slice of this preempts a team, and the other team waits for it at the gradient sum",
+    )
+
+
 def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_s: float) -> list[float]:
     """Milliseconds from a real mouse-move event to the preview showing the decoded image."""
     plot, view = window.latent.plot, window.latent.view_box
@@ -288,6 +306,11 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
         # over seconds: the window's run is paused while the engine alone runs, and the other way round.
         rounds, phase = (12, 0.75) if quick else (20, 1.0)
         engine_alone = _EnginePhases(config)
+        updates = progress_updates_per_second(engine_alone.trainer.device.type, engine_alone.trainer.threads)
+        every_s = 0.9 / updates  # the worker's spacing, less a margin for the engine's clock against the wall's
+        # A phase's steady rate is a median over its intervals: at 10 updates a second a 0.75 s phase held 6, and
+        # one snapshot's interval moved it; phases long enough for 15 keep the median steady.
+        phase = max(phase, INTERVALS_PER_PHASE / updates)
         engine_alone.run_for(1.0)  # warm-up
         run = _GuiRun(app, window)
         run.start()
@@ -301,8 +324,13 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
             engine_rates.append(engine_alone.run_for(phase))
             window.toggle_pause()  # resume it
 
+        window_thread = [0.0, 0.0]  # the window's own thread: CPU seconds, wall seconds, over the window phases
+
         def window_phase() -> None:
+            cpu, wall = time.thread_time(), time.perf_counter()
             gui_rates.append(run.measure(0.3, phase))
+            window_thread[0] += time.thread_time() - cpu
+            window_thread[1] += time.perf_counter() - wall
             gaps.extend(run.meter.gaps)
             run.meter.gaps = []
 
@@ -311,9 +339,8 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
                 measure()
         run.stop()
         engine_phases = engine_alone.phases[1:]  # the warm-up's phase is not a round's
-        updates = progress_updates_per_second(engine_alone.trainer.device.type, engine_alone.trainer.threads)
-        every_s = 0.9 / updates  # the worker's spacing, less a margin for the engine's clock against the wall's
         figures.append(_window_ratio_figure(engine_phases, run.phases, engine_rates, gui_rates, phase, every_s))
+        figures.append(_window_thread_figure(window_thread[0] / window_thread[1], updates, rounds))
         gap_ms = np.array(gaps) * 1000
         figures.append(
             figure(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.config import TrainConfig, dataset_title
+from core.config import TrainConfig, dataset_short_title, dataset_title
 from core.events import EndReason, EpochEnd, TrainingEnded
 from core.files import FileWriteError, write_atomically
 from core.history import LossHistory
@@ -242,8 +242,8 @@ class RunSession(QObject):
             )
         elif self._opened is not None:
             self.status.emit(
-                f"Opened {self._opened.name}: {info.model_config.describe()} on {info.trained_on}, "
-                f"latent size {info.model_config.latent_dim}, "
+                f"Opened {self._opened.name}: {info.model_config.describe()} "
+                f"on {dataset_short_title(info.trained_on)}, latent size {info.model_config.latent_dim}, "
                 f"{plural(info.epochs_done, 'epoch')} trained."
             )
 

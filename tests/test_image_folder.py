@@ -17,7 +17,7 @@ from PIL import Image, ImageOps
 
 import core.image_folder as image_folder
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from core.config import ModelConfig, dataset_file_stem, folder_dataset_name
+from core.config import ModelConfig, dataset_file_stem, dataset_short_title, folder_dataset_name
 from core.datasets import DatasetError, load_dataset, load_dataset_for_model, load_image_folder
 from core.engine import Trainer, TrainingControl
 from core.events import TrainingEnded
@@ -357,6 +357,9 @@ def test_folder_names_are_absolute_and_make_file_stems(tmp_path: Path, monkeypat
     assert folder_dataset_name("pics") == f"folder:{tmp_path / 'pics'}"
     assert dataset_file_stem(f"folder:{tmp_path / 'my pics'}") == "my_pics"
     assert dataset_file_stem("mnist") == "mnist"
+    # the status bar names a folder by its base name: a whole path pushed "Opened …" off a 1024-pixel window
+    assert dataset_short_title(f"folder:{tmp_path / 'my pics'}/") == "the folder my pics"
+    assert dataset_short_title("digits-5k") == "the built-in digits"
 
 
 def rgb_class_folder(root: Path, per_class: int = 16) -> Path:

@@ -215,7 +215,12 @@ def measure_training(
             n=len(per_round),
             detail=f"ratio of the medians above, windows interleaved in this run; per-round ratios "
             f"{_spread(per_round, '.2f')}, median {_median(per_round):.2f}; batch {batch}, {threads} torch threads, "
-            f"{device}{noise}",
+            f"{device}{noise}; steps {warmup + 1}–{engine.progress.step} of a fresh run"
+            + (
+                ", where the lecture's loop still meets denormal gradients (core.denormals)"
+                if device.type == "cpu"
+                else ""
+            ),
         ),
         Figure(
             "20 epochs × 60,000 images at the engine's rate",
