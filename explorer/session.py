@@ -243,8 +243,7 @@ class RunSession(QObject):
         elif self._opened is not None:
             self.status.emit(
                 f"Opened {self._opened.name}: {info.model_config.describe()} "
-                f"on {dataset_short_title(info.trained_on)}, latent size {info.model_config.latent_dim}, "
-                f"{plural(info.epochs_done, 'epoch')} trained."
+                f"on {dataset_short_title(info.trained_on)}, latent size {info.model_config.latent_dim}."
             )
 
     @Slot(object)
