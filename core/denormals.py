@@ -2,12 +2,14 @@
 
 Why: once the network has learnt the digits' black background, the sigmoid sits deep in saturation there and the
 gradients flowing back from those pixels fall below float32's smallest normal number (1.2e-38). After 30 steps on
-the built-in digits, 70 % of the gradient entering the decoder's ConvTranspose 64→32 were zero or denormal, and
-x86 cores take a slow microcode path for every denormal operand: that one layer's backward took 55 ms a step at one
-thread against 3.3 ms with denormals flushed to zero, about half of the whole step (torch.profiler, then the same
-captured tensors timed alone: tools/denormal_cost.py). Flushing (FTZ/DAZ, set by
-torch.set_flush_denormal) changes only values below 1.2e-38, which become 0; TensorFlow's CPU thread pools flush
-them by default for the same reason.
+the built-in digits, a third to 70 % of the gradient entering the decoder's ConvTranspose 64→32 was zero or denormal
+(two seeds), and x86 cores take a slow microcode path for every denormal operand: that one layer's backward took
+44–55 ms a step at one thread against 3.3–3.5 ms with denormals flushed to zero, about half of the whole step
+(torch.profiler, then the same captured tensors timed alone: tools/denormal_cost.py). After ~300 steps the
+gradients hold none and the timings are equal, so it is the start of every run that pays: the lecture's loop ran
+its first 100 steps 1.6× slower for it, and a whole 20-epoch run on the built-in digits 1.15× slower. Flushing
+(FTZ/DAZ, set by torch.set_flush_denormal) changes only values below 1.2e-38, which become 0; TensorFlow's CPU
+thread pools flush them by default for the same reason.
 
 The flag is a CPU register of each thread. A thread created after it is set inherits it, so a thread that sets it
 before its first parallel region gets an OpenMP team that flushes too (core.thread_teams); setting it on a thread
