@@ -82,7 +82,7 @@ def test_ctrl_c_during_a_big_save_leaves_the_old_file_and_no_temporary_file(
     target = folder / "model.safetensors"
     size = 64 << 20
     outcomes = []
-    for _attempt in range(5):
+    for _attempt in range(15):  # a round is inconclusive only when the parent is descheduled past a whole save
         target.write_bytes(b"the old checkpoint")
         child = subprocess.Popen(
             [sys.executable, "-c", SAVER, str(target), str(size)],
@@ -106,8 +106,11 @@ def test_ctrl_c_during_a_big_save_leaves_the_old_file_and_no_temporary_file(
             if child.poll() is None:
                 child.kill()
                 child.wait()
-        if not frozen_before_rename or target.read_bytes() != b"the old checkpoint":
-            outcomes.append("inconclusive: the save finished before the signal")
+        if not frozen_before_rename:
+            outcomes.append("inconclusive: the save finished before the freeze")
+            continue
+        if target.read_bytes() != b"the old checkpoint":  # frozen inside os.replace, before its syscall: whole too
+            outcomes.append("inconclusive: the signal landed as the rename ran")
             continue
         print(f"\nCtrl+C landed mid-save on attempt {_attempt + 1}; the saver said {stdout.strip()!r}")
         assert child.returncode == 3 and stdout.strip() == "interrupted", (child.returncode, stdout, stderr)

@@ -24,7 +24,9 @@ def new_window(qtbot, tmp_path: Path, name: str, autosave_dir: Path) -> MainWind
 
 
 def train_steps(qtbot, window: MainWindow, steps: int) -> None:
-    window.start_training()
+    # until the new run is ready the session still holds the last run's losses, which may already number `steps`
+    with qtbot.waitSignal(window.session.runReady, timeout=60_000):
+        window.start_training()
     wait_for_losses(qtbot, window, steps)
     window.stop_training()
     wait_until_idle(qtbot, window)
