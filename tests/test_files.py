@@ -50,9 +50,13 @@ def test_an_exception_while_writing_removes_the_temporary_file(tmp_path: Path) -
 
 SAVER = textwrap.dedent(
     """
+    import signal
     import sys
     from pathlib import Path
     from core.files import write_atomically
+    # Ctrl+C reaches a program in the foreground; one started from a background job inherits SIGINT ignored, and
+    # Python then leaves it so (CI scripts run in one): take the foreground program's handler, as a user's has
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     target, size = Path(sys.argv[1]), int(sys.argv[2])
     payload = b"n" * size  # made before the save starts: the temporary file appears just before it is written
     print("ready", flush=True)
