@@ -19,9 +19,6 @@ whose team already exists leaves that team's other threads as they were.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
 
 _DENORMAL = 1e-39  # below float32's smallest normal number, above its smallest denormal
@@ -41,15 +38,4 @@ def this_thread_flushes() -> bool:
 def team_flushes() -> bool:
     """Whether every thread of the calling thread's torch team flushes denormals (each takes part of one product)."""
     product = torch.full((_PROBE_ELEMENTS,), _DENORMAL) * 2.0
-    return bool((product == 0).all()) and float(torch.tensor([_DENORMAL]) * 2.0) == 0.0
-
-
-@contextmanager
-def denormals_flushed() -> Iterator[None]:
-    """The calling thread flushes denormals inside the block, and is given its own setting back afterwards."""
-    before = this_thread_flushes()
-    flush_denormals_here()
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(before)
+    return bool((product == 0).all()) and this_thread_flushes()

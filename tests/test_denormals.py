@@ -6,15 +6,22 @@ import threading
 
 import torch
 
-from core.denormals import denormals_flushed, team_flushes, this_thread_flushes
+from core.denormals import flush_denormals_here, team_flushes, this_thread_flushes
 from core.thread_teams import ThreadTeam, steps_on_team
 
 
-def test_the_block_flushes_and_gives_the_callers_setting_back() -> None:
+def test_flushing_is_a_setting_of_the_thread_that_asks_for_it() -> None:
     before = this_thread_flushes()
-    with denormals_flushed():
-        assert this_thread_flushes()
-        assert float(torch.tensor([1e-39]) * 3.0) == 0.0
+    seen = []
+
+    def flush_and_look() -> None:
+        flush_denormals_here()
+        seen.extend([this_thread_flushes(), float(torch.tensor([1e-39]) * 3.0)])
+
+    thread = threading.Thread(target=flush_and_look)
+    thread.start()
+    thread.join()
+    assert seen == [True, 0.0]
     assert this_thread_flushes() == before
 
 

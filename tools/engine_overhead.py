@@ -56,8 +56,7 @@ def main() -> int:
             f"(engine ÷ runner {inside / alone:.3f}); step {1000 * 32 / alone:.1f} ms, rollback copy {copy_ms:.2f} ms",
             flush=True,
         )
-        if hasattr(runner, "close"):
-            runner.close()
+        runner.close()
     return 0
 
 

@@ -24,7 +24,8 @@ from core.bench.training import SPEEDUP_GOALS, _engine_steps, _interleaved_rates
 from core.config import ModelConfig, TrainConfig
 from core.datasets import ImageDataset
 from core.engine import Trainer, build_model, build_optimizer
-from core.steps import EIGHTHS, HALVES, PARTS, QUARTERS, WHOLE, EagerSteps, SplitSteps, choose_step_runner
+from core.steps import EIGHTHS, HALVES, PARTS, QUARTERS, WHOLE, SplitSteps, choose_step_runner
+from core.thread_count import on_threads
 
 THREAD_COUNTS = (1, 2, 4, 8, 16)
 #: The CPU runners measured, in the table's order.
@@ -88,7 +89,7 @@ class ThreadRow:
         }
 
 
-def _runner_steps(runner: EagerSteps | SplitSteps, count: int, batch: int, seed: int = 123) -> Iterator[int]:
+def _runner_steps(runner: SplitSteps, count: int, batch: int, seed: int = 123) -> Iterator[int]:
     """A runner driven as the CPU engine drives it (shuffled batches, each loss read), yielding images per step."""
     generator = torch.Generator().manual_seed(seed)
     while True:
@@ -98,7 +99,7 @@ def _runner_steps(runner: EagerSteps | SplitSteps, count: int, batch: int, seed:
             yield batch
 
 
-def _runner(kind: str, dataset: ImageDataset, threads: int) -> EagerSteps | SplitSteps:
+def _runner(kind: str, dataset: ImageDataset, threads: int) -> SplitSteps:
     """A fresh model (the engine's layout and optimizer) under one of the CPU runners."""
     model = build_model(ModelConfig(), 123).to(memory_format=torch.channels_last)
     optimizer = build_optimizer(model, TrainConfig().lr)
@@ -131,35 +132,32 @@ def measure_row(
     this row's count), as the lecture's script does; else in this process.
     """
     batch = TrainConfig().batch_size
-    saved = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    runners: list[EagerSteps | SplitSteps] = []
-    try:
-        if reference_process is None:
-            reference_steps = ReferenceLoop(dataset, _CPU).steps()
-        else:
-            reference_process.set_threads(threads)
-            reference_steps = reference_process.steps()
-        engine = Trainer(dataset, TrainConfig(device="cpu", epochs=_ENDLESS_EPOCHS, num_threads=threads))
-        contenders = [reference_steps, _engine_steps(engine)]
-        kinds = runners_for(threads)
-        for kind in kinds:
-            runners.append(_runner(kind, dataset, threads))
-            contenders.append(_runner_steps(runners[-1], len(dataset.train), batch))
-        wrapped = [_with_threads(steps, threads) for steps in contenders]
-        for steps in wrapped:
-            for _ in range(warmup):
-                next(steps)
-        load = BackgroundLoad()
-        rates = _interleaved_rates(wrapped, rounds, window, _CPU)
-        background = load.cpus()
-        for steps in contenders:
-            steps.close()
-    finally:
-        for runner in runners:
-            if isinstance(runner, SplitSteps):
+    runners: list[SplitSteps] = []
+    with on_threads(threads):
+        try:
+            if reference_process is None:
+                reference_steps = ReferenceLoop(dataset, _CPU).steps()
+            else:
+                reference_process.set_threads(threads)
+                reference_steps = reference_process.steps()
+            engine = Trainer(dataset, TrainConfig(device="cpu", epochs=_ENDLESS_EPOCHS, num_threads=threads))
+            contenders = [reference_steps, _engine_steps(engine)]
+            kinds = runners_for(threads)
+            for kind in kinds:
+                runners.append(_runner(kind, dataset, threads))
+                contenders.append(_runner_steps(runners[-1], len(dataset.train), batch))
+            wrapped = [_with_threads(steps, threads) for steps in contenders]
+            for steps in wrapped:
+                for _ in range(warmup):
+                    next(steps)
+            load = BackgroundLoad()
+            rates = _interleaved_rates(wrapped, rounds, window, _CPU)
+            background = load.cpus()
+            for steps in contenders:
+                steps.close()
+        finally:
+            for runner in runners:
                 runner.close()
-        torch.set_num_threads(saved)
     medians = [_median(r) for r in rates]
     return ThreadRow(
         threads=threads,
