@@ -366,7 +366,12 @@ class Trainer:
         )
 
     def run(
-        self, control: TrainingControl | None = None, *, snapshots: bool = True, live: bool = False
+        self,
+        control: TrainingControl | None = None,
+        *,
+        snapshots: bool = True,
+        live_every_s: float | None = None,
+        live_budget: float = 0.04,
     ) -> Iterator[Event]:
         """Train until the configured epochs are done, stop is requested, or the loss stops being finite.
 
@@ -374,7 +379,8 @@ class Trainer:
         every epoch (and mid-epoch ones, spaced so they cost at most `snapshot_budget` of the time), and
         TrainingEnded last. With snapshots=False (headless training) no Snapshot is made at all. With snapshots, a
         pause and a stop first yield a Snapshot of the weights they stop at (unless the last one shows them); with
-        live=True, LivePoints (a re-encoded slice of the display set) come about twice a second in between.
+        live_every_s, LivePoints (a re-encoded slice of the display set) come about that often in between, the
+        slice sized to cost `live_budget` of the time (the window's pacing, core.progress_pacing).
 
         On the CPU every step is committed (its loss read and checked) as it ends. On a GPU steps are queued
         without waiting and committed in runs of up to `commit_every` (and before a pause, a stop, a snapshot and
@@ -397,7 +403,7 @@ class Trainer:
             compiled=self.config.compile,
         )
         try:
-            yield from self._train(control, snapshots, step, live)
+            yield from self._train(control, snapshots, step, live_every_s, live_budget)
         finally:
             close_steps(step)
 
@@ -406,7 +412,8 @@ class Trainer:
         control: TrainingControl,
         snapshots: bool,
         step: Callable[[torch.Tensor], torch.Tensor],
-        live: bool = False,
+        live_every_s: float | None = None,
+        live_budget: float = 0.04,
     ) -> Iterator[Event]:
         config, progress = self.config, self.progress
         count, per_epoch = len(self.dataset.train), self.batches_per_epoch
@@ -415,7 +422,11 @@ class Trainer:
         if snapshots:
             yield pacer.timed(self.snapshot)
         commit = _Committer(self, _LastGoodWeights(self.model, self.optimizer), self.commit_every)
-        live_pacer = _LivePacer(len(self.display.images)) if live and snapshots else None
+        live_pacer = (
+            _LivePacer(len(self.display.images), live_every_s, live_budget)
+            if live_every_s is not None and snapshots
+            else None
+        )
 
         while progress.epoch < config.epochs:
             if progress.epoch_rng_state is None:

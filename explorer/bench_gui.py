@@ -29,15 +29,15 @@ from core.engine import Trainer
 from core.events import BatchEnd
 from core.latent import fit_plane
 from core.progress import RunProgress
-from core.progress_pacing import progress_updates_per_second
+from core.progress_pacing import WindowPacing, window_pacing
 from core.thread_count import thread_count_kept
 from explorer.app import create_application
 from explorer.bench_timelapse import timelapse_figures
 from explorer.main_window import MainWindow
 from explorer.pointer import mouse_move_at
 
-#: Progress intervals a window phase of the window ÷ engine figure should hold at least.
-INTERVALS_PER_PHASE = 15
+#: Intervals (core.bench.steady) a phase of the window ÷ engine figure should hold at least.
+INTERVALS_PER_PHASE = 6
 
 
 def figure(name: str, value: float, unit: str, goal: str | None, met: bool | None, n: int, detail: str = "") -> dict:
@@ -109,13 +109,12 @@ class TimerGapMeter:
 
 
 class _GuiRun:
-    """One training run in a live window, with a timer-gap meter and progress samples for the rate."""
+    """One training run in a live window, with progress samples for the rate."""
 
     def __init__(self, app: QApplication, window: MainWindow) -> None:
         self.app, self.window = app, window
         self.samples: list[tuple[float, int, float]] = []  # (wall time, images seen, engine-elapsed)
         self.phases: list[list[tuple[int, float]]] = []  # (images seen, training seconds) per measured phase
-        self.meter = TimerGapMeter()
 
     def _on_progress(self, progress: RunProgress) -> None:
         self.samples.append((time.perf_counter(), progress.images_seen, progress.elapsed_s))
@@ -129,9 +128,7 @@ class _GuiRun:
     def measure(self, warmup_s: float, window_s: float) -> float:
         _pump(self.app, warmup_s)
         first = len(self.samples)
-        self.meter.start()
         _pump(self.app, window_s)
-        self.meter.stop()
         # the engine's own clock leaves out paused time, so a sample from before a pause is still a fair start
         self.phases.append([(seen, elapsed) for _, seen, elapsed in self.samples[max(first - 1, 0) :]])
         (_, seen0, elapsed0), (_, seen1, elapsed1) = self.samples[max(first - 1, 0)], self.samples[-1]
@@ -153,8 +150,9 @@ def _window_ratio_figure(
 ) -> dict:
     """Window ÷ engine: the median over rounds of the two steady rates taken back to back (core.bench.steady).
 
-    Both sides' intervals are at least `every_s` long: a little under the window's time between progress updates
-    (core.progress_pacing), so the engine's rate is taken over intervals like the window's.
+    Both sides' intervals are at least `every_s` long: a little under the window's time between two redraws of its
+    loss curve (core.progress_pacing), so that each holds its share of them, and the engine's rate is taken over
+    intervals like the window's.
     """
     ratio, ratios = paired_ratio(window_phases, engine_phases, every_s)
     engine, intervals_e = steady_rate(engine_phases, every_s)
@@ -177,7 +175,7 @@ def _window_ratio_figure(
     )
 
 
-def _window_thread_figure(cpus: float, updates: float, rounds: int) -> dict:
+def _window_thread_figure(cpus: float, pacing: WindowPacing, rounds: int) -> dict:
     """The CPU time the window's own thread takes while a run trains: what the window ÷ engine figure pays for."""
     return figure(
         "window's own thread while training",
@@ -186,8 +184,9 @@ def _window_thread_figure(cpus: float, updates: float, rounds: int) -> dict:
         None,
         None,
         rounds,
-        f"{updates:g} progress updates a second (core.progress_pacing), the live points, the loss curve, the "
-        "progress bar; time.thread_time over the window phases. Where training runs a half-batch team on every "
+        f"{pacing.progress_hz:g} progress updates a second, the loss curve redrawn ≤ {pacing.curve_hz:g} times a "
+        f"second, live points every {pacing.live_points_s:g} s (core.progress_pacing); time.thread_time over the "
+        "window phases. Where training runs a half-batch team on every "
         "core, each slice of this preempts a team, and the other team waits for it at the gradient sum",
     )
 
@@ -304,18 +303,21 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
 
         # Interleaved in short phases (window, engine, window, engine…) because this host's speed drifts by 2-3×
         # over seconds: the window's run is paused while the engine alone runs, and the other way round.
-        rounds, phase = (12, 0.75) if quick else (20, 1.0)
+        rounds, phase = (16, 0.75) if quick else (20, 1.0)
         engine_alone = _EnginePhases(config)
-        updates = progress_updates_per_second(engine_alone.trainer.device.type, engine_alone.trainer.threads)
-        every_s = 0.9 / updates  # the worker's spacing, less a margin for the engine's clock against the wall's
-        # A phase's steady rate is a median over its intervals: at 10 updates a second a 0.75 s phase held 6, and
-        # one snapshot's interval moved it; phases long enough for 15 keep the median steady.
-        phase = max(phase, INTERVALS_PER_PHASE / updates)
+        pacing = window_pacing(engine_alone.trainer.device.type, engine_alone.trainer.threads)
+        # Intervals at least as long as the loss curve's time between redraws (and the worker's between progress
+        # updates), less a margin for the engine's clock against the wall's: each holds its share of the window's
+        # redraws, and a median over intervals cannot leave them out.
+        redraw_s = 1 / min(pacing.progress_hz, pacing.curve_hz)
+        every_s = 0.9 * redraw_s
+        # A phase's steady rate is a median over its intervals: one interval holding a snapshot must not move it.
+        phase = max(phase, INTERVALS_PER_PHASE * redraw_s)
         engine_alone.run_for(1.0)  # warm-up
         run = _GuiRun(app, window)
         run.start()
         _pump(app, 2.0)  # warm-up: data loaded, first snapshot taken
-        engine_rates, gui_rates, gaps = [], [], []
+        engine_rates, gui_rates = [], []
 
         def engine_phase() -> None:
             window.toggle_pause()  # pause the window's run
@@ -331,17 +333,22 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
             gui_rates.append(run.measure(0.3, phase))
             window_thread[0] += time.thread_time() - cpu
             window_thread[1] += time.perf_counter() - wall
-            gaps.extend(run.meter.gaps)
-            run.meter.gaps = []
 
         for index in range(rounds):  # E W, W E, E W…: a host drifting one way favours neither
             for measure in (engine_phase, window_phase) if index % 2 == 0 else (window_phase, engine_phase):
                 measure()
+        # The timer-gap meter in a phase of its own, half as long as the window phases together: its 100 wake-ups
+        # a second, each preempting a training team, took 2-3 % off the window's rate when it ran in those phases.
+        gap_s = rounds * phase / 2
+        meter = TimerGapMeter()
+        meter.start()
+        _pump(app, gap_s)
+        meter.stop()
         run.stop()
         engine_phases = engine_alone.phases[1:]  # the warm-up's phase is not a round's
         figures.append(_window_ratio_figure(engine_phases, run.phases, engine_rates, gui_rates, phase, every_s))
-        figures.append(_window_thread_figure(window_thread[0] / window_thread[1], updates, rounds))
-        gap_ms = np.array(gaps) * 1000
+        figures.append(_window_thread_figure(window_thread[0] / window_thread[1], pacing, rounds))
+        gap_ms = np.array(meter.gaps) * 1000
         figures.append(
             figure(
                 "largest 10 ms-timer gap while training",
@@ -350,11 +357,12 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
                 "≤ 50",
                 bool(gap_ms.max() <= 50),
                 len(gap_ms),
-                f"p99 {np.percentile(gap_ms, 99):.1f} ms",
+                f"p99 {np.percentile(gap_ms, 99):.1f} ms; a {gap_s:.0f} s phase of its own after the window ÷ engine "
+                "rounds, the run training on",
             )
         )
 
-        moves = 50 if quick else 120
+        moves = 120  # p95 of 120: the 6th-slowest move (of 50, the 3rd swung the figure by 1 ms between runs)
         figures.append(_hover_figure("hover latency idle, p95", _hover_latencies(app, window, moves, 0.002), 5.0))
         run = _GuiRun(app, window)
         run.start()

@@ -222,7 +222,9 @@ class MainWindow(QMainWindow):
         self.latent.mark(None)
         self.preview.clear_picked()
         self.preview.clear_decoded()
-        self.loss.start_run(info.losses, info.batches_per_epoch, info.epochs_done, info.total_steps)
+        self.loss.start_run(
+            info.losses, info.batches_per_epoch, info.epochs_done, info.total_steps, info.pacing.curve_hz
+        )
         self.progress_bar.setRange(0, info.total_steps)
         self.progress_bar.setValue(info.start_step)
         if not self.session.training:

@@ -96,7 +96,7 @@ class TimelapsePlayer(QObject):
         self.live_xy[update.indices] = update.xy
         self.moved[update.indices] = True
         snapshot = view.snapshot
-        self.latent.show_points(self.live_xy, snapshot.labels, snapshot.classes, view.plane)
+        self.latent.show_points(self.live_xy, snapshot.labels, snapshot.classes, view.plane, live=True)
         moved = int(self.moved.sum())
         self.latent.set_caption(
             f"Live: {moved:,} of {len(self.moved):,} points re-encoded up to step {update.step:,} (partial update); "

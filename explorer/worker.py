@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from core.control import TrainingControl
 from core.events import BatchEnd, EpochEnd, LivePoints, Snapshot, TrainingEnded
 from core.progress import RunProgress
-from core.progress_pacing import FULL_RATE, progress_updates_per_second
+from core.progress_pacing import FULL
 
 if TYPE_CHECKING:
     from core.records import ModelAtRest
@@ -120,7 +120,7 @@ class TrainingWorker(QObject):
         self._factory, self._train, self.control = factory, train, control
         self._autosave_to = autosave_to
         self._max_rate = max_rate  # None: what the host can spare (core.progress_pacing), once the run is known
-        self._interval = 1.0 / (max_rate or FULL_RATE)
+        self._interval = 1.0 / (max_rate or FULL.progress_hz)
         self._pending_losses: list[float] = []
         self._pending_parts: list[tuple[float, float]] = []
         self._last_batch: BatchEnd | None = None
@@ -152,14 +152,18 @@ class TrainingWorker(QObject):
             prepared = self._factory(self.notice.emit)
             trainer = prepared.trainer
             self._epochs, self._start_step = trainer.config.epochs, trainer.progress.step
-            rate = self._max_rate or progress_updates_per_second(trainer.device.type, trainer.threads)
-            self._interval = 1.0 / rate
-            self.ready.emit(describe_run(trainer, prepared.trained_on))
+            info = describe_run(trainer, prepared.trained_on)
+            self._interval = 1.0 / (self._max_rate or info.pacing.progress_hz)
+            self.ready.emit(info)
             self._recorder = _recorder_for(prepared)
             if not self._train:
                 self._show(trainer.snapshot())
             else:
-                for event in trainer.run(self.control, live=True):
+                pacing = info.pacing
+                events = trainer.run(
+                    self.control, live_every_s=pacing.live_points_s, live_budget=pacing.live_points_budget
+                )
+                for event in events:
                     self._dispatch(event)
                     if self._save_request is not None:
                         self._save(trainer)

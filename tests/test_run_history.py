@@ -146,7 +146,7 @@ def test_live_points_are_display_codes_at_the_current_weights(digits_subset: Sub
     trainer = Trainer(digits_subset(96), config)
     control = TrainingControl()
     seen = 0
-    for event in trainer.run(control, live=True):
+    for event in trainer.run(control, live_every_s=0.5):
         if isinstance(event, LivePoints):
             seen += 1
             expected = encode_images(trainer.model, trainer.display.images[torch.from_numpy(event.indices)], "cpu")
@@ -154,6 +154,23 @@ def test_live_points_are_display_codes_at_the_current_weights(digits_subset: Sub
             assert event.step == trainer.progress.step
             control.stop()
     assert seen == 1
+
+
+def test_live_points_come_no_more_often_than_asked(digits_subset: Subset) -> None:
+    """The window's pacing spaces them (core.progress_pacing): never sooner than live_every_s after the last."""
+    import time
+
+    config = fast_config(epochs=500, batch_size=32, display_size=64)
+    trainer = Trainer(digits_subset(96), config)
+    control = TrainingControl()
+    times = []
+    for event in trainer.run(control, live_every_s=0.3):
+        if isinstance(event, LivePoints):
+            times.append(time.perf_counter())
+            if len(times) == 4:
+                control.stop()
+    assert len(times) == 4
+    assert min(np.diff(times)) >= 0.3
 
 
 def test_a_snapshot_with_non_finite_values_is_not_recorded(digits_subset: Subset) -> None:

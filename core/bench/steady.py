@@ -6,8 +6,9 @@ lands in some phases and not in others, and one snapshot in a 1.5 s phase takes 
 the figure then swung by ±10 % from run to run with nothing changed. Both contenders take the same snapshots
 (same engine, same pacer), and their cost is its own figure ("engine, snapshots on"); what this ratio is for is
 the window's steady cost: the signals, redraws and repaints that run on every update while it trains. The
-median of the rates over the ≤ 30-a-second intervals the window receives progress in keeps every one of those
-and leaves out the few intervals a snapshot (or a garbage collection, or another process) fell in.
+median of the rates over intervals at least as long as the window's time between two redraws of its loss curve
+(core.progress_pacing) keeps each interval's share of those, and leaves out the few intervals a snapshot (or a
+garbage collection, or another process) fell in.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from core.config import TrainConfig
 from core.datasets import ImageDataset
 from core.engine import Trainer, TrainingControl
 from core.events import BatchEnd, LivePoints, Snapshot
+from core.progress_pacing import window_pacing
 from core.run_history import HistoryRecorder, RunHistory
 
 MODES = ("plain", "recorded", "live")
@@ -28,7 +29,9 @@ def _segment(dataset: ImageDataset, device: torch.device, steps: int, mode: str)
     trainer = Trainer(dataset, TrainConfig(device=str(device), epochs=1000))
     recorder = HistoryRecorder(RunHistory(), trainer.model_config) if mode != "plain" else None
     control = TrainingControl()
-    events = trainer.run(control, live=mode == "live")
+    pacing = window_pacing(device.type, trainer.threads)
+    live_every_s = pacing.live_points_s if mode == "live" else None
+    events = trainer.run(control, live_every_s=live_every_s, live_budget=pacing.live_points_budget)
     record_s = live_s = 0.0
     moves: list[float] = []
     start = time.perf_counter()

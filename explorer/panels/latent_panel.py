@@ -168,12 +168,15 @@ class LatentPanel(QWidget):
         for item in items:
             item.setCacheMode(_CACHED)
 
-    def show_points(self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane) -> None:
+    def show_points(
+        self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane, live: bool = False
+    ) -> None:
         """Replace the points. The view follows them as the space grows until the user pans or zooms
-        (Fit follows them again)."""
+        (Fit follows them again); live (partial) updates move it only when the points outgrow it or shrink well
+        inside it (PointCloudItem.set_points)."""
         self.legend.set_classes(classes)
         self.set_axis_titles(plane.axis_titles)
-        self.points.set_points(xy, labels, argb_table(len(classes)))
+        self.points.set_points(xy, labels, argb_table(len(classes)), live=live)
         self._plane_dim = plane.latent_dim
         self._apply_scales()
         if self.marked is not None and self.marked < len(xy):

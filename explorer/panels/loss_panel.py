@@ -1,9 +1,12 @@
-"""The loss panel: per-batch loss, its running average (window 100) and epoch boundaries, redrawn ≤ 10 times a second.
+"""The loss panel: per-batch loss, its running average (window 100) and epoch boundaries, redrawn ≤ 10 times a second
+(fewer where training leaves the window no core: core.progress_pacing).
 
 It draws the session's loss history (core.history.LossHistory) and keeps no copy of its own.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -20,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from core.history import RUNNING_WINDOW, running_average
 
-REDRAW_INTERVAL_MS = 100  # the curve is redrawn at most 10 times a second: live, and cheap for the training thread
+REDRAW_INTERVAL_MS = 100  # the curve is redrawn at most 10 times a second unless a run's pacing asks for fewer
 
 
 def _key_text(variational: bool) -> str:
@@ -106,9 +109,10 @@ class LossPanel(QWidget):
         self._batches_per_epoch = 1
         self._run_length = 1  # steps the x axis spans: fixed for a run, so the axes are not redrawn every update
         self._y_top = 0.0
+        self.redraw_gap_ms = REDRAW_INTERVAL_MS  # least time between two redraws while a run trains
+        self._drawn_at = 0.0  # time.perf_counter() of the last redraw
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
         self._redraw_timer.timeout.connect(self._redraw)
 
     @property
@@ -128,8 +132,12 @@ class LossPanel(QWidget):
         self._batches_per_epoch = max(1, count)
         self.plot.getPlotItem().getAxis("top").setScale(1.0 / self._batches_per_epoch)
 
-    def start_run(self, losses: np.ndarray, batches_per_epoch: int, epochs_done: int, run_length: int) -> None:
-        """Lay out a run: its history so far, epoch marks for the epochs done, an x axis spanning the whole run."""
+    def start_run(
+        self, losses: np.ndarray, batches_per_epoch: int, epochs_done: int, run_length: int, redraws_hz: float = 10.0
+    ) -> None:
+        """Lay out a run: its history so far, epoch marks for the epochs done, an x axis spanning the whole run,
+        and redraws at most `redraws_hz` times a second while it trains (its pacing, core.progress_pacing)."""
+        self.redraw_gap_ms = max(REDRAW_INTERVAL_MS, round(1000 / redraws_hz))
         self.clear(batches_per_epoch)
         self._losses = losses
         self._run_length = max(1, run_length, len(losses))
@@ -138,10 +146,14 @@ class LossPanel(QWidget):
         self._redraw()
 
     def show_losses(self, losses: np.ndarray) -> None:
-        """The history has grown: draw it at the next redraw tick."""
+        """The history has grown: draw it in this turn of the event loop, or once redraw_gap_ms has passed."""
         self._losses = losses
+        self._schedule_redraw()
+
+    def _schedule_redraw(self) -> None:
         if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+            since_ms = 1000 * (time.perf_counter() - self._drawn_at)
+            self._redraw_timer.start(max(0, round(self.redraw_gap_ms - since_ms)))
 
     def flush(self) -> None:
         """Draw what has arrived now (end of a run, tests) instead of at the next tick."""
@@ -169,8 +181,7 @@ class LossPanel(QWidget):
             self.plot.getPlotItem().setLabel("left", "loss per image" if variational else "MSE loss")
             self.key.setText(_key_text(variational))
         self._parts = parts
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._schedule_redraw()
 
     def _draw_parts(self) -> None:
         parts = self._parts if self.parts_box.isVisible() and self.parts_box.isChecked() else None
@@ -183,6 +194,7 @@ class LossPanel(QWidget):
         self.kl_curve.setData(steps, running_average(parts[-len(steps) :, 1]))
 
     def _redraw(self) -> None:
+        self._drawn_at = time.perf_counter()
         steps = np.arange(1, len(self._losses) + 1)
         average = running_average(self._losses)
         self.batch_curve.setData(steps, self._losses)

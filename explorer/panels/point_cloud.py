@@ -12,6 +12,18 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
 DIMMED_ARGB = 0xFFE1E1E1  # opaque pale grey: the classes outside the focus
+#: A live update keeps the bounds the view follows while its points still fill this share of them on each axis.
+LIVE_BOUNDS_FILL = 0.8
+
+
+def _still_fits(kept: QRectF, points: QRectF) -> bool:
+    """The points lie inside the kept bounds and fill most of them: the view need not move for them."""
+    return (
+        not kept.isEmpty()
+        and kept.contains(points)
+        and points.width() >= LIVE_BOUNDS_FILL * kept.width()
+        and points.height() >= LIVE_BOUNDS_FILL * kept.height()
+    )
 
 
 def _disk(radius: float) -> np.ndarray:
@@ -41,8 +53,13 @@ class PointCloudItem(pg.GraphicsObject):
         if self._source is not None:
             self.set_points(*self._source)
 
-    def set_points(self, xy: np.ndarray, labels: np.ndarray, palette: np.ndarray) -> None:
-        """Replace all points: xy (N×2) in view coordinates, labels (N,) indexing into palette (ARGB uint32)."""
+    def set_points(self, xy: np.ndarray, labels: np.ndarray, palette: np.ndarray, live: bool = False) -> None:
+        """Replace all points: xy (N×2) in view coordinates, labels (N,) indexing into palette (ARGB uint32).
+
+        live: a partial update between two snapshots. The bounds (which a following view fits) then stay as they
+        are while the points fit them well: otherwise the view, and both axes' ticks and labels, were redrawn with
+        every live update, a fifth of what the window's thread spent while training took every core.
+        """
         xy = np.asarray(xy, np.float32)
         self._source = (xy, labels, palette)
         if len(self._order) != len(xy):  # a fixed shuffled drawing order: stable look between refreshes
@@ -58,16 +75,17 @@ class PointCloudItem(pg.GraphicsObject):
         self._argb = palette.take(codes, mode="wrap")
         if self.focus is not None:
             self._argb = np.where(codes == self.focus, self._argb, np.uint32(DIMMED_ARGB))
-        self.prepareGeometryChange()
+        bounds = QRectF()
         if len(xy):
             left, right = float(self._x.min()), float(self._x.max())
             top, bottom = float(self._y.min()), float(self._y.max())
-            self._bounds = QRectF(left, top, (right - left) or 1e-6, (bottom - top) or 1e-6)
-        else:
-            self._bounds = QRectF()
+            bounds = QRectF(left, top, (right - left) or 1e-6, (bottom - top) or 1e-6)
         self._version += 1
         self._cache = None
-        self.informViewBoundsChanged()  # lets the ViewBox auto-range follow the points
+        if not (live and _still_fits(self._bounds, bounds)):
+            self.prepareGeometryChange()
+            self._bounds = bounds
+            self.informViewBoundsChanged()  # lets the ViewBox auto-range follow the points
         self.update()
 
     @property

@@ -177,3 +177,12 @@ def test_at_1024_by_700_the_coordinates_sit_below_the_preview_inside_its_panel(q
         for y in range(coordinates.top(), coordinates.bottom(), 2)
     )
     assert dark > 20, "the coordinates are drawn, in dark text on the panel"
+
+
+def test_the_loss_curve_redraws_at_the_runs_pacing(qtbot, window, tiny_mnist):
+    """core.progress_pacing decides per run; the window's curve takes the rate the run was given."""
+    train(window, epochs=1)
+    qtbot.waitUntil(lambda: window.session.info is not None, timeout=60_000)
+    pacing = window.session.info.pacing
+    assert window.loss.redraw_gap_ms == round(1000 / pacing.curve_hz)
+    wait_until_idle(qtbot, window)

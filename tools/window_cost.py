@@ -1,0 +1,112 @@
+"""What the window's parts cost training: window ÷ engine with parts of the window switched off.
+
+Runs the bench's window ÷ engine rounds (explorer.bench_gui: the window's run paused while the engine alone runs,
+and the other way round) with engine phases on both sides of every window phase, E W E W … E, and prints each
+window phase against the mean of its two neighbours (a host drifting steadily favours neither), with the window
+thread's CPU. The parts, in any combination joined by "+":
+
+    live      no live points (the engine's slices between snapshots, and their redraws)
+    redraws   no progress, loss-curve or live-point redraws in the window
+    meter     the bench's 10 ms timer-gap meter on during the window phases (it was, before 2026-11-27)
+    nice0     the training threads as nice as the window's
+
+    python tools/window_cost.py [PARTS] [--rounds 12]     e.g.  python tools/window_cost.py live+redraws
+
+core.progress_pacing cites what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _switch_off(parts: set[str]) -> None:
+    import core.engine
+    import explorer.main_window
+    import explorer.panels.loss_panel
+    import explorer.timelapse
+    import explorer.worker
+
+    if "live" in parts:
+        core.engine._LivePacer.due = lambda self: False
+    if "redraws" in parts:
+        explorer.panels.loss_panel.LossPanel.show_losses = lambda self, losses: None
+        explorer.timelapse.TimelapsePlayer._on_live_points = lambda self, update: None
+        explorer.main_window.MainWindow._on_progress = lambda self, progress: None
+    if "nice0" in parts:
+        explorer.worker.TRAINING_NICENESS = 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("parts", nargs="?", default="", help="parts switched off (or the meter on), joined by +")
+    parser.add_argument("--rounds", type=int, default=12)
+    args = parser.parse_args()
+    parts = {part for part in args.parts.split("+") if part}
+    _switch_off(parts)
+
+    from PySide6.QtCore import QSettings
+
+    from core.bench.steady import steady_rate
+    from core.config import TrainConfig
+    from core.progress_pacing import window_pacing
+    from explorer.app import create_application
+    from explorer.bench_gui import INTERVALS_PER_PHASE, TimerGapMeter, _EnginePhases, _GuiRun, _pump
+    from explorer.main_window import MainWindow
+
+    app = create_application([])
+    home = Path(tempfile.mkdtemp())
+    window = MainWindow(QSettings(str(home / "s.ini"), QSettings.Format.IniFormat), autosave_dir=home / "autosave")
+    window.resize(1280, 860)
+    window.show()
+    app.processEvents()
+    engine = _EnginePhases(TrainConfig())
+    pacing = window_pacing(engine.trainer.device.type, engine.trainer.threads)
+    redraw_s = 1 / min(pacing.progress_hz, pacing.curve_hz)
+    every_s, phase = 0.9 * redraw_s, max(0.75, INTERVALS_PER_PHASE * redraw_s)
+    engine.run_for(1.0)  # warm-up
+    run = _GuiRun(app, window)
+    run.start()
+    _pump(app, 2.0)
+    meter = TimerGapMeter()
+    thread = [0.0, 0.0]
+
+    def engine_phase() -> None:
+        window.toggle_pause()
+        while not window.session.runner.control.waiting:
+            _pump(app, 0.01)
+        engine.run_for(phase)
+        window.toggle_pause()
+
+    def window_phase() -> None:
+        cpu, wall = time.thread_time(), time.perf_counter()
+        if "meter" in parts:
+            meter.start()
+        run.measure(0.3, phase)
+        meter.stop()
+        thread[0] += time.thread_time() - cpu
+        thread[1] += time.perf_counter() - wall
+
+    engine_phase()
+    for _ in range(args.rounds):
+        window_phase()
+        engine_phase()
+    run.stop()
+    engines = [steady_rate([p], every_s)[0] for p in engine.phases[1:]]
+    windows = [steady_rate([p], every_s)[0] for p in run.phases]
+    ratios = [w / ((engines[i] + engines[i + 1]) / 2) for i, w in enumerate(windows)]
+    print(
+        f"off: {args.parts or 'nothing'}  window ÷ engine {statistics.median(ratios):.3f} "
+        f"(rounds {min(ratios):.2f}–{max(ratios):.2f})  window's thread {100 * thread[0] / thread[1]:.1f} % of a core"
+    )
+
+
+if __name__ == "__main__":
+    main()
