@@ -24,6 +24,7 @@ from core.gpu_speed import check_levers
 from core.memory import keep_freed_memory
 from core.model import ConvAutoEncoder
 from core.progress import plural
+from core.progress_pacing import FULL
 from core.schedule import learning_rate
 from core.snapshot_encoder import encoder_copy
 from core.steps import close_steps, make_steps, to_float
@@ -273,7 +274,7 @@ class _LivePacer:
     slow CPU at a bounded cost, and all of them are refreshed quickly on a fast machine.
     """
 
-    def __init__(self, count: int, interval_s: float = 0.5, budget: float = 0.04) -> None:
+    def __init__(self, count: int, interval_s: float, budget: float) -> None:
         self._count, self._interval, self._budget = count, interval_s, budget
         self._next = time.perf_counter() + interval_s
         self._size = min(count, 8)
@@ -371,7 +372,7 @@ class Trainer:
         *,
         snapshots: bool = True,
         live_every_s: float | None = None,
-        live_budget: float = 0.04,
+        live_budget: float = FULL.live_points_budget,
     ) -> Iterator[Event]:
         """Train until the configured epochs are done, stop is requested, or the loss stops being finite.
 
@@ -412,8 +413,8 @@ class Trainer:
         control: TrainingControl,
         snapshots: bool,
         step: Callable[[torch.Tensor], torch.Tensor],
-        live_every_s: float | None = None,
-        live_budget: float = 0.04,
+        live_every_s: float | None,
+        live_budget: float,
     ) -> Iterator[Event]:
         config, progress = self.config, self.progress
         count, per_epoch = len(self.dataset.train), self.batches_per_epoch

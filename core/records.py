@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.config import ModelConfig, TrainConfig
-from core.progress_pacing import FULL, WindowPacing, window_pacing
+from core.progress_pacing import WindowPacing, window_pacing
 
 if TYPE_CHECKING:
     from core.checkpoint import Checkpoint
@@ -32,7 +32,7 @@ class RunInfo:
     start_step: int  # steps done before this session of the run
     epochs_done: int
     losses: np.ndarray  # the loss history so far (a copy)
-    pacing: WindowPacing = FULL  # how often the window shows this run: what the host can spare
+    pacing: WindowPacing  # how often the window shows this run: what the host can spare
 
     @property
     def total_steps(self) -> int:

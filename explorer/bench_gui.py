@@ -134,10 +134,28 @@ class _GuiRun:
         (_, seen0, elapsed0), (_, seen1, elapsed1) = self.samples[max(first - 1, 0)], self.samples[-1]
         return (seen1 - seen0) / max(elapsed1 - elapsed0, 1e-9)
 
+    def engine_alone(self, engine: _EnginePhases, seconds: float) -> float:
+        """Pause this run, train `engine` alone for `seconds` (its rate, img/s), then resume this run."""
+        self.window.toggle_pause()
+        while not self.window.session.runner.control.waiting:
+            _pump(self.app, 0.01)
+        rate = engine.run_for(seconds)
+        self.window.toggle_pause()
+        return rate
+
     def stop(self) -> None:
         self.window.stop_training()
         while self.window.running:
             _pump(self.app, 0.05)
+
+
+def ratio_timing(pacing: WindowPacing, least_phase_s: float) -> tuple[float, float]:
+    """(interval, phase) seconds for the window ÷ engine rounds. An interval is at least the curve's time between
+    redraws (and the worker's between updates), less a margin for the engine's clock against the wall's, so a
+    median over intervals cannot leave the redraws out; a phase holds INTERVALS_PER_PHASE, so that one interval
+    holding a snapshot does not move its median."""
+    redraw_s = 1 / min(pacing.progress_hz, pacing.curve_hz)
+    return 0.9 * redraw_s, max(least_phase_s, INTERVALS_PER_PHASE * redraw_s)
 
 
 def _window_ratio_figure(
@@ -150,9 +168,7 @@ def _window_ratio_figure(
 ) -> dict:
     """Window ÷ engine: the median over rounds of the two steady rates taken back to back (core.bench.steady).
 
-    Both sides' intervals are at least `every_s` long: a little under the window's time between two redraws of its
-    loss curve (core.progress_pacing), so that each holds its share of them, and the engine's rate is taken over
-    intervals like the window's.
+    Both sides' intervals are at least `every_s` long (ratio_timing), the engine's taken like the window's.
     """
     ratio, ratios = paired_ratio(window_phases, engine_phases, every_s)
     engine, intervals_e = steady_rate(engine_phases, every_s)
@@ -186,8 +202,8 @@ def _window_thread_figure(cpus: float, pacing: WindowPacing, rounds: int) -> dic
         rounds,
         f"{pacing.progress_hz:g} progress updates a second, the loss curve redrawn ≤ {pacing.curve_hz:g} times a "
         f"second, live points every {pacing.live_points_s:g} s (core.progress_pacing); time.thread_time over the "
-        "window phases. Where training runs a half-batch team on every "
-        "core, each slice of this preempts a team, and the other team waits for it at the gradient sum",
+        "window phases. Where training runs a half-batch team on every core, each slice of this preempts a team, "
+        "and the other team waits for it at the gradient sum",
     )
 
 
@@ -306,13 +322,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
         rounds, phase = (16, 0.75) if quick else (20, 1.0)
         engine_alone = _EnginePhases(config)
         pacing = window_pacing(engine_alone.trainer.device.type, engine_alone.trainer.threads)
-        # Intervals at least as long as the loss curve's time between redraws (and the worker's between progress
-        # updates), less a margin for the engine's clock against the wall's: each holds its share of the window's
-        # redraws, and a median over intervals cannot leave them out.
-        redraw_s = 1 / min(pacing.progress_hz, pacing.curve_hz)
-        every_s = 0.9 * redraw_s
-        # A phase's steady rate is a median over its intervals: one interval holding a snapshot must not move it.
-        phase = max(phase, INTERVALS_PER_PHASE * redraw_s)
+        every_s, phase = ratio_timing(pacing, phase)
         engine_alone.run_for(1.0)  # warm-up
         run = _GuiRun(app, window)
         run.start()
@@ -320,11 +330,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
         engine_rates, gui_rates = [], []
 
         def engine_phase() -> None:
-            window.toggle_pause()  # pause the window's run
-            while not window.session.runner.control.waiting:
-                _pump(app, 0.01)
-            engine_rates.append(engine_alone.run_for(phase))
-            window.toggle_pause()  # resume it
+            engine_rates.append(run.engine_alone(engine_alone, phase))
 
         window_thread = [0.0, 0.0]  # the window's own thread: CPU seconds, wall seconds, over the window phases
 

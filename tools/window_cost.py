@@ -58,7 +58,7 @@ def main() -> None:
     from core.config import TrainConfig
     from core.progress_pacing import window_pacing
     from explorer.app import create_application
-    from explorer.bench_gui import INTERVALS_PER_PHASE, TimerGapMeter, _EnginePhases, _GuiRun, _pump
+    from explorer.bench_gui import TimerGapMeter, _EnginePhases, _GuiRun, _pump, ratio_timing
     from explorer.main_window import MainWindow
 
     app = create_application([])
@@ -69,8 +69,7 @@ def main() -> None:
     app.processEvents()
     engine = _EnginePhases(TrainConfig())
     pacing = window_pacing(engine.trainer.device.type, engine.trainer.threads)
-    redraw_s = 1 / min(pacing.progress_hz, pacing.curve_hz)
-    every_s, phase = 0.9 * redraw_s, max(0.75, INTERVALS_PER_PHASE * redraw_s)
+    every_s, phase = ratio_timing(pacing, 0.75)
     engine.run_for(1.0)  # warm-up
     run = _GuiRun(app, window)
     run.start()
@@ -79,11 +78,7 @@ def main() -> None:
     thread = [0.0, 0.0]
 
     def engine_phase() -> None:
-        window.toggle_pause()
-        while not window.session.runner.control.waiting:
-            _pump(app, 0.01)
-        engine.run_for(phase)
-        window.toggle_pause()
+        run.engine_alone(engine, phase)
 
     def window_phase() -> None:
         cpu, wall = time.thread_time(), time.perf_counter()

@@ -133,7 +133,7 @@ class LossPanel(QWidget):
         self.plot.getPlotItem().getAxis("top").setScale(1.0 / self._batches_per_epoch)
 
     def start_run(
-        self, losses: np.ndarray, batches_per_epoch: int, epochs_done: int, run_length: int, redraws_hz: float = 10.0
+        self, losses: np.ndarray, batches_per_epoch: int, epochs_done: int, run_length: int, redraws_hz: float
     ) -> None:
         """Lay out a run: its history so far, epoch marks for the epochs done, an x axis spanning the whole run,
         and redraws at most `redraws_hz` times a second while it trains (its pacing, core.progress_pacing)."""
