@@ -52,7 +52,8 @@ class Snapshot:
     log_variances: np.ndarray | None = None  # (N, latent_dim) float32 beside `codes` (the means): variational only
     kl_per_dim: np.ndarray | None = None  # (latent_dim,) float64, mean KL to N(0, 1) per code dimension, nats
     beta: float | None = None  # the KL weight of a variational model; None for an autoencoder
-    #: A detached CPU copy of the images → codes path with the same weights (core.snapshot_encoder): the user's own
+    #: A detached CPU copy of the images → codes path with the same weights (core.model.snapshot_encoder): the user's
+    #: own
     #: picture is encoded with it. None where no encoder was kept (a time-lapse frame read from a file).
     encoder: nn.Module | None = None
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow
 
-from explorer.error_dialog import log_file, show_error
+from explorer.window.error_dialog import log_file, show_error
 
 log = logging.getLogger("explorer")
 
@@ -86,8 +86,8 @@ def run_app(checkpoint: Path | None = None, after_show: Callable[[QMainWindow], 
     setup_logging()
     app = create_application()
     install_excepthook()
-    from explorer.main_window import MainWindow
-    from explorer.signals import SignalCloser
+    from explorer.window.main_window import MainWindow
+    from explorer.window.posix_signals import SignalCloser
 
     window = MainWindow()
     window.show()

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.datasets import ImageDataset, ImageSplit, load_builtin_digits
+from core.data.datasets import ImageDataset, ImageSplit, load_builtin_digits
 
 # pytest may import this file as `tests.conftest`; make the helper module importable by its plain name either way.
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -10,7 +10,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.engine import TrainConfig
+from core.data.datasets import ImageDataset
+from core.events import Snapshot
+from core.model.autoencoder import ModelConfig
+from core.timelapse.recording import HistoryRecorder, RunHistory
+from core.training.engine import TrainConfig, Trainer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IMAGE_MAGIC = 0x00000803  # IDX: unsigned byte, 3 dimensions
@@ -91,3 +95,19 @@ def served(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def recorded_run(
+    dataset: ImageDataset, latent: int = 2, epochs: int = 3, budget: int = 200 << 20
+) -> tuple[Trainer, RunHistory, list[Snapshot]]:
+    """A real run with a snapshot after every step, each recorded."""
+    config = fast_config(epochs=epochs, snapshot_interval_s=1e-6, snapshot_budget=1.0, batch_size=32)
+    trainer = Trainer(dataset, config, ModelConfig(latent_dim=latent))
+    history = RunHistory(budget_bytes=budget)
+    recorder = HistoryRecorder(history, trainer.model_config)
+    snapshots = []
+    for event in trainer.run():
+        recorder.consume(event)
+        if isinstance(event, Snapshot):
+            snapshots.append(event)
+    return trainer, history, snapshots

@@ -52,11 +52,11 @@ HEADLESS = textwrap.dedent(
         importlib.import_module(name)
 
     import torch
-    from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-    from core.datasets import ImageDataset, ImageSplit, load_dataset
-    from core.engine import TrainConfig, Trainer
+    from core.files.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+    from core.data.datasets import ImageDataset, ImageSplit, load_dataset
+    from core.training.engine import TrainConfig, Trainer
     from core.events import Snapshot, TrainingEnded
-    from core.latent import fit_plane
+    from core.latent.plane import fit_plane
 
     digits = load_dataset("digits-5k")
     pick = torch.linspace(0, len(digits.train) - 1, 64).long()
@@ -70,7 +70,7 @@ HEADLESS = textwrap.dedent(
     load_checkpoint(save_checkpoint(sys.argv[1], Checkpoint.from_trainer(trainer)))
 
     # the real entry point (the composition root above core and the window): train and bench --no-gui
-    from explorer.cli import main
+    from explorer.__main__ import main
     out = sys.argv[1] + ".cli.safetensors"
     code = main(["train", "--dataset", "digits-5k", "--epochs", "1", "--batch-size", "512", "--threads", "1",
                  "--device", "cpu", "--out", out])
@@ -97,6 +97,6 @@ def test_core_imports_and_trains_without_qt(tmp_path: Path, subprocess_env: dict
     assert done.returncode == 0, done.stdout + done.stderr
     assert "headless OK" in done.stdout
     modules = done.stdout.split("modules:", 1)[1].split("\n", 1)[0].split()
-    for expected in ("core.model", "core.datasets", "core.engine", "core.events", "core.checkpoint", "core.latent",
-                     "core.cli"):  # fmt: skip
+    for expected in ("core.model.autoencoder", "core.data.datasets", "core.training.engine", "core.events",
+                     "core.files.checkpoint", "core.latent.plane", "core.commands.main"):  # fmt: skip
         assert expected in modules

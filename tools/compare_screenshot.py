@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 from explorer.app import create_application
-from explorer.pointer import move_mouse_to
+from explorer.bench.pointer import move_mouse_to
 
 sys.path.insert(0, str(Path(__file__).parent))
 from screenshots import fresh_window, pump

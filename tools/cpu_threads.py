@@ -2,7 +2,7 @@
 
 Run on a machine with more cores than CI's two, e.g. a GPU machine's 16-core host (CPU only):
 `python3 tools/cpu_threads.py [--counts 1 2 4 8 16] [--full] [--settle-steps N] [--json PATH]`. The rows are what
-core.steps.choose_step_runner rests on (core/bench/threads.py).
+core.training.step_runners.choose_step_runner rests on (core/bench/threads.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from core.bench.machine import format_machine, machine_info
 from core.bench.reference_process import ReferenceProcess
 from core.bench.threads import format_thread_table, measure_thread_table, thread_counts
 from core.bench.training import _Plan, _Progress
-from core.datasets import load_builtin_digits
-from core.engine import resolve_device
+from core.data.datasets import load_builtin_digits
+from core.training.engine import resolve_device
 
 
 def main() -> int:
@@ -31,7 +31,7 @@ def main() -> int:
         "--settle-steps",
         type=int,
         default=0,
-        help="train the lecture's loop this many steps first, past its denormal gradients (core.denormals), so "
+        help="train the lecture's loop this many steps first, past its denormal gradients (core.training.denormals), so "
         "the rows compare the engine with it in its steady state (default 0: from a fresh run, as `bench`)",
     )
     args = parser.parse_args()

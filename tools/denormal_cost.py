@@ -1,4 +1,4 @@
-"""What denormal gradients cost the lecture's network on this CPU, layer by layer (core.denormals: why it matters).
+"""What denormal gradients cost the lecture's network on this CPU, layer by layer (core.training.denormals: why it matters).
 
 `python3 tools/denormal_cost.py [--steps 30 300] [--threads 1]`: trains the lecture's loop (plain PyTorch, denormals
 kept) for each number of steps, captures every layer's inputs and incoming gradient, and times each layer's
@@ -21,9 +21,9 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.config import ModelConfig
-from core.datasets import load_builtin_digits
-from core.model import ConvAutoEncoder
+from core.data.datasets import load_builtin_digits
+from core.model.autoencoder import ConvAutoEncoder
+from core.settings import ModelConfig
 
 _SMALLEST_NORMAL = torch.finfo(torch.float32).tiny
 

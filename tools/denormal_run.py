@@ -27,7 +27,7 @@ def _child(flush: bool, steps: int, every: int) -> None:
     torch.set_num_threads(1)
     sys.path.insert(0, str(_ROOT))
     from core.bench.reference import ReferenceLoop
-    from core.datasets import load_builtin_digits
+    from core.data.datasets import load_builtin_digits
 
     loop = ReferenceLoop(load_builtin_digits(), torch.device("cpu"))
     run = loop.steps()

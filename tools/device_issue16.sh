@@ -25,6 +25,6 @@ timeout 170 python3 tools/cpu_threads.py --json "$OUT/threads.json" > "$OUT/thre
 tail -22 "$OUT/threads.txt"
 
 echo "== CUDA tests"
-timeout 120 python3 -m pytest -q -p no:cacheprovider -o addopts="" tests/test_engine_cuda.py tests/test_gpu_levers.py \
+timeout 120 python3 -m pytest -q -p no:cacheprovider -o addopts="" tests/core/training/test_engine_cuda.py tests/core/training/test_gpu_levers.py \
   > "$OUT/tests.txt" 2>&1; echo "exit $?"
 tail -15 "$OUT/tests.txt"

@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.bench.threads import _runner, _runner_steps, _with_threads
 from core.bench.training import _engine_steps, _interleaved_rates
-from core.config import TrainConfig
-from core.datasets import load_builtin_digits
-from core.engine import Trainer, _LastGoodWeights
-from core.steps import choose_step_runner
+from core.data.datasets import load_builtin_digits
+from core.settings import TrainConfig
+from core.training.engine import Trainer, _LastGoodWeights
+from core.training.step_runners import choose_step_runner
 
 
 def main() -> int:

@@ -21,8 +21,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
-from explorer.main_window import MainWindow
-from explorer.pointer import click_at, move_mouse_to
+from explorer.bench.pointer import click_at, move_mouse_to
+from explorer.window.main_window import MainWindow
 
 sys.path.insert(0, str(Path(__file__).parent))
 from screenshots import fresh_window, pump, wait_idle

@@ -17,14 +17,14 @@ python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchv
 nproc
 
 echo "== CUDA tests"
-timeout 170 python3 -m pytest -q -p no:cacheprovider -o addopts="" tests/test_engine_cuda.py tests/test_engine.py \
+timeout 170 python3 -m pytest -q -p no:cacheprovider -o addopts="" tests/core/training/test_engine_cuda.py tests/core/training/test_engine.py \
   2>&1 | tee "$OUT/tests.log" | tail -25
 
 echo "== headless train on cuda"
-timeout 60 python3 -m core.cli train --device cuda --epochs 2 --out /tmp/gpu.safetensors 2>&1 | tail -4
+timeout 60 python3 -m core.commands.main train --device cuda --epochs 2 --out /tmp/gpu.safetensors 2>&1 | tail -4
 
 echo "== bench (engine figures, loss run)"
-timeout 200 python3 -m core.cli bench --no-gui --loss-run --device cuda --json "$OUT/bench.json" \
+timeout 200 python3 -m core.commands.main bench --no-gui --loss-run --device cuda --json "$OUT/bench.json" \
   > "$OUT/bench.txt" 2> "$OUT/bench.err"
 echo "bench exit $?"; tail -5 "$OUT/bench.err"
 

@@ -1,4 +1,4 @@
-"""20 epochs of 60,000 images through the real engine on a CUDA GPU, with each opt-in lever of core.gpu_speed.
+"""20 epochs of 60,000 images through the real engine on a CUDA GPU, with each opt-in lever of core.training.gpu_levers.
 
 Run on a GPU machine: `python3 tools/gpu_epochs.py [--epochs 20] [--json PATH]`. The 60,000 images are the built-in
 digits repeated 12 times (MNIST cannot be fetched there; the step costs the same). Each variant is a fresh
@@ -22,10 +22,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.config import TrainConfig
-from core.datasets import ImageDataset, ImageSplit, load_builtin_digits
-from core.engine import Trainer
+from core.data.datasets import ImageDataset, ImageSplit, load_builtin_digits
 from core.events import BatchEnd, EpochEnd
+from core.settings import TrainConfig
+from core.training.engine import Trainer
 
 VARIANTS = {  # name: (bf16, compile)
     "lecture": (False, False),  # float32, one CUDA graph per step: the default

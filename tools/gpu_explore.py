@@ -22,10 +22,10 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.bench import ReferenceLoop
-from core.datasets import load_builtin_digits
-from core.engine import build_model, build_optimizer
-from core.model import ModelConfig
-from core.steps import to_float
+from core.data.datasets import load_builtin_digits
+from core.model.autoencoder import ModelConfig
+from core.training.engine import build_model, build_optimizer
+from core.training.step_runners import to_float
 
 BATCH, WARMUP, WINDOWS, WINDOW = 32, 30, 7, 300
 Step = Callable[[torch.Tensor], torch.Tensor]

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gpu_explore import Step, build, gpu_ms_per_replay, graphed, make_step  # the same step and capture, beside this
 
-from core.datasets import load_builtin_digits
+from core.data.datasets import load_builtin_digits
 
 
 def replay_ms(step: Step, optimizer: torch.optim.Optimizer, batches: torch.Tensor) -> tuple[float, float]:

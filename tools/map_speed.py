@@ -1,10 +1,10 @@
 """Compare ways of decoding the 20×20 map (400 tiles), interleaved, on this machine: today's plain decoder in
-batches of 128 against the folded decoder (core.fast_decode) at several batch sizes, at 1 and 2 torch threads.
+batches of 128 against the folded decoder (core.model.fast_decode) at several batch sizes, at 1 and 2 torch threads.
 
     PYTHONPATH=$PWD python tools/map_speed.py [--repeats 9] [--threads 1 2]
 
 Each round runs every candidate once, in turn, so a busy neighbour slows all of them alike; the table gives each
-median and its ratio to today's path at the same thread count. `*` marks what core.atlas.decode_map now does.
+median and its ratio to today's path at the same thread count. `*` marks what core.latent.atlas.decode_map now does.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import time
 import numpy as np
 import torch
 
-from core.atlas import data_range, decode_map
-from core.config import ModelConfig, TrainConfig
-from core.datasets import load_builtin_digits
-from core.engine import Trainer
-from core.fast_decode import map_batch
-from core.thread_count import thread_count_kept
-from core.view import view_of
+from core.data.datasets import load_builtin_digits
+from core.latent.atlas import data_range, decode_map
+from core.latent.view import view_of
+from core.model.fast_decode import map_batch
+from core.settings import ModelConfig, TrainConfig
+from core.training.engine import Trainer
+from core.training.thread_count import thread_count_kept
 
 
 def main() -> None:

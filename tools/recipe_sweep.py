@@ -35,11 +35,11 @@ def race(name: str, threads: int, budget_s: float) -> dict:
     import torch
 
     from core.bench.target import TARGET_MSE, held_out_split, knn_accuracy
-    from core.config import TrainConfig
-    from core.datasets import load_builtin_digits
-    from core.engine import Trainer, encode_images
+    from core.data.datasets import load_builtin_digits
     from core.events import BatchEnd
-    from core.history import RUNNING_WINDOW
+    from core.settings import TrainConfig
+    from core.training.engine import Trainer, encode_images
+    from core.training.loss_history import RUNNING_WINDOW
 
     torch.set_num_threads(threads)
     batch, lr, schedule, epochs = RECIPES[name]

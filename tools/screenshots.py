@@ -27,8 +27,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
-from explorer.main_window import MainWindow
-from explorer.pointer import move_mouse_to
+from explorer.bench.pointer import move_mouse_to
+from explorer.window.main_window import MainWindow
 
 
 def pump(app: QApplication, seconds: float) -> None:

@@ -1,6 +1,6 @@
 """What the window's parts cost training: window ÷ engine with parts of the window switched off.
 
-Runs the bench's window ÷ engine rounds (explorer.bench_gui: the window's run paused while the engine alone runs,
+Runs the bench's window ÷ engine rounds (explorer.bench.gui: the window's run paused while the engine alone runs,
 and the other way round) with engine phases on both sides of every window phase, E W E W … E, and prints each
 window phase against the mean of its two neighbours (a host drifting steadily favours neither), with the window
 thread's CPU. The parts, in any combination joined by "+":
@@ -12,7 +12,7 @@ thread's CPU. The parts, in any combination joined by "+":
 
     python tools/window_cost.py [PARTS] [--rounds 12]     e.g.  python tools/window_cost.py live+redraws
 
-core.progress_pacing cites what it measured.
+core.training.pacing cites what it measured.
 """
 
 from __future__ import annotations
@@ -28,20 +28,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def _switch_off(parts: set[str]) -> None:
-    import core.engine
-    import explorer.main_window
-    import explorer.panels.loss_panel
-    import explorer.timelapse
-    import explorer.worker
+    import core.training.engine
+    import explorer.timelapse.player
+    import explorer.training.loss_panel
+    import explorer.training.worker
+    import explorer.window.main_window
 
     if "live" in parts:
-        core.engine._LivePacer.due = lambda self: False
+        core.training.engine._LivePacer.due = lambda self: False
     if "redraws" in parts:
-        explorer.panels.loss_panel.LossPanel.show_losses = lambda self, losses: None
-        explorer.timelapse.TimelapsePlayer._on_live_points = lambda self, update: None
-        explorer.main_window.MainWindow._on_progress = lambda self, progress: None
+        explorer.training.loss_panel.LossPanel.show_losses = lambda self, losses: None
+        explorer.timelapse.player.TimelapsePlayer._on_live_points = lambda self, update: None
+        explorer.window.main_window.MainWindow._on_progress = lambda self, progress: None
     if "nice0" in parts:
-        explorer.worker.TRAINING_NICENESS = 0
+        explorer.training.worker.TRAINING_NICENESS = 0
 
 
 def main() -> None:
@@ -55,11 +55,11 @@ def main() -> None:
     from PySide6.QtCore import QSettings
 
     from core.bench.steady import steady_rate
-    from core.config import TrainConfig
-    from core.progress_pacing import window_pacing
+    from core.settings import TrainConfig
+    from core.training.pacing import window_pacing
     from explorer.app import create_application
-    from explorer.bench_gui import TimerGapMeter, _EnginePhases, _GuiRun, _pump, ratio_timing
-    from explorer.main_window import MainWindow
+    from explorer.bench.gui import TimerGapMeter, _EnginePhases, _GuiRun, _pump, ratio_timing
+    from explorer.window.main_window import MainWindow
 
     app = create_application([])
     home = Path(tempfile.mkdtemp())

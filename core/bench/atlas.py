@@ -1,8 +1,8 @@
 """The exploration figures measured headless: decoding a 20×20 map, and the neighbour search behind the hover.
 
-The map is decoded as the window does it (core.atlas.decode_map through the view's folded decoder, batches sized
+The map is decoded as the window does it (core.latent.atlas.decode_map through the view's folded decoder, batches sized
 for the thread count): one torch thread, as its background thread runs while a run trains (the other core stays
-with training and the window), and two, as it runs while none trains (core.backend.decode_map_threads).
+with training and the window), and two, as it runs while none trains (core.runs.backend.decode_map_threads).
 The search runs over 60,000 codes of the latent sizes the app offers most (2 and 16), as the hover asks it: one
 query per move.
 """
@@ -14,16 +14,16 @@ import time
 import numpy as np
 import torch
 
-from core.atlas import data_range, decode_map
 from core.bench.figures import Figure
 from core.bench.training import _median, _Progress
-from core.config import ModelConfig, TrainConfig
-from core.datasets import ImageDataset
-from core.engine import Trainer
-from core.fast_decode import map_batch
-from core.neighbours import NeighbourIndex
-from core.thread_count import thread_count_kept
-from core.view import view_of
+from core.data.datasets import ImageDataset
+from core.latent.atlas import data_range, decode_map
+from core.latent.neighbours import NeighbourIndex
+from core.latent.view import view_of
+from core.model.fast_decode import map_batch
+from core.settings import ModelConfig, TrainConfig
+from core.training.engine import Trainer
+from core.training.thread_count import thread_count_kept
 
 MAP_GOAL_MS = 60.0
 SEARCH_GOAL_MS = 2.0  # the neighbours' share of the hover's 6 ms
@@ -55,7 +55,7 @@ def measure_atlas(dataset: ImageDataset, quick: bool, say: _Progress) -> list[Fi
                     goal=f"≤ {MAP_GOAL_MS:g}",
                     met=ms <= MAP_GOAL_MS,
                     n=repeats,
-                    detail=f"core.atlas.decode_map, folded decoder, batches of {map_batch()}; the map thread "
+                    detail=f"core.latent.atlas.decode_map, folded decoder, batches of {map_batch()}; the map thread "
                     + ("while a run trains" if threads == 1 else "while no run trains on a quiet machine"),
                 )
             )
@@ -78,7 +78,7 @@ def measure_atlas(dataset: ImageDataset, quick: bool, say: _Progress) -> list[Fi
                 goal=f"≤ {SEARCH_GOAL_MS:g}",
                 met=p95 <= SEARCH_GOAL_MS,
                 n=len(times),
-                detail=f"brute force (core.neighbours); median {1000 * _median(times):.2f} ms",
+                detail=f"brute force (core.latent.neighbours); median {1000 * _median(times):.2f} ms",
             )
         )
     return figures

@@ -23,8 +23,8 @@ from core.bench.threads import format_thread_table, measure_thread_table
 from core.bench.timelapse import measure_timelapse
 from core.bench.training import _Plan, _Progress, measure_training
 from core.bench.vae_loss_run import measure_vae_loss_run
-from core.datasets import load_builtin_digits
-from core.engine import resolve_device
+from core.data.datasets import load_builtin_digits
+from core.training.engine import resolve_device
 
 EXIT_INTERRUPTED = 130
 
@@ -112,7 +112,7 @@ def run_bench(
             sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)
             sections["VAE loss run (L17: latent 2, batch 256, 50 epochs)"] = measure_vae_loss_run(dataset, target, say)
         if gui_figures is not None:
-            say("GUI figures (explorer.bench_gui)")
+            say("GUI figures (explorer.bench.gui)")
             window_figures, note, failed = _gui_figures(gui_figures, quick, device)
             if window_figures:
                 sections["window (offscreen)"] = window_figures

@@ -10,9 +10,9 @@ import torch
 
 from core.bench.figures import Figure
 from core.bench.training import _median, _Plan, _Progress, _sync
-from core.config import TrainConfig
-from core.datasets import ImageDataset
-from core.engine import Trainer, encode_images
+from core.data.datasets import ImageDataset
+from core.settings import TrainConfig
+from core.training.engine import Trainer, encode_images
 
 
 def measure_encoding(dataset: ImageDataset, device: torch.device, plan: _Plan, say: _Progress) -> list[Figure]:
@@ -52,7 +52,7 @@ def measure_encoding(dataset: ImageDataset, device: torch.device, plan: _Plan, s
             len(small) / _median(small_s),
             "img/s",
             n=len(small_s),
-            detail=f"median {1000 * _median(small_s):.0f} ms per pass (core.engine.encode_images)",
+            detail=f"median {1000 * _median(small_s):.0f} ms per pass (core.training.engine.encode_images)",
         ),
         Figure(
             f"encode {len(large):,} images",

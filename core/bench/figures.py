@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 @dataclass
 class Figure:
-    """One measured figure, as the table prints it and the JSON stores it (explorer.bench_gui builds these too).
+    """One measured figure, as the table prints it and the JSON stores it (explorer.bench.gui builds these too).
 
     `goal` is the target without its unit ("≥ 1.3"; the unit is added when printed); `met` is None when the
     figure has no goal; `n` is how many measurements the median (or ratio of medians) was taken over.

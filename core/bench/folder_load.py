@@ -18,8 +18,8 @@ import numpy as np
 
 from core.bench.figures import Figure
 from core.bench.training import _median, _Progress, _spread
-from core.datasets import ImageDataset, load_image_folder
-from core.image_folder import _workers, read_image_folder
+from core.data.datasets import ImageDataset, load_image_folder
+from core.data.image_folder import _workers, read_image_folder
 
 FIRST_GOAL = 2_000.0  # images/s, the first time
 CACHED_GOAL_S = 1.0  # the second time
@@ -85,7 +85,7 @@ def measure_folder_load(digits: ImageDataset, quick: bool, say: _Progress) -> li
             goal=f"≥ {FIRST_GOAL:,.0f}",
             met=rate >= FIRST_GOAL,
             n=len(rates),
-            detail=f"core.datasets.load_image_folder, {threads} decoding threads{pool_note}; {GREY_COUNT:,} grey "
+            detail=f"core.data.datasets.load_image_folder, {threads} decoding threads{pool_note}; {GREY_COUNT:,} grey "
             f"28×28 + {COLOUR_COUNT:,} RGB 32×32 → uint8 {shape}; range {_spread(rates)} img/s",
         ),
         Figure(

@@ -10,11 +10,11 @@ import torch
 from core.bench.figures import Figure, _format_seconds
 from core.bench.reference import ReferenceLoop
 from core.bench.training import REFERENCE_MSE, _median, _Progress, _spread, _sync
-from core.config import TrainConfig
-from core.control import TrainingControl
-from core.datasets import ImageDataset
-from core.engine import Trainer
+from core.data.datasets import ImageDataset
 from core.events import EpochEnd
+from core.settings import TrainConfig
+from core.training.control import TrainingControl
+from core.training.engine import Trainer
 
 
 def measure_loss_run(dataset: ImageDataset, device: torch.device, say: _Progress, epochs: int = 20) -> list[Figure]:

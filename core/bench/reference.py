@@ -11,9 +11,9 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from core.config import ModelConfig
-from core.datasets import ImageDataset, ImageSplit
-from core.model import ConvAutoEncoder
+from core.data.datasets import ImageDataset, ImageSplit
+from core.model.autoencoder import ConvAutoEncoder
+from core.settings import ModelConfig
 
 
 class _PilImages(Dataset):

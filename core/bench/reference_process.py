@@ -1,6 +1,7 @@
 """The lecture's loop in a Python process of its own, as the lecture's script runs: the yardstick for CPU speed.
 
-Why a process of its own: the engine tunes the process it runs in (core.memory raises glibc's malloc thresholds,
+Why a process of its own: the engine tunes the process it runs in (core.training.memory raises glibc's malloc
+thresholds,
 which took the lecture's loop too from ~2,400 page faults a step to a handful). Run inside the bench's process, the
 reference would be measured with the engine's allocator settings, which the lecture's script does not have. The
 child is driven one step at a time over a pipe (a round trip costs tens of microseconds against steps of tens of
@@ -84,7 +85,7 @@ def _serve(conn: Connection, threads: int | None) -> None:
         import torch
 
         from core.bench.reference import ReferenceLoop
-        from core.datasets import load_builtin_digits
+        from core.data.datasets import load_builtin_digits
 
         if threads:
             torch.set_num_threads(threads)

@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from core.bench.reference import _PilImages
-from core.config import ModelConfig
-from core.datasets import ImageDataset
-from core.vae import ConvVAE
+from core.data.datasets import ImageDataset
+from core.model.vae import ConvVAE
+from core.settings import ModelConfig
 
 
 class ReferenceVaeLoop:

@@ -7,7 +7,7 @@ the figure then swung by ±10 % from run to run with nothing changed. Both conte
 (same engine, same pacer), and their cost is its own figure ("engine, snapshots on"); what this ratio is for is
 the window's steady cost: the signals, redraws and repaints that run on every update while it trains. The
 median of the rates over intervals at least as long as the window's time between two redraws of its loss curve
-(core.progress_pacing) keeps each interval's share of those, and leaves out the few intervals a snapshot (or a
+(core.training.pacing) keeps each interval's share of those, and leaves out the few intervals a snapshot (or a
 garbage collection, or another process) fell in.
 """
 
@@ -18,7 +18,8 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 
-#: The window receives progress at most 30 times a second (explorer.worker): the engine's samples are thinned alike.
+#: The window receives progress at most 30 times a second (explorer.training.worker): the engine's samples are
+#: thinned alike.
 INTERVAL_S = 1 / 30
 
 

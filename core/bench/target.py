@@ -1,9 +1,9 @@
 """Time to a good model: wall time until the running training MSE first reaches the lecture's 20-epoch level.
 
-Both recipes (core.config.RECIPES: the lecture's and the fast preset) train the engine headless on the same 4,500
+Both recipes (core.settings.RECIPES: the lecture's and the fast preset) train the engine headless on the same 4,500
 of digits-5k's 5,000 images; 500 others, drawn with a fixed seed, are kept out so that their 5-NN label accuracy
 in the 2-D latent space says whether the faster model is as well organised. The "running MSE" is the loss
-panel's: the mean of the last 100 batch losses (core.history.running_average).
+panel's: the mean of the last 100 batch losses (core.training.loss_history.running_average).
 
 The two runs take turns in slices of about a second (A, B, A, B…) and each is timed only while it runs, so a
 machine that speeds up or slows down meanwhile (a shared one does) favours neither.
@@ -20,11 +20,11 @@ import torch
 
 from core.bench.figures import Figure, _format_seconds
 from core.bench.training import _Progress
-from core.config import RECIPES, TrainConfig
-from core.datasets import ImageDataset, ImageSplit
-from core.engine import Trainer, encode_images
+from core.data.datasets import ImageDataset, ImageSplit
 from core.events import BatchEnd
-from core.history import RUNNING_WINDOW
+from core.settings import RECIPES, TrainConfig
+from core.training.engine import Trainer, encode_images
+from core.training.loss_history import RUNNING_WINDOW
 
 #: The lecture's 20-epoch running MSE on digits-5k (the reference loop's 20th epoch measured 0.044).
 TARGET_MSE = 0.045

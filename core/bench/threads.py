@@ -2,7 +2,8 @@
 
 Each row is measured on its own, its contenders interleaved window by window (A, B, C, D, then D, C, B, A):
 the reference loop, the engine as it trains (Trainer with that many threads, runner picked by
-core.steps.choose_step_runner), and the CPU step runners the rule chooses between, driven directly: the whole
+core.training.step_runners.choose_step_runner), and the CPU step runners the rule chooses between, driven directly:
+the whole
 batch on one team of N threads, and the batch cut into 2, 4 or 8 slices on teams of N/2, N/4, N/8 threads (as
 far as N has threads for them). Those are the measurements the rule rests on; a machine with more cores than
 the one it was written on shows here whether it holds.
@@ -21,11 +22,11 @@ from core.bench.machine import BackgroundLoad
 from core.bench.reference import ReferenceLoop
 from core.bench.reference_process import ReferenceProcess
 from core.bench.training import SPEEDUP_GOALS, _engine_steps, _interleaved_rates, _median, _Plan, _Progress
-from core.config import ModelConfig, TrainConfig
-from core.datasets import ImageDataset
-from core.engine import Trainer, build_model, build_optimizer
-from core.steps import EIGHTHS, HALVES, PARTS, QUARTERS, WHOLE, SplitSteps, choose_step_runner
-from core.thread_count import on_threads
+from core.data.datasets import ImageDataset
+from core.settings import ModelConfig, TrainConfig
+from core.training.engine import Trainer, build_model, build_optimizer
+from core.training.step_runners import EIGHTHS, HALVES, PARTS, QUARTERS, WHOLE, SplitSteps, choose_step_runner
+from core.training.thread_count import on_threads
 
 THREAD_COUNTS = (1, 2, 4, 8, 16)
 #: The CPU runners measured, in the table's order.

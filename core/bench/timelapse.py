@@ -14,12 +14,12 @@ import torch
 
 from core.bench.figures import Figure
 from core.bench.training import _median, _Plan, _Progress
-from core.config import TrainConfig
-from core.datasets import ImageDataset
-from core.engine import Trainer, TrainingControl
+from core.data.datasets import ImageDataset
 from core.events import BatchEnd, LivePoints, Snapshot
-from core.progress_pacing import window_pacing
-from core.run_history import HistoryRecorder, RunHistory
+from core.settings import TrainConfig
+from core.timelapse.recording import HistoryRecorder, RunHistory
+from core.training.engine import Trainer, TrainingControl
+from core.training.pacing import window_pacing
 
 MODES = ("plain", "recorded", "live")
 

@@ -15,13 +15,13 @@ from core.bench.figures import Figure, _format_seconds
 from core.bench.machine import BackgroundLoad
 from core.bench.reference import ReferenceLoop
 from core.bench.reference_process import ReferenceProcess
-from core.config import TrainConfig
-from core.control import TrainingControl
-from core.datasets import ImageDataset
-from core.engine import Trainer
+from core.data.datasets import ImageDataset
 from core.events import BatchEnd, EpochEnd, Snapshot
-from core.steps import splits_batches
-from core.thread_teams import ThreadTeam, steps_on_team
+from core.settings import TrainConfig
+from core.training.control import TrainingControl
+from core.training.engine import Trainer
+from core.training.step_runners import splits_batches
+from core.training.thread_teams import ThreadTeam, steps_on_team
 
 #: Goals from the issue: the engine against the lecture's loop, per device type.
 SPEEDUP_GOALS = {"cpu": 1.3, "cuda": 20.0}
@@ -199,8 +199,8 @@ def measure_training(
                 _median(rates),
                 "img/s",
                 n=len(rates),
-                detail="the same loop run in this process, with the engine's malloc settings (core.memory)"
-                + ("" if team is None else " and on a thread team that flushes denormals (core.denormals)")
+                detail="the same loop run in this process, with the engine's malloc settings (core.training.memory)"
+                + ("" if team is None else " and on a thread team that flushes denormals (core.training.denormals)")
                 + f"; {_median(rates) / ref:.2f}× its rate in a process of its own; the engine "
                 f"{eng / _median(rates):.2f}× this",
             )
@@ -217,7 +217,7 @@ def measure_training(
             f"{_spread(per_round, '.2f')}, median {_median(per_round):.2f}; batch {batch}, {threads} torch threads, "
             f"{device}{noise}; steps {warmup + 1}–{engine.progress.step} of a fresh run"
             + (
-                ", where the lecture's loop still meets denormal gradients (core.denormals)"
+                ", where the lecture's loop still meets denormal gradients (core.training.denormals)"
                 if device.type == "cpu"
                 else ""
             ),

@@ -15,9 +15,9 @@ from core.bench.figures import Figure, _format_seconds
 from core.bench.loss_run import alternate_epochs, difference_and_speed
 from core.bench.reference_vae import ReferenceVaeLoop
 from core.bench.training import _Progress
-from core.config import ModelConfig, TrainConfig
-from core.datasets import ImageDataset
-from core.engine import Trainer
+from core.data.datasets import ImageDataset
+from core.settings import ModelConfig, TrainConfig
+from core.training.engine import Trainer
 
 #: L17's settings (1_VAE_mnist_sigmoid_mse.ipynb).
 L17 = {"latent_dim": 2, "lr": 5e-4, "batch_size": 256, "epochs": 50, "seed": 123, "beta": 1.0}

@@ -1,0 +1,97 @@
+"""`convae-explorer export projector|codes`: a checkpoint's display-set codes for other tools, with no display.
+
+`export projector CKPT --out DIR` writes the TensorBoard Embedding Projector's files (core.files.projector) into DIR;
+`export codes CKPT --out FILE.csv` writes the codes alone as CSV. The display set is the window's (the same seeded
+images, encoded by the checkpoint's weights), so an export matches what the window shows of that model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
+    parser.add_argument(
+        "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
+    )
+    parser.add_argument("--no-download", action="store_true", help="never try to download the data set")
+
+
+def add_export_parser(commands: argparse._SubParsersAction) -> None:
+    """Add `export` with its `projector` and `codes` subcommands to the command line."""
+    export = commands.add_parser(
+        "export", help="hand a saved model's codes to other tools: the Embedding Projector's files, or CSV"
+    )
+    kinds = export.add_subparsers(dest="export_kind", metavar="KIND", required=True)
+    projector = kinds.add_parser(
+        "projector",
+        help="tensors.tsv, metadata.tsv, sprite.png and projector_config.pbtxt (plus codes.csv) for TensorBoard's "
+        "Embedding Projector",
+    )
+    _add_source_arguments(projector)
+    projector.add_argument("--out", type=Path, required=True, help="the folder to write (created; replaced whole)")
+    projector.add_argument(
+        "--force", action="store_true", help="write into a folder that holds other files (they are left there)"
+    )
+    projector.set_defaults(export_handler=run_export_projector)
+    codes = kinds.add_parser("codes", help="the display set's codes as CSV: index, label, class, z0…")
+    _add_source_arguments(codes)
+    codes.add_argument("--out", type=Path, required=True, help="the CSV file to write (replaced atomically)")
+    codes.set_defaults(export_handler=run_export_codes)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    return int(args.export_handler(args))
+
+
+def _fail(kind: str, message: str) -> int:
+    print(f"convae-explorer export {kind}: {message}", file=sys.stderr)
+    return 1
+
+
+def load_display_codes(args: argparse.Namespace):
+    """The checkpoint's display set as the window shows it; raises core.commands.render.RenderError."""
+    from core.commands.render import load_view
+    from core.files.checkpoint import load_checkpoint
+    from core.files.projector import DisplayCodes
+
+    view = load_view(args)
+    return DisplayCodes.of_snapshot(view.snapshot, load_checkpoint(args.checkpoint).dataset)
+
+
+def run_export_projector(args: argparse.Namespace) -> int:
+    from core.commands.render import RenderError
+    from core.files.projector import ExportError, check_export_folder, write_projector
+
+    try:
+        check_export_folder(args.out, args.force)  # before the slow part: a refused folder costs no encoding
+        data = load_display_codes(args)
+        summary = write_projector(args.out, data, force=args.force)
+    except (RenderError, ExportError) as error:
+        return _fail("projector", str(error))
+    print(summary.line())
+    print(
+        "Open it at projector.tensorflow.org (Load: tensors.tsv, then metadata.tsv) or with "
+        f"tensorboard --logdir {args.out} (projector_config.pbtxt names the files)"
+    )
+    return 0
+
+
+def run_export_codes(args: argparse.Namespace) -> int:
+    from core.commands.render import RenderError
+    from core.files.projector import ExportError, write_codes_csv
+
+    try:
+        if args.out.is_dir():
+            raise ExportError(f"{args.out} is a folder: name a file inside it, e.g. {args.out / 'codes.csv'}")
+        data = load_display_codes(args)
+        write_codes_csv(args.out, data)
+    except (RenderError, ExportError) as error:
+        return _fail("codes", str(error))
+    print(f"Wrote {len(data.codes):,} codes of {data.codes.shape[1]} numbers to {args.out}")
+    return 0

@@ -1,0 +1,221 @@
+"""`convae-explorer render map|path`: the window's decoded map and path strip as PNG files, from a checkpoint, with
+no display (for slides and servers). The same core functions draw them as the window does (core.latent.atlas).
+
+`render map CKPT --out map.png [--grid N] [--range x0,x1,y0,y1]` writes N×N tiles of the data set's image size,
+no gaps, row 0 at the top being the largest y; `render path CKPT --from I --to J --steps K --out strip.png` writes
+K frames side by side (I and J are display-set image indices, as the window numbers them, or `x,y` plane
+positions). Both print the plane range or positions used, so a picture can be matched to decodes.
+
+`add_render_parsers` builds the `render` command's subparsers and returns them: other render subcommands (the
+time-lapse) add themselves beside these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+from core.commands.arguments import number_between
+from core.latent.atlas import DEFAULT_GRID, DEFAULT_STEPS, MAX_GRID, MAX_STEPS, MIN_GRID, MIN_STEPS
+
+EXIT_USAGE = 2
+
+
+def plane_range(text: str):
+    """`x0,x1,y0,y1` to a PlaneRange (argparse type)."""
+    from core.latent.atlas import PlaneRange
+
+    parts = text.split(",")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"--range must be four numbers x0,x1,y0,y1 (e.g. -3,3,-2,2), got {text!r}")
+    try:
+        return PlaneRange(*values)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def path_end(text: str) -> int | tuple[float, float]:
+    """A display-image index (`17`) or a plane position (`x,y`, e.g. `-1.5,2`) (argparse type)."""
+    if "," not in text:
+        try:
+            index = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"a path end is an image index (e.g. 17) or a plane position x,y (e.g. -1.5,2), got {text!r}"
+            ) from None
+        if index < 0:
+            raise argparse.ArgumentTypeError(f"an image index is 0 or more, got {index}")
+        return index
+    try:
+        x, y = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a plane position is two numbers x,y (e.g. -1.5,2), got {text!r}") from None
+    if not all(abs(v) < float("inf") for v in (x, y)):
+        raise argparse.ArgumentTypeError(f"a plane position must be finite, got {text!r}")
+    return (x, y)
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
+    parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaced atomically)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
+    )
+    parser.add_argument("--no-download", action="store_true", help="never try to download the data set")
+
+
+def add_render_parsers(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """Add `render` to the command line with its `map` and `path` subcommands; return render's subparsers so other
+    modules can add theirs (e.g. `render timelapse`)."""
+    render = commands.add_parser(
+        "render", help="draw pictures of a saved model headless (no window): decoded map, path strip, time-lapse"
+    )
+    kinds = render.add_subparsers(dest="render_kind", metavar="KIND", required=True)
+
+    map_cmd = kinds.add_parser("map", help="a grid of decoded images over a range of the view plane")
+    _add_source_arguments(map_cmd)
+    map_cmd.add_argument(
+        "--grid",
+        type=number_between(int, MIN_GRID, MAX_GRID, "--grid"),
+        default=DEFAULT_GRID,
+        help=f"tiles per axis, {MIN_GRID} to {MAX_GRID} (default {DEFAULT_GRID})",
+    )
+    map_cmd.add_argument(
+        "--range",
+        type=plane_range,
+        metavar="X0,X1,Y0,Y1",
+        help="the plane range to cover (default: the display codes' extent, 5%% margin); "
+        "write a leading minus as --range=-3,3,-2,2",
+    )
+    map_cmd.set_defaults(render_handler=run_render_map)
+
+    path_cmd = kinds.add_parser("path", help="decoded frames along a straight line between two images or positions")
+    _add_source_arguments(path_cmd)
+    path_cmd.add_argument("--from", dest="start", type=path_end, required=True, metavar="I|X,Y")
+    path_cmd.add_argument("--to", dest="end", type=path_end, required=True, metavar="J|X,Y")
+    path_cmd.add_argument(
+        "--steps",
+        type=number_between(int, MIN_STEPS, MAX_STEPS, "--steps"),
+        default=DEFAULT_STEPS,
+        help=f"frames, ends included, {MIN_STEPS} to {MAX_STEPS} (default {DEFAULT_STEPS})",
+    )
+    path_cmd.set_defaults(render_handler=run_render_path)
+    return kinds
+
+
+def run_render(args: argparse.Namespace) -> int:
+    return int(args.render_handler(args))
+
+
+class RenderError(Exception):
+    """What went wrong, said to the user."""
+
+
+def _fail(kind: str, message: str) -> int:
+    print(f"convae-explorer render {kind}: {message}", file=sys.stderr)
+    return 1
+
+
+def _check_out(out: Path) -> None:
+    if out.is_dir():
+        raise RenderError(f"{out} is a folder: name a file inside it, e.g. {out / 'picture.png'}")
+    if out.suffix.lower() != ".png":
+        raise RenderError(f"{out} must end in .png (the picture is written as PNG)")
+
+
+def load_view(args: argparse.Namespace):
+    """The checkpoint's snapshot as the window shows it: same display set (seeded), same plane."""
+    from core.data.datasets import DatasetError, load_dataset_for_model
+    from core.files.checkpoint import CheckpointError, load_checkpoint
+    from core.latent.view import view_of
+
+    if not args.checkpoint.is_file():
+        what = "is not a file" if args.checkpoint.exists() else "does not exist"
+        raise RenderError(f"{args.checkpoint} {what}")
+    try:
+        checkpoint = load_checkpoint(args.checkpoint)
+        dataset = load_dataset_for_model(
+            checkpoint.dataset, checkpoint.model_config, args.data_dir, download=not args.no_download
+        )
+        trainer = checkpoint.resume(dataset, device="cpu", num_threads=1)
+    except DatasetError as error:
+        raise RenderError(f"{error} (the display images of {checkpoint.dataset} are needed)") from None
+    except (CheckpointError, ValueError) as error:
+        raise RenderError(str(error)) from None
+    return view_of(trainer.snapshot())
+
+
+def png_bytes(picture) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _write(out: Path, picture) -> None:
+    from core.atomic_write import FileWriteError, write_atomically
+
+    try:
+        write_atomically(out, png_bytes(picture))
+    except FileWriteError as error:
+        raise RenderError(str(error)) from None
+
+
+def run_render_map(args: argparse.Namespace) -> int:
+    from core.latent.atlas import data_range, decode_map, mosaic
+
+    try:
+        _check_out(args.out)
+        view = load_view(args)
+        area = args.range or data_range(view)
+        decoded = decode_map(view, area, args.grid)
+        picture = mosaic(decoded.tiles)
+        _write(args.out, picture)
+    except RenderError as error:
+        return _fail("map", str(error))
+    n = args.grid
+    first, last = decoded.centres[0, 0], decoded.centres[-1, -1]
+    mapped = " (plane points mapped back to full codes)" if view.plane.is_pca else ""
+    print(f"Decoded {n}×{n} tiles at {view.where}{mapped}")
+    print(f"Plane range: {area.text()}  (--range={area.x0!r},{area.x1!r},{area.y0!r},{area.y1!r})")
+    print(
+        f"Cell centres: x from {first[0]:.6g} to {last[0]:.6g}, y from {first[1]:.6g} (top row) to "
+        f"{last[1]:.6g} (bottom row), step {(area.x1 - area.x0) / n:.6g} × {(area.y1 - area.y0) / n:.6g}"
+    )
+    print(f"Wrote {args.out} ({picture.shape[1]}×{picture.shape[0]} pixels)")
+    return 0
+
+
+def run_render_path(args: argparse.Namespace) -> int:
+    from core.latent.atlas import PathEnd, decode_path, end_at_image, path_between, strip
+
+    try:
+        _check_out(args.out)
+        view = load_view(args)
+        ends = []
+        for value in (args.start, args.end):
+            if isinstance(value, int):
+                try:
+                    ends.append(end_at_image(view, value))
+                except IndexError as error:
+                    raise RenderError(str(error)) from None
+            else:
+                ends.append(PathEnd(value))
+        path = path_between(view, ends[0], ends[1], args.steps)
+        picture = strip(decode_path(view, path))
+        _write(args.out, picture)
+    except RenderError as error:
+        return _fail("path", str(error))
+    print(f"Decoded {args.steps} frames at {view.where}, {path.described}")
+    for name, end in zip(("From", "To"), ends, strict=True):
+        what = f"image #{end.index} ({view.label_of(end.index)}) " if end.index is not None else ""
+        print(f"{name}: {what}at plane position ({end.xy[0]:.6g}, {end.xy[1]:.6g})")
+    print(f"Wrote {args.out} ({picture.shape[1]}×{picture.shape[0]} pixels)")
+    return 0

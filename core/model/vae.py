@@ -1,0 +1,139 @@
+"""The variational autoencoder of lecture L17 and the loss every step runner trains with.
+
+L17's network is L16's with one change in the middle: the encoder's convolutions feed two linear heads, the mean
+and the log-variance of a Gaussian over codes; training decodes a sample from it (the reparameterisation trick,
+z = μ + σ·ε), and the loss adds β × the KL divergence from that Gaussian to N(0, I) to the reconstruction error.
+Everything that looks at codes (the latent panel, the hover, the maps) sees the means: `encode` returns μ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.model.autoencoder import ConvAutoEncoder
+from core.model.diagnostics import INACTIVE_KL, kl_per_dimension, posterior_collapse
+from core.settings import ModelConfig
+
+__all__ = ["INACTIVE_KL", "ConvVAE", "build_network", "kl_per_dimension", "posterior_collapse", "training_loss"]
+
+
+class ConvVAE(ConvAutoEncoder):
+    """L16's convolutions and decoder, with mean and log-variance heads (3136 → latent each) in between.
+
+    Training draws ε from the model's own generator (seeded with the run's seed) on the CPU, so that a run is
+    reproducible whatever else uses torch's global generator; on a GPU it uses that device's default generator,
+    which CUDA graphs can capture.
+    """
+
+    def __init__(self, config: ModelConfig | None = None, noise_seed: int = 0) -> None:
+        super().__init__(config or ModelConfig(kind="variational"))
+        flat = self.encoder[-1].in_features
+        latent = self.config.latent_dim
+        self.encoder = self.encoder[:-1]  # the convolutions and the flattening; the heads below replace the Linear
+        self.z_mean = nn.Linear(flat, latent)
+        self.z_log_var = nn.Linear(flat, latent)
+        self._noise = torch.Generator().manual_seed(noise_seed)
+
+    def moments(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images to the mean and log-variance (each N×latent_dim) of their codes' Gaussians."""
+        features = self.encoder(x)
+        return self.z_mean(features), self.z_log_var(features)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The means: what the latent panel places and what the decoder draws for a display image."""
+        return self.moments(x)[0]
+
+    def restart_noise(self, seed: int, epoch: int, batches_done: int, batch_size: int) -> None:
+        """Start epoch `epoch`'s ε stream (fixed by the seed and the epoch), past the batches already done.
+
+        Called by the engine at each epoch's start, so a run stopped mid-epoch and resumed from its checkpoint draws
+        exactly the ε the uninterrupted run drew (on the CPU; a GPU draws from its own generator).
+        """
+        self._noise.manual_seed(seed * 100_003 + epoch)
+        for _ in range(batches_done):  # batch by batch, as the steps drew them
+            torch.randn((batch_size, self.config.latent_dim), generator=self._noise)
+
+    def noise(self, count: int, device: torch.device) -> torch.Tensor:
+        """ε ~ N(0, I) for `count` codes (see the class docstring for which generator)."""
+        shape = (count, self.config.latent_dim)
+        if device.type == "cpu":
+            return torch.randn(shape, generator=self._noise)
+        return torch.randn(shape, device=device)
+
+    def sample_forward(
+        self, x: torch.Tensor, noise: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Training's pass: (decoded sample, mean, log-variance); z = μ + exp(logvar / 2) · ε."""
+        mean, log_var = self.moments(x)
+        eps = self.noise(len(x), x.device) if noise is None else noise.to(x.device)
+        return self.decoder(mean + torch.exp(0.5 * log_var) * eps), mean, log_var
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstructions: the sample while training, the mean's decoding in eval mode (as for the grids)."""
+        if self.training:
+            return self.sample_forward(x)[0]
+        return self.decoder(self.encode(x))
+
+
+def build_network(config: ModelConfig, noise_seed: int = 0) -> ConvAutoEncoder:
+    """The network `config` describes: L16's autoencoder or L17's variational one."""
+    return ConvVAE(config, noise_seed) if config.variational else ConvAutoEncoder(config)
+
+
+def kl_per_image_and_dim(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ, σ²) ‖ N(0, 1)) of each code dimension, in closed form: ½(μ² + σ² − 1 − log σ²)."""
+    return 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var)
+
+
+def draw_noise(model: nn.Module, count: int, device: torch.device) -> torch.Tensor | None:
+    """ε for a whole batch, drawn before the batch is split between threads (None for an autoencoder)."""
+    return model.noise(count, device) if isinstance(model, ConvVAE) else None
+
+
+def training_loss(
+    model: nn.Module, x: torch.Tensor, batch_images: int | None = None, noise: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the loss to differentiate, what the step reports) for images x, as the lecture defines each model's loss.
+
+    Autoencoder: the MSE over all pixels; it reports that MSE. Variational: per image the sum of squared pixel
+    errors plus β × the KL to N(0, I), both averaged over the batch (L17); it reports (total, reconstruction, KL).
+    `batch_images` is given when x is part of a batch (core.training.step_runners' half batches): the sums are then
+    divided by the
+    whole batch's size, so the parts' losses and gradients add up to the batch's.
+    """
+    if not isinstance(model, ConvVAE):
+        if batch_images is None:
+            loss = nn.functional.mse_loss(model(x), x)
+        else:
+            loss = nn.functional.mse_loss(model(x), x, reduction="sum") / (batch_images * x[0].numel())
+        return loss, loss.detach()
+    decoded, mean, log_var = model.sample_forward(x, noise)
+    images = len(x) if batch_images is None else batch_images
+    reconstruction = nn.functional.mse_loss(decoded, x, reduction="sum") / images
+    kl = kl_per_image_and_dim(mean, log_var).sum() / images
+    loss = reconstruction + model.config.beta * kl
+    return loss, torch.stack([loss, reconstruction, kl]).detach()
+
+
+@torch.inference_mode()
+def encode_moments(
+    model: ConvVAE, images: torch.Tensor, device: torch.device, chunk: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
+    """Means and log-variances (float32 numpy, N×latent_dim) of uint8 images, encoded in chunks on `device`."""
+    was_training = model.training
+    model.eval()
+    means, log_vars = [], []
+    try:
+        for i in range(0, len(images), chunk):
+            x = images[i : i + chunk].to(device).to(torch.float32).div_(255.0)
+            mean, log_var = model.moments(x)
+            means.append(mean.float().cpu())
+            log_vars.append(log_var.float().cpu())
+    finally:
+        model.train(was_training)
+    if not means:
+        empty = np.zeros((0, model.config.latent_dim), np.float32)
+        return empty, empty.copy()
+    return torch.cat(means).numpy(), torch.cat(log_vars).numpy()

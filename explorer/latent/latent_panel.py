@@ -1,0 +1,253 @@
+"""The latent-space panel: encoded images as class-coloured points, a crosshair, and hover/click signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QMouseEvent, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsTextItem,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.latent.plane import LatentPlane
+from explorer.latent.class_legend import ClassLegend
+from explorer.latent.point_cloud import PointCloudItem
+from explorer.utils.palette import argb_table
+
+_CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+class MouseMoveCoalescer(QObject):
+    """Lets only the latest of a burst of mouse moves reach the plot.
+
+    pyqtgraph spends ~2 ms on each move (hover tests over the scene's items); a fast or 1,000 Hz mouse would
+    queue that work faster than it is done and the window would lag seconds behind. Moves are held and the
+    newest is delivered once the queue is drained; a press or release first delivers the held move, so drags
+    end where the mouse really was.
+    """
+
+    def __init__(self, target: QWidget) -> None:
+        super().__init__(target)
+        self._target = target
+        self._held: QMouseEvent | None = None
+        self._delivering = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.deliver)
+        self.received = 0  # moves seen, and moves passed on: the bench and tests read these
+        self.delivered = 0
+        target.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is not self._target or self._delivering:
+            return False
+        kind = event.type()
+        if kind == QEvent.Type.MouseMove:
+            self.received += 1
+            self._held = event.clone()
+            if not self._timer.isActive():
+                self._timer.start()
+            return True
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.Leave):
+            self.deliver()
+        return False
+
+    @Slot()
+    def deliver(self) -> None:
+        event, self._held = self._held, None
+        if event is None:
+            return
+        self._timer.stop()
+        self._delivering = True
+        try:
+            self.delivered += 1
+            QApplication.sendEvent(self._target, event)
+        finally:
+            self._delivering = False
+
+
+class LatentPanel(QWidget):
+    """Shows one snapshot's codes on its view plane; emits plane coordinates under the mouse."""
+
+    hovered = Signal(float, float)  # plane coordinates under the cursor
+    pointClicked = Signal(int)  # index into the snapshot's display set
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMinimumSize(260, 220)
+        item = self.plot.getPlotItem()
+        item.hideButtons()  # pyqtgraph's 14 px 'A': the Fit button below does its job, with a name and a tooltip
+        # No grid: with one, every crosshair move repainted both axes' grid pictures (~6 ms a move here).
+        for axis in ("bottom", "left"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
+        self.points = PointCloudItem()
+        self.plot.addItem(self.points)
+        pen = QPen(Qt.GlobalColor.darkGray)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+        self.h_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        for line in (self.v_line, self.h_line):
+            line.setVisible(False)
+            line.setZValue(10)
+            self.plot.addItem(line, ignoreBounds=True)
+        # the clicked point: a dark ring that follows it from snapshot to snapshot. A plain ellipse item of fixed
+        # pixel size (a one-point ScatterPlotItem repainted with every crosshair move: +1 ms a hover); hidden when
+        # nothing is marked, so it costs nothing then.
+        self.marker = QGraphicsEllipseItem(-7.5, -7.5, 15, 15)
+        self.marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        ring = QPen(QColor(20, 20, 20), 2.5)
+        ring.setCosmetic(True)
+        self.marker.setPen(ring)
+        self.marker.setZValue(9)
+        self.marker.setVisible(False)
+        self.plot.addItem(self.marker, ignoreBounds=True)
+        self.marked: int | None = None
+        self.legend = ClassLegend()
+        self.fit_button = QPushButton("Fit")
+        self.fit_button.setToolTip("Fit the view to the points again, and follow them as they move (Ctrl+0)")
+        self.fit_button.clicked.connect(self.reset_view)
+        self.caption = QLabel("Train a model or open a checkpoint to see its latent space.")
+        self.caption.setObjectName("panelCaption")
+        self.caption.setWordWrap(True)
+        plot_row = QHBoxLayout()
+        plot_row.setSpacing(4)
+        plot_row.addWidget(self.plot, 1)
+        plot_row.addWidget(self.legend)
+        caption_row = QHBoxLayout()
+        caption_row.addWidget(self.caption, 1)
+        caption_row.addWidget(self.fit_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(plot_row, 1)
+        layout.addLayout(caption_row)
+        self._equal_scales: bool | None = None  # None: chosen per view (equal for principal components)
+        self._plane_dim = 2
+        self._applied: tuple[bool, bool] | None = None  # (aspect locked, one-dimensional) as last applied
+        self.set_axis_titles(("z₁", "z₂"))
+        self._cache_static_items()
+        self.coalescer = MouseMoveCoalescer(self.plot.viewport())
+        scene = self.plot.scene()
+        # pyqtgraph offers every mouse move to each item under it as a hover event (~1 ms a move here); nothing
+        # in this plot uses them.
+        scene.sendHoverEvents = lambda *args, **kwargs: None
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+
+    @property
+    def view_box(self) -> pg.ViewBox:
+        return self.plot.getPlotItem().getViewBox()
+
+    def set_axis_titles(self, titles: tuple[str, str]) -> None:
+        if titles == getattr(self, "_titles", None):  # unchanged: setting them again re-lays out both axes (~4 ms)
+            return
+        self._titles = titles
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", titles[0])
+        item.setLabel("left", titles[1])
+
+    def _cache_static_items(self) -> None:
+        """Keep axes and every text as cached pixmaps: the crosshair spans the plot, so each hover move repaints
+        what lies under it, and re-laying out text each time cost more than the decode. An item's cache is redrawn
+        whenever it calls update() (new ticks)."""
+        items = [self.plot.getPlotItem().getAxis(axis) for axis in ("bottom", "left")]
+        items += [item for item in self.plot.scene().items() if isinstance(item, QGraphicsTextItem)]
+        for item in items:
+            item.setCacheMode(_CACHED)
+
+    def show_points(
+        self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane, live: bool = False
+    ) -> None:
+        """Replace the points. The view follows them as the space grows until the user pans or zooms
+        (Fit follows them again); live (partial) updates move it only when the points outgrow it or shrink well
+        inside it (PointCloudItem.set_points)."""
+        self.legend.set_classes(classes)
+        self.set_axis_titles(plane.axis_titles)
+        self.points.set_points(xy, labels, argb_table(len(classes)), live=live)
+        self._plane_dim = plane.latent_dim
+        self._apply_scales()
+        if self.marked is not None and self.marked < len(xy):
+            self.marker.setPos(float(xy[self.marked, 0]), float(xy[self.marked, 1]))
+
+    def set_equal_scales(self, on: bool | None) -> None:
+        """Lock one unit to the same length on both axes (True), never (False), or for PCA views only (None)."""
+        self._equal_scales = on
+        self._apply_scales()
+
+    @property
+    def equal_scales(self) -> bool:
+        return self._plane_dim > 2 if self._equal_scales is None else self._equal_scales
+
+    def _apply_scales(self, force: bool = False) -> None:
+        """Aspect lock and the y axis for this kind of view; only when they change (each call re-lays out axes,
+        which cost ~5 ms per snapshot at 60,000 points when done every time)."""
+        one_dimensional = self._plane_dim == 1
+        wanted = (self.equal_scales and not one_dimensional, one_dimensional)
+        if wanted == self._applied and not force:
+            return
+        self._applied = wanted
+        self.view_box.setAspectLocked(wanted[0], ratio=1.0)
+        self.plot.getPlotItem().getAxis("left").setStyle(showValues=not one_dimensional)
+        if one_dimensional:  # a line of points: a fixed band instead of an axis from 0 to 1e-06
+            self.view_box.enableAutoRange(axis="y", enable=False)
+            self.view_box.setYRange(-1.0, 1.0, padding=0.0)
+
+    def mark(self, index: int | None, xy: np.ndarray | None = None) -> None:
+        """Ring display point `index` (at `xy`), or clear the ring."""
+        self.marked = index if xy is not None else None
+        if self.marked is not None:
+            self.marker.setPos(float(xy[0]), float(xy[1]))
+        self.marker.setVisible(self.marked is not None)
+
+    def reset_view(self) -> None:
+        """Follow the points again (a new run, a newly opened model, or Fit)."""
+        self.view_box.enableAutoRange()
+        self._apply_scales(force=True)
+
+    def set_caption(self, text: str) -> None:
+        self.caption.setText(text)
+
+    def plane_position(self, scene_pos: QPointF) -> QPointF | None:
+        if not self.view_box.sceneBoundingRect().contains(scene_pos):
+            return None
+        return self.view_box.mapSceneToView(scene_pos)
+
+    @Slot(object)
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        point = self.plane_position(scene_pos)
+        if point is None:
+            for line in (self.v_line, self.h_line):
+                line.setVisible(False)
+            return
+        self.v_line.setPos(point.x())
+        self.h_line.setPos(point.y())
+        for line in (self.v_line, self.h_line):
+            line.setVisible(True)
+        self.hovered.emit(point.x(), point.y())
+
+    @Slot(object)
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # Shift+click pins a path end (path_pins)
+            return
+        point = self.plane_position(event.scenePos())
+        if point is None:
+            return
+        x_per_px, y_per_px = (abs(v) or 1e-9 for v in self.view_box.viewPixelSize())
+        index = self.points.nearest(point.x(), point.y(), x_per_px, y_per_px)
+        if index is not None:
+            self.pointClicked.emit(index)

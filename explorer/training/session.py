@@ -1,0 +1,398 @@
+"""One home for a run: the runner and its thread, the run's record, the current snapshot view, flags and files.
+
+The window lays out panels and wires them to this object's signals; it never sees a Trainer or a model. Everything
+here crosses from the worker thread as a plain record (RunInfo, ProgressUpdate, SnapshotView, ModelAtRest).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from core.atomic_write import FileWriteError, write_atomically
+from core.events import EndReason, EpochEnd, TrainingEnded
+from core.settings import TrainConfig, dataset_short_title, dataset_title
+from core.training.loss_history import LossHistory
+from core.training.progress import plural
+from explorer.training.worker import ProgressUpdate, RunFactory, TrainingRunner
+
+if TYPE_CHECKING:
+    from core.latent.view import SnapshotView
+    from core.runs.records import ModelAtRest, RunInfo
+
+log = logging.getLogger(__name__)
+
+
+class RunSession(QObject):
+    busyChanged = Signal(bool)  # a worker thread is busy (training, or loading a model to show)
+    pausedChanged = Signal(bool)
+    fileChanged = Signal(object)  # the file the current model was opened from or last saved to (None: not yet)
+    runReady = Signal(object)  # RunInfo: a new run's panels can be laid out
+    lossesChanged = Signal(object)  # the whole loss history (read-only numpy view)
+    lossPartsAdded = Signal(object)  # a VAE's new (reconstruction, KL) rows, N×2 (explorer.vae.views keeps them)
+    progressed = Signal(object)  # RunProgress
+    epochEnded = Signal(object)  # EpochEnd
+    viewChanged = Signal(object)  # SnapshotView: what the panels show (the live one, or a recorded frame's)
+    historyChanged = Signal(object)  # HistoryFrames: the run's recorded frames (core.timelapse.recording)
+    livePoints = Signal(object)  # LiveUpdate: points moved between two snapshots (explorer.training.worker)
+    notice = Signal(str)  # for a banner that stays until the next run
+    status = Signal(str)  # for the status bar
+    warning = Signal(str, str)  # title, text
+    error = Signal(str, str, str)  # title, message, details
+    # from the file-writing threads (queued to this object's thread)
+    _modelSaved = Signal(str)
+    _fileWritten = Signal(str)
+    _fileFailed = Signal(str, str)
+
+    def __init__(self, autosave_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.autosave_dir = autosave_dir
+        #: This model's own autosave file: a new run gets a new one, a continued run keeps its model's.
+        self.autosave_file: Path | None = None
+        self.autosave_error: str | None = None  # why the last autosave failed, until the model is saved
+        self.runner = TrainingRunner(self)
+        self.info: RunInfo | None = None
+        self.model: ModelAtRest | None = None  # the model between runs (None while one runs)
+        self.view: SnapshotView | None = None
+        self.live_view: SnapshotView | None = None  # the newest snapshot's view, shown when following live
+        self.follow_live = True  # False while the user looks at a recorded frame (explorer.timelapse.player)
+        self.history = LossHistory()
+        self.current_file: Path | None = None
+        self.dirty = False  # a trained model not written anywhere (its autosave failed and it was not saved)
+        self._pending_autosave: Path | None = None
+        self._refusal_title = ""
+        self._opened: Path | None = None  # the file being opened, for messages
+        self._collapse_told = False
+        self._last_status = ""  # what the status bar says now: the autosave note is added to it
+        self.status.connect(self._remember_status)
+        self._writers: list[threading.Thread] = []
+        self._modelSaved.connect(self._on_saved)
+        self._fileWritten.connect(self.status)
+        self._fileFailed.connect(self.warning)
+
+    # ----- state ------------------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """Busy from Train (or Open) until the finished thread has been handed back."""
+        return self.runner.thread is not None
+
+    @property
+    def training(self) -> bool:
+        return self.running and self.runner.worker is not None and self.runner.worker.trains
+
+    @property
+    def _loss_word(self) -> str:
+        return "loss" if self.info is not None and self.info.model_config.variational else "MSE"
+
+    @property
+    def paused(self) -> bool:
+        return self.running and self.runner.control.paused
+
+    @property
+    def can_continue(self) -> bool:
+        """A model trained here, or opened together with the data it was trained on, can train further."""
+        return (
+            not self.running
+            and self.model is not None
+            and self.info is not None
+            and self.model.dataset.name == self.info.trained_on
+        )
+
+    # ----- starting runs ----------------------------------------------------------------------------------------
+    def start_new(self, dataset: str, latent_dim: int, config: TrainConfig, model: dict | None = None) -> None:
+        """A new run; `model` holds ModelConfig's kind and beta (an autoencoder when None)."""
+
+        def factory(notify):
+            from core.runs.start import new_run
+
+            return new_run(dataset, latent_dim, config, notify, **(model or {}))
+
+        if self._start(factory, train=True, refusal_title="Cannot train", autosave_to=self._new_autosave_file()):
+            self.status.emit(f"Loading {dataset_title(dataset)}…")
+
+    def continue_to(self, epochs: int, device: str) -> None:
+        """Train the current model further, up to `epochs`; the loss curve carries on."""
+        if not self.can_continue:
+            return
+        model = self.model
+        if epochs <= model.epoch:
+            self.warning.emit(
+                "Nothing to continue",
+                f"The model has already trained {plural(model.epoch, 'epoch')}. "
+                "Raise the number of epochs to train it further.",
+            )
+            return
+
+        def factory(notify):
+            from core.runs.start import continued_run
+
+            return continued_run(model, epochs, device)
+
+        autosave_to = self.autosave_file or self._new_autosave_file()
+        if self._start(factory, train=True, refusal_title="Cannot continue", autosave_to=autosave_to):
+            self.status.emit(f"Continuing from epoch {model.epoch} to {epochs}…")
+
+    def open(self, path: Path) -> bool:
+        """Show a saved model (read in the worker thread); the current model stays if the file is refused."""
+        if self.running:
+            self.warning.emit("Training in progress", "Stop training before opening another model.")
+            return False
+        path = Path(path)
+
+        def factory(notify):
+            from core.runs.start import opened_run
+
+            return opened_run(path, notify)
+
+        if not self._start(factory, train=False, refusal_title="Cannot open checkpoint", opened=path):
+            return False
+        self.status.emit(f"Opening {path.name}…")
+        return True
+
+    def start_with(self, factory: RunFactory, train: bool, refusal_title: str = "Cannot train") -> bool:
+        """Run any factory (the public seam the three starts above share)."""
+        return self._start(factory, train, refusal_title, autosave_to=self._new_autosave_file() if train else None)
+
+    def _new_autosave_file(self) -> Path:
+        from core.files.autosave import new_autosave_path
+
+        return new_autosave_path(self.autosave_dir)
+
+    def _start(
+        self,
+        factory: RunFactory,
+        train: bool,
+        refusal_title: str,
+        opened: Path | None = None,
+        autosave_to: Path | None = None,
+    ) -> bool:
+        if self.running:
+            return False
+        self._refusal_title, self._opened = refusal_title, opened
+        self._pending_autosave = autosave_to
+        worker = self.runner.start(factory, train, autosave_to)
+        worker.ready.connect(self._on_ready)
+        worker.progress.connect(self._on_progress)
+        worker.epochEnded.connect(self._on_epoch_end)
+        worker.viewReady.connect(self._on_view)
+        worker.historyChanged.connect(self.historyChanged)
+        worker.livePoints.connect(self.livePoints)
+        worker.notice.connect(self.notice)
+        worker.ended.connect(self._on_ended)
+        worker.saved.connect(self._on_saved)
+        worker.saveFailed.connect(self._on_save_failed)
+        worker.refused.connect(self._on_refused)
+        worker.failed.connect(self._on_failed)
+        self.runner.thread.finished.connect(self._on_thread_finished)
+        self.busyChanged.emit(True)
+        return True
+
+    # ----- steering ---------------------------------------------------------------------------------------------
+    def toggle_pause(self) -> None:
+        if not self.running:
+            return
+        control = self.runner.control
+        if control.paused:
+            control.resume()
+            self.status.emit("Training resumed.")
+        else:
+            control.pause()
+            self.status.emit("Paused. Press Space or Resume to continue.")
+        self.pausedChanged.emit(control.paused)
+
+    def stop(self) -> None:
+        if self.running:
+            self.runner.control.stop()
+            self.status.emit("Stopping after the current step…")
+
+    def shutdown(self) -> str | None:
+        """Stop and wait for the thread (window closing: the worker autosaves what it trained before it ends).
+
+        Returns why the model could not be kept, if it could not: the window then offers to save it elsewhere.
+        """
+        self._take_outcome(self.runner.shutdown())
+        self.wait_for_files()
+        return self.autosave_error if self.dirty else None
+
+    @Slot(str)
+    def _remember_status(self, text: str) -> None:
+        self._last_status = text
+
+    # ----- from the worker --------------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_ready(self, info: RunInfo) -> None:
+        self.info, self.model, self.view, self.live_view = info, None, None, None
+        # the file this model autosaves to from now on: its run's own, or none for a model opened from a file
+        self.autosave_file = self._pending_autosave if self.training else None
+        self.history = LossHistory(info.losses)
+        self._collapse_told = False
+        self.current_file = None if self.training else self._opened
+        self.fileChanged.emit(self.current_file)
+        self.runReady.emit(info)
+        self.lossesChanged.emit(self.history.values)
+        if self.training:
+            self.status.emit(
+                f"Training on {dataset_title(info.dataset)} ({info.train_images:,} images) on {info.device}…"
+            )
+        elif self._opened is not None:
+            self.status.emit(
+                f"Opened {self._opened.name}: {info.model_config.describe()} "
+                f"on {dataset_short_title(info.trained_on)}, latent size {info.model_config.latent_dim}."
+            )
+
+    @Slot(object)
+    def _on_progress(self, update: ProgressUpdate) -> None:
+        self.history.extend(update.losses)
+        self.lossesChanged.emit(self.history.values)
+        if update.parts is not None:
+            self.lossPartsAdded.emit(update.parts)
+        self.progressed.emit(update.progress)
+
+    @Slot(object)
+    def _on_epoch_end(self, event: EpochEnd) -> None:
+        self.epochEnded.emit(event)
+        self.status.emit(
+            f"Epoch {event.epoch + 1}/{event.epochs} done: mean {self._loss_word} {event.mean_loss:.4f} "
+            f"({event.seconds:.1f} s)"
+        )
+
+    @Slot(object)
+    def _on_view(self, view: SnapshotView) -> None:
+        self.live_view = view
+        if self.follow_live or self.view is None:
+            self.show_view(view)
+        if view.collapsed and not self._collapse_told and self.info is not None:
+            self._collapse_told = True
+            self.notice.emit(
+                "Every image now decodes to the same picture: the network has collapsed and is no longer learning. "
+                f"The learning rate ({self.info.config.lr:g}) is probably too high: stop, and train again "
+                "with a smaller one (the lecture used 0.0005)."
+            )
+
+    def show_view(self, view: SnapshotView) -> None:
+        """Make `view` what every panel shows (the points, hover, grids all follow viewChanged)."""
+        self.view = view
+        self.viewChanged.emit(view)
+
+    @Slot(object)
+    def _on_ended(self, event: TrainingEnded) -> None:
+        self.status.emit(event.message)
+        if event.reason is EndReason.DIVERGED:
+            self.warning.emit("Training diverged", event.message)
+
+    @Slot(str)
+    def _on_refused(self, message: str) -> None:
+        self.warning.emit(self._refusal_title, message)
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, details: str) -> None:
+        self.error.emit("Something went wrong", message, details)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        outcome = self.runner.shutdown()
+        self._take_outcome(outcome)
+        self.busyChanged.emit(False)
+        if outcome is not None and outcome.autosave_error is not None:
+            self.warning.emit(
+                "Autosave failed",
+                f"The model could not be saved automatically: {outcome.autosave_error}\n"
+                "Save it with File › Save checkpoint before you close the window.",
+            )
+
+    def _take_outcome(self, outcome) -> None:
+        """What a finished thread left: its model, and where (or why not) it was autosaved."""
+        if outcome is None:
+            return
+        if outcome.model is not None:
+            self.model = outcome.model
+        if outcome.autosaved is not None:
+            self.autosave_file, self.autosave_error, self.dirty = outcome.autosaved, None, False
+            self.status.emit(f"{self._last_status}  Saved automatically to {outcome.autosaved}.".strip())
+        elif outcome.autosave_error is not None:
+            self.autosave_error, self.dirty = outcome.autosave_error, True
+            self.status.emit(f"{self._last_status}  (Autosave failed: {outcome.autosave_error})".strip())
+
+    # ----- files ------------------------------------------------------------------------------------------------
+
+    def save(self, path: Path, wait: bool = False) -> None:
+        """Save between two steps (training: the worker writes it) or in a background thread (idle; `wait` writes
+        it before returning, for the window's last moments). The window stays responsive either way."""
+        if self.running and self.runner.worker is not None and self.training:
+            self.runner.worker.request_save(path)
+            self.status.emit(f"Saving {path.name} after the current step…")
+            return
+        if self.model is None:
+            self.warning.emit("Nothing to save", "Train a model or open a checkpoint first.")
+            return
+        checkpoint = self.model.checkpoint
+
+        def write() -> None:
+            from core.files.checkpoint import CheckpointError, save_checkpoint
+
+            try:
+                save_checkpoint(path, checkpoint)
+            except CheckpointError as error:
+                self._fileFailed.emit("Could not save", str(error))
+                return
+            self._modelSaved.emit(str(path))
+
+        self._in_background(write, f"Saving {path.name}…", wait)
+
+    def export_losses(self, path: Path) -> None:
+        """The loss history as CSV, its first lines naming the run's settings (written off the GUI thread)."""
+        info, history = self.info, self.history
+        comments = []
+        if info is not None:
+            c = info.config
+            comments = [
+                f"convae-explorer loss history: {info.trained_on}, latent size {info.model_config.latent_dim}",
+                f"epochs {c.epochs}, batch size {c.batch_size}, learning rate {c.lr:g}, seed {c.seed}",
+            ]
+        count, per_epoch = len(history), info.batches_per_epoch if info else 1
+
+        def write() -> None:
+            try:
+                write_atomically(path, history.to_csv(per_epoch, comments).encode())
+            except FileWriteError as error:
+                self._fileFailed.emit("Could not export", str(error))
+                return
+            self._fileWritten.emit(f"Exported {count:,} losses to {path}")
+
+        self._in_background(write, f"Exporting {count:,} losses…")
+
+    def _in_background(self, write: Callable[[], None], saying: str, wait: bool = False) -> None:
+        self.status.emit(saying)
+        if wait:  # here and now: its signals reach their slots before this returns
+            write()
+            return
+        thread = threading.Thread(target=write, name="file-writer")
+        self._writers = [t for t in self._writers if t.is_alive()] + [thread]
+        thread.start()
+
+    def wait_for_files(self) -> None:
+        """Let writes in progress finish (the window is closing)."""
+        for thread in self._writers:
+            thread.join()
+
+    @Slot(str)
+    def _on_saved(self, path: str) -> None:
+        if not self.running:
+            self.dirty, self.autosave_error = False, None
+            self.current_file = Path(path)
+            self.fileChanged.emit(self.current_file)
+        self.status.emit(f"Saved {path}")
+
+    @Slot(str)
+    def _on_save_failed(self, message: str) -> None:
+        self.warning.emit("Could not save", message)
+
+    @property
+    def losses(self) -> np.ndarray:
+        return self.history.values

@@ -1,0 +1,107 @@
+"""One background thread that runs only the newest of the jobs asked of it, and delivers only the newest result.
+
+The decoded map and the path strip are recomputed whenever the view settles, a pin moves or a snapshot arrives;
+a decode already under way for an older request is abandoned at its next check (`stale()`), queued requests are
+replaced rather than queued, and a result that a newer request has overtaken is dropped in the GUI thread, so
+stale pictures never reach the screen (the pattern of Orange's t-SNE widget).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+#: A job gets a function telling it whether a newer request has arrived; it returns its result (None: abandoned).
+Job = Callable[[Callable[[], bool]], object]
+
+
+class LatestOnlyWorker(QObject):
+    """Runs jobs off the GUI thread; `done(result)` is emitted in the GUI thread for the newest request only."""
+
+    done = Signal(object)
+    failed = Signal(str)
+    _finished = Signal(int, object)  # from the thread: request number, result
+    _crashed = Signal(int, str)
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._name = name
+        self._wake = threading.Condition()
+        self._pending: tuple[int, Job] | None = None
+        self._latest = 0  # the newest request's number; a job or result with another number is stale
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.busy = False  # a job is queued or running (read by tests and the caption)
+        self._finished.connect(self._deliver)
+        self._crashed.connect(self._report)
+
+    def submit(self, job: Job) -> None:
+        """Run `job` as soon as the thread is free, replacing any request not yet started."""
+        with self._wake:
+            self._latest += 1
+            self._pending = (self._latest, job)
+            self.busy = True
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping = False
+                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def cancel(self) -> None:
+        """Forget every request: nothing asked so far will be delivered."""
+        with self._wake:
+            self._latest += 1
+            self._pending = None
+            self.busy = False
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Abandon the work and wait for the thread to end (the window is closing); submit starts it again."""
+        self.cancel()
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout_s)
+
+    def _is_stale(self, number: int) -> bool:
+        return number != self._latest or self._stopping
+
+    def _loop(self) -> None:
+        from core.runs.backend import decode_on_this_thread_only
+
+        decode_on_this_thread_only()  # one core for this thread: the other stays with training or the window
+        while True:
+            with self._wake:
+                while self._pending is None and not self._stopping:
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                number, job = self._pending
+                self._pending = None
+            try:
+                result = job(lambda number=number: self._is_stale(number))
+            except Exception as error:  # a failed decode must not end the thread, nor pass silently
+                log.exception("%s: a background job failed", self._name)
+                self._crashed.emit(number, f"{type(error).__name__}: {error}")
+                continue
+            self._finished.emit(number, result)
+
+    @Slot(int, object)
+    def _deliver(self, number: int, result: object) -> None:
+        if number != self._latest:
+            return
+        self.busy = False
+        if result is not None:
+            self.done.emit(result)
+
+    @Slot(int, str)
+    def _report(self, number: int, message: str) -> None:
+        if number == self._latest:
+            self.busy = False
+            self.failed.emit(message)

@@ -1,0 +1,93 @@
+"""The window's panels and how they sit: the latent space in the middle, every other panel a dock around it.
+
+Docks let a laptop screen work: each panel can be moved, tabbed onto another, floated or hidden (View menu),
+and the arrangement is remembered. Every panel has a minimum size that keeps it usable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
+
+from explorer.latent.latent_panel import LatentPanel
+from explorer.latent.preview_panel import PreviewPanel
+from explorer.training.controls_panel import ControlsPanel
+from explorer.training.grids_panel import GridsPanel
+from explorer.training.loss_panel import LossPanel
+
+Area = Qt.DockWidgetArea
+
+
+def titled(title: str, widget: QWidget) -> QWidget:
+    frame = QWidget()
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.setSpacing(2)
+    label = QLabel(title)
+    label.setObjectName("panelTitle")
+    layout.addWidget(label)
+    layout.addWidget(widget, 1)
+    return frame
+
+
+def dock(window: QMainWindow, name: str, title: str, widget: QWidget, area: Area) -> QDockWidget:
+    panel = QDockWidget(title, window)
+    panel.setObjectName(name)  # saveState/restoreState find docks by object name
+    frame = QWidget()
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(4, 2, 4, 4)
+    layout.addWidget(widget)
+    panel.setWidget(frame)
+    panel.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+    )
+    window.addDockWidget(area, panel)
+    return panel
+
+
+@dataclass
+class WindowLayout:
+    notice: QLabel
+    controls: ControlsPanel
+    latent: LatentPanel
+    preview: PreviewPanel
+    loss: LossPanel
+    grids: GridsPanel
+    docks: dict[str, QDockWidget]
+
+
+def build_layout(window: QMainWindow) -> WindowLayout:
+    controls, preview, latent = ControlsPanel(), PreviewPanel(), LatentPanel()
+    loss, grids = LossPanel(), GridsPanel()
+    notice = QLabel()
+    notice.setObjectName("noticeBanner")
+    notice.setWordWrap(True)
+    notice.hide()
+    central = QWidget()
+    central_layout = QVBoxLayout(central)
+    central_layout.setContentsMargins(0, 0, 0, 0)
+    central_layout.setSpacing(0)
+    central_layout.addWidget(notice)
+    central_layout.addWidget(titled("Latent space", latent), 1)
+    window.setCentralWidget(central)
+
+    settings = QScrollArea()  # the form scrolls rather than squeezes on a short screen
+    settings.setWidget(controls)
+    settings.setWidgetResizable(True)
+    settings.setMinimumWidth(controls.sizeHint().width() + 12)
+    docks = {
+        "training": dock(window, "trainingDock", "Training", settings, Area.LeftDockWidgetArea),
+        "preview": dock(window, "previewDock", "Preview", preview, Area.RightDockWidgetArea),
+        "loss": dock(window, "lossDock", "Training loss", loss, Area.BottomDockWidgetArea),
+        "grids": dock(window, "gridsDock", "Reconstructions", grids, Area.BottomDockWidgetArea),
+    }
+    window.splitDockWidget(docks["loss"], docks["grids"], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["loss"], docks["grids"]], [1, 1], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["loss"]], [260], Qt.Orientation.Vertical)
+    # the latent space is the point of the window: the side docks start as narrow as their contents allow
+    window.resizeDocks([docks["training"], docks["preview"]], [230, 250], Qt.Orientation.Horizontal)
+    return WindowLayout(notice, controls, latent, preview, loss, grids, docks)

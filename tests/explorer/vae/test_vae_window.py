@@ -1,0 +1,148 @@
+"""The window with a variational autoencoder, and two runs side by side with one cursor (real mouse events)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gui_testkit import move_mouse_to, start_small_run, wait_for_snapshot
+
+from core.settings import MODEL_KINDS
+from explorer.bench import pointer
+
+
+def choose_vae(window, beta: float = 2.0) -> None:
+    controls = window.controls
+    controls.model.setCurrentIndex(controls.model.findData("variational"))
+    controls.spins["beta"].setValue(beta)
+
+
+class Hovers:
+    """The plane positions a latent panel reports for the mouse moves it receives (its `hovered` signal)."""
+
+    def __init__(self, panel) -> None:
+        self.seen: list[tuple[float, float]] = []
+        panel.hovered.connect(lambda x, y: self.seen.append((x, y)))
+
+
+def test_the_model_kind_and_beta_are_in_the_form(qtbot, window) -> None:
+    controls = window.controls
+    assert [controls.model.itemData(i) for i in range(controls.model.count())] == list(MODEL_KINDS)
+    assert controls.model_kind == "autoencoder" and not controls.spins["beta"].isEnabled()
+    choose_vae(window, 4.0)
+    assert controls.spins["beta"].isEnabled() and controls.model_choice() == {"kind": "variational", "beta": 4.0}
+    assert "beta" not in controls.train_config().to_dict()
+
+
+def test_a_vae_run_shows_its_loss_terms_kl_bars_and_sigma_ellipses(qtbot, window, tiny_mnist) -> None:
+    choose_vae(window, 2.0)
+    start_small_run(window, epochs=2)
+    qtbot.waitUntil(lambda: not window.running, timeout=120_000)
+    wait_for_snapshot(qtbot, window)
+    view = window.session.view
+    assert window.session.info.model_config.kind == "variational" and view.snapshot.beta == 2.0
+    window.loss.flush()
+    assert window.loss.parts_box.isVisible() and window.loss.parts_box.isChecked()
+    steps = len(window.session.losses)
+    assert len(window.extras.vae.parts) == steps and len(window.loss.recon_curve.getData()[0]) == steps
+    recon, kl = window.extras.vae.parts[-1]
+    assert window.session.losses[-1] == pytest.approx(recon + 2.0 * kl, rel=1e-5)
+    window.loss.parts_box.setChecked(False)  # the toggle hides the two terms
+    assert window.loss.recon_curve.getData()[0] is None or len(window.loss.recon_curve.getData()[0]) == 0
+    kl_panel = window.extras.kl
+    np.testing.assert_array_equal(kl_panel.kl, view.snapshot.kl_per_dim)
+    assert "of 2 dimensions active" in kl_panel.caption.text()
+    # hovering over a point rings its σ ellipse, centred on the point, its axes the code's σs (latent 2)
+    index = int(np.argmax(np.linalg.norm(view.xy - view.xy.mean(axis=0), axis=1)))  # an outlying, lone point
+    window.latent.reset_view()
+    qtbot.wait(10)
+    move_mouse_to(window, float(view.xy[index, 0]), float(view.xy[index, 1]))
+    ellipse = window.extras.vae.ellipse
+    qtbot.waitUntil(lambda: ellipse.item.isVisible(), timeout=5_000)
+    shown = ellipse.index
+    major, minor, _ = view.sigma_ellipse(shown)
+    assert ellipse.item.rect().width() == pytest.approx(2 * major) and ellipse.item.rect().height() == pytest.approx(
+        2 * minor
+    )
+    assert (ellipse.item.pos().x(), ellipse.item.pos().y()) == pytest.approx(tuple(view.xy[shown]), abs=1e-6)
+    sigmas = np.exp(view.snapshot.log_variances[shown].astype(np.float64) / 2)
+    assert sorted([major, minor]) == pytest.approx(sorted(sigmas), rel=1e-5)
+
+
+def test_an_autoencoder_run_shows_no_vae_parts(qtbot, window, tiny_mnist) -> None:
+    start_small_run(window, epochs=1)
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    wait_for_snapshot(qtbot, window)
+    assert not window.loss.parts_box.isVisible() and window.extras.kl.kl is None
+    view = window.session.view
+    move_mouse_to(window, float(view.xy[0, 0]), float(view.xy[0, 1]))
+    qtbot.wait(50)
+    assert not window.extras.vae.ellipse.item.isVisible()
+
+
+def expected_image(view, x: float, y: float) -> np.ndarray:
+    return view.decode_at(x, y)[0]
+
+
+def test_one_cursor_decodes_the_same_point_in_both_runs(qtbot, window, tiny_mnist) -> None:
+    """An autoencoder here, a VAE trained as the comparison run: a hover in either panel decodes that same plane
+    position with each run's own decoder, and both previews show it."""
+    comparison = window.extras.comparison
+    start_small_run(window, epochs=2)  # the first run: an autoencoder
+    wait_for_snapshot(qtbot, window)
+    choose_vae(window, 1.0)
+    window.controls.epochs.setValue(1)
+    qtbot.waitUntil(lambda: not window.running, timeout=120_000)
+    comparison.train()  # the second: a VAE, trained while the first is explored
+    assert comparison.dock.isVisible()
+    main_hovers, compare_hovers = Hovers(window.latent), Hovers(comparison.latent)
+    qtbot.waitUntil(lambda: comparison.session.running, timeout=10_000)
+    (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
+    move_mouse_to(window, x0 + 0.4 * (x1 - x0), y0 + 0.6 * (y1 - y0))  # exploring the first while the second trains
+    qtbot.waitUntil(lambda: len(main_hovers.seen) == 1, timeout=5_000)
+    qtbot.waitUntil(lambda: window.preview.last_image is not None, timeout=5_000)
+    np.testing.assert_allclose(window.preview.last_image, expected_image(window.session.view, *main_hovers.seen[0]))
+    qtbot.waitUntil(lambda: not comparison.session.running, timeout=120_000)
+    qtbot.waitUntil(lambda: comparison.session.view is not None, timeout=10_000)
+    assert comparison.session.info.model_config.variational and not window.session.info.model_config.variational
+    assert comparison.panel.title.text().startswith("Comparison: variational autoencoder (β 1), latent 2")
+    main_view, other_view = window.session.view, comparison.session.view
+    np.testing.assert_array_equal(comparison.panel.kl.kl, other_view.snapshot.kl_per_dim)  # its own KL bars
+    assert window.extras.kl.kl is None  # and the first run's dock still shows the first run (an autoencoder)
+    assert comparison.latent.points.count == len(other_view.xy) and window.latent.points.count == len(main_view.xy)
+
+    # hover in the first run's panel: both previews decode that position
+    move_mouse_to(window, x0 + 0.3 * (x1 - x0), y0 + 0.7 * (y1 - y0))
+    qtbot.waitUntil(lambda: len(main_hovers.seen) == 2, timeout=5_000)
+    x, y = main_hovers.seen[-1]
+    qtbot.waitUntil(lambda: comparison.preview.last_image is not None, timeout=5_000)
+    np.testing.assert_allclose(window.preview.last_image, expected_image(main_view, x, y))
+    np.testing.assert_allclose(comparison.preview.last_image, expected_image(other_view, x, y))
+    assert not np.allclose(window.preview.last_image, comparison.preview.last_image)  # two networks, two pictures
+    assert comparison.latent.v_line.isVisible() and comparison.latent.v_line.value() == pytest.approx(x)
+    assert "z = (" in comparison.preview.coordinates.text()
+
+    # and the other way round: a hover in the comparison panel
+    comparison.dock.raise_()
+    (u0, u1), (v0, v1) = comparison.latent.view_box.viewRange()
+    pointer.move_mouse_to(comparison.latent, u0 + 0.6 * (u1 - u0), v0 + 0.45 * (v1 - v0))
+    qtbot.waitUntil(lambda: len(compare_hovers.seen) == 1, timeout=5_000)
+    u, v = compare_hovers.seen[-1]
+    assert len(main_hovers.seen) == 2  # the first panel received no mouse move: the link decoded for it
+    np.testing.assert_allclose(comparison.preview.last_image, expected_image(other_view, u, v))
+    np.testing.assert_allclose(window.preview.last_image, expected_image(main_view, u, v))
+    assert window.latent.h_line.value() == pytest.approx(v)
+
+
+def test_a_collapsed_vae_gets_the_warning_in_the_kl_panel_and_the_banner(qtbot, window, tiny_mnist) -> None:
+    choose_vae(window, 20.0)  # a KL weight this large pulls every code onto N(0, I): the posterior collapses
+    window.controls.spins["lr"].setValue(1e-3)
+    window.controls.batch_size.setValue(64)
+    start_small_run(window, epochs=15)
+    qtbot.waitUntil(lambda: not window.running, timeout=180_000)
+    view = window.session.view
+    assert view.posterior_collapse is not None, view.snapshot.kl_per_dim
+    kl_panel = window.extras.kl
+    assert kl_panel.warning.isVisible() and kl_panel.warning.text() == view.posterior_collapse
+    assert "smaller β (now 20" in kl_panel.warning.text()
+    assert "0 of 2 dimensions active" in kl_panel.caption.text()
+    assert window.notice.isVisible() and window.notice.text().startswith("Posterior collapse")

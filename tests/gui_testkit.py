@@ -1,0 +1,69 @@
+"""Driving the real window: wait for training states, send real mouse events to the latent view."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF
+
+from explorer.bench import pointer
+from explorer.window.main_window import MainWindow
+
+
+def start_small_run(window: MainWindow, epochs: int = 3, latent: int = 2) -> None:
+    """Train on the tiny MNIST files of the `tiny_mnist` fixture, as a user would: choose, then Train."""
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("mnist"))
+    window.controls.epochs.setValue(epochs)
+    window.controls.latent_dim.setValue(latent)
+    window.start_training()
+
+
+def move_mouse_to(window: MainWindow, x: float, y: float) -> QPointF:
+    """Send a real QMouseEvent to the latent plot's viewport at plane position (x, y); return the widget position."""
+    return pointer.move_mouse_to(window.latent, x, y)
+
+
+class DecodeCounter:
+    """Counts the previews the hover decoder delivers (its `decoded` signal)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.count = 0
+        window.hover.decoded.connect(self._seen)
+
+    def _seen(self, *_: object) -> None:
+        self.count += 1
+
+
+def wait_for_snapshot(qtbot, window: MainWindow, timeout: int = 60_000) -> None:
+    qtbot.waitUntil(lambda: window.session.view is not None and window.latent.points.count > 0, timeout=timeout)
+
+
+def wait_for_losses(qtbot, window: MainWindow, count: int, timeout: int = 60_000) -> None:
+    qtbot.waitUntil(lambda: len(window.session.losses) >= count, timeout=timeout)
+
+
+def wait_until_idle(qtbot, window: MainWindow, timeout: int = 60_000) -> None:
+    qtbot.waitUntil(lambda: not window.running, timeout=timeout)
+
+
+def idle_timer_gap(qtbot, seconds: float = 1.5) -> float:
+    """The largest gap (ms) of a 10 ms QTimer with the window idle: how promptly this host runs the GUI thread now.
+
+    A busy host (other processes on every core) stretches every gap; bounds on gaps measured while training are
+    stated on top of this, so they judge the app, not the host.
+    """
+    from explorer.bench.gui import TimerGapMeter
+
+    meter = TimerGapMeter()
+    meter.start()
+    qtbot.wait(int(seconds * 1000))
+    return meter.stop()
+
+
+def gap_bound(allowed_ms: float, idle_ms: float) -> float:
+    """`allowed_ms` on a quiet host, plus twice what the host itself took from an idle window."""
+    return allowed_ms + 2 * idle_ms
+
+
+def save_and_wait(qtbot, window: MainWindow, path) -> None:
+    """Save the current model as File › Save does (written in the background) and wait until it is written."""
+    window.save_checkpoint_to(path)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == f"Saved {path}", timeout=30_000)
