@@ -1,0 +1,76 @@
+"""The window's dock registry: every panel around the latent space is a dock added here by name.
+
+The one implementation of explorer.utils.registries.DockRegistry: features add their panels through it and never
+see the window. Each dock's toggle joins View › panels, and the name is the object name that saveState and
+restoreState find it by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QVBoxLayout, QWidget
+
+Area = Qt.DockWidgetArea
+
+
+class WindowDocks:
+    """The docks of one main window, by name (explorer.utils.registries.DockRegistry)."""
+
+    def __init__(self, window: QMainWindow, on_added: Callable[[str, QAction], None] | None = None) -> None:
+        self._window = window
+        self._docks: dict[str, QDockWidget] = {}
+        self._on_added = on_added
+
+    def add(
+        self,
+        name: str,
+        title: str,
+        widget: QWidget,
+        area: Area,
+        *,
+        beside: str | None = None,
+        tab_with: str | None = None,
+        visible: bool = True,
+    ) -> QDockWidget:
+        panel = QDockWidget(title, self._window)
+        panel.setObjectName(f"{name}Dock")  # saveState/restoreState find docks by object name
+        frame = QWidget()
+        layout = QVBoxLayout(frame)
+        layout.setContentsMargins(4, 2, 4, 4)
+        layout.addWidget(widget)
+        panel.setWidget(frame)
+        panel.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self._window.addDockWidget(area, panel)
+        if beside is not None:
+            self._window.splitDockWidget(self._docks[beside], panel, Qt.Orientation.Horizontal)
+        if tab_with is not None:
+            self._window.tabifyDockWidget(self._docks[tab_with], panel)
+            self._docks[tab_with].raise_()
+        panel.setVisible(visible)
+        self._docks[name] = panel
+        if self._on_added is not None:
+            self._on_added(name, panel.toggleViewAction())
+        return panel
+
+    def set_on_added(self, on_added: Callable[[str, QAction], None]) -> None:
+        """Where each dock's toggle goes from now on (View › panels, once the menus exist)."""
+        self._on_added = on_added
+
+    def __getitem__(self, name: str) -> QDockWidget:
+        return self._docks[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._docks
+
+    def items(self) -> Iterator[tuple[str, QDockWidget]]:
+        yield from self._docks.items()
+
+    def values(self) -> Iterator[QDockWidget]:
+        yield from self._docks.values()
