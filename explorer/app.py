@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow
 
-from explorer.window.error_dialog import log_file, show_error
+from explorer.utils.error_dialog import log_file, show_error
 
 log = logging.getLogger("explorer")
 

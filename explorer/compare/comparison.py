@@ -19,9 +19,9 @@ from explorer.latent.hover import HoverDecoder
 from explorer.latent.latent_panel import LatentPanel
 from explorer.latent.preview_panel import PreviewPanel
 from explorer.training.session import RunSession
+from explorer.utils.error_dialog import show_error
 from explorer.vae.kl_panel import KlPanel
 from explorer.vae.views import SigmaEllipse
-from explorer.window.error_dialog import show_error
 
 if TYPE_CHECKING:
     import numpy as np

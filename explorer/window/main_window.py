@@ -18,11 +18,11 @@ from explorer.latent.exploration import install_exploration
 from explorer.latent.hover import HoverDecoder
 from explorer.timelapse.player import install_timelapse
 from explorer.training.session import RunSession
+from explorer.utils.error_dialog import show_error
+from explorer.utils.file_dialogs import FileDialogs
 from explorer.window.data_features import install_data_features
-from explorer.window.error_dialog import show_error
 from explorer.window.extras import attach_extras
 from explorer.window.file_actions import FileActions
-from explorer.window.file_dialogs import FileDialogs
 from explorer.window.layout import build_layout
 from explorer.window.menus import build_menus, fill_recent_menu, recent_files, remember_recent, shortcut_sheet
 from explorer.window.preload import BackendPreloader

@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings
 from core.commands.main import build_parser
 from core.settings import DATASETS, DEFAULT_DATASET, SETTINGS
 from explorer.training.controls_panel import ControlsPanel
-from explorer.window.file_dialogs import with_suffix_kept
+from explorer.utils.file_dialogs import with_suffix_kept
 from explorer.window.main_window import MainWindow
 
 
@@ -95,7 +95,7 @@ def test_a_suffix_added_after_the_dialog_never_replaces_a_file_unasked(qtbot, tm
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-    from explorer.window.file_dialogs import FileDialogs
+    from explorer.utils.file_dialogs import FileDialogs
 
     parent = QWidget()
     qtbot.addWidget(parent)

@@ -31,7 +31,7 @@ from core.training.engine import TrainConfig, Trainer
 from explorer.app import setup_logging
 from explorer.bench.gui import TimerGapMeter
 from explorer.bench.pointer import mouse_move_at
-from explorer.window.error_dialog import log_file
+from explorer.utils.error_dialog import log_file
 
 REPO = Path(__file__).resolve().parents[3]
 
