@@ -174,7 +174,8 @@ class Recipe:
 
 #: The lecture's recipe, and one that reaches the lecture's 20-epoch MSE (0.045 on digits-5k) sooner: in 1,230
 #: steps against the lecture's 2,982 (2.4×, same cost a step), its held-out 5-NN accuracy 60.2 % against 60.0 %.
-#: Measured by `convae-explorer bench --time-to-target` (core.bench.target); README, "Time to a good model".
+#: Measured by `convae-explorer bench --time-to-target` (core.bench.target); docs/performance.md, "Time to a good
+#: model".
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (

@@ -1,14 +1,25 @@
-"""Render the README's screenshots: before, during and after training (hovering a point), and the trained window
-at the screen sizes people have.
+"""Render the documentation's screenshots by driving the real window.
 
-    python tools/screenshots.py CHECKPOINT --out docs                          # offscreen, window grabs
+    python tools/screenshots.py window CHECKPOINT --out docs          # before.png, during.png, after.png (1400×900)
     xvfb-run -a -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb \\
-        python tools/screenshots.py CHECKPOINT --out docs --sizes 1024x700 1366x768 1920x1080
+        python tools/screenshots.py window CHECKPOINT --out docs --sizes 1024x700 1366x768 1920x1080
+    python tools/screenshots.py explore CHECKPOINT --out docs         # explore-1280x800.png, explore-1920x1080.png
+    python tools/screenshots.py compare AE.safetensors VAE.safetensors --out docs/compare-ae-vae.png
 
-CHECKPOINT is a trained model for the "after" pictures, e.g. from
-`convae-explorer train --dataset digits-5k --epochs 20`. Under a real X server (xcb) the sized pictures are
-screenshots of the whole screen (ImageMagick's `import -window root`), window frame and all; offscreen they are
-grabs of the window.
+`window`: before, during and after training (a point clicked and hovered); with --sizes, the trained window at
+the screen sizes people have instead. Under a real X server (xcb) the sized pictures are screenshots of the whole
+screen (ImageMagick's `import -window root`), window frame and all; offscreen they are grabs of the window.
+
+`explore`: the decoded map under the points, a path pinned between a 0 and a 7 with its strip, and the nearest
+images with the off-the-data meter (offscreen window grabs).
+
+`compare`: one checkpoint in the window, another as the comparison run, the same plane position hovered in both
+(one cursor). The hovered position is a display point of the first model: by default the one nearest the middle of
+the second model's codes, so the cursor sits on data in both spaces (--point picks another).
+
+CHECKPOINT is a trained model, e.g. from `convae-explorer train --dataset digits-5k --epochs 20`; for `compare`
+also `convae-explorer train --dataset digits-5k --model vae --batch-size 256 --epochs 50 --out vae.safetensors`.
+Every window gets settings and an autosave folder of its own in a temporary folder: nothing of yours is read or kept.
 """
 
 from __future__ import annotations
@@ -19,15 +30,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages, installed or not
 
-from PySide6.QtCore import QSettings
+import numpy as np
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
-from explorer.bench.pointer import move_mouse_to
+from explorer.bench.pointer import click_at, move_mouse_to
 from explorer.window.main_window import MainWindow
 
 
@@ -36,6 +50,13 @@ def pump(app: QApplication, seconds: float) -> None:
     while time.perf_counter() < end:
         app.processEvents()
         time.sleep(0.005)
+
+
+def wait_for(app: QApplication, done: Callable[[], bool], seconds: float = 60.0) -> None:
+    waited = 0.0
+    while not done() and waited < seconds:
+        pump(app, 0.05)
+        waited += 0.05
 
 
 def fresh_window(folder: Path) -> MainWindow:
@@ -47,6 +68,14 @@ def fresh_window(folder: Path) -> MainWindow:
 def wait_idle(app: QApplication, window: MainWindow) -> None:
     while window.running or window.session.view is None:
         pump(app, 0.1)
+
+
+def size_of(text: str) -> tuple[int, int]:
+    width, height = (int(n) for n in text.split("x"))
+    return width, height
+
+
+# window: before, during, after; or the trained window at several sizes
 
 
 def hover_and_click(app: QApplication, window: MainWindow) -> None:
@@ -65,41 +94,150 @@ def save_picture(window: MainWindow, path: Path) -> None:
         window.grab().save(str(path))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("checkpoint", type=Path)
-    parser.add_argument("--out", type=Path, default=Path("docs"))
-    parser.add_argument("--during-s", type=float, default=25.0, help="seconds of training before 'during'")
-    parser.add_argument("--sizes", nargs="*", default=[], help="window sizes (WxH) for trained, hovered pictures")
-    args = parser.parse_args()
+def window_pictures(app: QApplication, window: MainWindow, args: argparse.Namespace) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
+    if not args.sizes:
+        window.resize(1400, 900)
+        window.show()
+        pump(app, 1.0)
+        window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("digits-5k"))
+        window.grab().save(str(args.out / "before.png"))
+        window.start_training()
+        pump(app, args.during_s)
+        window.grab().save(str(args.out / "during.png"))
+        window.stop_training()
+        while window.running:
+            pump(app, 0.1)
+    window.show()
+    window.open_checkpoint(args.checkpoint)
+    wait_idle(app, window)
+    for size in args.sizes or ["1400x900"]:
+        window.move(0, 0)
+        window.resize(*size_of(size))
+        pump(app, 1.0)
+        hover_and_click(app, window)
+        name = "after.png" if not args.sizes else f"window-{size}.png"
+        save_picture(window, args.out / name)
+        print(f"wrote {args.out / name}")
+
+
+# explore: map, path and nearest images
+
+
+def explore(app: QApplication, window: MainWindow) -> None:
+    """Map on, a path between two images of different classes, the cursor between them."""
+    view, exploration = window.session.view, window.exploration
+    window.latent.reset_view()
+    pump(app, 0.5)
+    exploration.map_action.setChecked(True)
+    wait_for(app, lambda: exploration.map.shown is not None and not exploration.map.worker.busy)
+    labels = view.snapshot.labels
+    first = int(np.flatnonzero(labels == 0)[len(np.flatnonzero(labels == 0)) // 2])
+    second = int(np.flatnonzero(labels == 7)[len(np.flatnonzero(labels == 7)) // 2])
+    exploration.pins.clear()
+    for index in (first, second):
+        click_at(window.latent, *view.xy[index], Qt.KeyboardModifier.ShiftModifier)
+    wait_for(app, lambda: exploration.pins.last is not None)
+    middle = 0.5 * (view.xy[first] + view.xy[second])
+    move_mouse_to(window.latent, float(middle[0]), float(middle[1]))
+    pump(app, 0.8)
+    wait_for(app, lambda: not exploration.map.worker.busy and not exploration.pins.worker.busy)
+    pump(app, 0.2)
+
+
+def explore_pictures(app: QApplication, window: MainWindow, args: argparse.Namespace) -> None:
+    args.out.mkdir(parents=True, exist_ok=True)
+    window.resize(1280, 800)
+    window.show()
+    window.open_checkpoint(args.checkpoint)
+    wait_idle(app, window)
+    for size in args.sizes:
+        window.resize(*size_of(size))
+        pump(app, 1.0)
+        explore(app, window)
+        path = args.out / f"explore-{size}.png"
+        window.grab().save(str(path))
+        print(f"wrote {path}")
+
+
+# compare: two runs side by side, one cursor
+
+
+def compare_picture(app: QApplication, window: MainWindow, args: argparse.Namespace) -> None:
+    window.resize(*size_of(args.size))
+    window.show()
+    comparison = window.extras.comparison
+    window.open_checkpoint(args.first)
+    comparison.open(args.second)
+    while window.running or comparison.session.running or None in (window.session.view, comparison.session.view):
+        pump(app, 0.1)
+    window.docks["grids"].hide()  # room for the two spaces; the loss stays to show the VAE's two terms
+    if not window.session.info.model_config.variational:
+        window.docks["kl"].hide()  # nothing to show for an autoencoder
+    pump(app, 1.0)
+    view = window.session.view
+    if args.point is None:
+        middle = comparison.session.view.xy.mean(axis=0)
+        index = int(((view.xy - middle) ** 2).sum(axis=1).argmin())
+    else:
+        index = int(len(view.xy) * args.point)
+    window.show_point(index)
+    move_mouse_to(window.latent, float(view.xy[index, 0]), float(view.xy[index, 1]))
+    pump(app, 0.5)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(args.out))
+    print(f"wrote {args.out}")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="tools/screenshots.py",
+        description="Render the documentation's screenshots by driving the real window.",
+        epilog="Offscreen by default; set QT_QPA_PLATFORM=xcb under a real or virtual X server (xvfb-run).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    window = commands.add_parser(
+        "window", help="before, during and after training (1400×900), or the trained window at --sizes"
+    )
+    window.add_argument("checkpoint", type=Path, help="a trained model for the 'after' pictures")
+    window.add_argument("--out", type=Path, default=Path("docs"), help="folder to write into (default: docs)")
+    window.add_argument("--during-s", type=float, default=25.0, help="seconds of training before 'during'")
+    window.add_argument(
+        "--sizes", nargs="*", default=[], help="window sizes (WxH): trained, hovered pictures window-WxH.png only"
+    )
+    window.set_defaults(run=window_pictures)
+
+    explore_parser = commands.add_parser("explore", help="decoded map, a pinned path and the nearest images")
+    explore_parser.add_argument("checkpoint", type=Path, help="a trained model")
+    explore_parser.add_argument("--out", type=Path, default=Path("docs"), help="folder to write into (default: docs)")
+    explore_parser.add_argument(
+        "--sizes", nargs="*", default=["1280x800", "1920x1080"], help="window sizes (WxH), one picture each"
+    )
+    explore_parser.set_defaults(run=explore_pictures)
+
+    compare = commands.add_parser("compare", help="two runs side by side, the same position hovered in both")
+    compare.add_argument("first", type=Path, help="the checkpoint shown in the window (e.g. the autoencoder)")
+    compare.add_argument("second", type=Path, help="the checkpoint opened for comparison (e.g. the VAE)")
+    compare.add_argument("--out", type=Path, default=Path("docs/compare-ae-vae.png"), help="the PNG to write")
+    compare.add_argument("--size", default="1600x900", help="window size, WxH (default 1600x900)")
+    compare.add_argument(
+        "--point",
+        type=float,
+        default=None,
+        help="which display point to hover (0–1; default: the first model's "
+        "point nearest the middle of the second's codes, so the cursor is on data in both)",
+    )
+    compare.set_defaults(run=compare_picture)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
         window = fresh_window(Path(tmp))
-        if not args.sizes:
-            window.resize(1400, 900)
-            window.show()
-            pump(app, 1.0)
-            window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("digits-5k"))
-            window.grab().save(str(args.out / "before.png"))
-            window.start_training()
-            pump(app, args.during_s)
-            window.grab().save(str(args.out / "during.png"))
-            window.stop_training()
-            while window.running:
-                pump(app, 0.1)
-        window.show()
-        window.open_checkpoint(args.checkpoint)
-        wait_idle(app, window)
-        for size in args.sizes or ["1400x900"]:
-            width, height = (int(n) for n in size.split("x"))
-            window.move(0, 0)
-            window.resize(width, height)
-            pump(app, 1.0)
-            hover_and_click(app, window)
-            name = "after.png" if not args.sizes else f"window-{size}.png"
-            save_picture(window, args.out / name)
-            print(f"wrote {args.out / name}")
+        args.run(app, window, args)
         window.close()
     return 0
 

@@ -8,7 +8,7 @@ a tenth of a 20×20 map's decode on the CPU). The rest of the layers are the dec
 modules, unchanged. The images agree with the plain decoder's to float rounding (≤ a few 1e-6; see
 tests/core/model/test_fast_decode.py).
 
-Measured on the 2-core Xeon (interleaved candidates, README "Decoded map speed"), batch size matters as much: at
+Measured on the 2-core Xeon (interleaved candidates, docs/performance.md, "Decoded map"), batch size matters as much: at
 one torch thread batches of about 100 codes keep each layer's output in the core's cache (a whole map of 400 at
 once is slower than four batches); with two threads one batch of the whole map wins, since every layer's parallel
 region costs a synchronisation between the threads.

@@ -40,7 +40,8 @@ def map_threads(training: bool, load: float | None, cores: int) -> int:
     """Torch threads for a map decode: two while no run trains, so a map decodes on both cores of a 2-core machine;
     one while a run trains, so training and the window keep theirs. One also while other programs keep every core
     busy (`load`, the 1-minute load average, at or above `cores`): measured at load 8–10 on 2 cores, a second
-    thread made the map 1.4–1.8× slower than one (each layer's threads wait for one another; tools/map_speed.py)."""
+    thread made the map 1.4–1.8× slower than one (each layer's threads wait for one another; a one-off script, see
+    git history)."""
     if training or (load is not None and load >= cores):
         return 1
     return max(1, min(IDLE_MAP_THREADS, cores))

@@ -5,10 +5,10 @@ gradients flowing back from those pixels fall below float32's smallest normal nu
 the built-in digits, a third to 70 % of the gradient entering the decoder's ConvTranspose 64→32 was zero or denormal
 (two seeds), and x86 cores take a slow microcode path for every denormal operand: that one layer's backward took
 44–55 ms a step at one thread against 3.3–3.5 ms with denormals flushed to zero, about half of the whole step
-(torch.profiler, then the same captured tensors timed alone: tools/denormal_cost.py). After ~300 steps the
+(torch.profiler, then the same captured tensors timed alone; a one-off script, see git history). After ~300 steps the
 gradients hold none and the timings are equal, so it is the start of every run that pays: the lecture's loop ran
 its first 100 steps 1.4–1.6× slower for it; over a whole 20-epoch run on the built-in digits the difference was
-within the noise of two cores (tools/denormal_run.py: 1.15× and 0.97× in two runs). Flushing
+within the noise of two cores (1.15× and 0.97× in two runs; a one-off script, see git history). Flushing
 (FTZ/DAZ, set by torch.set_flush_denormal) changes only values below 1.2e-38, which become 0; TensorFlow's CPU
 thread pools flush them by default for the same reason.
 

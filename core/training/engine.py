@@ -97,7 +97,7 @@ def preferred_memory_format(device: torch.device, bf16: bool = False) -> torch.m
 
     On a 2-core AVX-512 Xeon a whole training step got about 1.15× faster (the convolutions are ~90 % of it), and
     encoding too. Only the memory layout of the weights changes, never their values. On CUDA channels_last pays
-    only together with bf16 (0.62 against 0.69 ms a step on an H100, docs/gpu/NOTES.md), so the contiguous layout
+    only together with bf16 (0.62 against 0.69 ms a step on an H100, docs/performance.md), so the contiguous layout
     stays there unless bf16 is asked for; MPS keeps it too (nothing was measured there).
     """
     if device.type == "cpu" or (device.type == "cuda" and bf16):

@@ -7,7 +7,7 @@
   machine pays the full compilation; later starts re-trace and load them.
 
 Both stay off unless asked for (`train --bf16 --compile`): the defaults are the lecture's maths. What each is worth
-on an H100, and what limits the step, is in docs/gpu/NOTES.md (tools/gpu_epochs.py measures it).
+on an H100, and what limits the step, is in docs/performance.md (a one-off script measured it; see git history).
 """
 
 from __future__ import annotations

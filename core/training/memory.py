@@ -6,7 +6,7 @@ its trim threshold), so the next step takes them again page by page: on the 2-co
 thread took ~1,900–4,500 minor page faults (the lecture's loop ~2,400), and with the thresholds raised 1–7.
 Page faults are dear on virtual machines. The cost: the process keeps up to one step's peak working set
 (tens of MB) after a step ends. Process-wide, so the bench's reference loop, run in the same process, gets it
-too and its ratios stay fair; measured in `convae-explorer bench` and tools/engine_overhead.py.
+too and its ratios stay fair; measured in `convae-explorer bench` (docs/performance.md).
 """
 
 from __future__ import annotations

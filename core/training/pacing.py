@@ -16,9 +16,9 @@ on both cores. The window's own thread, in % of a core over three 4 s spans each
 - the curve 4 times a second: 5.1-5.9; and live points every second: 4.4-4.8; and the latent view kept still
   while live points stay inside it (explorer.latent.point_cloud): 4.0-4.1.
 
-What that costs training (tools/window_cost.py: window ÷ engine, each window phase against the mean of the engine
-phases on either side, 12 rounds a run; progress 10 a second, the curve 4, live points every second at 4 % of the
-time, and the bench's 100 Hz timer-gap meter on in the window phases, as it then was):
+What that costs training (a one-off script, see git history: window ÷ engine, each window phase against the mean
+of the engine phases on either side, 12 rounds a run; progress 10 a second, the curve 4, live points every second
+at 4 % of the time, and the bench's 100 Hz timer-gap meter on in the window phases, as it then was):
 
 - as the window was: 0.90 / 0.91 / 0.95;
 - without live points: 0.98 / 0.97;

@@ -2,7 +2,7 @@
 
 Why graphs: at batch 32 a step of this network is ~115 small kernels, and launching them one by one from Python
 took 3.4–3.6 ms a step on an H100, where the GPU's own work is 0.68 ms; replayed as one CUDA graph the step takes
-0.69 ms (docs/gpu/NOTES.md). The maths is the same: the same kernels run on the same values. No runner waits for
+0.69 ms (docs/performance.md). The maths is the same: the same kernels run on the same values. No runner waits for
 the GPU: each returns the loss as a device tensor for the engine to read in bulk later.
 """
 
@@ -222,8 +222,8 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32,
     - A CPU with 16 threads or more: QUARTERS, four slices on four teams of a quarter of the threads each.
     - MPS and anything else: WHOLE (nothing measured there).
 
-    Measured with core.bench.threads (`convae-explorer bench`, tools/cpu_threads.py): the runners driven alone,
-    interleaved medians in images/s at batch 32, CPU only, quiet (docs/cpu/THREADS.md). First, on two 16-core Xeon
+    Measured with core.bench.threads (`convae-explorer bench`, its thread table): the runners driven alone,
+    interleaved medians in images/s at batch 32, CPU only, quiet (docs/performance.md). First, on two 16-core Xeon
     (AVX-512) hosts of lent H100 machines, before two engine fixes (core.training.memory's malloc thresholds; no
     thread team
     woken between steps) and before the teams flushed denormals (core.training.denormals):
@@ -254,7 +254,7 @@ def choose_step_runner(device: torch.device, threads: int, batch_size: int = 32,
     On the 2-core CI host, ten quiet `bench --quick` runs: halves 1,060 / 1,589 / 1,476 / 1,001 / 1,157 and
     677 / 1,076 / 1,057 / 1,020 / 1,147 img/s against 1,040 / 1,564 / 1,404 / 978 / 1,076 and 881 / 1,013 / 1,082 /
     1,013 / 1,074 for one two-thread team: halves ahead in 8 of 10, and quiet the two are within noise; with one busy
-    loop taking a core (tools/cpu_threads.py --counts 2), halves 441 against 354: a one-thread team never
+    loop taking a core (the bench's 2-thread row), halves 441 against 354: a one-thread team never
     waits for a descheduled partner, which is what a desktop app whose window shares the cores needs.
     """
     if device.type == "cuda":
