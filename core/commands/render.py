@@ -130,10 +130,11 @@ def _check_out(out: Path) -> None:
 
 
 def load_view(args: argparse.Namespace):
-    """The checkpoint's snapshot as the window shows it: same display set (seeded), same plane."""
+    """The checkpoint's snapshot as the window shows it: same display set (seeded), same plane (the window's choice,
+    core.timelapse.views: the recorded history's aligned plane where the file has one)."""
     from core.data.datasets import DatasetError, load_dataset_for_model
     from core.files.checkpoint import CheckpointError, load_checkpoint
-    from core.latent.view import view_of
+    from core.timelapse.views import view_for
 
     if not args.checkpoint.is_file():
         what = "is not a file" if args.checkpoint.exists() else "does not exist"
@@ -148,7 +149,7 @@ def load_view(args: argparse.Namespace):
         raise RenderError(f"{error} (the display images of {checkpoint.dataset} are needed)") from None
     except (CheckpointError, ValueError) as error:
         raise RenderError(str(error)) from None
-    return view_of(trainer.snapshot())
+    return view_for(trainer.snapshot(), checkpoint.history)
 
 
 def png_bytes(picture) -> bytes:
