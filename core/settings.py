@@ -1,6 +1,6 @@
 """Settings of a run, their ranges and defaults, and the data sets' names: the one source of truth.
 
-The CLI's arguments (core.commands.main) and the window's widgets (explorer.training.controls_panel) are both
+The CLI's arguments (core.commands.train) and the window's widgets (explorer.training.controls_panel) are both
 generated from
 `SETTINGS` and `DATASETS`, and TrainConfig / ModelConfig validate against the same table, so a range or a default
 is written once. Importable without torch, so the window opens before torch has loaded.

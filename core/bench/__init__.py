@@ -6,7 +6,8 @@ CPU time other processes took during the run is printed beside the figures so a 
 quiet one. Nothing here imports Qt: the GUI figures come from a callable the entry point hands to run_bench.
 
 figures (Figure, the table) · machine (the header, background load) · reference (the lecture's loop) ·
-training, encoding, loss_run (the measurements) · command (run_bench).
+common (what the measurements share: repeats, progress, interleaved timing, medians) · training, encoding,
+loss_run (the measurements) · command (run_bench).
 """
 
 from core.bench.command import run_bench

@@ -14,8 +14,8 @@ import time
 import numpy as np
 import torch
 
+from core.bench.common import Progress, median
 from core.bench.figures import Figure
-from core.bench.training import _median, _Progress
 from core.data.datasets import ImageDataset
 from core.latent.atlas import data_range, decode_map
 from core.latent.neighbours import NeighbourIndex
@@ -29,7 +29,7 @@ MAP_GOAL_MS = 60.0
 SEARCH_GOAL_MS = 2.0  # the neighbours' share of the hover's 6 ms
 
 
-def measure_atlas(dataset: ImageDataset, quick: bool, say: _Progress) -> list[Figure]:
+def measure_atlas(dataset: ImageDataset, quick: bool, say: Progress) -> list[Figure]:
     say("exploration: 20×20 map decode, neighbour search at 60,000 codes")
     view = view_of(
         Trainer(dataset, TrainConfig(device="cpu"), ModelConfig(2, dataset.channels, dataset.image_size)).snapshot()
@@ -46,7 +46,7 @@ def measure_atlas(dataset: ImageDataset, quick: bool, say: _Progress) -> list[Fi
                 start = time.perf_counter()
                 decode_map(view, area, 20)
                 times.append(time.perf_counter() - start)
-            ms = 1000 * _median(times)
+            ms = 1000 * median(times)
             figures.append(
                 Figure(
                     f"decoded map 20×20 (400 tiles), {threads} torch thread{'s' * (threads > 1)}",
@@ -78,7 +78,7 @@ def measure_atlas(dataset: ImageDataset, quick: bool, say: _Progress) -> list[Fi
                 goal=f"≤ {SEARCH_GOAL_MS:g}",
                 met=p95 <= SEARCH_GOAL_MS,
                 n=len(times),
-                detail=f"brute force (core.latent.neighbours); median {1000 * _median(times):.2f} ms",
+                detail=f"brute force (core.latent.neighbours); median {1000 * median(times):.2f} ms",
             )
         )
     return figures

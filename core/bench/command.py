@@ -13,15 +13,16 @@ from typing import Any
 import torch
 
 from core.bench.atlas import measure_atlas
+from core.bench.common import Plan, Progress
 from core.bench.encoding import measure_encoding
-from core.bench.figures import Figure, _format_seconds, _print_text, print_table
+from core.bench.figures import Figure, format_seconds, print_table, print_text
 from core.bench.folder_load import measure_folder_load
 from core.bench.loss_run import measure_loss_run
 from core.bench.machine import BackgroundLoad, format_machine, machine_info
 from core.bench.reference_process import ReferenceProcess, ReferenceProcessError
 from core.bench.threads import format_thread_table, measure_thread_table
 from core.bench.timelapse import measure_timelapse
-from core.bench.training import _Plan, _Progress, measure_training
+from core.bench.training import measure_training
 from core.bench.vae_loss_run import measure_vae_loss_run
 from core.data.datasets import load_builtin_digits
 from core.training.engine import resolve_device
@@ -43,7 +44,7 @@ def _gui_figures(gui_figures: GuiFigures, quick: bool, device: str) -> tuple[lis
 
 
 @contextmanager
-def reference_for(device: torch.device, say: _Progress) -> Iterator[ReferenceProcess | None]:
+def reference_for(device: torch.device, say: Progress) -> Iterator[ReferenceProcess | None]:
     """On the CPU, the lecture's loop in a process of its own (core.bench.reference_process: why); None elsewhere
     (a GPU's steps do not go through malloc) or where the child cannot start (said, and measured in-process)."""
     if device.type != "cpu":
@@ -80,11 +81,11 @@ def run_bench(
         print(f"convae-explorer bench: {error}", file=sys.stderr)
         return 1
     started = time.perf_counter()
-    say = _Progress()
+    say = Progress()
     load = BackgroundLoad()
-    plan = _Plan.for_run(quick)
+    plan = Plan.for_run(quick)
     machine = machine_info(target)
-    _print_text(format_machine(machine) + "\n", sys.stdout)
+    print_text(format_machine(machine) + "\n", sys.stdout)
     sections: dict[str, list[Figure]] = {}
     notes: list[str] = []
     extra: dict[str, Any] = {}
@@ -97,7 +98,7 @@ def run_bench(
                 thread_figures, thread_rows = measure_thread_table(dataset, plan, say, reference_process=reference)
                 sections["threads (engine vs reference per torch thread count, CPU)"] = thread_figures
                 extra["thread_table"] = [row.to_dict() for row in thread_rows]
-                _print_text(format_thread_table(thread_rows) + "\n", sys.stdout)
+                print_text(format_thread_table(thread_rows) + "\n", sys.stdout)
         sections["encoding"] = measure_encoding(dataset, target, plan, say)
         sections["exploration (map, neighbours)"] = measure_atlas(dataset, quick, say)
         sections["image folder (10,000 small PNGs)"] = measure_folder_load(dataset, quick, say)
@@ -131,8 +132,8 @@ def run_bench(
     if background is not None:
         busy = " (figures are noisy: other processes competed for the CPU)" if background >= 0.25 else ""
         notes.append(f"other processes kept {background:.2f} CPUs busy on average during the run{busy}")
-    notes.append(f"{'--quick' if quick else 'default'} run took {_format_seconds(wall)}")
-    _print_text("\n" + "\n".join(f"· {note}" for note in notes), sys.stdout)
+    notes.append(f"{'--quick' if quick else 'default'} run took {format_seconds(wall)}")
+    print_text("\n" + "\n".join(f"· {note}" for note in notes), sys.stdout)
     if json_path is not None:
         payload = {
             "machine": machine,
@@ -144,5 +145,5 @@ def run_bench(
         except OSError as error:
             print(f"convae-explorer bench: could not write {json_path}: {error}", file=sys.stderr)
             return 1
-        _print_text(f"· JSON written to {json_path}", sys.stdout)
+        print_text(f"· JSON written to {json_path}", sys.stdout)
     return status

@@ -8,14 +8,14 @@ from typing import Any
 
 import torch
 
+from core.bench.common import Plan, Progress, median, synchronize
 from core.bench.figures import Figure
-from core.bench.training import _median, _Plan, _Progress, _sync
 from core.data.datasets import ImageDataset
 from core.settings import TrainConfig
 from core.training.engine import Trainer, encode_images
 
 
-def measure_encoding(dataset: ImageDataset, device: torch.device, plan: _Plan, say: _Progress) -> list[Figure]:
+def measure_encoding(dataset: ImageDataset, device: torch.device, plan: Plan, say: Progress) -> list[Figure]:
     """The time to the first points (a fresh trainer's first snapshot), then encoding 2,000 and 60,000 images.
 
     First points go first, while the encoder's kernels for 1,024-image chunks are not yet set up in this process,
@@ -28,7 +28,7 @@ def measure_encoding(dataset: ImageDataset, device: torch.device, plan: _Plan, s
         trainer = Trainer(dataset, TrainConfig(device=str(device)))
         built = time.perf_counter()
         trainer.snapshot()
-        _sync(device)
+        synchronize(device)
         build_s.append(built - start)
         snapshot_s.append(time.perf_counter() - built)
 
@@ -40,26 +40,26 @@ def measure_encoding(dataset: ImageDataset, device: torch.device, plan: _Plan, s
     return [
         Figure(
             "first points: snapshot of a fresh trainer",
-            1000 * _median(snapshot_s),
+            1000 * median(snapshot_s),
             "ms",
             n=len(snapshot_s),
             detail=f"encodes the {len(small):,} display images, reconstructs the samples, copies the decoder; "
             f"first of the {len(snapshot_s)} {1000 * snapshot_s[0]:.0f} ms; building the Trainer before it "
-            f"{1000 * _median(build_s):.0f} ms",
+            f"{1000 * median(build_s):.0f} ms",
         ),
         Figure(
             f"encode the display set ({len(small):,} images)",
-            len(small) / _median(small_s),
+            len(small) / median(small_s),
             "img/s",
             n=len(small_s),
-            detail=f"median {1000 * _median(small_s):.0f} ms per pass (core.training.engine.encode_images)",
+            detail=f"median {1000 * median(small_s):.0f} ms per pass (core.training.engine.encode_images)",
         ),
         Figure(
             f"encode {len(large):,} images",
-            len(large) / _median(large_s),
+            len(large) / median(large_s),
             "img/s",
             n=len(large_s),
-            detail=f"median {_median(large_s):.1f} s per pass; the {len(dataset.train):,} built-in digits repeated"
+            detail=f"median {median(large_s):.1f} s per pass; the {len(dataset.train):,} built-in digits repeated"
             + ("" if len(large) == 60_000 else "; 60,000 without --quick"),
         ),
     ]
@@ -73,9 +73,9 @@ def _synthetic(images: torch.Tensor, count: int) -> torch.Tensor:
 def _timed(action: Any, repeats: int, device: torch.device) -> list[float]:
     times = []
     for _ in range(repeats):
-        _sync(device)
+        synchronize(device)
         start = time.perf_counter()
         action()
-        _sync(device)
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return times

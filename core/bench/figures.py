@@ -76,7 +76,7 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "ms":
         return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms" if value < 100 else f"{value:,.0f} ms"
     if unit == "s":
-        return _format_seconds(value)
+        return format_seconds(value)
     if unit == "%":
         return f"{value:.1f} %"
     if unit == "":
@@ -84,7 +84,7 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
-def _format_seconds(seconds: float) -> str:
+def format_seconds(seconds: float) -> str:
     if seconds < 100:
         return f"{seconds:.1f} s"
     whole = round(seconds)
@@ -154,7 +154,7 @@ def format_table(
 def print_table(figures: Sequence[FigureLike] | Mapping[str, Sequence[FigureLike]], file: TextIO | None = None) -> None:
     """Print format_table, in ASCII where the stream's encoding lacks ✓, ×, ≥ and friends."""
     stream = file or sys.stdout
-    _print_text(format_table(figures, plain=not _can_encode(stream, "".join(_ASCII))), stream)
+    print_text(format_table(figures, plain=not _can_encode(stream, "".join(_ASCII))), stream)
 
 
 _ASCII = {"✓": "ok", "✗": "MISS", "—": "-", "─": "-", "×": "x", "÷": "/", "≥": ">=", "≤": "<=", "·": "-", "…": "..."}
@@ -174,7 +174,7 @@ def _can_encode(stream: TextIO, text: str) -> bool:
     return True
 
 
-def _print_text(text: str, stream: TextIO) -> None:
+def print_text(text: str, stream: TextIO) -> None:
     if not _can_encode(stream, text):
         text = _ascii(text)
         encoding = getattr(stream, "encoding", None) or "utf-8"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.bench.common import Progress, median, spread
 from core.bench.figures import Figure
-from core.bench.training import _median, _Progress, _spread
 from core.data.datasets import ImageDataset, load_image_folder
 from core.data.image_folder import _workers, read_image_folder
 
@@ -51,7 +51,7 @@ def write_bench_folder(root: Path, digits: ImageDataset) -> int:
     return GREY_COUNT + COLOUR_COUNT
 
 
-def measure_folder_load(digits: ImageDataset, quick: bool, say: _Progress) -> list[Figure]:
+def measure_folder_load(digits: ImageDataset, quick: bool, say: Progress) -> list[Figure]:
     say(f"image folder: writing {GREY_COUNT + COLOUR_COUNT:,} PNGs, then loading them (first time, from the cache)")
     first_repeats, cached_repeats = (1, 3) if quick else (3, 5)
     threads = _workers()
@@ -75,8 +75,8 @@ def measure_folder_load(digits: ImageDataset, quick: bool, say: _Progress) -> li
             cached.append(time.perf_counter() - start)
     assert dataset is not None and len(again.train) == len(dataset.train) == count
     shape = "×".join(str(n) for n in dataset.train.images.shape)
-    rate, seconds = _median(rates), _median(cached)
-    pool_note = f"; on 1 thread {_median(one_thread):,.0f} img/s" if one_thread else ""
+    rate, seconds = median(rates), median(cached)
+    pool_note = f"; on 1 thread {median(one_thread):,.0f} img/s" if one_thread else ""
     return [
         Figure(
             f"image folder, first load ({count:,} small PNGs: decode + resize)",
@@ -86,7 +86,7 @@ def measure_folder_load(digits: ImageDataset, quick: bool, say: _Progress) -> li
             met=rate >= FIRST_GOAL,
             n=len(rates),
             detail=f"core.data.datasets.load_image_folder, {threads} decoding threads{pool_note}; {GREY_COUNT:,} grey "
-            f"28×28 + {COLOUR_COUNT:,} RGB 32×32 → uint8 {shape}; range {_spread(rates)} img/s",
+            f"28×28 + {COLOUR_COUNT:,} RGB 32×32 → uint8 {shape}; range {spread(rates)} img/s",
         ),
         Figure(
             "image folder, second load (from the cache)",

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.bench.figures import Figure, _format_seconds
-from core.bench.training import _Progress
+from core.bench.common import Progress
+from core.bench.figures import Figure, format_seconds
 from core.data.datasets import ImageDataset, ImageSplit
 from core.events import BatchEnd
 from core.settings import RECIPES, TrainConfig
@@ -108,7 +108,7 @@ def _race(dataset: ImageDataset, device: torch.device, recipe: str) -> _Race:
 
 
 def measure_time_to_target(
-    dataset: ImageDataset, device: torch.device, say: _Progress, target: float = TARGET_MSE
+    dataset: ImageDataset, device: torch.device, say: Progress, target: float = TARGET_MSE
 ) -> list[Figure]:
     """Both recipes raced to `target` in alternating slices; time, steps and held-out 5-NN accuracy for each."""
     split = held_out_split(dataset)
@@ -123,7 +123,7 @@ def measure_time_to_target(
             race.advance(_SLICE_S, target)
         if time.perf_counter() - last_say > 30:
             last_say = time.perf_counter()
-            say("time to target: " + ", ".join(f"{r.name} {_format_seconds(r.busy_s)}" for r in races))
+            say("time to target: " + ", ".join(f"{r.name} {format_seconds(r.busy_s)}" for r in races))
     figures = []
     accuracies = {}
     for race in races:

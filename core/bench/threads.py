@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import torch
 
+from core.bench.common import SPEEDUP_GOALS, Plan, Progress, engine_steps, interleaved_rates, median
 from core.bench.figures import Figure
 from core.bench.machine import BackgroundLoad
 from core.bench.reference import ReferenceLoop
 from core.bench.reference_process import ReferenceProcess
-from core.bench.training import SPEEDUP_GOALS, _engine_steps, _interleaved_rates, _median, _Plan, _Progress
 from core.data.datasets import ImageDataset
 from core.settings import ModelConfig, TrainConfig
 from core.training.engine import Trainer, build_model, build_optimizer
@@ -142,7 +142,7 @@ def measure_row(
                 reference_process.set_threads(threads)
                 reference_steps = reference_process.steps()
             engine = Trainer(dataset, TrainConfig(device="cpu", epochs=_ENDLESS_EPOCHS, num_threads=threads))
-            contenders = [reference_steps, _engine_steps(engine)]
+            contenders = [reference_steps, engine_steps(engine)]
             kinds = runners_for(threads)
             for kind in kinds:
                 runners.append(_runner(kind, dataset, threads))
@@ -152,14 +152,14 @@ def measure_row(
                 for _ in range(warmup):
                     next(steps)
             load = BackgroundLoad()
-            rates = _interleaved_rates(wrapped, rounds, window, _CPU)
+            rates = interleaved_rates(wrapped, rounds, window, _CPU)
             background = load.cpus()
             for steps in contenders:
                 steps.close()
         finally:
             for runner in runners:
                 runner.close()
-    medians = [_median(r) for r in rates]
+    medians = [median(r) for r in rates]
     return ThreadRow(
         threads=threads,
         reference=medians[0],
@@ -173,8 +173,8 @@ def measure_row(
 
 def measure_thread_table(
     dataset: ImageDataset,
-    plan: _Plan,
-    say: _Progress,
+    plan: Plan,
+    say: Progress,
     counts: Sequence[int] | None = None,
     reference_process: ReferenceProcess | None = None,
 ) -> tuple[list[Figure], list[ThreadRow]]:

@@ -12,8 +12,8 @@ import time
 import numpy as np
 import torch
 
+from core.bench.common import Plan, Progress, median
 from core.bench.figures import Figure
-from core.bench.training import _median, _Plan, _Progress
 from core.data.datasets import ImageDataset
 from core.events import BatchEnd, LivePoints, Snapshot
 from core.settings import TrainConfig
@@ -56,7 +56,7 @@ def _segment(dataset: ImageDataset, device: torch.device, steps: int, mode: str)
     return {"total": total, "record": record_s, "live": live_s, "gaps": gaps}
 
 
-def measure_timelapse(dataset: ImageDataset, device: torch.device, plan: _Plan, say: _Progress) -> list[Figure]:
+def measure_timelapse(dataset: ImageDataset, device: torch.device, plan: Plan, say: Progress) -> list[Figure]:
     rounds = 2 if plan.rounds <= 10 else 4
     steps = 120 if plan.rounds <= 10 else 240
     say(f"time-lapse: {rounds} rounds of plain / recorded / live runs, {steps} steps each")
@@ -64,9 +64,9 @@ def measure_timelapse(dataset: ImageDataset, device: torch.device, plan: _Plan, 
     for _ in range(rounds):
         for mode in MODES:
             results[mode].append(_segment(dataset, device, steps, mode))
-    totals = {mode: _median([r["total"] for r in results[mode]]) for mode in MODES}
-    record_share = 100 * _median([r["record"] / r["total"] for r in results["recorded"]])
-    live_share = 100 * _median([r["live"] / r["total"] for r in results["live"]])
+    totals = {mode: median([r["total"] for r in results[mode]]) for mode in MODES}
+    record_share = 100 * median([r["record"] / r["total"] for r in results["recorded"]])
+    live_share = 100 * median([r["live"] / r["total"] for r in results["live"]])
     gaps = [g for r in results["live"] for g in r["gaps"]]
     plain_gaps = [g for r in results["plain"] for g in r["gaps"]]
     largest = 1000 * max(gaps) if gaps else float("nan")
@@ -88,7 +88,7 @@ def measure_timelapse(dataset: ImageDataset, device: torch.device, plan: _Plan, 
             "≤ 1000",
             bool(largest <= 1000),
             len(gaps),
-            f"median {1000 * _median(gaps):.0f} ms; without live points (snapshots only) the largest gap is "
+            f"median {1000 * median(gaps):.0f} ms; without live points (snapshots only) the largest gap is "
             f"{1000 * max(plain_gaps) if plain_gaps else float('nan'):.0f} ms",
         ),
         Figure(

@@ -1,125 +1,48 @@
-"""The training figures (engine vs the reference loop, interleaved), and the helpers the other measurements share."""
+"""The training figures: the engine against the lecture's loop (interleaved), the 20×60k projection, and the
+engine with snapshots on."""
 
 from __future__ import annotations
 
-import math
-import statistics
-import sys
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import torch
 
-from core.bench.figures import Figure, _format_seconds
+from core.bench.common import (
+    SPEEDUP_GOALS,
+    Plan,
+    Progress,
+    engine_steps,
+    interleaved_rates,
+    median,
+    spread,
+)
+from core.bench.figures import Figure, format_seconds
 from core.bench.machine import BackgroundLoad
 from core.bench.reference import ReferenceLoop
 from core.bench.reference_process import ReferenceProcess
 from core.data.datasets import ImageDataset
-from core.events import BatchEnd, EpochEnd, Snapshot
+from core.events import EpochEnd, Snapshot
 from core.settings import TrainConfig
 from core.training.control import TrainingControl
 from core.training.engine import Trainer
 from core.training.step_runners import splits_batches
 from core.training.thread_teams import ThreadTeam, steps_on_team
 
-#: Goals from the issue: the engine against the lecture's loop, per device type.
-SPEEDUP_GOALS = {"cpu": 1.3, "cuda": 20.0}
-#: The reference run's 20th-epoch MSE on digits-5k (seed 123), and the lecture's 20 MNIST epochs on its GPU.
-REFERENCE_MSE = 0.044
+#: The lecture's 20 MNIST epochs on its GPU.
 LECTURE_GPU_MINUTES = 8.3
 
 _ENDLESS_EPOCHS = 10_000  # a trainer the bench stops itself
 
-
-def _engine_steps(trainer: Trainer) -> Iterator[int]:
-    """The engine as headless training drives it (no snapshots), yielding the images of each step."""
-    seen = 0
-    for event in trainer.run(TrainingControl(), snapshots=False):
-        if isinstance(event, BatchEnd):
-            yield event.images_seen - seen
-            seen = event.images_seen
-
-
-def _sync(device: torch.device) -> None:
-    """Wait for queued GPU work, so that a timer stops when the work is done, not when it was queued."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
-#: Pause between two contenders' windows, not timed. After a window on a team of several threads, the team's spare
-#: threads spin for a few milliseconds waiting for more work (0.16–0.2 CPUs of 2 at 30 steps a second, per-thread
-#: /proc times); without the pause they spun into the next contender's window and slowed it, whichever it was.
-SETTLE_S = 0.02
-
-
-def _interleaved_rates(
-    contenders: Sequence[Iterator[int]], rounds: int, window: int, device: torch.device
-) -> list[list[float]]:
-    """Images/s of each contender over `window` steps, taken in turn for `rounds` rounds.
-
-    The order alternates (A, B, then B, A) so that a machine slowly speeding up or slowing down favours neither, and
-    each window starts after an untimed pause of SETTLE_S, so no contender pays for the one before it.
-    """
-    rates: list[list[float]] = [[] for _ in contenders]
-    for index in range(rounds):
-        pairs = list(zip(contenders, rates, strict=True))
-        for steps, out in pairs if index % 2 == 0 else pairs[::-1]:
-            _sync(device)
-            time.sleep(SETTLE_S)  # the previous contender's idle OpenMP threads stop spinning before the clock starts
-            start = time.perf_counter()
-            images = sum(next(steps) for _ in range(window))
-            _sync(device)
-            out.append(images / (time.perf_counter() - start))
-    return rates
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How many repeats each figure gets: the default run fits 3 minutes on a 2-core CPU, --quick one."""
-
-    warmup_steps: int
-    rounds: int
-    window: int
-    snapshot_epochs: int
-    encode_small: int
-    encode_large: int
-    large_images: int
-    first_points: int
-
-    @classmethod
-    def for_run(cls, quick: bool) -> _Plan:
-        if quick:
-            # Whole epochs with snapshots (~10 s each here) and 60,000-image passes (~15 s) do not fit a minute.
-            return cls(3, 10, 4, snapshot_epochs=0, encode_small=3, encode_large=1, large_images=10_000, first_points=3)
-        return cls(6, 24, 6, snapshot_epochs=2, encode_small=7, encode_large=2, large_images=60_000, first_points=5)
-
-
-class _Progress:
-    """Progress lines on stderr, so stdout holds just the header and the table."""
-
-    def __init__(self) -> None:
-        self._start = time.perf_counter()
-
-    def __call__(self, message: str) -> None:
-        print(f"[{time.perf_counter() - self._start:5.0f} s] {message}", file=sys.stderr, flush=True)
-
-
-def _median(values: Sequence[float]) -> float:
-    return float(statistics.median(values)) if values else math.nan
-
-
-def _spread(values: Sequence[float], fmt: str = ".0f") -> str:
-    return f"{min(values):{fmt}}–{max(values):{fmt}}" if values else "—"
+#: tools/cpu_threads.py and tools/engine_overhead.py still import these under their old private names from here
+#: (tools/ was not part of this change): point them at core.bench.common, then drop this line.
+_Plan, _Progress, _engine_steps, _interleaved_rates = Plan, Progress, engine_steps, interleaved_rates
 
 
 def measure_training(
     dataset: ImageDataset,
     device: torch.device,
-    plan: _Plan,
-    say: _Progress,
+    plan: Plan,
+    say: Progress,
     reference_process: ReferenceProcess | None = None,
 ) -> list[Figure]:
     """Engine vs the lecture's loop (interleaved windows), 20×60k projection, and the engine with snapshots on.
@@ -131,7 +54,7 @@ def measure_training(
     batch = TrainConfig().batch_size
     engine = Trainer(dataset, TrainConfig(device=str(device), epochs=_ENDLESS_EPOCHS))
     reference = ReferenceLoop(dataset, device)
-    contenders = [reference.steps(), _engine_steps(engine)]
+    contenders = [reference.steps(), engine_steps(engine)]
     team = None
     if reference_process is not None:
         reference_process.set_threads(torch.get_num_threads())
@@ -150,13 +73,13 @@ def measure_training(
     first_half = (plan.rounds + 1) // 2
     say(f"training: reference vs engine, {plan.rounds} interleaved rounds of {window} steps each")
     load = BackgroundLoad()
-    ref_rates, eng_rates, *inside_rates = _interleaved_rates(contenders, first_half, window, device)
+    ref_rates, eng_rates, *inside_rates = interleaved_rates(contenders, first_half, window, device)
 
     if plan.snapshot_epochs:
         say(f"training: engine with snapshots on (default settings), {plan.snapshot_epochs} whole epochs")
     snap = _snapshot_epochs(dataset, device, plan.snapshot_epochs)
 
-    more_ref, more_eng, *more_inside = _interleaved_rates(contenders, plan.rounds - first_half, window, device)
+    more_ref, more_eng, *more_inside = interleaved_rates(contenders, plan.rounds - first_half, window, device)
     ref_rates += more_ref
     eng_rates += more_eng
     inside_rates = [a + b for a, b in zip(inside_rates, more_inside, strict=True)]
@@ -166,7 +89,7 @@ def measure_training(
     if team is not None:
         team.close()
 
-    ref, eng = _median(ref_rates), _median(eng_rates)
+    ref, eng = median(ref_rates), median(eng_rates)
     ratio = eng / ref
     per_round = [e / r for e, r in zip(eng_rates, ref_rates, strict=True)]
     goal = SPEEDUP_GOALS.get(device.type)
@@ -178,7 +101,7 @@ def measure_training(
             eng,
             "img/s",
             n=len(eng_rates),
-            detail=f"{1000 * batch / eng:.2f} ms/step; windows of {window} steps, range {_spread(eng_rates)}"
+            detail=f"{1000 * batch / eng:.2f} ms/step; windows of {window} steps, range {spread(eng_rates)}"
             + _engine_path(engine),
         ),
         Figure(
@@ -186,7 +109,7 @@ def measure_training(
             ref,
             "img/s",
             n=len(ref_rates),
-            detail=f"{1000 * batch / ref:.2f} ms/step; windows of {window} steps, range {_spread(ref_rates)}"
+            detail=f"{1000 * batch / ref:.2f} ms/step; windows of {window} steps, range {spread(ref_rates)}"
             + (
                 "; in a Python process of its own, as the lecture's script runs, denormals kept"
                 if reference_process
@@ -196,13 +119,13 @@ def measure_training(
         *(
             Figure(
                 "reference loop inside the bench's process (for comparison)",
-                _median(rates),
+                median(rates),
                 "img/s",
                 n=len(rates),
                 detail="the same loop run in this process, with the engine's malloc settings (core.training.memory)"
                 + ("" if team is None else " and on a thread team that flushes denormals (core.training.denormals)")
-                + f"; {_median(rates) / ref:.2f}× its rate in a process of its own; the engine "
-                f"{eng / _median(rates):.2f}× this",
+                + f"; {median(rates) / ref:.2f}× its rate in a process of its own; the engine "
+                f"{eng / median(rates):.2f}× this",
             )
             for rates in inside_rates
         ),
@@ -214,7 +137,7 @@ def measure_training(
             met=None if goal is None else ratio >= goal,
             n=len(per_round),
             detail=f"ratio of the medians above, windows interleaved in this run; per-round ratios "
-            f"{_spread(per_round, '.2f')}, median {_median(per_round):.2f}; batch {batch}, {threads} torch threads, "
+            f"{spread(per_round, '.2f')}, median {median(per_round):.2f}; batch {batch}, {threads} torch threads, "
             f"{device}{noise}; steps {warmup + 1}–{engine.progress.step} of a fresh run"
             + (
                 ", where the lecture's loop still meets denormal gradients (core.training.denormals)"
@@ -229,7 +152,7 @@ def measure_training(
             n=len(eng_rates),
             detail=f"the lecture's GPU took {LECTURE_GPU_MINUTES} min (this runs at "
             f"{LECTURE_GPU_MINUTES * 60 / (20 * 60_000 / eng):.2g}× its speed); at the reference loop's rate "
-            f"{_format_seconds(20 * 60_000 / ref)}",
+            f"{format_seconds(20 * 60_000 / ref)}",
         ),
     ]
     if snap is None:
@@ -251,7 +174,7 @@ def measure_training(
                 "img/s",
                 n=epochs,
                 detail=f"snapshots took {100 * sum(snapshot_s) / total_s:.1f} % of the time ({count} of median "
-                f"{1000 * _median(snapshot_s):.0f} ms); whole epochs, each with its end-of-epoch snapshot, run "
+                f"{1000 * median(snapshot_s):.0f} ms); whole epochs, each with its end-of-epoch snapshot, run "
                 "uninterrupted between the windows above (pausing would make snapshots due early)",
             )
         )
@@ -298,4 +221,4 @@ def _snapshot_epochs(
                 rates.append(len(dataset.train) / (now - start))
                 start, epoch_done = now, False
     events.close()
-    return _median(rates), len(rates), snapshot_s, len(snapshot_s), time.perf_counter() - run_start
+    return median(rates), len(rates), snapshot_s, len(snapshot_s), time.perf_counter() - run_start

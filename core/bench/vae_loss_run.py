@@ -11,10 +11,10 @@ import math
 
 import torch
 
-from core.bench.figures import Figure, _format_seconds
+from core.bench.common import Progress
+from core.bench.figures import Figure, format_seconds
 from core.bench.loss_run import alternate_epochs, difference_and_speed
 from core.bench.reference_vae import ReferenceVaeLoop
-from core.bench.training import _Progress
 from core.data.datasets import ImageDataset
 from core.settings import ModelConfig, TrainConfig
 from core.training.engine import Trainer
@@ -24,7 +24,7 @@ L17 = {"latent_dim": 2, "lr": 5e-4, "batch_size": 256, "epochs": 50, "seed": 123
 
 
 def measure_vae_loss_run(
-    dataset: ImageDataset, device: torch.device, say: _Progress, epochs: int = L17["epochs"]
+    dataset: ImageDataset, device: torch.device, say: Progress, epochs: int = L17["epochs"]
 ) -> list[Figure]:
     """`epochs` epochs of the engine's VAE and of L17's loop on `dataset`, alternating epoch by epoch."""
     config = TrainConfig(
@@ -50,7 +50,7 @@ def measure_vae_loss_run(
             "",
             n=batches,
             detail=f"latent 2, lr 5e-4, batch 256, β 1, seed {config.seed}; {epochs} epochs in "
-            f"{_format_seconds(sum(eng_s))} ({images * epochs / sum(eng_s):,.0f} img/s)",
+            f"{format_seconds(sum(eng_s))} ({images * epochs / sum(eng_s):,.0f} img/s)",
         ),
         Figure(
             f"VAE epoch-{epochs} mean combined loss per image, L17 loop",
@@ -58,7 +58,7 @@ def measure_vae_loss_run(
             "",
             n=batches,
             detail=f"PIL + DataLoader, torch.manual_seed({config.seed}) first; {epochs} epochs in "
-            f"{_format_seconds(sum(ref_s))} ({images * epochs / sum(ref_s):,.0f} img/s)",
+            f"{format_seconds(sum(ref_s))} ({images * epochs / sum(ref_s):,.0f} img/s)",
         ),
         *difference_and_speed(
             "VAE loss",

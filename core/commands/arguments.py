@@ -1,9 +1,31 @@
-"""Argparse types shared by the headless commands (render map|path, render timelapse)."""
+"""The options and argparse types more than one subcommand shares, each written once: where data sets live and
+whether to download them, which data set (a name or `folder:PATH`) and how a folder's images are read, the
+device, and numbers within a range.
+
+Their help texts are what users read in `--help` and their scripts depend on: changing one changes it for every
+subcommand that takes the option, which is the point of writing it here once.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from core.settings import (
+    DATASET_NAMES,
+    FOLDER_MAX_SIZE,
+    FOLDER_MIN_SIZE,
+    FOLDER_PREFIX,
+    check_device,
+    folder_dataset_name,
+    is_folder_dataset,
+)
+
+#: The exit code of a command line that cannot be carried out as written (argparse's own code for usage errors).
+EXIT_USAGE = 2
+DATA_DIR_HELP = "where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
 
 
 def number_between(kind: type, low: float, high: float, what: str) -> Callable[[str], float]:
@@ -20,3 +42,86 @@ def number_between(kind: type, low: float, high: float, what: str) -> Callable[[
         return value
 
     return parse
+
+
+def device_type(text: str) -> str:
+    """auto, cpu, cuda, cuda:N or mps (argparse type; core.settings.check_device says what is wrong)."""
+    try:
+        return check_device(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+# ----- where the data comes from ----------------------------------------------------------------------------------
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser, note: str = "") -> None:
+    """--data-dir; `note` adds what this subcommand does with it (the window: for this launch only)."""
+    parser.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP + note)
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, downloads: str = "the data set") -> None:
+    """--data-dir and --no-download, for the subcommands that load a data set (`downloads`: which one, in words)."""
+    add_data_dir_argument(parser)
+    parser.add_argument("--no-download", action="store_true", help=f"never try to download {downloads}")
+
+
+def dataset_type(text: str) -> str:
+    """A data set's name, or `folder:PATH` made absolute (the name a checkpoint records)."""
+    if is_folder_dataset(text):
+        if text == FOLDER_PREFIX:
+            raise argparse.ArgumentTypeError("folder: needs a path, e.g. folder:~/pictures/cats-and-dogs")
+        return folder_dataset_name(text[len(FOLDER_PREFIX) :])
+    if text not in DATASET_NAMES:
+        choices = ", ".join(DATASET_NAMES)
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {choices}, or folder:PATH)")
+    return text
+
+
+def add_folder_arguments(parser: argparse.ArgumentParser) -> None:
+    """--image-size and --colour / --grey: how an image folder's pictures are read (folder:PATH only)."""
+    sizes = number_between(int, FOLDER_MIN_SIZE, FOLDER_MAX_SIZE, "image size")
+
+    def image_size(text: str) -> int:
+        value = int(sizes(text))
+        if value % 4:
+            raise argparse.ArgumentTypeError(f"image size must be a multiple of 4, got {value}")
+        return value
+
+    parser.add_argument(
+        "--image-size",
+        type=image_size,
+        metavar="S",
+        help=f"folder:PATH only: side of the square the images are resized to (shorter side resized, longer one "
+        f"centre-cropped), a multiple of 4 from {FOLDER_MIN_SIZE} to {FOLDER_MAX_SIZE}; default: the images' "
+        "median size rounded to a multiple of 4, at most 64",
+    )
+    colour = parser.add_mutually_exclusive_group()
+    colour.add_argument(
+        "--colour",
+        "--color",
+        dest="colour",
+        action="store_const",
+        const=True,
+        default=None,
+        help="folder:PATH only: train on RGB images (default: colour when any image is colour)",
+    )
+    colour.add_argument(
+        "--grey", "--gray", dest="colour", action="store_const", const=False, help="folder:PATH only: grey images"
+    )
+
+
+def folder_options(args: argparse.Namespace, resume: Any) -> dict[str, Any]:
+    """How an image folder is read from the options above: the options given, or the resumed model's shape;
+    progress on stderr. Empty for a named data set."""
+    from core.data.image_folder import progress_printer
+
+    name = resume.dataset if resume else args.dataset
+    if not name or not is_folder_dataset(name):
+        return {}
+    if resume is not None:
+        size, colour = resume.model_config.image_size, resume.model_config.channels == 3
+    else:
+        size, colour = args.image_size, args.colour
+    progress = progress_printer(f"Reading {name[len(FOLDER_PREFIX) :]}")
+    return {"image_size": size, "colour": colour, "progress": progress}

@@ -11,15 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_USAGE = 2
+from core.commands.arguments import add_data_arguments
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
-    parser.add_argument(
-        "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
-    )
-    parser.add_argument("--no-download", action="store_true", help="never try to download the data set")
+    add_data_arguments(parser)
 
 
 def add_export_parser(commands: argparse._SubParsersAction) -> None:

@@ -1,52 +1,27 @@
-"""The `convae-explorer` command line: argument parsing and the headless subcommands (`train`, `bench`, `render`,
-`export`).
+"""The `convae-explorer` command line's entry: parse (core.commands.parser), then hand over to the subcommand.
 
 Core knows nothing of the window: the entry point (explorer.__main__) hands in how to open it and how to measure it,
-so `train` and `bench --no-gui` never import Qt. `python -m core.commands.main train …` works on a server without Qt.
+so `train`, `render`, `export` and `bench --no-gui` never import Qt; `python -m core train …` works on a server
+without Qt.
 """
 
 from __future__ import annotations
 
-import argparse
-import math
-import signal
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from core.commands.export import add_export_parser, run_export
-from core.commands.folder_arguments import add_folder_arguments, dataset_type, folder_options
-from core.commands.render import add_render_parsers, run_render
-from core.commands.render_drawing import add_drawing_parser
-from core.commands.render_timelapse import add_timelapse_parser
-from core.settings import (
-    DATASET_NAMES,
-    DEFAULT_DATASET,
-    DEFAULT_MODEL,
-    DEFAULT_RECIPE,
-    MODEL_ALIASES,
-    MODEL_KINDS,
-    RECIPES,
-    SETTINGS,
-    Setting,
-    check_device,
-    check_model_kind,
-    dataset_file_stem,
-    is_folder_dataset,
-)
+from core.commands.bench import run_bench_command
+from core.commands.export import run_export
+from core.commands.open import run_open
+from core.commands.parser import SUBCOMMANDS, build_parser
+from core.commands.render import run_render
+from core.commands.train import run_train
+from core.settings import DEFAULT_RECIPE
 
-if TYPE_CHECKING:
-    from core.events import BatchEnd
-
-DATA_DIR_HELP = "where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
-SUBCOMMANDS = ("open", "train", "bench", "render", "export")
-EXIT_USAGE = 2
-#: The signals that stop `train` cleanly (a checkpoint, then exit 128 + the signal's number).
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+__all__ = ["WindowSide", "build_parser", "main"]
 
 
 @dataclass(frozen=True)
@@ -55,157 +30,6 @@ class WindowSide:
 
     open_window: Callable[[Path | None], int] | None = None
     bench_figures: Callable[[bool, str], Sequence[Any]] | None = None
-
-
-def setting_type(setting: Setting) -> Callable[[str], float]:
-    """An argparse type for one setting that states the valid range when a value is outside it."""
-
-    def parse(text: str) -> float:
-        try:
-            value = setting.kind(text)
-        except ValueError:
-            kind = "an integer" if setting.kind is int else "a number"
-            raise argparse.ArgumentTypeError(
-                f"{setting.label} must be {kind} {setting.range_text()}, got {text!r}"
-            ) from None
-        try:
-            setting.check(value)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-        return value
-
-    return parse
-
-
-def device_type(text: str) -> str:
-    try:
-        return check_device(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def add_setting_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, float] | None = None) -> None:
-    """One option per entry of core.settings.SETTINGS, with its range and default from there (or from `defaults`)."""
-    for setting in SETTINGS.values():
-        default = setting.kind((defaults or {}).get(setting.name, setting.default))
-        parser.add_argument(
-            setting.flag,
-            dest=setting.name,
-            metavar=setting.flag[2:].upper().replace("-", "_"),
-            type=setting_type(setting),
-            default=default,
-            help=f"{setting.help}; {setting.range_text()} (default {default:g})",
-        )
-
-
-def model_kind_type(text: str) -> str:
-    try:
-        return check_model_kind(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def add_model_argument(parser: argparse.ArgumentParser) -> None:
-    """--model, from core.settings.MODEL_KINDS (and its short names ae / vae)."""
-    short = ", ".join(f"{alias} = {kind}" for alias, kind in MODEL_ALIASES.items())
-    parser.add_argument(
-        "--model",
-        type=model_kind_type,
-        default=DEFAULT_MODEL,
-        metavar="KIND",
-        help=f"the network: {' or '.join(MODEL_KINDS)} ({short}; default {DEFAULT_MODEL}); not with --resume",
-    )
-
-
-def add_gpu_lever_arguments(parser: argparse.ArgumentParser) -> None:
-    """--bf16 and --compile: core.training.gpu_levers's opt-in CUDA levers (off: the lecture's arithmetic, nothing
-    compiled)."""
-    parser.add_argument(
-        "--bf16",
-        action="store_true",
-        help="CUDA only: bf16 autocast with channels_last weights, faster but not the lecture's float32 arithmetic",
-    )
-    parser.add_argument(
-        "--compile",
-        action="store_true",
-        help="CUDA only: torch.compile the step (the first run compiles for seconds; kernels are cached per user)",
-    )
-
-
-def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
-    """The whole command line; `recipe` supplies train's defaults (main parses again when --preset names one)."""
-    from core import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="convae-explorer",
-        description="Train a convolutional autoencoder while you watch, then explore its latent space. "
-        "With no command, opens the window; `convae-explorer PATH.safetensors` opens it on a saved model.",
-    )
-    parser.add_argument("--version", action="version", version=f"convae-explorer {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    open_cmd = commands.add_parser("open", help="open the window (optionally on a checkpoint); the default")
-    open_cmd.add_argument("checkpoint", nargs="?", type=Path, help="a .safetensors checkpoint to explore")
-    open_cmd.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP + "; the window uses it for this launch")
-
-    train = commands.add_parser("train", help="train headless (e.g. on a GPU server) and save a checkpoint")
-    train.add_argument(
-        "--dataset",
-        type=dataset_type,
-        default=None,
-        metavar="NAME",
-        help=f"{', '.join(DATASET_NAMES)}, or folder:PATH for a folder of your own images (one sub-folder per "
-        f"class, or a flat folder: one class); default: {DEFAULT_DATASET}; not with --resume",
-    )
-    add_folder_arguments(train)
-    add_setting_arguments(train, RECIPES[recipe].values)
-    add_model_argument(train)
-    train.add_argument(
-        "--preset",
-        choices=tuple(RECIPES),
-        default=DEFAULT_RECIPE,
-        help="settings to start from; options given beside it win. "
-        + "; ".join(f"{r.name}: {r.note}" for r in RECIPES.values()),
-    )
-    train.add_argument("--device", type=device_type, default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    add_gpu_lever_arguments(train)
-    train.add_argument(
-        "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
-    )
-    train.add_argument("--no-download", action="store_true", help="never try to download a data set")
-    train.add_argument("--resume", type=Path, help="continue from this checkpoint (its settings, new --epochs)")
-    train.add_argument(
-        "--out", type=Path, help="checkpoint to write (default: convae-DATASET.safetensors, never replacing a file)"
-    )
-    train.add_argument("--force", action="store_true", help="let --out replace a file that is not a checkpoint")
-    train.add_argument(
-        "--no-history",
-        action="store_true",
-        help="do not record the run's time-lapse (snapshots cost up to 5%% of training time)",
-    )
-
-    bench = commands.add_parser("bench", help="measure speed and responsiveness, side by side with the reference")
-    bench.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
-    bench.add_argument("--json", type=Path, help="also write the results as JSON here")
-    bench.add_argument("--device", type=device_type, default="auto", help="device for the engine figures")
-    bench.add_argument("--no-gui", action="store_true", help="skip the figures that need Qt")
-    bench.add_argument(
-        "--loss-run",
-        action="store_true",
-        help="also train 20 epochs of digits-5k with the engine and the reference loop and compare their final "
-        "MSE, then the VAE at L17's settings (50 epochs, batch 256) against L17's loop (several minutes)",
-    )
-    bench.add_argument(
-        "--time-to-target",
-        action="store_true",
-        help="also time the lecture's recipe and the fast preset until the running MSE reaches the lecture's "
-        "20-epoch level, and compare their latent spaces (minutes: one run of each, taking turns)",
-    )
-    render_kinds = add_render_parsers(commands)
-    add_timelapse_parser(render_kinds)
-    add_drawing_parser(render_kinds)
-    add_export_parser(commands)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) -> int:
@@ -222,207 +46,11 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
         args = build_parser(args.preset).parse_args(args_list)  # the preset's values as defaults, given ones win
     window = window or WindowSide()
     if args.command == "train":
-        return _run_train(args)
+        return run_train(args)
     if args.command == "bench":
-        return _run_bench(args, window)
+        return run_bench_command(args, window.bench_figures)
     if args.command == "render":
         return run_render(args)
     if args.command == "export":
         return run_export(args)
-    return _run_open(args, window)
-
-
-def _run_open(args: argparse.Namespace, window: WindowSide) -> int:
-    checkpoint = getattr(args, "checkpoint", None)
-    if checkpoint is not None and not checkpoint.is_file():
-        what = "is not a file" if checkpoint.exists() else "does not exist"
-        print(f"convae-explorer: {checkpoint} {what}.", file=sys.stderr)
-        return EXIT_USAGE
-    data_dir = getattr(args, "data_dir", None)
-    if data_dir is not None:
-        if data_dir.exists() and not data_dir.is_dir():
-            print(f"convae-explorer: --data-dir {data_dir} is a file, not a folder.", file=sys.stderr)
-            return EXIT_USAGE
-        from core.data.location import FROM_COMMAND_LINE, use_data_dir
-
-        use_data_dir(data_dir, FROM_COMMAND_LINE)
-    if window.open_window is None:
-        print("convae-explorer: this entry point has no window; run `convae-explorer` to open it.", file=sys.stderr)
-        return 1
-    return int(window.open_window(checkpoint))
-
-
-def _run_bench(args: argparse.Namespace, window: WindowSide) -> int:
-    from core.bench import run_bench
-
-    return run_bench(
-        quick=args.quick,
-        json_path=args.json,
-        device=args.device,
-        loss_run=args.loss_run,
-        gui_figures=None if args.no_gui else window.bench_figures,
-        time_to_target=args.time_to_target,
-    )
-
-
-class _SignalStop:
-    """SIGINT, SIGTERM and SIGHUP ask the engine to stop between two steps; the first one sets the exit code.
-
-    The handlers stay in place while the checkpoint is written, so a second signal (Ctrl+C pressed twice) waits
-    for the save instead of interrupting it.
-    """
-
-    def __init__(self, stop: Callable[[], None]) -> None:
-        self._stop = stop
-        self.received: int | None = None
-
-    def _handle(self, number: int, frame: object) -> None:
-        if self.received is None:
-            self.received = number
-        self._stop()
-
-    @contextmanager
-    def installed(self) -> Iterator[_SignalStop]:
-        previous = {number: signal.signal(number, self._handle) for number in STOP_SIGNALS}
-        try:
-            yield self
-        finally:
-            # once stopped by a signal the process is on its way out: a late second Ctrl+C must not kill it while
-            # the interpreter shuts down (it would exit -2 instead of 128 + the first signal)
-            for number, handler in previous.items():
-                signal.signal(number, signal.SIG_IGN if self.received is not None else handler)
-
-
-def _run_train(args: argparse.Namespace) -> int:
-    from core.data.datasets import DatasetError, load_dataset
-    from core.events import BatchEnd, EndReason, EpochEnd, TrainingEnded
-    from core.files.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-    from core.files.output_path import OutputError, check_output, free_default_name
-    from core.model.autoencoder import ModelConfig
-    from core.timelapse.recording import HistoryRecorder, RunHistory
-    from core.training.engine import TrainConfig, Trainer, TrainingControl, loss_name
-    from core.training.progress import RunProgress, format_duration
-
-    def fail(message: str, code: int = 1) -> int:
-        print(f"convae-explorer train: {message}", file=sys.stderr)
-        return code
-
-    if args.resume and args.preset != DEFAULT_RECIPE:
-        return fail(
-            "--preset cannot be combined with --resume: a checkpoint continues with its own settings", EXIT_USAGE
-        )
-    if (args.image_size is not None or args.colour is not None) and not (
-        args.dataset and is_folder_dataset(args.dataset)
-    ):
-        return fail("--image-size, --colour and --grey apply to --dataset folder:PATH only", EXIT_USAGE)
-    if args.resume and args.dataset:
-        return fail(
-            "--dataset cannot be combined with --resume: a checkpoint continues on the data set it was trained on",
-            EXIT_USAGE,
-        )
-    control = TrainingControl()
-    stopper = _SignalStop(control.stop)
-    with stopper.installed():
-        try:
-            resume = load_checkpoint(args.resume) if args.resume else None
-            dataset_name = resume.dataset if resume else args.dataset or DEFAULT_DATASET
-            out = args.out or free_default_name(Path("."), f"convae-{dataset_file_stem(dataset_name)}")
-            replacing = check_output(out, args.force)
-            dataset = load_dataset(
-                dataset_name, args.data_dir, download=not args.no_download, **folder_options(args, resume)
-            )
-            if dataset.notice:
-                print(f"Note: {dataset.notice}", file=sys.stderr, flush=True)
-            if resume:
-                trainer = resume.resume(
-                    dataset,
-                    epochs=args.epochs,
-                    device=args.device,
-                    num_threads=args.num_threads,
-                    bf16=args.bf16,
-                    compile=args.compile,
-                )
-            else:
-                config = TrainConfig(
-                    epochs=args.epochs,
-                    batch_size=args.batch_size,
-                    lr=args.lr,
-                    seed=args.seed,
-                    device=args.device,
-                    num_threads=args.num_threads,
-                    lr_schedule=RECIPES[args.preset].lr_schedule,
-                    bf16=args.bf16,
-                    compile=args.compile,
-                )
-                model_config = ModelConfig(
-                    args.latent_dim, dataset.channels, dataset.image_size, kind=args.model, beta=args.beta
-                )
-                trainer = Trainer(dataset, config, model_config)
-        except DatasetError as error:
-            return fail(f"{error}\nThe built-in digits always work: --dataset digits-5k")
-        except (CheckpointError, OutputError, ValueError) as error:
-            return fail(str(error))
-
-        config = trainer.config
-        print(
-            f"Training on {dataset.name} ({len(dataset.train):,} images) on {trainer.device}: "
-            f"{config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}"
-            + (f" ({config.lr_schedule} schedule)" if config.lr_schedule != "constant" else "")
-            + "".join(f", {lever}" for lever, on in (("bf16", config.bf16), ("compiled", config.compile)) if on)
-            + ", "
-            f"{trainer.model_config.describe()}, latent {trainer.model_config.latent_dim}, "
-            f"seed {config.seed}" + (f", resuming at epoch {trainer.progress.epoch + 1}" if resume else ""),
-            flush=True,
-        )
-        if replacing:
-            print(f"Note: {replacing} when training ends.", flush=True)
-        interactive = sys.stdout.isatty()
-        last_print = -math.inf  # print the first progress line at once
-        ended: TrainingEnded | None = None
-        start_step = trainer.progress.step
-        history = resume.history.copy() if resume is not None and resume.history is not None else RunHistory()
-        recorder = HistoryRecorder(history, trainer.model_config)
-        if stopper.received is None:  # a signal while loading: save what there is, train nothing
-            for event in trainer.run(control, snapshots=not args.no_history):
-                recorder.consume(event)
-                if isinstance(event, BatchEnd):
-                    now = time.perf_counter()
-                    if now - last_print >= (0.25 if interactive else 10.0):
-                        last_print = now
-                        where = RunProgress.after(event, config.epochs, start_step)
-                        line = (
-                            f"epoch {where.epoch}/{config.epochs}  batch {event.batch}/{event.batches_per_epoch}"
-                            f"  loss {event.loss:.4f}{loss_parts(event)}  {where.images_per_second:,.0f} img/s"
-                            f"  ETA {format_duration(where.eta_s)}"
-                        )
-                        print(f"\r{line}\033[K" if interactive else line, end="" if interactive else "\n", flush=True)
-                elif isinstance(event, EpochEnd):
-                    line = (
-                        f"epoch {event.epoch + 1}/{event.epochs}  mean {loss_name(trainer.model_config)} "
-                        f"{event.mean_loss:.4f}  "
-                        f"({event.seconds:.1f} s)"
-                    )
-                    print(f"\r{line}\033[K" if interactive else line, flush=True)
-                elif isinstance(event, TrainingEnded):
-                    ended = event
-        if ended is not None:
-            print(("\n" if interactive else "") + ended.message, flush=True)
-        if trainer.progress.step == start_step and not resume and out.exists():
-            print(f"Nothing was trained: {out} is left as it was.", flush=True)
-            return 128 + stopper.received if stopper.received is not None else 1
-        try:
-            save_checkpoint(out, Checkpoint.from_trainer(trainer, history if len(history) else None))
-        except CheckpointError as error:
-            return fail(str(error))
-        print(f"Saved {out}", flush=True)
-    if stopper.received is not None:
-        return 128 + stopper.received
-    if ended is not None and ended.reason is EndReason.DIVERGED:
-        return 1
-    return 0
-
-
-def loss_parts(event: BatchEnd) -> str:
-    """A VAE step's reconstruction and KL, after its total loss; nothing for an autoencoder."""
-    return "" if event.kl is None else f" (reconstruction {event.reconstruction:.2f} + β × KL {event.kl:.3f})"
-
+    return run_open(args, window.open_window)

@@ -17,10 +17,8 @@ import io
 import sys
 from pathlib import Path
 
-from core.commands.arguments import number_between
+from core.commands.arguments import add_data_arguments, number_between
 from core.latent.atlas import DEFAULT_GRID, DEFAULT_STEPS, MAX_GRID, MAX_STEPS, MIN_GRID, MIN_STEPS
-
-EXIT_USAGE = 2
 
 
 def plane_range(text: str):
@@ -64,10 +62,7 @@ def path_end(text: str) -> int | tuple[float, float]:
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
     parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaced atomically)")
-    parser.add_argument(
-        "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
-    )
-    parser.add_argument("--no-download", action="store_true", help="never try to download the data set")
+    add_data_arguments(parser)
 
 
 def add_render_parsers(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
@@ -130,10 +125,11 @@ def _check_out(out: Path) -> None:
 
 
 def load_view(args: argparse.Namespace):
-    """The checkpoint's snapshot as the window shows it: same display set (seeded), same plane."""
+    """The checkpoint's snapshot as the window shows it: same display set (seeded), same plane (the window's choice,
+    core.timelapse.views: the recorded history's aligned plane where the file has one)."""
     from core.data.datasets import DatasetError, load_dataset_for_model
     from core.files.checkpoint import CheckpointError, load_checkpoint
-    from core.latent.view import view_of
+    from core.timelapse.views import view_for
 
     if not args.checkpoint.is_file():
         what = "is not a file" if args.checkpoint.exists() else "does not exist"
@@ -148,7 +144,7 @@ def load_view(args: argparse.Namespace):
         raise RenderError(f"{error} (the display images of {checkpoint.dataset} are needed)") from None
     except (CheckpointError, ValueError) as error:
         raise RenderError(str(error)) from None
-    return view_of(trainer.snapshot())
+    return view_for(trainer.snapshot(), checkpoint.history)
 
 
 def png_bytes(picture) -> bytes:

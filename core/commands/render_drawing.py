@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
+from core.commands.arguments import add_data_arguments
 from core.timelapse.pictures import BACKGROUND, FAINT, INK, Layout, _font, class_rgb
 
 if TYPE_CHECKING:  # the command loads torch only once it runs
@@ -42,10 +43,7 @@ def add_drawing_parser(render_subparsers: argparse._SubParsersAction) -> argpars
     parser.add_argument("--image", type=Path, required=True, help="your picture: a PNG, JPEG or other image file")
     parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaced atomically)")
     parser.add_argument("--width", type=int, default=800, help="pixels, 480 to 4000 (default 800)")
-    parser.add_argument(
-        "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
-    )
-    parser.add_argument("--no-download", action="store_true", help="never try to download the data set")
+    add_data_arguments(parser)
     parser.set_defaults(render_handler=run_render_drawing)
     return parser
 

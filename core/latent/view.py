@@ -28,13 +28,7 @@ class SnapshotView:
     xy: np.ndarray  # (N, 2) float32: the display codes on the view plane
     collapsed: bool  # every sample decodes to the same picture (see core.model.diagnostics)
     #: The display codes ready for nearest-neighbour queries and the off-the-data meter (built with the view).
-    neighbours: NeighbourIndex = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        # A view built field by field (the worker's aligned plane, a time-lapse frame) gets its index here: without
-        # it the hover would find no nearest images.
-        if self.neighbours is None:
-            object.__setattr__(self, "neighbours", NeighbourIndex(self.snapshot.codes))
+    neighbours: NeighbourIndex = field(compare=False, repr=False)
 
     @property
     def where(self) -> str:
@@ -116,13 +110,17 @@ class SnapshotView:
             return self.fast_decoder(torch.from_numpy(codes)).numpy()
 
 
-def view_of(snapshot: Snapshot) -> SnapshotView:
-    """Fit the view plane (identity for 2-D codes, PCA above) and place the codes on it."""
-    plane = fit_plane(snapshot.codes)
-    return SnapshotView(
-        snapshot,
-        plane,
-        plane.to_plane(snapshot.codes),
-        output_collapsed(snapshot),
-        NeighbourIndex(snapshot.codes).prepare(),
-    )
+def view_of(snapshot: Snapshot, plane: LatentPlane | None = None, *, prepare: bool = True) -> SnapshotView:
+    """The one place a SnapshotView is made: the snapshot's codes placed on `plane` (by default the plane fitted to
+    them: identity for 2-D codes, PCA above), its collapse verdict, and its neighbour index.
+
+    Live snapshots, recorded frames, opened checkpoints, `render` and `export` all come through here, so they can
+    only differ in the plane they are given; which plane a snapshot gets beside a recorded history is
+    core.timelapse.views' choice. `prepare` computes the off-the-data meter's unit now (a worker thread can afford
+    it); a time-lapse frame picked with the slider on the window's thread leaves it to the first hover.
+    """
+    plane = plane if plane is not None else fit_plane(snapshot.codes)
+    neighbours = NeighbourIndex(snapshot.codes)
+    if prepare:
+        neighbours.prepare()
+    return SnapshotView(snapshot, plane, plane.to_plane(snapshot.codes), output_collapsed(snapshot), neighbours)

@@ -25,8 +25,7 @@ from torch import nn
 
 from core.events import BatchEnd, Snapshot
 from core.latent.plane import LatentPlane, fit_aligned_plane
-from core.latent.view import SnapshotView
-from core.model.diagnostics import output_collapsed
+from core.latent.view import SnapshotView, view_of
 from core.model.snapshot_encoder import LazyEncoder
 from core.settings import ModelConfig
 
@@ -209,10 +208,12 @@ class HistoryFrames:
         return module
 
     def view(self, index: int) -> SnapshotView:
-        """What the window shows of frame `index`: its points on its aligned plane, its decoder, its grids."""
-        snapshot = self.snapshot(index)
-        plane = self.frames[index].plane
-        return SnapshotView(snapshot, plane, plane.to_plane(snapshot.codes), output_collapsed(snapshot))
+        """What the window shows of frame `index`: its points on its aligned plane, its decoder, its grids.
+
+        Built on the caller's thread (the window's, when the slider picks a frame): the off-the-data meter's unit
+        waits for the first hover.
+        """
+        return view_of(self.snapshot(index), self.frames[index].plane, prepare=False)
 
 
 _TEMPLATES: dict[ModelConfig, nn.Module] = {}
@@ -340,9 +341,3 @@ class HistoryRecorder:
                 self.last_frame = frame
             return frame
         return None
-
-    def plane_for(self, snapshot: Snapshot) -> LatentPlane | None:
-        """The recorded plane for this snapshot (its frame's), so the live view and the replay agree."""
-        frames = self.history.frames
-        frame = frames[-1] if frames else None
-        return frame.plane if frame is not None and frame.step == snapshot.step else None

@@ -187,20 +187,14 @@ class TrainingWorker(QObject):
         return history if history is not None and len(history) else None
 
     def _show(self, snapshot: Snapshot) -> None:
-        """Record the snapshot as a frame (while training) and send its view, on the frame's aligned plane."""
-        from core.latent.plane import fit_aligned_plane
-        from core.latent.view import SnapshotView
-        from core.model.diagnostics import output_collapsed
+        """Record the snapshot as a frame (while training) and send its view: core chooses the plane (the frame's
+        aligned one), as it does for `render` and `export` of the same model, and prepares the meter here."""
+        from core.timelapse.views import view_for
 
         recorder = self._recorder
         if recorder is not None and self._train:
             recorder.consume(snapshot)
-        plane = recorder.plane_for(snapshot) if recorder is not None else None
-        if plane is None:
-            frames = recorder.history.frames if recorder is not None else ()
-            plane = fit_aligned_plane(snapshot.codes, frames[-1].plane if frames else None)
-        view = SnapshotView(snapshot, plane, plane.to_plane(snapshot.codes), output_collapsed(snapshot))
-        view.neighbours.prepare()  # the meter's unit, here in the worker rather than at the first hover
+        view = view_for(snapshot, recorder.history if recorder is not None else None)
         self._live_view = view
         self.viewReady.emit(view)
         frozen = recorder.history.frozen() if recorder is not None else None
