@@ -33,10 +33,6 @@ LECTURE_GPU_MINUTES = 8.3
 
 _ENDLESS_EPOCHS = 10_000  # a trainer the bench stops itself
 
-#: tools/cpu_threads.py and tools/engine_overhead.py still import these under their old private names from here
-#: (tools/ was not part of this change): point them at core.bench.common, then drop this line.
-_Plan, _Progress, _engine_steps, _interleaved_rates = Plan, Progress, engine_steps, interleaved_rates
-
 
 def measure_training(
     dataset: ImageDataset,
