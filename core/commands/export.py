@@ -77,7 +77,7 @@ def run_export_projector(args: argparse.Namespace) -> int:
     print(summary.line())
     print(
         "Open it at projector.tensorflow.org (Load: tensors.tsv, then metadata.tsv) or with "
-        f"tensorboard --logdir {args.out} (projector_config.pbtxt names the files)"
+        f"tensorboard --logdir {summary.folder} (projector_config.pbtxt names the files)"
     )
     return 0
 
