@@ -409,13 +409,20 @@ def _move_into_place(staging: Path, folder: Path, force: bool) -> None:
         os.replace(staging / name, folder / name)
 
 
-def write_codes_csv(path: Path, data: DisplayCodes) -> None:
-    """codes.csv alone, written atomically (raises ExportError)."""
+def write_codes_csv(path: Path, data: DisplayCodes, force: bool = False) -> None:
+    """codes.csv alone, written atomically (raises ExportError).
+
+    An existing file is replaced only when it is a codes CSV this app wrote (core.files.own_output), or when
+    `force` says the user chose to replace it (a save dialog that asked): a spreadsheet of theirs is left alone.
+    """
     from core.atomic_write import FileWriteError, write_atomically
+    from core.files.own_output import check_replaceable, is_our_codes_csv
 
     if Path(path).is_dir():
         raise ExportError(f"{path} is a folder: name a file inside it, e.g. {Path(path) / 'codes.csv'}")
     try:
+        if not force:
+            check_replaceable(Path(path), is_our_codes_csv, "a codes CSV")
         write_atomically(Path(path), codes_csv(data))
     except FileWriteError as error:
         raise ExportError(str(error)) from None
