@@ -382,7 +382,7 @@ def write_projector(folder: Path, data: DisplayCodes, force: bool = False) -> Ex
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
-        _move_into_place(staging, target, force)
+        _move_into_place(staging, target)
     except OSError as error:
         raise ExportError(f"cannot write the export to {target}: {error.strerror or error}") from error
     finally:
@@ -390,7 +390,7 @@ def write_projector(folder: Path, data: DisplayCodes, force: bool = False) -> Ex
     return ExportSummary(target, summary.count, summary.dimensions, summary.thumbnail, summary.sprite_side, plan.note())
 
 
-def _move_into_place(staging: Path, folder: Path, force: bool) -> None:
+def _move_into_place(staging: Path, folder: Path) -> None:
     """The staged files take their places: a new folder is renamed in whole; in an existing one each file replaces
     only an earlier export's file of its name (checked again here, as the folder may have changed since it was
     planned), the marker last, so that an interrupted replacement is never taken for a whole export."""

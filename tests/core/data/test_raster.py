@@ -116,6 +116,23 @@ def test_a_fifo_named_like_an_image_is_skipped_and_named(tmp_path: Path) -> None
         read_picture(root / "pipe.png")
 
 
+def test_train_on_a_folder_holding_a_fifo_finishes_and_names_it(fake_gs, tmp_path: Path) -> None:
+    """The real command in a real child: unguarded, its first read of the folder blocks in open(2) for ever (only
+    SIGKILL ends it; subprocess.run's timeout sends that, so this test fails rather than hangs)."""
+    env, _ = fake_gs
+    root = grey_folder(tmp_path / "scans")
+    os.mkfifo(root / "pipe.png")
+    done = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--dataset", f"folder:{root}", "--epochs", "1", "--threads", "1",
+         "--batch-size", "8", "--image-size", "12", "--out", str(tmp_path / "m.safetensors")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "1 of 25 image files could not be read and were skipped (pipe.png: is a FIFO (named pipe)" in done.stderr
+    assert (tmp_path / "m.safetensors").is_file()
+
+
 def test_a_picture_past_the_pixel_cap_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
     side = int(MAX_PIXELS**0.5) + 1  # a 1-bit PNG: a few kilobytes on disk, past the cap once decoded
     root = grey_folder(tmp_path / "scans", count=8)

@@ -178,7 +178,7 @@ def test_a_failed_write_leaves_no_half_export(tmp_path, monkeypatch) -> None:
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     import core.files.projector as projector
 
-    def broken(staging, folder, force):
+    def broken(staging, folder):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(projector, "_move_into_place", broken)
