@@ -40,7 +40,7 @@ def add_drawing_parser(render_subparsers: argparse._SubParsersAction) -> argpars
     )
     parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
     parser.add_argument("--image", type=Path, required=True, help="your picture: a PNG, JPEG or other image file")
-    parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaced atomically)")
+    parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaces only an earlier render)")
     parser.add_argument("--width", type=int, default=800, help="pixels, 480 to 4000 (default 800)")
     parser.add_argument(
         "--data-dir", type=Path, help="where data sets live (default: $CONVAE_DATA_DIR or the per-user data folder)"
