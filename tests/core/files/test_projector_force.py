@@ -173,3 +173,17 @@ def test_links_fifos_and_copied_markers_are_not_taken_for_an_export(tmp_path) ->
         write_projector(other, _codes(0))
     assert write_projector(other, _codes(0), force=True).folder == other / SUBFOLDER
     assert (other / TENSORS).read_text() == "my tensors\n"
+
+
+def test_an_export_through_a_link_to_an_earlier_export_leaves_no_old_folder_or_link(tmp_path) -> None:
+    """The issue's leftover: exporting onto a symlinked earlier export left a `.old` link beside it."""
+    real = tmp_path / "real-export"
+    write_projector(real, _codes(0))
+    link = tmp_path / "export"
+    link.symlink_to(real)
+    summary = write_projector(link, _codes(1))
+    assert summary.folder == link and link.is_symlink() and link.resolve() == real.resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export", "real-export"]  # nothing renamed away or left
+    assert sorted(p.name for p in real.iterdir()) == sorted(EXPORT_FILES)
+    fresh = write_projector(tmp_path / "fresh", _codes(1)).folder
+    assert (real / TENSORS).read_bytes() == (fresh / TENSORS).read_bytes()  # the new export's, written through
