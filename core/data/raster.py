@@ -78,8 +78,8 @@ def regular_file(path: str | os.PathLike) -> Iterator:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise RasterError(name, "does not exist") from None
-    except OSError as error:
-        raise RasterError(name, f"could not be opened: {error.strerror or error}") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        raise RasterError(name, f"could not be opened: {getattr(error, 'strerror', None) or error}") from None
     try:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):

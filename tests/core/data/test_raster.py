@@ -158,3 +158,9 @@ def test_raster_formats_still_open(tmp_path: Path) -> None:
         assert image.format == "JPEG" and image.size == (16, 12)
     with pytest.raises(RasterError, match="is a folder"), open_raster(tmp_path):
         pass
+
+
+def test_paths_no_file_system_takes_are_refused_in_words(tmp_path: Path) -> None:
+    for path, said in ((tmp_path / ("x" * 300 + ".png"), "File name too long"), ("a\0b.png", "null byte")):
+        with pytest.raises(RasterError, match=said), open_raster(path):
+            pass
