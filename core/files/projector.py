@@ -239,9 +239,8 @@ def _file_digest(path: Path) -> tuple[int, str] | None:
         return status.st_size, hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _manifest(folder: Path) -> dict[str, dict] | None:
-    """The files an earlier export in `folder` says it wrote (name → bytes and sha256), or None when its marker is
-    missing, not ours, or from before markers listed their files (then nothing there can be proved ours)."""
+def _marker(folder: Path) -> dict | None:
+    """The marker of an export in `folder` as written (a JSON object by convae-explorer), or None."""
     marker = folder / MARKER
     try:
         if not stat.S_ISREG(os.lstat(marker).st_mode) or os.lstat(marker).st_size > _MAX_MARKER_BYTES:
@@ -251,7 +250,14 @@ def _manifest(folder: Path) -> dict[str, dict] | None:
             content = json.loads(handle.read(_MAX_MARKER_BYTES))
     except (OSError, ValueError):
         return None
-    if not isinstance(content, dict) or content.get("written_by") != "convae-explorer":
+    return content if isinstance(content, dict) and content.get("written_by") == "convae-explorer" else None
+
+
+def _manifest(folder: Path) -> dict[str, dict] | None:
+    """The files an earlier export in `folder` says it wrote (name → bytes and sha256), or None when its marker is
+    missing, not ours, or from before markers listed their files (then nothing there can be proved ours)."""
+    content = _marker(folder)
+    if content is None:
         return None
     files = content.get("files")
     if not isinstance(files, dict) or not all(isinstance(entry, dict) for entry in files.values()):
@@ -340,10 +346,13 @@ def plan_export(folder: Path, force: bool = False) -> ExportPlan:
                 "(or into a new sub-folder, when some of them bear an export's names)."
             )
         listed, they_are = _these(clashes)
+        if MARKER in clashes and _marker(folder) is not None:  # a marker of ours that lists no files
+            why = "an export by an earlier version, whose marker does not list its files, so none can be checked"
+        else:
+            why = "which the earlier export there did not write (changed since, or not an export's)"
         raise ExportError(
-            f"{folder} holds {listed}, which the earlier export there did not write (changed since, or not an "
-            f"export's): left as {they_are}. Name a new or empty folder, or force the export (--force) to write "
-            "it into a new sub-folder."
+            f"{folder} holds {listed}, {why}: left as {they_are}. Name a new or empty folder, or force the export "
+            "(--force) to write it into a new sub-folder."
         )
     if not clashes:
         return ExportPlan(folder, folder, beside=True)

@@ -187,3 +187,17 @@ def test_an_export_through_a_link_to_an_earlier_export_leaves_no_old_folder_or_l
     assert sorted(p.name for p in real.iterdir()) == sorted(EXPORT_FILES)
     fresh = write_projector(tmp_path / "fresh", _codes(1)).folder
     assert (real / TENSORS).read_bytes() == (fresh / TENSORS).read_bytes()  # the new export's, written through
+
+
+def test_an_export_by_an_earlier_version_cannot_be_checked_so_it_is_kept(tmp_path) -> None:
+    """Its marker lists no files: nothing there can be proved as written, so nothing there is replaced."""
+    old = tmp_path / "old-export"
+    write_projector(old, _codes(0))
+    marker = json.loads((old / MARKER).read_text())
+    del marker["files"]
+    (old / MARKER).write_text(json.dumps(marker))
+    before = _snapshot(old)
+    with pytest.raises(ExportError, match="an export by an earlier version, whose marker does not list its files"):
+        write_projector(old, _codes(1))
+    assert write_projector(old, _codes(1), force=True).folder == old / SUBFOLDER
+    assert {k: v for k, v in _snapshot(old).items() if not k.startswith(SUBFOLDER)} == before
