@@ -251,16 +251,14 @@ def _describe(error: BaseException) -> str:
 def _read_headers(paths: list[str], pool: ThreadPoolExecutor) -> list[tuple[int, int, str] | str]:
     """(width, height, mode) of each file from its header, or why it cannot be opened.
 
-    A JPEG's size is read as decoding will draft it (at least FOLDER_MAX_SIZE a side): a large photo passes the
-    pixel cap as it will be decoded, and the median shorter side, kept within FOLDER_MAX_SIZE, is the same.
+    Only headers are read here, so the pixel cap is left to decoding, which applies it after a JPEG's draft.
     """
-    header_draft = (None, (FOLDER_MAX_SIZE, FOLDER_MAX_SIZE))
 
     def header(indices: range) -> list[tuple[int, int, str] | str]:
         found: list[tuple[int, int, str] | str] = []
         for i in indices:
             try:
-                with open_raster(paths[i], draft=header_draft) as image:
+                with open_raster(paths[i], max_pixels=None) as image:
                     grey_palette = image.mode == "P" and _palette_is_grey(image)
                     found.append((image.width, image.height, "P;grey" if grey_palette else image.mode))
             except Exception as error:  # Pillow raises many kinds for a bad file; each is a skip

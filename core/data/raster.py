@@ -94,12 +94,13 @@ def regular_file(path: str | os.PathLike) -> Iterator:
 
 @contextmanager
 def open_raster(
-    path: str | os.PathLike, draft: tuple[str, tuple[int, int]] | None = None, max_pixels: int = MAX_PIXELS
+    path: str | os.PathLike, draft: tuple[str, tuple[int, int]] | None = None, max_pixels: int | None = MAX_PIXELS
 ) -> Iterator[Image.Image]:
     """The picture in `path`, opened (header read, pixels not yet decoded) for the `with` block; RasterError if not.
 
     draft: (mode, (width, height)) asks a JPEG to decode at the smallest scale still at least that size
     (Image.draft); the pixel cap then applies to the reduced size, so a large photo drafted small is still read.
+    max_pixels: None for a caller that reads the header only and decodes nothing (Pillow's own bomb limit stays).
     Only opening is guarded here: errors raised while the caller decodes inside the block are the caller's to
     catch, as Pillow raises them.
     """
@@ -116,7 +117,7 @@ def open_raster(
         with image:
             if draft is not None:
                 image.draft(*draft)
-            if image.width * image.height > max_pixels:
+            if max_pixels is not None and image.width * image.height > max_pixels:
                 raise RasterError(
                     name, f"is too large ({image.width:,}×{image.height:,} pixels; at most {max_pixels:,} are read)"
                 )
