@@ -38,7 +38,7 @@ def add_export_parser(commands: argparse._SubParsersAction) -> None:
     projector.set_defaults(export_handler=run_export_projector)
     codes = kinds.add_parser("codes", help="the display set's codes as CSV: index, label, class, z0…")
     _add_source_arguments(codes)
-    codes.add_argument("--out", type=Path, required=True, help="the CSV file to write (replaced atomically)")
+    codes.add_argument("--out", type=Path, required=True, help="the CSV to write (replaces only an earlier export)")
     codes.set_defaults(export_handler=run_export_codes)
 
 
@@ -74,7 +74,7 @@ def run_export_projector(args: argparse.Namespace) -> int:
     print(summary.line())
     print(
         "Open it at projector.tensorflow.org (Load: tensors.tsv, then metadata.tsv) or with "
-        f"tensorboard --logdir {args.out} (projector_config.pbtxt names the files)"
+        f"tensorboard --logdir {summary.folder} (projector_config.pbtxt names the files)"
     )
     return 0
 

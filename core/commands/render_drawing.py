@@ -41,7 +41,7 @@ def add_drawing_parser(render_subparsers: argparse._SubParsersAction) -> argpars
     )
     parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
     parser.add_argument("--image", type=Path, required=True, help="your picture: a PNG, JPEG or other image file")
-    parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaced atomically)")
+    parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaces only an earlier render)")
     parser.add_argument("--width", type=int, default=800, help="pixels, 480 to 4000 (default 800)")
     add_data_arguments(parser)
     parser.set_defaults(render_handler=run_render_drawing)
@@ -131,8 +131,9 @@ def _enlarged(picture: np.ndarray) -> np.ndarray:
 
 
 def run_render_drawing(args: argparse.Namespace) -> int:
-    from core.atomic_write import FileWriteError, write_atomically
-    from core.commands.render import RenderError, load_view, png_bytes
+    from core.atomic_write import FileWriteError
+    from core.commands.render import RenderError, load_view
+    from core.files.own_output import is_our_png, replace_our_file, tagged_png
     from core.latent.own_picture import PictureError, read_picture
     from core.latent.pinned_image import as_network_input, pin_image
 
@@ -157,7 +158,7 @@ def run_render_drawing(args: argparse.Namespace) -> int:
     pinned = pin_image(view, as_network_input(view, picture))
     image, (sx, sy) = draw_drawing(view, pinned, args.width)
     try:
-        write_atomically(out, png_bytes(np.asarray(image)))
+        replace_our_file(out, tagged_png(np.asarray(image)), is_our_png, "a picture")
     except FileWriteError as error:
         return fail(str(error))
     x, y = pinned.xy

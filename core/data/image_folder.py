@@ -19,8 +19,10 @@ decodes chunks of files straight into one preallocated uint8 N×C×S×S tensor (
 decodes and resizes; JPEGs are decoded at a reduced scale with `draft`). The result is cached in the per-user
 cache folder under a name made from the folder's path and the options, holding a digest of the folder's contents
 (every image's relative path, byte size and modification time): a second load only lists the folder, checks the
-digest and reads one file. Decoding and reading the cache never import torchvision (1.5 s to import); its
-extension list is copied below and a test keeps the two equal.
+digest and reads one file. Every file is opened through core.data.raster: regular files only (a FIFO named
+`x.png` would block its reader forever), raster formats only (PostScript named `x.png` would go to Ghostscript),
+at most its pixel cap; each refused file is skipped and named in the notice. Decoding and reading the cache never
+import torchvision (1.5 s to import); its extension list is copied below and a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import torch
 from platformdirs import user_cache_dir
 
 from core.atomic_write import FileWriteError, write_atomically
+from core.data.raster import RasterError, open_raster
 from core.settings import FOLDER_MAX_SIZE, FOLDER_MIN_SIZE, folder_dataset_name
 
 log = logging.getLogger(__name__)
@@ -239,19 +242,23 @@ def _chunks(count: int) -> list[range]:
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, RasterError):  # a sentence already; the notice names the file
+        return error.reason
     text = str(error).split("\n")[0].strip()
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _read_headers(paths: list[str], pool: ThreadPoolExecutor) -> list[tuple[int, int, str] | str]:
-    """(width, height, mode) of each file from its header, or why it cannot be opened."""
-    from PIL import Image
+    """(width, height, mode) of each file from its header, or why it cannot be opened.
+
+    Only headers are read here, so the pixel cap is left to decoding, which applies it after a JPEG's draft.
+    """
 
     def header(indices: range) -> list[tuple[int, int, str] | str]:
         found: list[tuple[int, int, str] | str] = []
         for i in indices:
             try:
-                with Image.open(paths[i]) as image:
+                with open_raster(paths[i], max_pixels=None) as image:
                     grey_palette = image.mode == "P" and _palette_is_grey(image)
                     found.append((image.width, image.height, "P;grey" if grey_palette else image.mode))
             except Exception as error:  # Pillow raises many kinds for a bad file; each is a skip
@@ -330,8 +337,8 @@ def _decode_listing(
                 if i in unreadable:
                     continue
                 try:
-                    with Image.open(paths[i]) as image:
-                        image.draft(mode, (size, size))  # JPEG: decode at the smallest scale still ≥ size
+                    # JPEG: decoded at the smallest scale still ≥ size
+                    with open_raster(paths[i], draft=(mode, (size, size))) as image:
                         picture = _upright(image) if image.format in _EXIF_FORMATS else image
                         picture = _eight_bit(picture).convert(mode)
                         if picture.size != (size, size):

@@ -26,7 +26,9 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+
+from core.data.raster import MAX_PIXELS, RasterError, open_raster
 
 #: A data set whose image borders are darker than this (0–1) is drawn light on dark, like MNIST (≈ 0.0002).
 DARK_BACKGROUND = 0.1
@@ -36,8 +38,6 @@ LIGHT_PAPER = 0.5
 INK = 0.2
 #: How many of the data's images are looked at to read its format (enough for stable medians, and quick).
 SAMPLE = 512
-#: Pictures larger than this many pixels are refused: a decompression bomb would take the machine's memory.
-MAX_PIXELS = 64_000_000
 
 
 class PictureError(Exception):
@@ -110,23 +110,19 @@ def _ink_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def read_picture(path: str | os.PathLike) -> Image.Image:
-    """The picture in a PNG, JPEG or other image file Pillow reads; PictureError with a plain reason otherwise."""
+    """The picture in a PNG, JPEG or other raster file (core.data.raster); PictureError with a plain reason otherwise.
+
+    Opened through core.data.raster only: a FIFO is never read, PostScript never reaches Ghostscript, and a picture
+    of more than MAX_PIXELS is refused before it is decoded.
+    """
     name = os.path.basename(os.fspath(path))
     try:
-        with Image.open(path) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise PictureError(f"{name} is too large ({image.width:,}×{image.height:,} pixels)")
+        with open_raster(path, max_pixels=MAX_PIXELS) as image:
             image.load()
             return image.copy()
-    except PictureError:
-        raise
-    except FileNotFoundError:
-        raise PictureError(f"{name} does not exist") from None
-    except IsADirectoryError:
-        raise PictureError(f"{name} is a folder, not a picture") from None
-    except UnidentifiedImageError:
-        raise PictureError(f"{name} is not a picture this can read (PNG, JPEG, BMP, GIF, …)") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
+    except RasterError as error:
+        raise PictureError(str(error)) from None
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as error:
         raise PictureError(f"{name} could not be read: {error}") from None
 
 

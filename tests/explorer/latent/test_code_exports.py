@@ -41,7 +41,7 @@ def test_the_projector_export_writes_the_shown_snapshots_codes(qtbot, window, ti
     assert np.array_equal(sprite[:28, 28:56], snapshot.display_images[1, 0])
 
     # the same folder again (an earlier export) is replaced; a folder of other files gets a new folder inside it
-    (out / "tensors.tsv").write_text("stale")
+    (out / "tensors.tsv").unlink()  # an edited file would be the user's (tests/core/files/test_projector_force.py)
     documents = tmp_path / "documents"
     documents.mkdir()
     (documents / "notes.txt").write_text("mine")
