@@ -47,7 +47,8 @@ def test_a_scrubbed_frame_shows_that_snapshots_points_and_grids(qtbot, window, t
     assert "Frame 2 of" in window.timelapse.scrubber.label.text()
     # Live goes back to the newest state
     QTest.mouseClick(window.timelapse.scrubber.live_button, Qt.MouseButton.LeftButton)
-    assert window.session.view is window.session.live_view
+    assert window.session.view is window.session.shown.live and window.session.shown.following_live
+    assert "Hover to decode" in window.latent.caption.text()  # the live caption again
     assert slider.value() == slider.maximum()
 
 
@@ -72,7 +73,7 @@ def test_hovering_at_frame_k_decodes_with_frame_ks_decoder(qtbot, window, tiny_m
     assert f"step {frames.frames[k].step:,}" in window.preview.snapshot_info.text()
     # the newest frame's decoder draws something else at that point: the frame's own decoder was used
     with torch.inference_mode():
-        newest = window.session.live_view.snapshot.decoder(torch.tensor([[point.x(), point.y()]])).numpy()[0]
+        newest = window.session.shown.live.snapshot.decoder(torch.tensor([[point.x(), point.y()]])).numpy()[0]
     assert np.abs(newest - expected).max() > 1e-3
 
 
@@ -80,12 +81,15 @@ def test_playback_glides_on_fixed_axes_and_ends_on_the_last_frame(qtbot, window,
     frames = trained_window(qtbot, window)
     player = window.timelapse
     window.timelapse.scrubber.speed.setCurrentIndex(4)  # 4×
+    ticks = []  # each playback tick draws the points where they are between two frames
+    player.timer.timeout.connect(lambda: ticks.append(player.position))
     QTest.mouseClick(player.scrubber.play_button, Qt.MouseButton.LeftButton)
     assert player.timer.isActive()
     axes = window.latent.view_box.viewRange()
     qtbot.waitUntil(lambda: not player.timer.isActive(), timeout=30_000)
     assert window.latent.view_box.viewRange() == axes  # the axes never moved
-    assert player.drawn > len(frames)  # points glided: more pictures than frames
+    assert len(ticks) > len(frames)  # points glided: more pictures than frames
+    assert any(position != int(position) for position in ticks)  # some between two frames
     assert player.index == len(frames) - 1
     np.testing.assert_allclose(drawn_points(window), frames.frames[-1].xy, atol=1e-5)
 

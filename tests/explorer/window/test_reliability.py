@@ -19,10 +19,12 @@ from gui_testkit import (
     idle_timer_gap,
     move_mouse_to,
     save_and_wait,
+    shown_warning,
+    visible_message_boxes,
     wait_for_losses,
     wait_for_snapshot,
 )
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from core.data.datasets import load_dataset
 from core.events import BatchEnd
@@ -41,10 +43,6 @@ def choose(window, dataset: str = "mnist", epochs: int = 50, lr: float | None = 
     window.controls.epochs.setValue(epochs)
     if lr is not None:
         window.controls.lr.setValue(lr)
-
-
-def visible_message_boxes() -> list[QMessageBox]:
-    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
 
 
 def test_saving_while_training_keeps_the_window_responsive(qtbot, window, tiny_mnist, tmp_path):
@@ -79,7 +77,7 @@ def test_divergence_stops_training_and_tells_the_user_what_to_try(qtbot, window,
     window.controls.epochs.setValue(2)
     window.continue_training()
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
-    title, text = window.last_message
+    title, text = shown_warning(window)
     assert title == "Training diverged"
     assert "not a finite number" in text and "smaller learning rate than 10" in text
     kept = window.session.model.checkpoint.model_state.values()
@@ -96,10 +94,12 @@ def test_an_unexpected_worker_error_reaches_the_user_and_the_log(qtbot, window, 
     setup_logging()
     try:
 
-        def broken_factory(notify):
+        def broken_run(*_args, **_kwargs):
             raise RuntimeError("the disk caught fire")
 
-        window.session.start_with(broken_factory, train=True)
+        monkeypatch.setattr("core.runs.start.new_run", broken_run)  # what Train's run factory calls
+        choose(window, dataset="digits-5k", epochs=1)
+        window.start_training()
         qtbot.waitUntil(lambda: not window.running, timeout=30_000)
         boxes = visible_message_boxes()
         assert any("the disk caught fire" in box.text() for box in boxes)
