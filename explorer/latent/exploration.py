@@ -97,8 +97,8 @@ class Exploration(QObject):
         close_hooks.add("exploration", self.shutdown)
 
     def _add_actions(self, menus: MenuRegistry) -> None:
-        self.map_action = menus.add("view.latent", "map", "Decoded &map under the points", self.set_map, "M",
-                                    checkable=True)  # fmt: skip
+        self.map_action = menus.add("view.latent", "map", "Decoded &map under the points", None, "M", checkable=True)
+        self.map_action.toggled.connect(self.set_map)  # toggled, not triggered: the checkbox under the plot sets it too
         self.clear_pins_action = menus.add("view.latent", "clear_pins", "Clear the path &pins", self.pins.clear, "Esc")
         self.show_all_action = menus.add("view.latent", "show_all_classes", "Show &all classes",
                                          lambda: self.focus_class(None))  # fmt: skip

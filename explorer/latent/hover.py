@@ -48,7 +48,7 @@ class HoverDecoder(QObject):
     def __init__(self, nearest: int = 0, parent: QObject | None = None) -> None:
         """`nearest`: how many nearest display images each record looks up (0: none, no search per move)."""
         super().__init__(parent)
-        self._nearest = nearest
+        self.nearest = nearest
         self._view: SnapshotView | None = None
         self._last: tuple[float, float] | None = None
 
@@ -70,7 +70,7 @@ class HoverDecoder(QObject):
             return
         image, code = view.decode_at(x, y)
         nearest = meter = None
-        if self._nearest and view.neighbours is not None and len(view.neighbours):
-            nearest = view.neighbours.nearest(code, self._nearest)
+        if self.nearest and view.neighbours is not None and len(view.neighbours):
+            nearest = view.neighbours.nearest(code, self.nearest)
             meter = view.neighbours.meter_for(nearest)
         self.decoded.emit(Hovered(image, code, (x, y), view, nearest, meter))

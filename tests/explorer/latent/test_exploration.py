@@ -96,7 +96,7 @@ def test_the_map_follows_a_zoom_and_drops_stale_requests(trained, qtbot):
     for shrink in (0.9, 0.7, 0.5):  # three quick zoom steps: one decode once it settles
         cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * shrink, (y1 - y0) * shrink
         window.latent.view_box.setRange(xRange=(cx - w / 2, cx + w / 2), yRange=(cy - h / 2, cy + h / 2), padding=0)
-    qtbot.waitUntil(lambda: asked and _map_shown_for(window), timeout=30_000)
+    qtbot.waitUntil(lambda: bool(asked) and _map_shown_for(window), timeout=30_000)
     assert len(asked) == 1
     area = layer.shown.decoded.area
     (nx0, nx1), (ny0, ny1) = window.latent.view_box.viewRange()
