@@ -132,6 +132,12 @@ def test_shift_clicks_pin_a_path_whose_frames_decode_the_interpolated_codes(trai
         np.testing.assert_allclose(decoded.frames[k], view.decode_at(*xy[k])[0], atol=1e-5)
     assert "along the view plane" in window.exploration.strip.caption.text()
     assert window.exploration.strip.strip.pixmap() is not None
+    # the mouse over pin B highlights it (it can be dragged); away from it, the highlight goes
+    pin_b = pins.pins[1]
+    hover_at(qtbot, window, *pinned)
+    assert pin_b.mouseHovering
+    hover_at(qtbot, window, (x0 + x1) / 2, (y0 + y1) / 2)
+    assert not pin_b.mouseHovering
     # a normal click still inspects a point (no pin)
     click_at(window.latent, *view.xy[a])
     assert len(pins.ends) == 2 and window.latent.marked == a
