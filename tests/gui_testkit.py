@@ -99,3 +99,9 @@ def save_and_wait(qtbot, window: MainWindow, path) -> None:
     """Save the current model as File › Save does (written in the background) and wait until it is written."""
     window.save_checkpoint_to(path)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == f"Saved {path}", timeout=30_000)
+
+
+def shown_tile(layer, row: int, column: int):
+    """The decoded map's tile (C×H×W floats) at (row, column) as shown, and its cell's centre on the plane."""
+    decoded = layer.shown.decoded
+    return decoded.tiles[row, column], decoded.centres[row, column]

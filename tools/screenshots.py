@@ -52,7 +52,7 @@ def wait_idle(app: QApplication, window: MainWindow) -> None:
 def hover_and_click(app: QApplication, window: MainWindow) -> None:
     view = window.session.view
     index = int(len(view.xy) * 0.37)
-    window.show_point(index)
+    window.run.show_point(index)
     x, y = view.xy[index]
     move_mouse_to(window.latent, float(x), float(y))
     pump(app, 0.5)

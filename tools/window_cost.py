@@ -29,7 +29,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 def _switch_off(parts: set[str]) -> None:
     import core.training.engine
-    import explorer.timelapse.player
+    import explorer.latent.run_view
     import explorer.training.loss_panel
     import explorer.training.worker
     import explorer.window.main_window
@@ -38,7 +38,7 @@ def _switch_off(parts: set[str]) -> None:
         core.training.engine._LivePacer.due = lambda self: False
     if "redraws" in parts:
         explorer.training.loss_panel.LossPanel.show_losses = lambda self, losses: None
-        explorer.timelapse.player.TimelapsePlayer._on_live_points = lambda self, update: None
+        explorer.latent.run_view.RunView._on_live_points = lambda self, update: None
         explorer.window.main_window.MainWindow._on_progress = lambda self, progress: None
     if "nice0" in parts:
         explorer.training.worker.TRAINING_NICENESS = 0

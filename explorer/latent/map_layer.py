@@ -159,9 +159,3 @@ class MapLayer(QObject):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.changed.emit(f"The map could not be decoded: {message}")
-
-    def tile_at(self, row: int, column: int) -> tuple[np.ndarray, np.ndarray]:
-        """The shown tile (C×H×W floats) at (row, column) and its cell's centre on the plane (tests, bench)."""
-        assert self.shown is not None
-        decoded = self.shown.decoded
-        return decoded.tiles[row, column], decoded.centres[row, column]

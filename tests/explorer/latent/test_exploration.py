@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_testkit import export_and_wait, hover_at, start_small_run, wait_for_snapshot, wait_until_idle
+from gui_testkit import export_and_wait, hover_at, shown_tile, start_small_run, wait_for_snapshot, wait_until_idle
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
@@ -65,7 +65,7 @@ def test_the_map_key_lays_decoded_tiles_each_equal_to_decoding_its_cell_centre(t
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
     assert (decoded.area.x0, decoded.area.x1, decoded.area.y0, decoded.area.y1) == pytest.approx((x0, x1, y0, y1))
     for row, column in [(0, 0), (rows // 2, columns // 3), (rows - 1, columns - 1)]:
-        tile, centre = layer.tile_at(row, column)
+        tile, centre = shown_tile(layer, row, column)
         np.testing.assert_allclose(tile, view.decode_at(*centre)[0], atol=1e-5)
         # the mouse at the cell's centre (to the nearest screen pixel): the preview shows what the tile shows
         shown = _hover(qtbot, window, *centre)
@@ -176,7 +176,7 @@ def test_a_path_between_two_images_runs_between_their_full_codes_above_2d(window
     window.exploration.map_action.trigger()
     qtbot.waitUntil(lambda: _map_shown_for(window), timeout=30_000)
     assert "mapped back to full codes" in window.exploration.map_controls.caption.text()
-    tile, centre = window.exploration.map.tile_at(1, 2)
+    tile, centre = shown_tile(window.exploration.map, 1, 2)
     np.testing.assert_allclose(tile, view.decode_at(*centre)[0], atol=1e-5)
 
 

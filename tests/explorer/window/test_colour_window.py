@@ -13,6 +13,7 @@ from gui_testkit import (
     export_and_wait,
     hover_at,
     save_and_wait,
+    shown_tile,
     shown_warning,
     wait_for_snapshot,
     wait_until_idle,
@@ -138,7 +139,7 @@ def test_map_tiles_and_path_strip_are_in_colour_and_export_as_rgb(colour_window,
     qtbot.waitUntil(lambda: layer.shown is not None and not layer.worker.busy, timeout=30_000)
     picture = layer.shown.picture
     assert picture.shape[2] == 3 and np.array_equal(picture, mosaic(layer.shown.decoded.tiles))
-    tile, centre = layer.tile_at(1, 2)
+    tile, centre = shown_tile(layer, 1, 2)
     np.testing.assert_allclose(tile, view.decode_at(*centre)[0], atol=1e-5)
     assert coloured(picture)
     # the image item draws those pixels as they are (row 0 of the mosaic at the top, largest y)
