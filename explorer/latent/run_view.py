@@ -139,12 +139,12 @@ class RunView(QObject):
     def _on_cursor(self, x: float, y: float, source: object) -> None:
         """The shared cursor moved: decode that position with this run's view; draw the crosshair if the mouse is
         over another run's panel (this panel's own crosshair follows the mouse already)."""
+        self.hover.request(x, y)  # with no view yet, it decodes there once the first one arrives
         view = self.session.view
         if view is None:
             return
         if source is not self:
             self.latent.show_crosshair(x, y)
-        self.hover.request(x, y)
         self.ellipse.show_near(view, x, y)
 
     @Slot(object)

@@ -97,10 +97,11 @@ def test_an_unexpected_worker_error_reaches_the_user_and_the_log(qtbot, window, 
         def broken_run(*_args, **_kwargs):
             raise RuntimeError("the disk caught fire")
 
-        monkeypatch.setattr("core.runs.start.new_run", broken_run)  # what Train's run factory calls
-        choose(window, dataset="digits-5k", epochs=1)
-        window.start_training()
-        qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+        with monkeypatch.context() as patched:
+            patched.setattr("core.runs.start.new_run", broken_run)  # what Train's run factory calls
+            choose(window, dataset="digits-5k", epochs=1)
+            window.start_training()
+            qtbot.waitUntil(lambda: not window.running, timeout=30_000)
         boxes = visible_message_boxes()
         assert any("the disk caught fire" in box.text() for box in boxes)
         assert any("Traceback" in box.detailedText() for box in boxes)
@@ -170,6 +171,8 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
     meter.start()
     posted = 0
     counter = DecodeCounter(window)
+    delivered = [0]  # the moves the coalescer let through to pyqtgraph (its scene reports each one)
+    plot.scene().sigMouseMoved.connect(lambda _: delivered.__setitem__(0, delivered[0] + 1))
     start = time.perf_counter()
     while (elapsed := time.perf_counter() - start) < 10.0:
         # keep up 1,000 queued moves a second through the real event queue, however slow the loop turns
@@ -192,8 +195,7 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
     )
     assert posted >= 9_900  # the load really was applied
     assert 0 < decodes <= posted  # at most one decode per move; coalesced bursts decode once
-    coalescer = window.latent.coalescer
-    assert coalescer.received >= posted and coalescer.delivered < posted / 2  # bursts were merged, not queued
+    assert 0 < delivered[0] < posted / 2  # bursts were merged, not queued
     assert rss_growth_mb < 100
     assert worst < gap_bound(150, idle), f"idle window: {idle:.1f} ms"
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()  # the view followed the points meanwhile
@@ -216,7 +218,8 @@ def test_closing_mid_epoch_twenty_times_exits_cleanly(tiny_mnist, tmp_path):
         text=True,
         timeout=900,
         cwd=REPO,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        # this tree's code: run as a script, the child would otherwise import the installed (editable) package
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)},
         check=False,
     )
     outcomes = [line.split() for line in result.stdout.splitlines()]
