@@ -95,8 +95,8 @@ class Comparison(QObject):
         # comparison run is opened or trained.
         area = Qt.DockWidgetArea.LeftDockWidgetArea
         self.dock = docks.add("comparison", "Comparison run", panel, area, tab_with="training", visible=False)
-        menus.add("file.open", "open_comparison", "Open for &comparison…", self.ask_open, "Ctrl+Shift+O")
-        menus.add("training.compare", "train_comparison", "Train co&mparison run (these settings)", self.train)
+        menus.add("file.open", "open-comparison", "Open for &comparison…", self.ask_open, "Ctrl+Shift+O")
+        menus.add("training.compare", "train-comparison", "Train co&mparison run (these settings)", self.train)
         run.title = "comparison run"
         session = self.session
         session.runReady.connect(self._on_run_ready)

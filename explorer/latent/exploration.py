@@ -99,10 +99,10 @@ class Exploration(QObject):
     def _add_actions(self, menus: MenuRegistry) -> None:
         self.map_action = menus.add("view.latent", "map", "Decoded &map under the points", None, "M", checkable=True)
         self.map_action.toggled.connect(self.set_map)  # toggled, not triggered: the checkbox under the plot sets it too
-        self.clear_pins_action = menus.add("view.latent", "clear_pins", "Clear the path &pins", self.pins.clear, "Esc")
-        self.show_all_action = menus.add("view.latent", "show_all_classes", "Show &all classes",
+        self.clear_pins_action = menus.add("view.latent", "clear-pins", "Clear the path &pins", self.pins.clear, "Esc")
+        self.show_all_action = menus.add("view.latent", "show-all-classes", "Show &all classes",
                                          lambda: self.focus_class(None))  # fmt: skip
-        self.export_strip_action = menus.add("file.export", "export_strip", "Export path strip as P&NG…",
+        self.export_strip_action = menus.add("file.export", "export-path-strip", "Export path strip as P&NG…",
                                              self.ask_export_strip)  # fmt: skip
         self.export_strip_action.setEnabled(False)
 

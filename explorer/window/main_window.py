@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         )
         self.exploration = Exploration(self.run, self.menus, self.close_hooks, self.tasks, self.dialogs, self)
         self._report(self.exploration)
-        self.menus.add("file.export", "export_csv", "Export loss as &CSV…", self.files.ask_export_csv)
+        self.menus.add("file.export", "export-loss-csv", "Export loss as &CSV…", self.files.ask_export_csv)
         # the comparison follows the first run's pinned path
         self.comparison_path = ComparisonPath(
             self.comparison_run, comparison_panel, self.exploration.pins, self.session, self.close_hooks, self
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
     # ----- construction -------------------------------------------------------------------------------------
     def _list_dock(self, name: str, toggle) -> None:
         """Each dock's show/hide toggle in View, in the order the docks are added."""
-        self.menus.add_action("view.panels", f"dock.{name}", toggle)
+        self.menus.add_action("view.panels", f"dock-{name}", toggle)
 
     def _add_window_actions(self) -> None:
         """The window's own menu entries; features add theirs (by section id) as they are installed."""
@@ -133,8 +133,8 @@ class MainWindow(QMainWindow):
         menus.add("file.open", "open", "&Open checkpoint…", files.ask_open, std.Open)
         self.recent_menu = menus.add_menu("file.open", "recent", "Open &recent")
         menus.add("file.save", "save", "&Save checkpoint…", files.ask_save, std.Save)
-        menus.add("file.export", "export_plot", "Export latent plot as &PNG…", files.ask_export_plot)
-        menus.add("file.export", "export_svg", "Export latent plot as S&VG…", files.ask_export_svg)
+        menus.add("file.export", "export-plot-png", "Export latent plot as &PNG…", files.ask_export_plot)
+        menus.add("file.export", "export-plot-svg", "Export latent plot as S&VG…", files.ask_export_svg)
         menus.add("file.quit", "quit", "&Quit", self.close, std.Quit)
         menus.add("training.run", "start", "&Start new training", self.start_training, "Ctrl+R")
         menus.add("training.run", "continue", "&Continue training", self.continue_training, "Ctrl+Shift+R")
@@ -142,7 +142,7 @@ class MainWindow(QMainWindow):
         menus.add("training.run", "stop", "S&top", self.stop_training, "Ctrl+.")
         menus.add("view.latent", "fit", "&Fit the latent view", self.latent.reset_view, "Ctrl+0")
         menus.add(
-            "view.latent", "equal_scales", "&Equal scales on both axes", self.set_equal_scales, "Ctrl+E",
+            "view.latent", "equal-scales", "&Equal scales on both axes", self.set_equal_scales, "Ctrl+E",
             checkable=True, tip="One unit the same length on both axes, so distances read truly",
         )  # fmt: skip
         menus.add("help.help", "shortcuts", "&Keyboard shortcuts", self.show_shortcuts, std.HelpContents)
@@ -353,7 +353,7 @@ class MainWindow(QMainWindow):
     def _on_view(self, view: SnapshotView) -> None:
         """What the RunView does not show of a view: the reconstructions, and whether the axes have equal scales."""
         snapshot = view.snapshot
-        self.menus.action("equal_scales").setChecked(self.latent.equal_scales)
+        self.menus.action("equal-scales").setChecked(self.latent.equal_scales)
         self.grids.show_rows(
             snapshot.originals, snapshot.reconstructions, f"Each original above its reconstruction, at {view.where}"
         )

@@ -21,7 +21,7 @@ def _line_ends(line) -> np.ndarray:
 def test_the_comparison_shows_the_pinned_path_decoded_with_its_own_snapshot(window, tiny_mnist, qtbot) -> None:
     comparison = window.comparison_run
     shown = window.comparison_path
-    train_comparison = window.menus.action("train_comparison")
+    train_comparison = window.menus.action("train-comparison")
     pins = window.exploration.pins
     start_small_run(window, epochs=1, latent=4)  # latent 4: paths between two images join their full codes
     wait_for_snapshot(qtbot, window)

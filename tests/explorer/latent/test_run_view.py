@@ -23,7 +23,7 @@ def test_a_mouse_move_over_either_panel_decodes_the_same_position_in_both_runs(q
     wait_for_snapshot(qtbot, window)
     wait_until_idle(qtbot, window)
     window.controls.seed.setValue(window.controls.seed.value() + 1)  # another network for the comparison
-    window.menus.action("train_comparison").trigger()
+    window.menus.action("train-comparison").trigger()
     other = window.comparison_run
     qtbot.waitUntil(lambda: other.session.running, timeout=10_000)
     qtbot.waitUntil(lambda: not other.session.running and other.session.view is not None, timeout=120_000)

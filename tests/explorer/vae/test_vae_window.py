@@ -93,7 +93,7 @@ def test_one_cursor_decodes_the_same_point_in_both_runs(qtbot, window, tiny_mnis
     choose_vae(window, 1.0)
     window.controls.epochs.setValue(1)
     qtbot.waitUntil(lambda: not window.running, timeout=120_000)
-    window.menus.action("train_comparison").trigger()  # the second: a VAE, trained while the first is explored
+    window.menus.action("train-comparison").trigger()  # the second: a VAE, trained while the first is explored
     assert feature.dock.isVisible()
     main_hovers, compare_hovers = Hovers(window.latent), Hovers(comparison.latent)
     qtbot.waitUntil(lambda: comparison.session.running, timeout=10_000)

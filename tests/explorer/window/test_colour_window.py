@@ -183,7 +183,7 @@ def test_a_scrubbed_frame_and_the_comparison_run_are_in_colour(colour_window, qt
     QTest.mouseClick(window.timelapse.scrubber.live_button, Qt.MouseButton.LeftButton)
 
     comparison = window.comparison_run
-    window.menus.action("train_comparison").trigger()  # the same form: CIFAR-10 again, another network beside it
+    window.menus.action("train-comparison").trigger()  # the same form: CIFAR-10 again, another network beside it
     qtbot.waitUntil(lambda: comparison.session.running, timeout=10_000)
     qtbot.waitUntil(lambda: not comparison.session.running, timeout=120_000)
     qtbot.waitUntil(lambda: comparison.session.view is not None, timeout=10_000)

@@ -35,13 +35,13 @@ def test_the_menus_keep_their_entries_order_and_keys(window) -> None:
     assert view[5 : 5 + len(panels)] == panels and view[-1] == "Nearest images"
     assert entries(menus.menu("help")) == ["&Keyboard shortcuts", "&About convae-explorer"]
     keys = {
-        "open": QKeySequence(QKeySequence.StandardKey.Open), "open_comparison": QKeySequence("Ctrl+Shift+O"),
+        "open": QKeySequence(QKeySequence.StandardKey.Open), "open-comparison": QKeySequence("Ctrl+Shift+O"),
         "start": QKeySequence("Ctrl+R"), "continue": QKeySequence("Ctrl+Shift+R"), "pause": QKeySequence("Space"),
-        "stop": QKeySequence("Ctrl+."), "fit": QKeySequence("Ctrl+0"), "equal_scales": QKeySequence("Ctrl+E"),
-        "map": QKeySequence("M"), "clear_pins": QKeySequence("Esc"),
+        "stop": QKeySequence("Ctrl+."), "fit": QKeySequence("Ctrl+0"), "equal-scales": QKeySequence("Ctrl+E"),
+        "map": QKeySequence("M"), "clear-pins": QKeySequence("Esc"),
     }  # fmt: skip
     assert {action_id: menus.action(action_id).shortcut() for action_id in keys} == keys
-    assert menus.action("equal_scales").isCheckable() and menus.action("map").isCheckable()
+    assert menus.action("equal-scales").isCheckable() and menus.action("map").isCheckable()
     assert not menus.action("start").isCheckable()
 
 

@@ -79,8 +79,8 @@ def test_principal_components_get_equal_scales_and_small_shares_read_truly(qtbot
     wait_until_idle(qtbot, window)
     wait_for_snapshot(qtbot, window)
     assert window.latent.view_box.state["aspectLocked"] == 1.0
-    assert window.menus.action("equal_scales").isChecked()
-    window.menus.action("equal_scales").trigger()  # the user may turn it off
+    assert window.menus.action("equal-scales").isChecked()
+    window.menus.action("equal-scales").trigger()  # the user may turn it off
     assert not window.latent.view_box.state["aspectLocked"]
     title = window.latent.plot.getPlotItem().getAxis("left").labelText
     assert "% of variance" in title and "(0% of" not in title
