@@ -394,8 +394,7 @@ class MainWindow(QMainWindow):
 
     def _confirm_discard(self) -> bool:
         """The model was never saved (its autosave failed): ask before a new run (or closing) loses it."""
-        self.question = unsaved_model_question(self, self.session.autosave_error or "")
-        answer = self.question.exec()
+        answer = unsaved_model_question(self, self.session.autosave_error or "").exec()
         if answer == QMessageBox.StandardButton.Save:
             path = self.files.ask_checkpoint_path()
             if path is not None:
