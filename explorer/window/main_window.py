@@ -414,7 +414,7 @@ class MainWindow(QMainWindow):
         self.close_hooks.run()
         cut = self.tasks.join(CLOSE_WAIT_S)
         if cut:
-            note = f"Closing while still writing: {', '.join(cut)} (finished before the app exits)"
+            note = f"Closing while still at work (it finishes before the app exits): {', '.join(cut)}"
             log.warning(note)
             self.statusBar().showMessage(note)
         save_window(self)
