@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer.bench import pointer
 from explorer.window.main_window import MainWindow
@@ -21,15 +22,46 @@ def move_mouse_to(window: MainWindow, x: float, y: float) -> QPointF:
     return pointer.move_mouse_to(window.latent, x, y)
 
 
+def hover_at(qtbot, window: MainWindow, x: float, y: float) -> None:
+    """A real mouse move over the first run's latent plot at plane (x, y), waited for until the shared cursor has
+    moved there (the coalescer delivers a move on the next turn of the event loop)."""
+    with qtbot.waitSignal(window.cursor.moved, timeout=5_000):
+        move_mouse_to(window, x, y)
+
+
+def export_and_wait(qtbot, window: MainWindow, export, *args) -> None:
+    """Start an export that runs as one of the window's background tasks, and wait until that task has ended."""
+    with qtbot.waitSignal(window.tasks.ended, timeout=30_000):
+        export(*args)
+
+
 class DecodeCounter:
-    """Counts the previews the hover decoder delivers (its `decoded` signal)."""
+    """Counts the records the first run's hover decoder delivers (its `decoded` signal), and keeps the last."""
 
     def __init__(self, window: MainWindow) -> None:
         self.count = 0
-        window.hover.decoded.connect(self._seen)
+        self.last = None
+        window.run.hover.decoded.connect(self._seen)
 
-    def _seen(self, *_: object) -> None:
+    def _seen(self, hovered: object) -> None:
         self.count += 1
+        self.last = hovered
+
+
+def visible_message_boxes() -> list[QMessageBox]:
+    """The message boxes on screen now (warnings, errors, questions), oldest first."""
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+
+def close_message_boxes() -> None:
+    for box in visible_message_boxes():
+        box.close()
+
+
+def shown_warning(window: MainWindow) -> tuple[str, str] | None:
+    """The title and text of the newest warning box the window shows, as the user reads it (None: none shown)."""
+    boxes = [box for box in visible_message_boxes() if box.parent() is window]
+    return (boxes[-1].windowTitle(), boxes[-1].text()) if boxes else None
 
 
 def wait_for_snapshot(qtbot, window: MainWindow, timeout: int = 60_000) -> None:
@@ -67,3 +99,9 @@ def save_and_wait(qtbot, window: MainWindow, path) -> None:
     """Save the current model as File › Save does (written in the background) and wait until it is written."""
     window.save_checkpoint_to(path)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == f"Saved {path}", timeout=30_000)
+
+
+def shown_tile(layer, row: int, column: int):
+    """The decoded map's tile (C×H×W floats) at (row, column) as shown, and its cell's centre on the plane."""
+    decoded = layer.shown.decoded
+    return decoded.tiles[row, column], decoded.centres[row, column]

@@ -81,7 +81,7 @@ def size_of(text: str) -> tuple[int, int]:
 def hover_and_click(app: QApplication, window: MainWindow) -> None:
     view = window.session.view
     index = int(len(view.xy) * 0.37)
-    window.show_point(index)
+    window.run.show_point(index)
     x, y = view.xy[index]
     move_mouse_to(window.latent, float(x), float(y))
     pump(app, 0.5)

@@ -54,8 +54,7 @@ def _with_points(view, count: int):
 
 
 def _show(app: QApplication, window: MainWindow, view) -> None:
-    window.session.view = view
-    window.session.viewChanged.emit(view)
+    window.session.shown.offer_live(view)  # as a new snapshot is shown
     _pump(app, 0.3)
 
 
@@ -66,9 +65,14 @@ def _pan_gap(app: QApplication, window: MainWindow, seconds: float) -> tuple[flo
     viewport = panel.plot.viewport()
     rect = viewport.rect()
     centre = QPointF(rect.center())
-    requests, drawn = layer.requests, [0]
+    requests, drawn = [0], [0]
     count = lambda *_: drawn.__setitem__(0, drawn[0] + 1)  # noqa: E731
     layer.worker.done.connect(count)
+
+    def asked(caption: str) -> None:  # the layer says "Decoding …" each time it asks for a map
+        requests[0] += caption.startswith("Decoding")
+
+    layer.changed.connect(asked)
 
     def send(kind: QEvent.Type, at: QPointF, button: Qt.MouseButton, buttons: Qt.MouseButton) -> None:
         event = QMouseEvent(kind, at, viewport.mapToGlobal(at), button, buttons, Qt.KeyboardModifier.NoModifier)
@@ -91,7 +95,8 @@ def _pan_gap(app: QApplication, window: MainWindow, seconds: float) -> tuple[flo
         stroke += 1
     gap = meter.stop()
     layer.worker.done.disconnect(count)
-    return gap, layer.requests - requests, drawn[0]
+    layer.changed.disconnect(asked)
+    return gap, requests[0], drawn[0]
 
 
 def measure_exploration(quick: bool = False) -> list[dict]:
@@ -109,7 +114,7 @@ def measure_exploration(quick: bool = False) -> list[dict]:
 
         decode_on_this_thread_only()  # the window's thread decodes single images with one thread, as the app does
         moves = 60 if quick else 150
-        exploration = window.exploration
+        hover = window.run.hover
         for count in (2_000, 60_000):
             view = base if count == len(base.xy) else _with_points(base, count)
             _show(app, window, view)
@@ -117,10 +122,10 @@ def measure_exploration(quick: bool = False) -> list[dict]:
             with_neighbours, without = [], []
             for _ in range(4):  # interleaved, so a host that drifts in speed affects both alike
                 with_neighbours += _hover_latencies(app, window, moves // 4, 0.002)
-                window.hover.decoded.disconnect(exploration.show_neighbours)
+                hover.nearest, looked_up = 0, hover.nearest  # the hover alone: no search, no panel to update
                 without += _hover_latencies(app, window, moves // 4, 0.002)
-                window.hover.decoded.connect(exploration.show_neighbours)
-            assert exploration.neighbours.last_meter is not None, "the neighbours were not shown"
+                hover.nearest = looked_up
+            assert window.neighbours.last_meter is not None, "the neighbours were not shown"
             result = _hover_figure(
                 f"hover + 5 neighbours + meter idle, {count:,} points, p95", with_neighbours, HOVER_GOAL_MS
             )

@@ -215,7 +215,7 @@ def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_
     latencies = []
     decodes = [0]
     count = lambda *_: decodes.__setitem__(0, decodes[0] + 1)  # noqa: E731
-    window.hover.decoded.connect(count)
+    window.run.hover.decoded.connect(count)
     for _ in range(moves):
         x, y = x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.1, 0.9)
         event = mouse_move_at(window.latent, x, y)
@@ -227,7 +227,7 @@ def _hover_latencies(app: QApplication, window: MainWindow, moves: int, spacing_
         window.preview.image.repaint()  # the preview on screen; the crosshair's repaint follows in the same turn
         latencies.append((time.perf_counter() - start) * 1000)
         _pump(app, spacing_s)
-    window.hover.decoded.disconnect(count)
+    window.run.hover.decoded.disconnect(count)
     return latencies
 
 

@@ -71,7 +71,12 @@ def _playback(app: QApplication, window, frames: HistoryFrames, meter) -> tuple[
     player.scrubber.speed.setCurrentIndex(player.scrubber.speed.count() - 1)
     meter.gaps = []
     meter.start()
-    drawn = player.drawn
+    drawn = [0]  # playback ticks: each draws the points between two frames
+
+    def tick() -> None:
+        drawn[0] += 1
+
+    player.timer.timeout.connect(tick)
     start = time.perf_counter()
     player.set_playing(True)
     while player.timer.isActive() and time.perf_counter() - start < 60:
@@ -79,8 +84,9 @@ def _playback(app: QApplication, window, frames: HistoryFrames, meter) -> tuple[
         time.sleep(0.001)
     elapsed = time.perf_counter() - start
     gap = meter.stop()
+    player.timer.timeout.disconnect(tick)
     player.go_live()
-    return (player.drawn - drawn) / elapsed, gap
+    return drawn[0] / elapsed, gap
 
 
 def figure(name: str, value: float, unit: str, goal: str, met: bool, n: int, detail: str = "") -> dict:

@@ -1,9 +1,11 @@
 """A second run beside the first (AE vs VAE, β 1 vs β 4, latent 2 vs 8) with one cursor for both.
 
-The comparison has its own RunSession (so it trains or opens while the first run trains or is explored), its own
-LatentPanel and PreviewPanel, used as they are through their public signals and methods. One cursor: a hover in
-either latent panel decodes that same plane position with both runs' decoders and shows both previews; the
-crosshair follows in the other panel. Each panel keeps its own snapshot, legend and caption.
+The comparison is a second RunView (explorer.latent.run_view) with its own RunSession (so it trains or opens while
+the first run trains or is explored) on the panel here. One cursor: both RunViews share the window's SharedCursor,
+so a hover in either latent panel decodes that same plane position with both runs' decoders and shows both
+previews, and the crosshair follows in the other panel. Each panel keeps its own snapshot, legend and caption.
+This feature adds the panel's dock, its menu entries, and what only a comparison has: its title, KL bars and stop
+button. It reports through its own signals; it never sees the first run.
 """
 
 from __future__ import annotations
@@ -11,24 +13,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.training.progress import plural
-from explorer.latent.hover import HoverDecoder
 from explorer.latent.latent_panel import LatentPanel
 from explorer.latent.preview_panel import PreviewPanel
-from explorer.training.session import RunSession
-from explorer.utils.error_dialog import show_error
 from explorer.vae.kl_panel import KlPanel
-from explorer.vae.views import SigmaEllipse
 
 if TYPE_CHECKING:
-    import numpy as np
-    from PySide6.QtWidgets import QDockWidget
-
     from core.latent.view import SnapshotView
     from core.runs.records import RunInfo
+    from explorer.latent.run_view import RunView
+    from explorer.training.controls_panel import ControlsPanel
+    from explorer.utils.file_dialogs import FileDialogs
+    from explorer.utils.registries import CloseHooks, DockRegistry, MenuRegistry
 
 PLACEHOLDER = (
     "Open a checkpoint for comparison (File › Open for comparison…) or train one with the settings on the left "
@@ -71,54 +70,67 @@ class ComparisonPanel(QWidget):
 
 
 class Comparison(QObject):
-    """The comparison run's session and panel, and the link that gives the two latent panels one cursor."""
+    """The comparison run's dock, menu entries and title; `run` is its RunView (session, panels, cursor)."""
 
-    def __init__(self, window, panel: ComparisonPanel, dock: QDockWidget) -> None:
-        super().__init__(window)
-        self.window, self.panel, self.dock = window, panel, dock
-        self.session = RunSession(window.session.autosave_dir, self)
-        self.hover = HoverDecoder(self)
-        self.latent, self.preview = panel.latent, panel.preview
-        self.ellipse = SigmaEllipse(panel.latent)  # a VAE point's σ under the mouse, as in the first panel
-        self._describe = "comparison run"
+    status = Signal(str)  # for the status bar, "Comparison: …"
+    warning = Signal(str, str)  # title, text
+    error = Signal(str, str, str)  # title, message, details
+
+    def __init__(
+        self,
+        run: RunView,
+        panel: ComparisonPanel,
+        controls: ControlsPanel,
+        docks: DockRegistry,
+        menus: MenuRegistry,
+        close_hooks: CloseHooks,
+        dialogs: FileDialogs,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.run, self.panel, self.controls, self.dialogs = run, panel, controls, dialogs
+        self.session = run.session
+        # a tab beside the training form: shown, it leaves the first run's latent space and preview where they are,
+        # and the window fits a 1366×768 screen (beside them both it would need some 1,500 pixels). Hidden until a
+        # comparison run is opened or trained.
+        area = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.dock = docks.add("comparison", "Comparison run", panel, area, tab_with="training", visible=False)
+        menus.add("file.open", "open-comparison", "Open for &comparison…", self.ask_open, "Ctrl+Shift+O")
+        menus.add("training.compare", "train-comparison", "Train co&mparison run (these settings)", self.train)
+        run.title = "comparison run"
         session = self.session
         session.runReady.connect(self._on_run_ready)
         session.viewChanged.connect(self._on_view)
         session.busyChanged.connect(self._on_busy)
         session.status.connect(self._on_status)
         session.notice.connect(self._on_status)
-        session.warning.connect(window.warn)
-        session.error.connect(lambda title, message, details: show_error(window, title, message, details))
-        self.hover.decoded.connect(self._on_decoded)
-        self.latent.pointClicked.connect(self._show_point)
+        session.warning.connect(self.warning)
+        session.error.connect(self.error)
         panel.stop_button.clicked.connect(session.stop)
-        # one cursor: each panel's hover decodes in both, and moves the other panel's crosshair
-        window.latent.hovered.connect(self._on_main_hovered)
-        self.latent.hovered.connect(self._on_own_hovered)
-        window.installEventFilter(self)  # the window closing stops this run's thread too
+        close_hooks.add("comparison run", session.shutdown)  # its worker autosaves what it trained, as the first's
 
     # ----- starting -------------------------------------------------------------------------------------------
     def ask_open(self) -> None:
-        path = self.window.dialogs.open_checkpoint()
+        path = self.dialogs.open_checkpoint()
         if path is not None:
             self.open(path)
 
     def open(self, path: Path) -> bool:
         """Show a saved model beside the current one (read in the comparison's own worker thread)."""
-        self.window.dialogs.remember(path)
+        self.dialogs.remember(path)
         self.show_dock()
         return self.session.open(Path(path))
 
     def train(self) -> None:
         """A new comparison run with the settings in the training form (the first run is left as it is)."""
-        controls = self.window.controls
+        controls = self.controls
         try:
             config = controls.train_config()
         except ValueError as error:
-            self.window.warn("Invalid setting", str(error))
+            self.warning.emit("Invalid setting", str(error))
             return
         if self.session.running:
-            self.window.warn("Comparison run in progress", "Stop the comparison run before starting another.")
+            self.warning.emit("Comparison run in progress", "Stop the comparison run before starting another.")
             return
         self.show_dock()
         self.session.start_new(controls.dataset_name, controls.latent_dim.value(), config, controls.model_choice())
@@ -130,27 +142,15 @@ class Comparison(QObject):
     # ----- from the session -----------------------------------------------------------------------------------
     @Slot(object)
     def _on_run_ready(self, info: RunInfo) -> None:
-        self._describe = describe(info)
+        self.run.title = describe(info)
         action = "Training" if self.session.training else "Opened"
-        self.panel.title.setText(f"Comparison: {self._describe} ({action.lower()})")
-        self.latent.reset_view()
-        self.latent.mark(None)
-        self.preview.clear_picked()
-        self.preview.clear_decoded()
+        self.panel.title.setText(f"Comparison: {self.run.title} ({action.lower()})")
         self.panel.kl.clear()
-        self.ellipse.hide()
 
     @Slot(object)
     def _on_view(self, view: SnapshotView) -> None:
-        snapshot = view.snapshot
-        self.latent.show_points(view.xy, snapshot.labels, snapshot.classes, view.plane)
-        self.hover.set_view(view)
-        pca = " — first two principal components" if view.plane.is_pca else ""
-        self.latent.set_caption(f"{self._describe}: {len(view.xy):,} images encoded at {view.where}{pca}.")
-        self.preview.show_snapshot_info(f"Comparison decoder from {view.where}")
         self.panel.kl.show_view(view)
         self.panel.kl.setVisible(view.variational)
-        self.ellipse.hide()
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
@@ -158,52 +158,8 @@ class Comparison(QObject):
         info = self.session.info
         if not busy and info is not None:
             steps = len(self.session.losses)
-            self.panel.title.setText(f"Comparison: {self._describe}, {plural(steps, 'step')}")
+            self.panel.title.setText(f"Comparison: {self.run.title}, {plural(steps, 'step')}")
 
     @Slot(str)
     def _on_status(self, text: str) -> None:
-        self.window.statusBar().showMessage(f"Comparison: {text}")
-
-    # ----- one cursor -----------------------------------------------------------------------------------------
-    @Slot(float, float)
-    def _on_main_hovered(self, x: float, y: float) -> None:
-        if self.session.view is None:
-            return
-        self._crosshair(self.latent, x, y)
-        self.hover.request(x, y)
-
-    @Slot(float, float)
-    def _on_own_hovered(self, x: float, y: float) -> None:
-        self.hover.request(x, y)
-        self.ellipse.show_near(self.session.view, x, y)
-        if self.window.session.view is not None:
-            self._crosshair(self.window.latent, x, y)
-            self.window.hover.request(x, y)  # the first run's preview, through its own decoder and signal
-
-    @staticmethod
-    def _crosshair(panel: LatentPanel, x: float, y: float) -> None:
-        """Show the shared cursor in the panel the mouse is not over (its crosshair lines, moved, not rebuilt)."""
-        for line, position in ((panel.v_line, x), (panel.h_line, y)):
-            line.setPos(position)
-            line.setVisible(True)
-
-    @Slot(object, float, float, object)
-    def _on_decoded(self, image: np.ndarray, x: float, y: float, latent: np.ndarray) -> None:
-        view = self.session.view
-        self.preview.show_decoded(image, (x, y), latent, view is not None and view.plane.is_pca)
-
-    @Slot(int)
-    def _show_point(self, index: int) -> None:
-        view = self.session.view
-        if view is None or index >= len(view.xy):
-            return
-        self.latent.mark(index, view.xy[index])
-        self.preview.show_picked(
-            view.snapshot.display_images[index], view.reconstruct(index), f"Label: {view.label_of(index)}"
-        )
-
-    # ----- lifecycle ------------------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.session.shutdown()  # its worker autosaves what it trained, as the first run's does
-        return False
+        self.status.emit(f"Comparison: {text}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, Slot
+from PySide6.QtCore import QObject, QPointF, Slot
 
 from core.latent.atlas import DecodedPath, PathEnd, decode_path, path_between
 from explorer.latent.path_pins import PIN_COLOURS, add_path_line, add_pin
@@ -22,8 +22,11 @@ from explorer.utils.latest_worker import LatestOnlyWorker
 
 if TYPE_CHECKING:
     from core.latent.view import SnapshotView
-    from explorer.compare.comparison import Comparison
+    from explorer.compare.comparison import ComparisonPanel
     from explorer.latent.path_pins import PathPins
+    from explorer.latent.run_view import RunView
+    from explorer.training.session import RunSession
+    from explorer.utils.registries import CloseHooks
 
 WAITING = "Shift+click two places in the first run's latent space: the same path is decoded here with this run."
 PLANE_NOTE = " (the same plane positions: the two runs' display images differ)"
@@ -47,17 +50,26 @@ def same_images(main: SnapshotView, other: SnapshotView) -> bool:
 class ComparisonPath(QObject):
     """The main pins' path on the comparison panel: its line, its strip, decoded with the comparison's view."""
 
-    def __init__(self, comparison: Comparison, pins: PathPins) -> None:
-        super().__init__(comparison)
-        self.comparison, self.pins = comparison, pins
-        self.window = comparison.window
-        latent = comparison.latent
+    def __init__(
+        self,
+        run: RunView,
+        panel: ComparisonPanel,
+        pins: PathPins,
+        first: RunSession,
+        close_hooks: CloseHooks,
+        parent: QObject | None = None,
+    ) -> None:
+        """`run` is the comparison's RunView, `panel` its panel (the strip goes under it); `pins` and `first` are the
+        first run's pins and session (its view tells whether both runs show the same display images)."""
+        super().__init__(parent)
+        self.run, self.pins, self.first = run, pins, first
+        latent = run.latent
         self.strip = PathStripPanel()
         self.strip.frames.hide()  # the first run's strip sets how many frames
         self.strip.export_button.hide()
         self.strip.clear_button.setToolTip("Remove both pins, here and in the first run (Esc)")
         self.strip.hide()
-        comparison.panel.layout().insertWidget(2, self.strip)  # under the latent space and the preview
+        panel.layout().insertWidget(2, self.strip)  # under the latent space and the preview
         self.line = add_path_line(latent.plot)
         self.marks = [
             add_pin(latent.plot, name, colour, movable=False) for name, colour in zip("AB", PIN_COLOURS, strict=True)
@@ -71,9 +83,9 @@ class ComparisonPath(QObject):
         pins.pinned.connect(self._on_pinned)
         pins.cleared.connect(self.clear)
         self.strip.clearRequested.connect(pins.clear)
-        comparison.session.viewChanged.connect(self.request)
-        comparison.session.runReady.connect(self._on_run_ready)
-        self.window.installEventFilter(self)
+        run.session.viewChanged.connect(self.request)
+        run.session.runReady.connect(self._on_run_ready)
+        close_hooks.add("comparison path", self.worker.shutdown)
 
     # ----- from the first run's pins and the comparison's session ----------------------------------------------
     @Slot(object)
@@ -85,10 +97,10 @@ class ComparisonPath(QObject):
 
     @Slot(object)
     def request(self, _view: object = None) -> None:
-        view, ends, steps = self.comparison.session.view, self.ends, self.steps
+        view, ends, steps = self.run.session.view, self.ends, self.steps
         if view is None or ends is None:
             return
-        main = self.window.session.view
+        main = self.first.view
 
         def job(stale) -> DecodedPath | None:
             own = comparison_ends(main, view, ends)
@@ -105,7 +117,7 @@ class ComparisonPath(QObject):
         self.strip.show_path(decoded)
         note = ""
         if not decoded.path.full_codes and all(end.index is not None for end in self.ends):
-            view = self.comparison.session.view
+            view = self.run.session.view
             note = PLANE_NOTE if view is not None and view.plane.is_pca else " (a 2-D latent space: the plane)"
         self.strip.caption.setText(f"Comparison run: {self.strip.caption.text()}{note}")
         xy = decoded.path.xy
@@ -145,9 +157,3 @@ class ComparisonPath(QObject):
             mark.setVisible(False)
         if self.ends is not None:
             self.strip.show_hint("Waiting for the comparison run's first snapshot to decode the pinned path.")
-
-    # ----- lifecycle --------------------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.worker.shutdown()
-        return False

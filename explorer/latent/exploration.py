@@ -1,32 +1,32 @@
-"""The latent panel's exploration tools, wired to the window: the decoded map (M), pinned paths (Shift+click) and
-their strip, the nearest real images with the off-the-data meter, and class focus from the legend.
+"""The latent panel's exploration tools for one run: the decoded map (M), pinned paths (Shift+click) and their
+strip, and class focus from the legend. (The nearest real images and the off-the-data meter come with each hover's
+record: explorer.latent.run_view.)
 
-All of them take the session's current SnapshotView, so the map, the path, the neighbours, the points and the
-hover preview always come from the same network state; heavy decoding runs off the GUI thread.
+All of them take the session's shown SnapshotView, so the map, the path, the points and the hover preview always
+come from the same network state; heavy decoding runs off the GUI thread. The tools get what they use (the run,
+the menu registry, the close hooks, the background tasks, the file dialogs) and report through their own signals.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QSlider, QWidget
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
-from core.atomic_write import FileWriteError, write_atomically
-from explorer.compare.path import ComparisonPath
+from core.atomic_write import write_atomically
 from explorer.latent.map_layer import DEFAULT_OPACITY, MapLayer
-from explorer.latent.neighbours_panel import COUNT, NeighboursPanel
 from explorer.latent.path_pins import PathPins
 from explorer.latent.path_strip import PathStripPanel
-from explorer.window.layout import dock
 
 if TYPE_CHECKING:
     from core.latent.atlas import DecodedPath
     from core.latent.view import SnapshotView
+    from explorer.latent.run_view import RunView
+    from explorer.utils.file_dialogs import FileDialogs
+    from explorer.utils.registries import CloseHooks, MenuRegistry
+    from explorer.utils.tasks import BackgroundTasks
 
 
 HINT = "M: decoded map · Shift+click two places: a path"  # short: one line beside the slider at 1024 wide
@@ -66,10 +66,24 @@ class MapControls(QWidget):
 
 
 class Exploration(QObject):
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        latent = window.latent
+    """The map, the path pins and strip, and class focus on one run's latent panel."""
+
+    status = Signal(str)  # for the status bar
+    warning = Signal(str, str)  # title, text
+
+    def __init__(
+        self,
+        run: RunView,
+        menus: MenuRegistry,
+        close_hooks: CloseHooks,
+        tasks: BackgroundTasks,
+        dialogs: FileDialogs,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.latent = run.session, run.latent
+        self.tasks, self.dialogs = tasks, dialogs
+        latent = self.latent
         self.map = MapLayer(latent, self)
         self.pins = PathPins(latent, self)
         self.map_controls = MapControls()
@@ -77,52 +91,27 @@ class Exploration(QObject):
         latent.layout().addWidget(self.map_controls)
         latent.layout().addWidget(self.strip)
         self.strip.hide()  # until a pin is set: the plot keeps its room
-        self.neighbours = NeighboursPanel()
-        # bottom right, under the preview: the right-hand column would need the preview's height plus this panel's,
-        # and the window could no longer shrink to 1024×700
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.dock = dock(window, "neighboursDock", "Nearest images", self.neighbours, bottom)
-        window.splitDockWidget(window.docks["grids"], self.dock, Qt.Orientation.Horizontal)
-        docks = [window.docks["loss"], window.docks["grids"], self.dock]
-        window.resizeDocks(docks, [5, 5, 3], Qt.Orientation.Horizontal)
-        # the same pinned path in the comparison run, decoded with its own snapshot
-        self.comparison_path = ComparisonPath(window.extras.comparison, self.pins)
         self.view: SnapshotView | None = None
-        self._writers: list[threading.Thread] = []
-        self._build_actions()
+        self._add_actions(menus)
         self._connect()
-        window.installEventFilter(self)
+        close_hooks.add("exploration", self.shutdown)
 
-    def _build_actions(self) -> None:
-        window = self.window
-        self.map_action = QAction("Decoded &map under the points", window)
-        self.map_action.setCheckable(True)
-        self.map_action.setShortcut(QKeySequence("M"))
-        self.map_action.toggled.connect(self.set_map)
-        self.clear_pins_action = QAction("Clear the path &pins", window)
-        self.clear_pins_action.setShortcut(QKeySequence("Esc"))
-        self.clear_pins_action.triggered.connect(self.pins.clear)
-        self.export_strip_action = QAction("Export path strip as P&NG…", window)
-        self.export_strip_action.triggered.connect(self.ask_export_strip)
+    def _add_actions(self, menus: MenuRegistry) -> None:
+        self.map_action = menus.add("view.latent", "map", "Decoded &map under the points", None, "M", checkable=True)
+        self.map_action.toggled.connect(self.set_map)  # toggled, not triggered: the checkbox under the plot sets it too
+        self.clear_pins_action = menus.add("view.latent", "clear-pins", "Clear the path &pins", self.pins.clear, "Esc")
+        self.show_all_action = menus.add("view.latent", "show-all-classes", "Show &all classes",
+                                         lambda: self.focus_class(None))  # fmt: skip
+        self.export_strip_action = menus.add("file.export", "export-path-strip", "Export path strip as P&NG…",
+                                             self.ask_export_strip)  # fmt: skip
         self.export_strip_action.setEnabled(False)
-        self.show_all_action = QAction("Show &all classes", window)
-        self.show_all_action.triggered.connect(lambda: self.focus_class(None))
-        view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
-        first = view_menu.actions()[2]  # after Fit and Equal scales
-        for action in (self.map_action, self.clear_pins_action, self.show_all_action):
-            view_menu.insertAction(first, action)
-        view_menu.addAction(self.dock.toggleViewAction())
-        file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
-        file_menu.insertAction(window.actions_.export_csv, self.export_strip_action)
-        window.actions_.extra = [self.map_action, self.clear_pins_action]
 
     def _connect(self) -> None:
-        window, session = self.window, self.window.session
+        session = self.session
         session.viewChanged.connect(self.set_view)
         self.map.training = lambda: session.training and not session.paused  # paused: its cores are free
         session.runReady.connect(self.reset)
-        window.hover.decoded.connect(self.show_neighbours)
-        window.latent.legend.classClicked.connect(self.toggle_focus)
+        self.latent.legend.classClicked.connect(self.toggle_focus)
         self.map_controls.toggle.toggled.connect(self.map_action.setChecked)
         self.map_controls.opacity.valueChanged.connect(lambda value: self.map.set_opacity(value / 100))
         self.map.changed.connect(self.map_controls.show_caption)
@@ -147,11 +136,10 @@ class Exploration(QObject):
 
     @Slot(object)
     def reset(self, _info: object = None) -> None:
-        """Another model: its map, pins, neighbours and focus start afresh."""
+        """Another model: its map, pins and focus start afresh."""
         self.view = None
         self.map.clear()
         self.pins.reset()
-        self.neighbours.clear()
         self.focus_class(None)
 
     @Slot(bool)
@@ -160,27 +148,15 @@ class Exploration(QObject):
             self.map_controls.toggle.setChecked(on)
         self.map.set_enabled(on)
 
-    @Slot(object, float, float, object)
-    def show_neighbours(self, _image: np.ndarray, _x: float, _y: float, latent: np.ndarray) -> None:
-        # the session's view, not the one this object last heard of: the hover re-decodes with a new snapshot
-        # before this object's set_view has run, and the neighbours must come from the snapshot that decoded
-        view = self.window.session.view
-        if view is None or view.neighbours is None or not len(view.neighbours):
-            return
-        found = view.neighbours.nearest(latent, COUNT)
-        meter = view.neighbours.meter_for(found)
-        labels = [view.label_of(i) for i in found.indices.tolist()]
-        self.neighbours.show_neighbours(found, meter, view.snapshot.display_images, labels, view.where)
-
     @Slot(int)
     def toggle_focus(self, label: int) -> None:
-        self.focus_class(None if self.window.latent.points.focus == label else label)
+        self.focus_class(None if self.latent.points.focus == label else label)
 
     def focus_class(self, label: int | None) -> None:
         """Class `label` alone in colour (the others dimmed), or all classes; the map and neighbours are unchanged."""
-        self.window.latent.points.set_focus(label)
-        self.window.latent.legend.set_focus(label)
-        self.window.latent.points.update()
+        self.latent.points.set_focus(label)
+        self.latent.legend.set_focus(label)
+        self.latent.points.update()
 
     @Slot(object)
     def show_path(self, decoded: DecodedPath) -> None:
@@ -203,47 +179,26 @@ class Exploration(QObject):
     def ask_export_strip(self) -> None:
         if self.strip.picture() is None:
             return
-        path = self.window.dialogs.save_as("Export path strip", "latent-path.png", "PNG images (*.png)", ".png")
+        path = self.dialogs.save_as("Export path strip", "latent-path.png", "PNG images (*.png)", ".png")
         if path is not None:
             self.export_strip(path)
 
-    def export_strip(self, path: Path, wait: bool = False) -> None:
-        """The strip as PNG (frames at their own size, no gaps), written off the GUI thread."""
+    def export_strip(self, path: Path) -> None:
+        """The strip as PNG (frames at their own size, no gaps), written as a background task."""
         from core.commands.render import png_bytes
 
         picture = self.strip.picture()
         if picture is None:
             return
-        session = self.window.session
-
-        def write() -> None:
-            try:
-                write_atomically(path, png_bytes(picture))
-            except FileWriteError as error:
-                session.warning.emit("Could not export", str(error))
-                return
-            session.status.emit(f"Exported the path strip to {path}")
-
-        if wait:
-            write()
-            return
-        thread = threading.Thread(target=write, name="strip-writer")
-        self._writers = [t for t in self._writers if t.is_alive()] + [thread]
-        thread.start()
+        self.tasks.run(
+            f"exporting {Path(path).name}",
+            lambda: write_atomically(path, png_bytes(picture)),
+            lambda _: self.status.emit(f"Exported the path strip to {path}"),
+            lambda error: self.warning.emit("Could not export", str(error)),
+        )
 
     # ----- lifecycle --------------------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
-
     def shutdown(self) -> None:
-        """Stop the decoding threads and let writes finish (the window is closing)."""
+        """Stop the decoding threads (the window is closing; its close joins the writes)."""
         self.map.worker.shutdown()
         self.pins.worker.shutdown()
-        for thread in self._writers:
-            thread.join()
-
-
-def install_exploration(window: QMainWindow) -> Exploration:
-    return Exploration(window)

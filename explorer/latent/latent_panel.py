@@ -44,8 +44,6 @@ class MouseMoveCoalescer(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.deliver)
-        self.received = 0  # moves seen, and moves passed on: the bench and tests read these
-        self.delivered = 0
         target.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -53,7 +51,6 @@ class MouseMoveCoalescer(QObject):
             return False
         kind = event.type()
         if kind == QEvent.Type.MouseMove:
-            self.received += 1
             self._held = event.clone()
             if not self._timer.isActive():
                 self._timer.start()
@@ -70,7 +67,6 @@ class MouseMoveCoalescer(QObject):
         self._timer.stop()
         self._delivering = True
         try:
-            self.delivered += 1
             QApplication.sendEvent(self._target, event)
         finally:
             self._delivering = False
@@ -141,11 +137,27 @@ class LatentPanel(QWidget):
         self._cache_static_items()
         self.coalescer = MouseMoveCoalescer(self.plot.viewport())
         scene = self.plot.scene()
-        # pyqtgraph offers every mouse move to each item under it as a hover event (~1 ms a move here); nothing
-        # in this plot uses them.
-        scene.sendHoverEvents = lambda *args, **kwargs: None
+        self._hoverable: list[QGraphicsItem] = []
+        self._gate_hover_events(scene)
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
+
+    def _gate_hover_events(self, scene: pg.GraphicsScene) -> None:
+        """pyqtgraph offers every mouse move to each item under it as a hover event (~1 ms a move here); only the
+        items given to `accept_hover` (the path pins: their highlight under the mouse) use them. Moves reach
+        pyqtgraph's hover dispatch only while one of those is shown, or while an item hovered before must hear that
+        the mouse left it."""
+        send = scene.sendHoverEvents
+
+        def send_when_wanted(event, exitOnly: bool = False) -> None:
+            if exitOnly or scene.hoverItems or any(item.isVisible() for item in self._hoverable):
+                send(event, exitOnly)
+
+        scene.sendHoverEvents = send_when_wanted
+
+    def accept_hover(self, item: QGraphicsItem) -> None:
+        """Let `item` (on this plot) receive pyqtgraph's hover events while it is visible."""
+        self._hoverable.append(item)
 
     @property
     def view_box(self) -> pg.ViewBox:
@@ -216,6 +228,12 @@ class LatentPanel(QWidget):
         """Follow the points again (a new run, a newly opened model, or Fit)."""
         self.view_box.enableAutoRange()
         self._apply_scales(force=True)
+
+    def show_crosshair(self, x: float, y: float) -> None:
+        """The crosshair at plane position (x, y): where the cursor is over another run's panel (shared cursor)."""
+        for line, position in ((self.v_line, x), (self.h_line, y)):
+            line.setPos(position)
+            line.setVisible(True)
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)

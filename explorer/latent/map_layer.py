@@ -44,7 +44,7 @@ class ShownMap:
 class MapLayer(QObject):
     """Owns the map's image item in the latent plot and keeps it current; `changed` says what it shows."""
 
-    changed = Signal(str)  # a caption: what the map shows now, or that it is being decoded
+    changed = Signal(str)  # a caption: what the map shows now, or that it is being decoded ("Decoding …")
 
     def __init__(self, panel: LatentPanel, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -65,7 +65,6 @@ class MapLayer(QObject):
         self.enabled = False
         self.view: SnapshotView | None = None
         self.shown: ShownMap | None = None
-        self.requests = 0  # maps asked for (tests and the bench read it)
         #: Whether a run is training now (the exploration wires the session's answer): the map then decodes on one
         #: torch thread, else on both cores unless other programs keep them busy
         #: (core.runs.backend.decode_map_threads).
@@ -123,7 +122,6 @@ class MapLayer(QObject):
         if found is None:
             return
         area, columns, rows = found
-        self.requests += 1
         mapped_back = view.plane.is_pca
         training = self.training()
 
@@ -161,9 +159,3 @@ class MapLayer(QObject):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.changed.emit(f"The map could not be decoded: {message}")
-
-    def tile_at(self, row: int, column: int) -> tuple[np.ndarray, np.ndarray]:
-        """The shown tile (C×H×W floats) at (row, column) and its cell's centre on the plane (tests, bench)."""
-        assert self.shown is not None
-        decoded = self.shown.decoded
-        return decoded.tiles[row, column], decoded.centres[row, column]

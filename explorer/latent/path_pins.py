@@ -71,6 +71,7 @@ class PathPins(QObject):
 
     def _make_pin(self, name: str, colour: str) -> pg.TargetItem:
         pin = add_pin(self.panel.plot, name, colour)
+        self.panel.accept_hover(pin)  # its highlight under the mouse says it can be dragged
         pin.sigPositionChanged.connect(self._on_dragged)
         pin.sigPositionChangeFinished.connect(self._on_dropped)
         return pin

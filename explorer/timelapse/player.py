@@ -1,11 +1,10 @@
 """The time-lapse in the window: scrub and replay a run's recorded frames, and move the live points between snapshots.
 
-Choosing a frame makes that frame's SnapshotView the session's view, so the points, the hover decoder, the
-reconstructions (and anything else driven by the view) all switch to it together; a cursor on the loss curve marks
-its step. While training runs, the slider follows the live end unless the user moved it; Live returns there.
-During playback the points glide between frames (positions interpolated at the screen's pace) on axes fixed over
-the whole recording. While following live, LiveUpdates move the re-encoded points between two full snapshots, and
-the caption says how many moved and which step the rest, the hover and the grids come from.
+Choosing a frame asks the session's ShownView (explorer.training.shown_view) to show that frame's SnapshotView, so
+the points, the hover decoder, the reconstructions (and anything else driven by the view) all switch to it
+together; a cursor on the loss curve marks its step. While training runs, the slider follows the live end unless
+the user moved it; Live returns there. During playback the points glide between frames (positions interpolated at
+the screen's pace, drawn by the run's RunView) on axes fixed over the whole recording.
 """
 
 from __future__ import annotations
@@ -23,21 +22,25 @@ from explorer.timelapse.scrubber import ScrubberPanel
 if TYPE_CHECKING:
     from core.latent.view import SnapshotView
     from core.timelapse.recording import HistoryFrames
-    from explorer.training.worker import LiveUpdate
+    from explorer.latent.run_view import RunView
+    from explorer.training.loss_panel import LossPanel
+    from explorer.training.session import RunSession
 
 TICK_MS = 15  # playback redraws: ~60 a second where the host keeps up
 
 
 class TimelapsePlayer(QObject):
-    def __init__(self, window, scrubber: ScrubberPanel) -> None:
-        super().__init__(window)
-        self.window, self.session, self.latent, self.scrubber = window, window.session, window.latent, scrubber
+    """The scrubber's frames on one run: chosen through the session's ShownView, glided through its RunView."""
+
+    def __init__(
+        self, session: RunSession, run: RunView, loss: LossPanel, scrubber: ScrubberPanel, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.run, self.latent, self.scrubber = session, run, run.latent, scrubber
+        self.shown = session.shown
         self.frames: HistoryFrames | None = None
         self.index: int | None = None  # the recorded frame shown; None: following live
         self.position = 0.0  # playback position in frames (fractional between two)
-        self.live_xy: np.ndarray | None = None
-        self.moved = np.zeros(0, bool)  # live points re-encoded since the last full snapshot
-        self.drawn = 0  # frames drawn by playback ticks (the bench reads it)
         self._last_tick = 0.0
         self._glide: tuple[int, np.ndarray, np.ndarray] | None = None  # frame i, its xy, frame i+1's xy
         self.timer = QTimer(self)
@@ -47,12 +50,11 @@ class TimelapsePlayer(QObject):
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(30, 30, 30, 200, width=1.5))
         self.cursor.setVisible(False)
         self.cursor.setZValue(20)
-        window.loss.plot.addItem(self.cursor, ignoreBounds=True)
+        loss.plot.addItem(self.cursor, ignoreBounds=True)
         scrubber.frameChosen.connect(self.choose)
         scrubber.playToggled.connect(self.set_playing)
         scrubber.liveRequested.connect(self.go_live)
         self.session.historyChanged.connect(self._on_history)
-        self.session.livePoints.connect(self._on_live_points)
         self.session.viewChanged.connect(self._on_view)
         self.session.runReady.connect(self._on_run_ready)
 
@@ -65,7 +67,6 @@ class TimelapsePlayer(QObject):
     def _on_run_ready(self, _info: object) -> None:
         self.frames, self.index, self._glide = None, None, None
         self.timer.stop()
-        self.session.follow_live = True
         self.scrubber.set_playing(False)
         self.scrubber.set_range(0, 0)
         self.scrubber.set_live(True)
@@ -84,24 +85,6 @@ class TimelapsePlayer(QObject):
     def _on_view(self, view: SnapshotView) -> None:
         self.cursor.setPos(view.snapshot.step)
         self.cursor.setVisible(True)
-        if self.following_live:
-            self.live_xy = np.array(view.xy, np.float32)
-            self.moved = np.zeros(len(view.xy), bool)
-
-    @Slot(object)
-    def _on_live_points(self, update: LiveUpdate) -> None:
-        view = self.session.view
-        if not self.following_live or view is None or self.live_xy is None or update.plane_step != view.snapshot.step:
-            return
-        self.live_xy[update.indices] = update.xy
-        self.moved[update.indices] = True
-        snapshot = view.snapshot
-        self.latent.show_points(self.live_xy, snapshot.labels, snapshot.classes, view.plane, live=True)
-        moved = int(self.moved.sum())
-        self.latent.set_caption(
-            f"Live: {moved:,} of {len(self.moved):,} points re-encoded up to step {update.step:,} (partial update); "
-            f"the other points, hover and reconstructions are from the full snapshot at {view.where}."
-        )
 
     # ----- what the user asks -------------------------------------------------------------------------------
     @Slot(int)
@@ -113,8 +96,7 @@ class TimelapsePlayer(QObject):
             self.set_playing(False)  # the user took the slider: playback stops there
         entering = self.following_live
         self.index = index
-        self.session.follow_live = False
-        self.session.show_view(self.frames.view(index))
+        self.shown.show_frame(self.frames.view(index))
         if entering:
             self._fix_axes()
         self.scrubber.set_live(False)
@@ -124,9 +106,7 @@ class TimelapsePlayer(QObject):
     def go_live(self) -> None:
         self.set_playing(False)
         self.index, self._glide = None, None
-        self.session.follow_live = True
-        if self.session.live_view is not None:
-            self.session.show_view(self.session.live_view)
+        self.shown.follow_live()
         self.latent.reset_view()
         count = len(self.frames) if self.frames is not None else 0
         self.scrubber.set_range(count, max(0, count - 1))
@@ -187,8 +167,7 @@ class TimelapsePlayer(QObject):
         share = np.float32(position - whole)
         xy = here + (there - here) * share
         display = frames.display
-        self.latent.show_points(xy, display.labels, display.classes, frames.frames[whole].plane)
-        self.drawn += 1
+        self.run.show_between(xy, display.labels, display.classes, frames.frames[whole].plane)
 
     def _fix_axes(self) -> None:
         """The same axes for every frame of the recording: the points move, the axes do not."""
@@ -207,20 +186,3 @@ class TimelapsePlayer(QObject):
         frame = frames.frames[index]
         where = "live" if self.index is None else f"step {frame.step:,}, epoch {frame.epoch:.2f}"
         self.scrubber.label.setText(f"Frame {index + 1} of {len(frames):,} kept · {where}")
-        if self.index is not None:
-            self.latent.set_caption(
-                f"Recorded frame {index + 1} of {len(frames):,}: {len(frame.codes):,} images encoded at step "
-                f"{frame.step:,} (epoch {frame.epoch:.2f}); hover decodes with this frame's decoder. Live returns "
-                "to the newest state."
-            )
-
-
-def install_timelapse(window) -> TimelapsePlayer:
-    """Put the scrubber under the latent space, its player on the session, and the export actions in File."""
-    from explorer.timelapse.export import add_export_actions
-
-    scrubber = ScrubberPanel()
-    window.centralWidget().layout().addWidget(scrubber)
-    player = TimelapsePlayer(window, scrubber)
-    add_export_actions(window, player)
-    return player

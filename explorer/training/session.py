@@ -2,25 +2,27 @@
 
 The window lays out panels and wires them to this object's signals; it never sees a Trainer or a model. Everything
 here crosses from the worker thread as a plain record (RunInfo, ProgressUpdate, SnapshotView, ModelAtRest).
+Which view is shown (live, or a recorded frame) is its ShownView's decision (explorer.training.shown_view); file
+writes are BackgroundTasks (explorer.utils.tasks), which the window's close joins.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.atomic_write import FileWriteError, write_atomically
+from core.atomic_write import write_atomically
 from core.events import EndReason, EpochEnd, TrainingEnded
 from core.settings import TrainConfig, dataset_short_title, dataset_title
 from core.training.loss_history import LossHistory
 from core.training.progress import plural
+from explorer.training.shown_view import ShownView
 from explorer.training.worker import ProgressUpdate, RunFactory, TrainingRunner
+from explorer.utils.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
     from core.latent.view import SnapshotView
@@ -38,20 +40,17 @@ class RunSession(QObject):
     lossPartsAdded = Signal(object)  # a VAE's new (reconstruction, KL) rows, N×2 (explorer.vae.views keeps them)
     progressed = Signal(object)  # RunProgress
     epochEnded = Signal(object)  # EpochEnd
-    viewChanged = Signal(object)  # SnapshotView: what the panels show (the live one, or a recorded frame's)
     historyChanged = Signal(object)  # HistoryFrames: the run's recorded frames (core.timelapse.recording)
     livePoints = Signal(object)  # LiveUpdate: points moved between two snapshots (explorer.training.worker)
     notice = Signal(str)  # for a banner that stays until the next run
     status = Signal(str)  # for the status bar
     warning = Signal(str, str)  # title, text
     error = Signal(str, str, str)  # title, message, details
-    # from the file-writing threads (queued to this object's thread)
-    _modelSaved = Signal(str)
-    _fileWritten = Signal(str)
-    _fileFailed = Signal(str, str)
 
-    def __init__(self, autosave_dir: Path, parent: QObject | None = None) -> None:
+    def __init__(self, autosave_dir: Path, tasks: BackgroundTasks, parent: QObject | None = None) -> None:
+        """`tasks` runs this run's file writes (saves, the loss CSV): the window's close joins them."""
         super().__init__(parent)
+        self.tasks = tasks
         self.autosave_dir = autosave_dir
         #: This model's own autosave file: a new run gets a new one, a continued run keeps its model's.
         self.autosave_file: Path | None = None
@@ -59,9 +58,7 @@ class RunSession(QObject):
         self.runner = TrainingRunner(self)
         self.info: RunInfo | None = None
         self.model: ModelAtRest | None = None  # the model between runs (None while one runs)
-        self.view: SnapshotView | None = None
-        self.live_view: SnapshotView | None = None  # the newest snapshot's view, shown when following live
-        self.follow_live = True  # False while the user looks at a recorded frame (explorer.timelapse.player)
+        self.shown = ShownView(self)  # which view the panels show: the live one, or a recorded frame
         self.history = LossHistory()
         self.current_file: Path | None = None
         self.dirty = False  # a trained model not written anywhere (its autosave failed and it was not saved)
@@ -71,12 +68,18 @@ class RunSession(QObject):
         self._collapse_told = False
         self._last_status = ""  # what the status bar says now: the autosave note is added to it
         self.status.connect(self._remember_status)
-        self._writers: list[threading.Thread] = []
-        self._modelSaved.connect(self._on_saved)
-        self._fileWritten.connect(self.status)
-        self._fileFailed.connect(self.warning)
 
     # ----- state ------------------------------------------------------------------------------------------------
+    @property
+    def view(self) -> SnapshotView | None:
+        """The view every panel shows now (the shown view's)."""
+        return self.shown.view
+
+    @property
+    def viewChanged(self):
+        """The shown view's one signal (ShownView.changed), reached through the session for its listeners."""
+        return self.shown.changed
+
     @property
     def running(self) -> bool:
         """Busy from Train (or Open) until the finished thread has been handed back."""
@@ -155,10 +158,6 @@ class RunSession(QObject):
         self.status.emit(f"Opening {path.name}…")
         return True
 
-    def start_with(self, factory: RunFactory, train: bool, refusal_title: str = "Cannot train") -> bool:
-        """Run any factory (the public seam the three starts above share)."""
-        return self._start(factory, train, refusal_title, autosave_to=self._new_autosave_file() if train else None)
-
     def _new_autosave_file(self) -> Path:
         from core.files.autosave import new_autosave_path
 
@@ -217,7 +216,6 @@ class RunSession(QObject):
         Returns why the model could not be kept, if it could not: the window then offers to save it elsewhere.
         """
         self._take_outcome(self.runner.shutdown())
-        self.wait_for_files()
         return self.autosave_error if self.dirty else None
 
     @Slot(str)
@@ -227,7 +225,8 @@ class RunSession(QObject):
     # ----- from the worker --------------------------------------------------------------------------------------
     @Slot(object)
     def _on_ready(self, info: RunInfo) -> None:
-        self.info, self.model, self.view, self.live_view = info, None, None, None
+        self.info, self.model = info, None
+        self.shown.reset()
         # the file this model autosaves to from now on: its run's own, or none for a model opened from a file
         self.autosave_file = self._pending_autosave if self.training else None
         self.history = LossHistory(info.losses)
@@ -264,9 +263,7 @@ class RunSession(QObject):
 
     @Slot(object)
     def _on_view(self, view: SnapshotView) -> None:
-        self.live_view = view
-        if self.follow_live or self.view is None:
-            self.show_view(view)
+        self.shown.offer_live(view)
         if view.collapsed and not self._collapse_told and self.info is not None:
             self._collapse_told = True
             self.notice.emit(
@@ -274,11 +271,6 @@ class RunSession(QObject):
                 f"The learning rate ({self.info.config.lr:g}) is probably too high: stop, and train again "
                 "with a smaller one (the lecture used 0.0005)."
             )
-
-    def show_view(self, view: SnapshotView) -> None:
-        """Make `view` what every panel shows (the points, hover, grids all follow viewChanged)."""
-        self.view = view
-        self.viewChanged.emit(view)
 
     @Slot(object)
     def _on_ended(self, event: TrainingEnded) -> None:
@@ -321,29 +313,52 @@ class RunSession(QObject):
 
     # ----- files ------------------------------------------------------------------------------------------------
 
-    def save(self, path: Path, wait: bool = False) -> None:
-        """Save between two steps (training: the worker writes it) or in a background thread (idle; `wait` writes
-        it before returning, for the window's last moments). The window stays responsive either way."""
+    def save(self, path: Path) -> None:
+        """Save between two steps (training: the worker writes it) or as a background task (idle). The window stays
+        responsive either way."""
         if self.running and self.runner.worker is not None and self.training:
             self.runner.worker.request_save(path)
             self.status.emit(f"Saving {path.name} after the current step…")
             return
+        checkpoint = self._checkpoint()
+        if checkpoint is None:
+            return
+        self.status.emit(f"Saving {path.name}…")
+        self.tasks.run(
+            f"saving {path.name}",
+            lambda: self._write_checkpoint(path, checkpoint),
+            self._on_saved,
+            lambda error: self.warning.emit("Could not save", str(error)),
+        )
+
+    def save_now(self, path: Path) -> bool:
+        """Save on this thread, before returning: for the window's last moments (closing on an unsaved model),
+        where a background write could not say in time whether the model is kept. False if it was not."""
+        checkpoint = self._checkpoint()
+        if checkpoint is None:
+            return False
+        from core.files.checkpoint import CheckpointError
+
+        try:
+            self._write_checkpoint(path, checkpoint)
+        except CheckpointError as error:
+            self.warning.emit("Could not save", str(error))
+            return False
+        self._on_saved(path)
+        return True
+
+    def _checkpoint(self):
         if self.model is None:
             self.warning.emit("Nothing to save", "Train a model or open a checkpoint first.")
-            return
-        checkpoint = self.model.checkpoint
+            return None
+        return self.model.checkpoint
 
-        def write() -> None:
-            from core.files.checkpoint import CheckpointError, save_checkpoint
+    @staticmethod
+    def _write_checkpoint(path: Path, checkpoint) -> Path:
+        from core.files.checkpoint import save_checkpoint
 
-            try:
-                save_checkpoint(path, checkpoint)
-            except CheckpointError as error:
-                self._fileFailed.emit("Could not save", str(error))
-                return
-            self._modelSaved.emit(str(path))
-
-        self._in_background(write, f"Saving {path.name}…", wait)
+        save_checkpoint(path, checkpoint)
+        return path
 
     def export_losses(self, path: Path) -> None:
         """The loss history as CSV, its first lines naming the run's settings (written off the GUI thread)."""
@@ -356,33 +371,15 @@ class RunSession(QObject):
                 f"epochs {c.epochs}, batch size {c.batch_size}, learning rate {c.lr:g}, seed {c.seed}",
             ]
         count, per_epoch = len(history), info.batches_per_epoch if info else 1
+        self.status.emit(f"Exporting {count:,} losses…")
+        self.tasks.run(
+            f"exporting {path.name}",
+            lambda: write_atomically(path, history.to_csv(per_epoch, comments).encode()),
+            lambda _: self.status.emit(f"Exported {count:,} losses to {path}"),
+            lambda error: self.warning.emit("Could not export", str(error)),
+        )
 
-        def write() -> None:
-            try:
-                write_atomically(path, history.to_csv(per_epoch, comments).encode())
-            except FileWriteError as error:
-                self._fileFailed.emit("Could not export", str(error))
-                return
-            self._fileWritten.emit(f"Exported {count:,} losses to {path}")
-
-        self._in_background(write, f"Exporting {count:,} losses…")
-
-    def _in_background(self, write: Callable[[], None], saying: str, wait: bool = False) -> None:
-        self.status.emit(saying)
-        if wait:  # here and now: its signals reach their slots before this returns
-            write()
-            return
-        thread = threading.Thread(target=write, name="file-writer")
-        self._writers = [t for t in self._writers if t.is_alive()] + [thread]
-        thread.start()
-
-    def wait_for_files(self) -> None:
-        """Let writes in progress finish (the window is closing)."""
-        for thread in self._writers:
-            thread.join()
-
-    @Slot(str)
-    def _on_saved(self, path: str) -> None:
+    def _on_saved(self, path: Path | str) -> None:
         if not self.running:
             self.dirty, self.autosave_error = False, None
             self.current_file = Path(path)

@@ -1,8 +1,8 @@
 """Runs core's engine in a QThread and turns its events into a few Qt signals a second.
 
 Stop and pause are flags the engine polls (a queued slot would never run while the loop trains).
-Per-batch events are buffered and emitted at most `max_rate` times a second so the GUI never floods (by default
-30, or 10 where CPU training takes every core: core.training.pacing).
+Per-batch events are buffered and emitted at most a few times a second so the GUI never floods (the pace
+is 30, or 10 where CPU training takes every core: core.training.pacing).
 Only plain records cross to the window: RunInfo, ProgressUpdate, SnapshotView, the events; the model comes back
 as a ModelAtRest once the thread is done.
 """
@@ -114,13 +114,12 @@ class TrainingWorker(QObject):
         train: bool,
         control: TrainingControl,
         autosave_to: Path | None = None,
-        max_rate: float | None = None,
     ) -> None:
         super().__init__()
         self._factory, self._train, self.control = factory, train, control
         self._autosave_to = autosave_to
-        self._max_rate = max_rate  # None: what the host can spare (core.training.pacing), once the run is known
-        self._interval = 1.0 / (max_rate or FULL.progress_hz)
+        # what the host can spare (core.training.pacing): FULL's rate until the run is known
+        self._interval = 1.0 / FULL.progress_hz
         self._pending_losses: list[float] = []
         self._pending_parts: list[tuple[float, float]] = []
         self._last_batch: BatchEnd | None = None
@@ -153,7 +152,7 @@ class TrainingWorker(QObject):
             trainer = prepared.trainer
             self._epochs, self._start_step = trainer.config.epochs, trainer.progress.step
             info = describe_run(trainer, prepared.trained_on)
-            self._interval = 1.0 / (self._max_rate or info.pacing.progress_hz)
+            self._interval = 1.0 / info.pacing.progress_hz
             self.ready.emit(info)
             self._recorder = _recorder_for(prepared)
             if not self._train:

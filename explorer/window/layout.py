@@ -1,4 +1,5 @@
-"""The window's panels and how they sit: the latent space in the middle, every other panel a dock around it.
+"""The window's own panels and how they sit: the latent space in the middle, every other panel a dock around it
+(added through the window's dock registry, explorer.window.docks, as features add theirs).
 
 Docks let a laptop screen work: each panel can be moved, tabbed onto another, floated or hidden (View menu),
 and the arrangement is remembered. Every panel has a minimum size that keeps it usable.
@@ -16,6 +17,7 @@ from explorer.latent.preview_panel import PreviewPanel
 from explorer.training.controls_panel import ControlsPanel
 from explorer.training.grids_panel import GridsPanel
 from explorer.training.loss_panel import LossPanel
+from explorer.window.docks import WindowDocks
 
 Area = Qt.DockWidgetArea
 
@@ -33,6 +35,8 @@ def titled(title: str, widget: QWidget) -> QWidget:
 
 
 def dock(window: QMainWindow, name: str, title: str, widget: QWidget, area: Area) -> QDockWidget:
+    """A dock outside the registry: only for explorer.own_image.feature until branch `tasks` moves it onto the
+    registry (delete this then)."""
     panel = QDockWidget(title, window)
     panel.setObjectName(name)  # saveState/restoreState find docks by object name
     frame = QWidget()
@@ -57,10 +61,11 @@ class WindowLayout:
     preview: PreviewPanel
     loss: LossPanel
     grids: GridsPanel
-    docks: dict[str, QDockWidget]
+    central: QVBoxLayout  # the latent space's column: the time-lapse scrubber joins it
 
 
-def build_layout(window: QMainWindow) -> WindowLayout:
+def build_layout(window: QMainWindow, docks: WindowDocks) -> WindowLayout:
+    """The central latent space (under a notice banner) and the training, preview, loss and reconstruction docks."""
     controls, preview, latent = ControlsPanel(), PreviewPanel(), LatentPanel()
     loss, grids = LossPanel(), GridsPanel()
     notice = QLabel()
@@ -79,15 +84,12 @@ def build_layout(window: QMainWindow) -> WindowLayout:
     settings.setWidget(controls)
     settings.setWidgetResizable(True)
     settings.setMinimumWidth(controls.sizeHint().width() + 12)
-    docks = {
-        "training": dock(window, "trainingDock", "Training", settings, Area.LeftDockWidgetArea),
-        "preview": dock(window, "previewDock", "Preview", preview, Area.RightDockWidgetArea),
-        "loss": dock(window, "lossDock", "Training loss", loss, Area.BottomDockWidgetArea),
-        "grids": dock(window, "gridsDock", "Reconstructions", grids, Area.BottomDockWidgetArea),
-    }
-    window.splitDockWidget(docks["loss"], docks["grids"], Qt.Orientation.Horizontal)
+    docks.add("training", "Training", settings, Area.LeftDockWidgetArea)
+    docks.add("preview", "Preview", preview, Area.RightDockWidgetArea)
+    docks.add("loss", "Training loss", loss, Area.BottomDockWidgetArea)
+    docks.add("grids", "Reconstructions", grids, Area.BottomDockWidgetArea, beside="loss")
     window.resizeDocks([docks["loss"], docks["grids"]], [1, 1], Qt.Orientation.Horizontal)
     window.resizeDocks([docks["loss"]], [260], Qt.Orientation.Vertical)
     # the latent space is the point of the window: the side docks start as narrow as their contents allow
     window.resizeDocks([docks["training"], docks["preview"]], [230, 250], Qt.Orientation.Horizontal)
-    return WindowLayout(notice, controls, latent, preview, loss, grids, docks)
+    return WindowLayout(notice, controls, latent, preview, loss, grids, central_layout)

@@ -1,30 +1,43 @@
-"""The main window: lays out the panels and wires them to the run session. It shows and steers; core computes."""
+"""The main window: composes the run's panels and the features around them, and wires them to the run session. It
+shows and steers; core computes.
+
+It is the one place that knows the window: features get what they use (a session or a RunView, their panels, the
+menu and dock registries, the close hooks, the background tasks, the file dialogs) and report through their own
+signals, which are connected here to the status bar and the message boxes.
+"""
 
 from __future__ import annotations
 
 import gc
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QProgressBar
 
 from core.events import EpochEnd
 from core.training.progress import RunProgress, plural
-from explorer.latent.exploration import install_exploration
-from explorer.latent.hover import HoverDecoder
-from explorer.timelapse.player import install_timelapse
+from explorer.compare.comparison import Comparison, ComparisonPanel
+from explorer.compare.path import ComparisonPath
+from explorer.latent.exploration import Exploration
+from explorer.latent.neighbours_panel import NeighboursPanel
+from explorer.latent.run_view import RunView
+from explorer.latent.shared_cursor import SharedCursor
+from explorer.timelapse.player import TimelapsePlayer
+from explorer.timelapse.scrubber import ScrubberPanel
 from explorer.training.session import RunSession
 from explorer.utils.error_dialog import show_error
 from explorer.utils.file_dialogs import FileDialogs
-from explorer.window.data_features import install_data_features
-from explorer.window.extras import attach_extras
+from explorer.utils.registries import CloseHooks, MenuRegistry
+from explorer.utils.tasks import BackgroundTasks
+from explorer.vae.views import VaeViews
+from explorer.window.docks import WindowDocks
 from explorer.window.file_actions import FileActions
-from explorer.window.layout import build_layout
-from explorer.window.menus import build_menus, fill_recent_menu, recent_files, remember_recent, shortcut_sheet
+from explorer.window.layout import Area, build_layout
+from explorer.window.menus import fill_recent_menu, recent_files, remember_recent, shortcut_sheet
 from explorer.window.preload import BackendPreloader
 from explorer.window.questions import show_about, unsaved_model_question
 from explorer.window.state import restore_window, save_window
@@ -36,6 +49,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How long the close waits for file work still running (an export, a save) before it says which was cut; the
+#: threads are not daemons, so what is cut still finishes its file before the process exits.
+CLOSE_WAIT_S = 30.0
+
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, autosave_dir: Path | None = None) -> None:
@@ -46,25 +63,59 @@ class MainWindow(QMainWindow):
             from core.files.autosave import autosave_folder
 
             autosave_dir = autosave_folder()
-        self.session = RunSession(autosave_dir, self)
-        self.hover = HoverDecoder(self)
+        self.tasks = BackgroundTasks(self)
+        self.close_hooks = CloseHooks()
+        self.menus = MenuRegistry(self.menuBar(), self)
+        self.docks = WindowDocks(self, self._list_dock)
         self.dialogs = FileDialogs(self, self.settings)
-        self.last_message: tuple[str, str] | None = None
-        layout = build_layout(self)
+        self.session = RunSession(autosave_dir, self.tasks, self)
+        layout = build_layout(self, self.docks)
         self.notice, self.controls, self.latent = layout.notice, layout.controls, layout.latent
         self.preview, self.loss, self.grids = layout.preview, layout.loss, layout.grids
-        self.docks = layout.docks
         self.resize(1280, 860)
         self.files = FileActions(self)
-        self.extras = attach_extras(self)  # the VAE's KL bars and the comparison run (explorer.window.extras)
-        self.actions_ = build_menus(self)
+        self._add_window_actions()
+
+        # one cursor for every run on screen; the first run's RunView, with the nearest images
+        self.cursor = SharedCursor(self)
+        self.neighbours = NeighboursPanel()
+        self.run = RunView(self.session, self.latent, self.preview, self.cursor, self.neighbours, self)
+        self.vae = VaeViews(self.session, self.loss, self.controls, self.docks, self)
+        # the comparison run: a second session and RunView on its own panel, sharing the cursor
+        comparison_panel = ComparisonPanel()
+        comparison_session = RunSession(autosave_dir, self.tasks, self)
+        self.comparison_run = RunView(
+            comparison_session, comparison_panel.latent, comparison_panel.preview, self.cursor, parent=self
+        )
+        self.comparison = Comparison(
+            self.comparison_run, comparison_panel, self.controls, self.docks, self.menus, self.close_hooks,
+            self.dialogs, self,
+        )  # fmt: skip
+        self._report(self.comparison)
+        self.comparison.error.connect(self._on_error)
+        self._install_features_of_branch_tasks_before_the_neighbours()
+        # bottom right, under the preview: the right-hand column would need the preview's height plus this panel's,
+        # and the window could no longer shrink to 1024×700
+        self.docks.add("neighbours", "Nearest images", self.neighbours, Area.BottomDockWidgetArea, beside="grids")
+        self.resizeDocks(
+            [self.docks["loss"], self.docks["grids"], self.docks["neighbours"]], [5, 5, 3], Qt.Orientation.Horizontal
+        )
+        self.exploration = Exploration(self.run, self.menus, self.close_hooks, self.tasks, self.dialogs, self)
+        self._report(self.exploration)
+        self.menus.add("file.export", "export-loss-csv", "Export loss as &CSV…", self.files.ask_export_csv)
+        # the comparison follows the first run's pinned path
+        self.comparison_path = ComparisonPath(
+            self.comparison_run, comparison_panel, self.exploration.pins, self.session, self.close_hooks, self
+        )
+        scrubber = ScrubberPanel()
+        layout.central.addWidget(scrubber)
+        self.timelapse = TimelapsePlayer(self.session, self.run, self.loss, scrubber, self)
+
         self._refresh_recent()
         self._build_status_bar()
         self._connect()
-        self.exploration = install_exploration(self)  # map, path pins, neighbours, class focus
-        self.timelapse = install_timelapse(self)
         restore_window(self)
-        self.data = install_data_features(self)  # data sets, image folders, exports for other tools
+        self._install_features_of_branch_tasks()
         self._on_busy(False)
         self.preloader = BackendPreloader(autosave_dir, self)
         self.preloader.loaded.connect(self._on_backend_loaded)
@@ -72,6 +123,62 @@ class MainWindow(QMainWindow):
         self.preloader.start()
 
     # ----- construction -------------------------------------------------------------------------------------
+    def _list_dock(self, name: str, toggle) -> None:
+        """Each dock's show/hide toggle in View, in the order the docks are added."""
+        self.menus.add_action("view.panels", f"dock-{name}", toggle)
+
+    def _add_window_actions(self) -> None:
+        """The window's own menu entries; features add theirs (by section id) as they are installed."""
+        std, menus, files = QKeySequence.StandardKey, self.menus, self.files
+        menus.add("file.open", "open", "&Open checkpoint…", files.ask_open, std.Open)
+        self.recent_menu = menus.add_menu("file.open", "recent", "Open &recent")
+        menus.add("file.save", "save", "&Save checkpoint…", files.ask_save, std.Save)
+        menus.add("file.export", "export-plot-png", "Export latent plot as &PNG…", files.ask_export_plot)
+        menus.add("file.export", "export-plot-svg", "Export latent plot as S&VG…", files.ask_export_svg)
+        menus.add("file.quit", "quit", "&Quit", self.close, std.Quit)
+        menus.add("training.run", "start", "&Start new training", self.start_training, "Ctrl+R")
+        menus.add("training.run", "continue", "&Continue training", self.continue_training, "Ctrl+Shift+R")
+        menus.add("training.run", "pause", "&Pause / Resume", self.toggle_pause, "Space")
+        menus.add("training.run", "stop", "S&top", self.stop_training, "Ctrl+.")
+        menus.add("view.latent", "fit", "&Fit the latent view", self.latent.reset_view, "Ctrl+0")
+        menus.add(
+            "view.latent", "equal-scales", "&Equal scales on both axes", self.set_equal_scales, "Ctrl+E",
+            checkable=True, tip="One unit the same length on both axes, so distances read truly",
+        )  # fmt: skip
+        menus.add("help.help", "shortcuts", "&Keyboard shortcuts", self.show_shortcuts, std.HelpContents)
+        menus.add("help.help", "about", "&About convae-explorer", self.show_about)
+
+    def _install_features_of_branch_tasks_before_the_neighbours(self) -> None:
+        """The "Your image" dock, with the API it has before branch `tasks` lands (it takes the window and a plain
+        dictionary of docks). The lead replaces this with `OwnImage(session, latent, docks, close_hooks, self)`."""
+        from explorer.own_image.feature import install_own_image
+
+        registry, self.docks = self.docks, dict(self.docks.items())
+        try:
+            self.own_image = install_own_image(self)
+        finally:
+            own, self.docks = self.docks["own_image"], registry
+        self._list_dock("own_image", own.toggleViewAction())
+
+    def _install_features_of_branch_tasks(self) -> None:
+        """File › Data sets…, the time-lapse exports and the code exports, with the API they have before branch
+        `tasks` lands (they take the window and find their places in File by two actions). The lead replaces this
+        with those features' constructors (session, menus, dialogs, tasks…) and connects their status and warning
+        signals as _report does."""
+        from explorer.data.choice import DataChoice
+        from explorer.latent.code_exports import add_code_exports
+        from explorer.timelapse.export import add_export_actions
+
+        self.actions_ = SimpleNamespace(save=self.menus.action("save"), quit=self.menus.action("quit"))
+        self.timelapse_export = add_export_actions(self, self.timelapse)
+        self.data_choice = DataChoice(self)
+        self.code_exports = add_code_exports(self)
+
+    def _report(self, feature) -> None:
+        """A feature's `status` to the status bar and its `warning` to a message box."""
+        feature.status.connect(self._on_status)
+        feature.warning.connect(self.warn)
+
     def _build_status_bar(self) -> None:
         self.progress_bar = QProgressBar()
         self.progress_bar.setFixedWidth(220)
@@ -86,9 +193,6 @@ class MainWindow(QMainWindow):
         self.controls.continueRequested.connect(self.continue_training)
         self.controls.pauseToggled.connect(self.toggle_pause)
         self.controls.stopRequested.connect(self.stop_training)
-        self.latent.hovered.connect(self.hover.request)
-        self.latent.pointClicked.connect(self.show_point)
-        self.hover.decoded.connect(self._on_decoded)
         self.notice.linkActivated.connect(self._on_notice_link)
         session = self.session
         session.busyChanged.connect(self._on_busy)
@@ -179,11 +283,11 @@ class MainWindow(QMainWindow):
         self.latent.set_equal_scales(on)
 
     def show_shortcuts(self) -> None:
-        self.shortcuts = shortcut_sheet(self, self.actions_)
+        self.shortcuts = shortcut_sheet(self, self.menus)
         self.shortcuts.open()
 
     def _refresh_recent(self) -> None:
-        fill_recent_menu(self.actions_.recent_menu, recent_files(self.settings), self.open_checkpoint)
+        fill_recent_menu(self.recent_menu, recent_files(self.settings), self.open_checkpoint)
 
     @Slot(object)
     def _on_file_changed(self, path: Path | None) -> None:
@@ -209,7 +313,13 @@ class MainWindow(QMainWindow):
                 self.progress_bar.setValue(0)
         self.controls.set_can_continue(session.can_continue)
         self.controls.set_running(busy, paused=False)
-        self.actions_.set_running(busy, session.can_continue)
+        action = self.menus.action
+        action("continue").setEnabled(not busy and session.can_continue)
+        action("start").setEnabled(not busy)
+        action("pause").setEnabled(busy)
+        action("stop").setEnabled(busy)
+        action("open").setEnabled(not busy)
+        self.recent_menu.setEnabled(not busy)
 
     @Slot(bool)
     def _on_paused(self, paused: bool) -> None:
@@ -217,11 +327,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_run_ready(self, info: RunInfo) -> None:
-        """Another model now: nothing of the previous one stays on screen."""
-        self.latent.reset_view()
-        self.latent.mark(None)
-        self.preview.clear_picked()
-        self.preview.clear_decoded()
+        """Another model: the loss curve and progress start afresh (the RunView clears the latent space)."""
         self.loss.start_run(
             info.losses, info.batches_per_epoch, info.epochs_done, info.total_steps, info.pacing.curve_hz
         )
@@ -245,16 +351,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_view(self, view: SnapshotView) -> None:
+        """What the RunView does not show of a view: the reconstructions, and whether the axes have equal scales."""
         snapshot = view.snapshot
-        self.latent.show_points(view.xy, snapshot.labels, snapshot.classes, view.plane)
-        self.hover.set_view(view)
-        pca = " — first two principal components" if view.plane.is_pca else ""
-        self.latent.set_caption(
-            f"{len(view.xy):,} images encoded at {view.where}{pca}. Hover to decode, click a point to "
-            "inspect it, drag to pan, wheel to zoom."
-        )
-        self.preview.show_snapshot_info(f"Decoder and points from {view.where}")
-        self.actions_.equal_scales.setChecked(self.latent.equal_scales)
+        self.menus.action("equal-scales").setChecked(self.latent.equal_scales)
         self.grids.show_rows(
             snapshot.originals, snapshot.reconstructions, f"Each original above its reconstruction, at {view.where}"
         )
@@ -275,27 +374,6 @@ class MainWindow(QMainWindow):
         show_error(self, title, message, details)
         self.statusBar().showMessage(f"Error: {message}")
 
-    # ----- hover and click ----------------------------------------------------------------------------------
-    @Slot(object, float, float, object)
-    def _on_decoded(self, image: np.ndarray, x: float, y: float, latent: np.ndarray) -> None:
-        view = self.session.view
-        self.preview.show_decoded(image, (x, y), latent, view is not None and view.plane.is_pca)
-
-    @Slot(int)
-    def show_point(self, index: int) -> None:
-        """A display image beside its reconstruction by the current snapshot, with its label and code."""
-        view = self.session.view
-        if view is None or index >= len(view.xy):
-            return
-        self.latent.mark(index, view.xy[index])
-        code = view.snapshot.codes[index]
-        shown = ", ".join(f"{v:+.2f}" for v in code[:6]) + (", …" if len(code) > 6 else "")
-        self.preview.show_picked(
-            view.snapshot.display_images[index],
-            view.reconstruct(index),
-            f"Label: {view.label_of(index)}  ·  image #{index}\nz = ({shown})",
-        )
-
     # ----- files --------------------------------------------------------------------------------------------
     def save_checkpoint_to(self, path: Path) -> None:
         self.dialogs.remember(path)
@@ -309,7 +387,6 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.open()
-        self.last_message = (title, text)
         self.statusBar().showMessage(f"{title}: {text.splitlines()[0]}")
 
     def show_about(self) -> None:
@@ -317,23 +394,29 @@ class MainWindow(QMainWindow):
 
     def _confirm_discard(self) -> bool:
         """The model was never saved (its autosave failed): ask before a new run (or closing) loses it."""
-        self.question = unsaved_model_question(self, self.session.autosave_error or "")
-        answer = self.question.exec()
+        answer = unsaved_model_question(self, self.session.autosave_error or "").exec()
         if answer == QMessageBox.StandardButton.Save:
             path = self.files.ask_checkpoint_path()
             if path is not None:
-                self.session.save(path, wait=True)
+                self.session.save_now(path)
             return not self.session.dirty
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the worker, wait for its thread (it autosaves what it trained), keep the layout, then close.
+        """Stop the worker, wait for its thread (it autosaves what it trained), stop every feature's work, let the
+        file writes finish (or say which were cut), keep the layout, then close.
 
         When the model could not be kept, the user may save it elsewhere or stay; nothing is lost silently.
         """
         if self.session.shutdown() is not None and not self._confirm_discard():
             event.ignore()
             return
+        self.close_hooks.run()
+        cut = self.tasks.join(CLOSE_WAIT_S)
+        if cut:
+            note = f"Closing while still at work (it finishes before the app exits): {', '.join(cut)}"
+            log.warning(note)
+            self.statusBar().showMessage(note)
         save_window(self)
         self.preloader.wait()
         event.accept()

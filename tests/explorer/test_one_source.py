@@ -78,14 +78,16 @@ def test_a_typed_name_keeps_its_dots_and_gains_the_suffix() -> None:
     assert with_suffix_kept(Path("/x/loss"), ".csv") == Path("/x/loss.csv")
 
 
-def test_the_pyqtgraph_internals_the_latent_panel_switches_off_are_there() -> None:
-    """LatentPanel replaces GraphicsScene.sendHoverEvents and sets PlotItem.mouseHovering; a pyqtgraph release
-    that renames them would silently bring back ~1 ms per mouse move. pyproject.toml bounds the version too."""
+def test_the_pyqtgraph_internals_the_latent_panel_gates_are_there() -> None:
+    """LatentPanel wraps GraphicsScene.sendHoverEvents(event, exitOnly) and reads the scene's hoverItems; a
+    pyqtgraph release that renames them would silently bring back ~1 ms per mouse move, or switch off the path
+    pins' highlight. pyproject.toml bounds the version too."""
+    import inspect
+
     from pyqtgraph.GraphicsScene import GraphicsScene
 
-    assert callable(getattr(GraphicsScene, "sendHoverEvents", None))
-    item = pg.PlotItem()
-    assert hasattr(item, "mouseHovering")
+    assert list(inspect.signature(GraphicsScene.sendHoverEvents).parameters) == ["self", "ev", "exitOnly"]
+    assert hasattr(GraphicsScene(), "hoverItems")
     major, minor = (int(part) for part in pg.__version__.split(".")[:2])
     assert (0, 13) <= (major, minor) < (0, 15)
 

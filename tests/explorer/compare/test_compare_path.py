@@ -19,8 +19,9 @@ def _line_ends(line) -> np.ndarray:
 
 
 def test_the_comparison_shows_the_pinned_path_decoded_with_its_own_snapshot(window, tiny_mnist, qtbot) -> None:
-    comparison = window.extras.comparison
-    shown = window.exploration.comparison_path
+    comparison = window.comparison_run
+    shown = window.comparison_path
+    train_comparison = window.menus.action("train-comparison")
     pins = window.exploration.pins
     start_small_run(window, epochs=1, latent=4)  # latent 4: paths between two images join their full codes
     wait_for_snapshot(qtbot, window)
@@ -35,7 +36,7 @@ def test_the_comparison_shows_the_pinned_path_decoded_with_its_own_snapshot(wind
     assert None not in (a, b) and pins.last.path.full_codes
 
     window.controls.lr.setValue(window.controls.lr.value() * 3)  # another network on the same display images
-    comparison.train()
+    train_comparison.trigger()
     qtbot.waitUntil(lambda: comparison.session.running, timeout=10_000)
     qtbot.waitUntil(lambda: not comparison.session.running, timeout=120_000)
     qtbot.waitUntil(lambda: comparison.session.view is not None, timeout=10_000)
@@ -91,7 +92,7 @@ def test_the_comparison_shows_the_pinned_path_decoded_with_its_own_snapshot(wind
 
     # a comparison with another seed: another display set, so two pinned images give the same plane positions
     window.controls.seed.setValue(window.controls.seed.value() + 1)
-    comparison.train()
+    train_comparison.trigger()
     qtbot.waitUntil(lambda: comparison.session.running, timeout=10_000)
     qtbot.waitUntil(lambda: not comparison.session.running, timeout=120_000)
     qtbot.waitUntil(

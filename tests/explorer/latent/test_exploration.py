@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_testkit import move_mouse_to, start_small_run, wait_for_snapshot, wait_until_idle
+from gui_testkit import export_and_wait, hover_at, shown_tile, start_small_run, wait_for_snapshot, wait_until_idle
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
@@ -30,7 +30,7 @@ def _settle_layout(qtbot, window) -> None:
     moves land where they are aimed."""
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
     _hover(qtbot, window, (x0 + x1) / 2, (y0 + y1) / 2)
-    qtbot.waitUntil(lambda: window.exploration.neighbours.last_meter is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: window.neighbours.last_meter is not None, timeout=5_000)
     sizes = [window.latent.plot.size()]
     for k in range(20):  # the run's end relays out captions: until the plot keeps its size over three hovers
         _hover(qtbot, window, x0 + (x1 - x0) * k / 20, y0)
@@ -47,8 +47,7 @@ def _map_shown_for(window) -> bool:
 
 def _hover(qtbot, window, x: float, y: float):
     """Move the real mouse to (x, y) and wait until the preview shows that position."""
-    move_mouse_to(window, x, y)
-    qtbot.waitUntil(lambda: window.latent.coalescer.delivered == window.latent.coalescer.received, timeout=5_000)
+    hover_at(qtbot, window, x, y)
     return window.preview.last_image
 
 
@@ -66,11 +65,11 @@ def test_the_map_key_lays_decoded_tiles_each_equal_to_decoding_its_cell_centre(t
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
     assert (decoded.area.x0, decoded.area.x1, decoded.area.y0, decoded.area.y1) == pytest.approx((x0, x1, y0, y1))
     for row, column in [(0, 0), (rows // 2, columns // 3), (rows - 1, columns - 1)]:
-        tile, centre = layer.tile_at(row, column)
+        tile, centre = shown_tile(layer, row, column)
         np.testing.assert_allclose(tile, view.decode_at(*centre)[0], atol=1e-5)
         # the mouse at the cell's centre (to the nearest screen pixel): the preview shows what the tile shows
         shown = _hover(qtbot, window, *centre)
-        hx, hy = window.hover._last
+        hx, hy = window.cursor.position
         cell_w, cell_h = (x1 - x0) / columns, (y1 - y0) / rows
         assert abs(hx - centre[0]) < cell_w / 4 and abs(hy - centre[1]) < cell_h / 4
         np.testing.assert_allclose(shown, view.decode_at(hx, hy)[0], atol=1e-6)
@@ -91,13 +90,14 @@ def test_the_map_follows_a_zoom_and_drops_stale_requests(trained, qtbot):
     window.exploration.map_action.trigger()
     qtbot.waitUntil(lambda: _map_shown_for(window), timeout=30_000)
     layer = window.exploration.map
-    before = layer.requests
+    asked: list[str] = []  # the map says "Decoding …" each time it asks for a map
+    layer.changed.connect(lambda caption: asked.append(caption) if caption.startswith("Decoding") else None)
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
     for shrink in (0.9, 0.7, 0.5):  # three quick zoom steps: one decode once it settles
         cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * shrink, (y1 - y0) * shrink
         window.latent.view_box.setRange(xRange=(cx - w / 2, cx + w / 2), yRange=(cy - h / 2, cy + h / 2), padding=0)
-    qtbot.waitUntil(lambda: layer.requests > before and _map_shown_for(window), timeout=30_000)
-    assert layer.requests == before + 1
+    qtbot.waitUntil(lambda: bool(asked) and _map_shown_for(window), timeout=30_000)
+    assert len(asked) == 1
     area = layer.shown.decoded.area
     (nx0, nx1), (ny0, ny1) = window.latent.view_box.viewRange()
     assert (area.x0, area.x1, area.y0, area.y1) == pytest.approx((nx0, nx1, ny0, ny1))
@@ -132,12 +132,18 @@ def test_shift_clicks_pin_a_path_whose_frames_decode_the_interpolated_codes(trai
         np.testing.assert_allclose(decoded.frames[k], view.decode_at(*xy[k])[0], atol=1e-5)
     assert "along the view plane" in window.exploration.strip.caption.text()
     assert window.exploration.strip.strip.pixmap() is not None
+    # the mouse over pin B highlights it (it can be dragged); away from it, the highlight goes
+    pin_b = pins.pins[1]
+    hover_at(qtbot, window, *pinned)
+    assert pin_b.mouseHovering
+    hover_at(qtbot, window, (x0 + x1) / 2, (y0 + y1) / 2)
+    assert not pin_b.mouseHovering
     # a normal click still inspects a point (no pin)
     click_at(window.latent, *view.xy[a])
     assert len(pins.ends) == 2 and window.latent.marked == a
     # export: the strip at the images' own size
     out = tmp_path / "strip.png"
-    window.exploration.export_strip(out, wait=True)
+    export_and_wait(qtbot, window, window.exploration.export_strip, out)
     assert np.array_equal(np.asarray(Image.open(out)), strip(decoded.frames))
     # drag pin B onto the image: the path then ends on that image
     b = int(np.argmax(view.xy[:, 0]))
@@ -170,19 +176,19 @@ def test_a_path_between_two_images_runs_between_their_full_codes_above_2d(window
     window.exploration.map_action.trigger()
     qtbot.waitUntil(lambda: _map_shown_for(window), timeout=30_000)
     assert "mapped back to full codes" in window.exploration.map_controls.caption.text()
-    tile, centre = window.exploration.map.tile_at(1, 2)
+    tile, centre = shown_tile(window.exploration.map, 1, 2)
     np.testing.assert_allclose(tile, view.decode_at(*centre)[0], atol=1e-5)
 
 
 def test_neighbours_follow_the_hover_and_equal_a_brute_force_search(trained, qtbot):
     window = trained
-    view, panel = window.session.view, window.exploration.neighbours
+    view, panel = window.session.view, window.neighbours
     codes = view.snapshot.codes.astype(np.float64)
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
     for fx, fy in [(0.3, 0.4), (0.6, 0.7), (0.5, 0.2)]:
         x, y = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
         _hover(qtbot, window, x, y)
-        latent = view.plane.from_plane(np.array([window.hover._last]))[0].astype(np.float64)  # where it landed
+        latent = view.plane.from_plane(np.array([window.cursor.position]))[0].astype(np.float64)  # where it landed
         distances = np.sqrt(((codes - latent) ** 2).sum(axis=1))
         assert panel.shown_indices == np.argsort(distances, kind="stable")[:5].tolist()
         assert f"{distances.min():.2f}" in panel.texts[0].text()
@@ -208,7 +214,7 @@ def test_clicking_a_class_in_the_legend_focuses_it_and_the_tools_keep_working(tr
     assert window.latent.marked is not None
     x, y = view.xy[index]
     _hover(qtbot, window, x, y)
-    assert window.exploration.neighbours.shown_indices[0] == index
+    assert window.neighbours.shown_indices[0] == index
     window.exploration.map_action.trigger()
     qtbot.waitUntil(lambda: _map_shown_for(window), timeout=30_000)
     qtbot.mouseClick(labels[3], Qt.MouseButton.LeftButton, pos=QPoint(2, 2))
@@ -216,7 +222,7 @@ def test_clicking_a_class_in_the_legend_focuses_it_and_the_tools_keep_working(tr
 
 
 def test_the_new_keys_are_listed_in_the_shortcut_sheet(window):
-    keys = [action.shortcut().toString() for action in window.actions_.with_keys()]
+    keys = [action.shortcut().toString() for action in window.menus.with_keys()]
     assert "M" in keys and "Esc" in keys
     window.show_shortcuts()
     sheet = window.shortcuts.findChild(type(window.progress_label), "shortcutSheet").text()

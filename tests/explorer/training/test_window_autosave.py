@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_testkit import save_and_wait, wait_for_losses, wait_until_idle
+from gui_testkit import save_and_wait, shown_warning, visible_message_boxes, wait_for_losses, wait_until_idle
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QMessageBox
 
@@ -84,10 +84,11 @@ def answer_when_asked(window: MainWindow, button: QMessageBox.StandardButton, an
     """Click `button` in the question the window is about to ask (a real click on the dialog's button)."""
 
     def click() -> None:
-        box = getattr(window, "question", None)
-        if box is None or not box.isVisible():
+        asking = [box for box in visible_message_boxes() if box.windowTitle() == "Unsaved model"]
+        if not asking:
             QTimer.singleShot(20, click)
             return
+        box = asking[-1]
         answers.append(box.text())
         box.button(button).click()
 
@@ -99,7 +100,9 @@ def test_a_failed_autosave_is_shown_and_the_user_may_stay(qtbot, tiny_mnist, tmp
     blocker.write_text("a file where the autosave folder should be")
     window = new_window(qtbot, tmp_path, "w", blocker / "autosave")
     train_steps(qtbot, window, 3)
-    assert window.last_message[0] == "Autosave failed" and "File › Save checkpoint" in window.last_message[1]
+    qtbot.waitUntil(lambda: shown_warning(window) is not None, timeout=10_000)
+    title, text = shown_warning(window)
+    assert title == "Autosave failed" and "File › Save checkpoint" in text
     assert window.session.dirty
     answers: list[str] = []
     answer_when_asked(window, QMessageBox.StandardButton.Cancel, answers)

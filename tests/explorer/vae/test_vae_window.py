@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_testkit import move_mouse_to, start_small_run, wait_for_snapshot
+from gui_testkit import DecodeCounter, move_mouse_to, start_small_run, wait_for_snapshot
 
 from core.settings import MODEL_KINDS
 from explorer.bench import pointer
@@ -43,12 +43,12 @@ def test_a_vae_run_shows_its_loss_terms_kl_bars_and_sigma_ellipses(qtbot, window
     window.loss.flush()
     assert window.loss.parts_box.isVisible() and window.loss.parts_box.isChecked()
     steps = len(window.session.losses)
-    assert len(window.extras.vae.parts) == steps and len(window.loss.recon_curve.getData()[0]) == steps
-    recon, kl = window.extras.vae.parts[-1]
+    assert len(window.vae.parts) == steps and len(window.loss.recon_curve.getData()[0]) == steps
+    recon, kl = window.vae.parts[-1]
     assert window.session.losses[-1] == pytest.approx(recon + 2.0 * kl, rel=1e-5)
     window.loss.parts_box.setChecked(False)  # the toggle hides the two terms
     assert window.loss.recon_curve.getData()[0] is None or len(window.loss.recon_curve.getData()[0]) == 0
-    kl_panel = window.extras.kl
+    kl_panel = window.vae.kl
     np.testing.assert_array_equal(kl_panel.kl, view.snapshot.kl_per_dim)
     assert "of 2 dimensions active" in kl_panel.caption.text()
     # hovering over a point rings its σ ellipse, centred on the point, its axes the code's σs (latent 2)
@@ -56,7 +56,7 @@ def test_a_vae_run_shows_its_loss_terms_kl_bars_and_sigma_ellipses(qtbot, window
     window.latent.reset_view()
     qtbot.wait(10)
     move_mouse_to(window, float(view.xy[index, 0]), float(view.xy[index, 1]))
-    ellipse = window.extras.vae.ellipse
+    ellipse = window.run.ellipse
     qtbot.waitUntil(lambda: ellipse.item.isVisible(), timeout=5_000)
     shown = ellipse.index
     major, minor, _ = view.sigma_ellipse(shown)
@@ -72,11 +72,12 @@ def test_an_autoencoder_run_shows_no_vae_parts(qtbot, window, tiny_mnist) -> Non
     start_small_run(window, epochs=1)
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
     wait_for_snapshot(qtbot, window)
-    assert not window.loss.parts_box.isVisible() and window.extras.kl.kl is None
+    assert not window.loss.parts_box.isVisible() and window.vae.kl.kl is None
     view = window.session.view
+    decodes = DecodeCounter(window)
     move_mouse_to(window, float(view.xy[0, 0]), float(view.xy[0, 1]))
-    qtbot.wait(50)
-    assert not window.extras.vae.ellipse.item.isVisible()
+    qtbot.waitUntil(lambda: decodes.count == 1, timeout=5_000)  # the hover over the point was handled...
+    assert window.run.ellipse.index is None and not window.run.ellipse.item.isVisible()  # ...and rings nothing
 
 
 def expected_image(view, x: float, y: float) -> np.ndarray:
@@ -86,14 +87,14 @@ def expected_image(view, x: float, y: float) -> np.ndarray:
 def test_one_cursor_decodes_the_same_point_in_both_runs(qtbot, window, tiny_mnist) -> None:
     """An autoencoder here, a VAE trained as the comparison run: a hover in either panel decodes that same plane
     position with each run's own decoder, and both previews show it."""
-    comparison = window.extras.comparison
+    comparison, feature = window.comparison_run, window.comparison
     start_small_run(window, epochs=2)  # the first run: an autoencoder
     wait_for_snapshot(qtbot, window)
     choose_vae(window, 1.0)
     window.controls.epochs.setValue(1)
     qtbot.waitUntil(lambda: not window.running, timeout=120_000)
-    comparison.train()  # the second: a VAE, trained while the first is explored
-    assert comparison.dock.isVisible()
+    window.menus.action("train-comparison").trigger()  # the second: a VAE, trained while the first is explored
+    assert feature.dock.isVisible()
     main_hovers, compare_hovers = Hovers(window.latent), Hovers(comparison.latent)
     qtbot.waitUntil(lambda: comparison.session.running, timeout=10_000)
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
@@ -104,10 +105,10 @@ def test_one_cursor_decodes_the_same_point_in_both_runs(qtbot, window, tiny_mnis
     qtbot.waitUntil(lambda: not comparison.session.running, timeout=120_000)
     qtbot.waitUntil(lambda: comparison.session.view is not None, timeout=10_000)
     assert comparison.session.info.model_config.variational and not window.session.info.model_config.variational
-    assert comparison.panel.title.text().startswith("Comparison: variational autoencoder (β 1), latent 2")
+    assert feature.panel.title.text().startswith("Comparison: variational autoencoder (β 1), latent 2")
     main_view, other_view = window.session.view, comparison.session.view
-    np.testing.assert_array_equal(comparison.panel.kl.kl, other_view.snapshot.kl_per_dim)  # its own KL bars
-    assert window.extras.kl.kl is None  # and the first run's dock still shows the first run (an autoencoder)
+    np.testing.assert_array_equal(feature.panel.kl.kl, other_view.snapshot.kl_per_dim)  # its own KL bars
+    assert window.vae.kl.kl is None  # and the first run's dock still shows the first run (an autoencoder)
     assert comparison.latent.points.count == len(other_view.xy) and window.latent.points.count == len(main_view.xy)
 
     # hover in the first run's panel: both previews decode that position
@@ -122,7 +123,7 @@ def test_one_cursor_decodes_the_same_point_in_both_runs(qtbot, window, tiny_mnis
     assert "z = (" in comparison.preview.coordinates.text()
 
     # and the other way round: a hover in the comparison panel
-    comparison.dock.raise_()
+    feature.dock.raise_()
     (u0, u1), (v0, v1) = comparison.latent.view_box.viewRange()
     pointer.move_mouse_to(comparison.latent, u0 + 0.6 * (u1 - u0), v0 + 0.45 * (v1 - v0))
     qtbot.waitUntil(lambda: len(compare_hovers.seen) == 1, timeout=5_000)
@@ -141,7 +142,7 @@ def test_a_collapsed_vae_gets_the_warning_in_the_kl_panel_and_the_banner(qtbot, 
     qtbot.waitUntil(lambda: not window.running, timeout=180_000)
     view = window.session.view
     assert view.posterior_collapse is not None, view.snapshot.kl_per_dim
-    kl_panel = window.extras.kl
+    kl_panel = window.vae.kl
     assert kl_panel.warning.isVisible() and kl_panel.warning.text() == view.posterior_collapse
     assert "smaller β (now 20" in kl_panel.warning.text()
     assert "0 of 2 dimensions active" in kl_panel.caption.text()

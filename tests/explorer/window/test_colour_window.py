@@ -8,7 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from cifar_testkit import trust_these_files, write_cifar
-from gui_testkit import move_mouse_to, save_and_wait, wait_for_snapshot, wait_until_idle
+from gui_testkit import (
+    close_message_boxes,
+    export_and_wait,
+    hover_at,
+    save_and_wait,
+    shown_tile,
+    shown_warning,
+    wait_for_snapshot,
+    wait_until_idle,
+)
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
@@ -88,8 +97,7 @@ def colour_window(window, tiny_cifar, qtbot):
 
 
 def _hover(qtbot, window, x: float, y: float) -> None:
-    move_mouse_to(window, x, y)
-    qtbot.waitUntil(lambda: window.latent.coalescer.delivered == window.latent.coalescer.received, timeout=5_000)
+    hover_at(qtbot, window, x, y)
 
 
 def test_grids_preview_clicked_point_and_nearest_images_are_in_colour(colour_window, qtbot):
@@ -110,7 +118,7 @@ def test_grids_preview_clicked_point_and_nearest_images_are_in_colour(colour_win
     assert window.preview.last_image.shape == (3, 32, 32)
     assert_shows(window.preview.image.pixmap(), window.preview.last_image)
     # the nearest images to the cursor's code: display images, in their colours
-    neighbours = window.exploration.neighbours
+    neighbours = window.neighbours
     qtbot.waitUntil(lambda: len(neighbours.shown_indices) > 0, timeout=5_000)
     first = neighbours.shown_indices[0]
     assert_shows(neighbours.images[0].pixmap(), view.snapshot.display_images[first])
@@ -131,7 +139,7 @@ def test_map_tiles_and_path_strip_are_in_colour_and_export_as_rgb(colour_window,
     qtbot.waitUntil(lambda: layer.shown is not None and not layer.worker.busy, timeout=30_000)
     picture = layer.shown.picture
     assert picture.shape[2] == 3 and np.array_equal(picture, mosaic(layer.shown.decoded.tiles))
-    tile, centre = layer.tile_at(1, 2)
+    tile, centre = shown_tile(layer, 1, 2)
     np.testing.assert_allclose(tile, view.decode_at(*centre)[0], atol=1e-5)
     assert coloured(picture)
     # the image item draws those pixels as they are (row 0 of the mosaic at the top, largest y)
@@ -154,7 +162,7 @@ def test_map_tiles_and_path_strip_are_in_colour_and_export_as_rgb(colour_window,
     np.testing.assert_array_equal(block_centres(shown, *expected.shape[:2]), expected)
     assert coloured(expected)
     out = tmp_path / "strip.png"
-    window.exploration.export_strip(out, wait=True)
+    export_and_wait(qtbot, window, window.exploration.export_strip, out)
     with Image.open(out) as png:
         assert png.mode == "RGB" and np.array_equal(np.asarray(png), expected)
 
@@ -174,8 +182,8 @@ def test_a_scrubbed_frame_and_the_comparison_run_are_in_colour(colour_window, qt
     assert coloured(rgb_of(window.grids._tiled))
     QTest.mouseClick(window.timelapse.scrubber.live_button, Qt.MouseButton.LeftButton)
 
-    comparison = window.extras.comparison
-    comparison.train()  # the same form: CIFAR-10 again, another network beside the first
+    comparison = window.comparison_run
+    window.menus.action("train-comparison").trigger()  # the same form: CIFAR-10 again, another network beside it
     qtbot.waitUntil(lambda: comparison.session.running, timeout=10_000)
     qtbot.waitUntil(lambda: not comparison.session.running, timeout=120_000)
     qtbot.waitUntil(lambda: comparison.session.view is not None, timeout=10_000)
@@ -223,10 +231,10 @@ def test_a_colour_model_reopens_in_colour_and_is_refused_clearly_without_its_dat
     elsewhere.write_text("a data folder that cannot hold CIFAR-10: no download is tried")
     monkeypatch.setenv("CONVAE_DATA_DIR", str(elsewhere))
     view, model = window.session.view, window.session.model
-    window.last_message = None
+    close_message_boxes()
     window.open_checkpoint(path)
-    qtbot.waitUntil(lambda: window.last_message is not None and not window.running, timeout=30_000)
-    title, message = window.last_message[:2]
+    qtbot.waitUntil(lambda: shown_warning(window) is not None and not window.running, timeout=30_000)
+    title, message = shown_warning(window)
     assert title == "Cannot open checkpoint"
     assert "3×32×32" in message and "CIFAR-10" in message and "cannot stand in" in message
     assert f"{elsewhere} is a file" in message

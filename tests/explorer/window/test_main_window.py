@@ -11,9 +11,11 @@ import pytest
 import torch
 from gui_testkit import (
     DecodeCounter,
+    close_message_boxes,
     gap_bound,
     idle_timer_gap,
     move_mouse_to,
+    shown_warning,
     start_small_run,
     wait_for_losses,
     wait_for_snapshot,
@@ -124,8 +126,11 @@ def test_fast_mouse_moves_are_coalesced_into_one_decode(qtbot, window, tiny_mnis
     for i in range(50):  # no event processing in between: a burst, as from a fast mouse
         move_mouse_to(window, x0 + (x1 - x0) * (0.2 + i * 0.01), (y0 + y1) / 2)
     qtbot.waitUntil(lambda: decodes.count > 0, timeout=5_000)
-    qtbot.wait(50)
-    assert decodes.count == 1
+    # one more move, after the burst: once it is decoded, anything the burst still held would have been too
+    end_x = x0 + (x1 - x0) * 0.8
+    move_mouse_to(window, end_x, (y0 + y1) / 2)
+    qtbot.waitUntil(lambda: decodes.count > 1, timeout=5_000)
+    assert decodes.count == 2 and decodes.last.xy[0] == pytest.approx(end_x, abs=(x1 - x0) / 100)
 
 
 def test_latent_size_above_two_shows_principal_components(qtbot, window, tiny_mnist):
@@ -145,7 +150,7 @@ def test_clicking_a_point_shows_its_image_reconstruction_and_label(qtbot, window
     start_small_run(window, epochs=1)
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
     snapshot = window.session.view.snapshot
-    window.show_point(5)
+    window.run.show_point(5)
     label = snapshot.classes[int(snapshot.labels[5])]
     assert window.preview.picked_label.text().startswith(f"Label: {label}")
     assert not window.preview.picked_original.pixmap().isNull()
@@ -259,9 +264,11 @@ def test_a_bad_checkpoint_is_refused_and_the_current_model_stays(qtbot, window, 
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint at all")
     window.open_checkpoint(bad)  # read in the background: the refusal arrives as a message
-    qtbot.waitUntil(lambda: window.last_message is not None and not window.running, timeout=30_000)
-    assert window.last_message[0] == "Cannot open checkpoint"
-    assert "bad.safetensors" in window.last_message[1]
+    qtbot.waitUntil(lambda: shown_warning(window) is not None and not window.running, timeout=30_000)
+    title, text = shown_warning(window)
+    assert title == "Cannot open checkpoint"
+    assert "bad.safetensors" in text
+    close_message_boxes()
     assert window.session.view is view and window.session.model is model
 
 

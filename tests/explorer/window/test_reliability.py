@@ -19,10 +19,12 @@ from gui_testkit import (
     idle_timer_gap,
     move_mouse_to,
     save_and_wait,
+    shown_warning,
+    visible_message_boxes,
     wait_for_losses,
     wait_for_snapshot,
 )
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from core.data.datasets import load_dataset
 from core.events import BatchEnd
@@ -41,10 +43,6 @@ def choose(window, dataset: str = "mnist", epochs: int = 50, lr: float | None = 
     window.controls.epochs.setValue(epochs)
     if lr is not None:
         window.controls.lr.setValue(lr)
-
-
-def visible_message_boxes() -> list[QMessageBox]:
-    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
 
 
 def test_saving_while_training_keeps_the_window_responsive(qtbot, window, tiny_mnist, tmp_path):
@@ -79,7 +77,7 @@ def test_divergence_stops_training_and_tells_the_user_what_to_try(qtbot, window,
     window.controls.epochs.setValue(2)
     window.continue_training()
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
-    title, text = window.last_message
+    title, text = shown_warning(window)
     assert title == "Training diverged"
     assert "not a finite number" in text and "smaller learning rate than 10" in text
     kept = window.session.model.checkpoint.model_state.values()
@@ -96,11 +94,14 @@ def test_an_unexpected_worker_error_reaches_the_user_and_the_log(qtbot, window, 
     setup_logging()
     try:
 
-        def broken_factory(notify):
+        def broken_run(*_args, **_kwargs):
             raise RuntimeError("the disk caught fire")
 
-        window.session.start_with(broken_factory, train=True)
-        qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+        with monkeypatch.context() as patched:
+            patched.setattr("core.runs.start.new_run", broken_run)  # what Train's run factory calls
+            choose(window, dataset="digits-5k", epochs=1)
+            window.start_training()
+            qtbot.waitUntil(lambda: not window.running, timeout=30_000)
         boxes = visible_message_boxes()
         assert any("the disk caught fire" in box.text() for box in boxes)
         assert any("Traceback" in box.detailedText() for box in boxes)
@@ -170,6 +171,8 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
     meter.start()
     posted = 0
     counter = DecodeCounter(window)
+    delivered = [0]  # the moves the coalescer let through to pyqtgraph (its scene reports each one)
+    plot.scene().sigMouseMoved.connect(lambda _: delivered.__setitem__(0, delivered[0] + 1))
     start = time.perf_counter()
     while (elapsed := time.perf_counter() - start) < 10.0:
         # keep up 1,000 queued moves a second through the real event queue, however slow the loop turns
@@ -192,8 +195,7 @@ def test_a_thousand_mouse_moves_a_second_while_training_stay_bounded(qtbot, wind
     )
     assert posted >= 9_900  # the load really was applied
     assert 0 < decodes <= posted  # at most one decode per move; coalesced bursts decode once
-    coalescer = window.latent.coalescer
-    assert coalescer.received >= posted and coalescer.delivered < posted / 2  # bursts were merged, not queued
+    assert 0 < delivered[0] < posted / 2  # bursts were merged, not queued
     assert rss_growth_mb < 100
     assert worst < gap_bound(150, idle), f"idle window: {idle:.1f} ms"
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()  # the view followed the points meanwhile
@@ -216,7 +218,8 @@ def test_closing_mid_epoch_twenty_times_exits_cleanly(tiny_mnist, tmp_path):
         text=True,
         timeout=900,
         cwd=REPO,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        # this tree's code: run as a script, the child would otherwise import the installed (editable) package
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)},
         check=False,
     )
     outcomes = [line.split() for line in result.stdout.splitlines()]

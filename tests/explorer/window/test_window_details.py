@@ -27,7 +27,7 @@ def test_the_clicked_point_is_ringed_and_forgotten_with_its_model(qtbot, window,
     train(window)
     wait_until_idle(qtbot, window)
     view = window.session.view
-    window.show_point(7)
+    window.run.show_point(7)
     ring = window.latent.marker
     assert ring.isVisible() and np.allclose([ring.pos().x(), ring.pos().y()], view.xy[7])
     assert not window.preview.picked_original.pixmap().isNull()
@@ -56,9 +56,9 @@ def test_the_title_and_recent_files_name_the_open_checkpoint(qtbot, window, tiny
     saved = tmp_path / "experiment.v2.safetensors"
     window.save_checkpoint_to(saved)
     qtbot.waitUntil(lambda: window.windowTitle() == "experiment.v2.safetensors — convae-explorer", timeout=30_000)
-    entries = [a.text() for a in window.actions_.recent_menu.actions()]
+    entries = [a.text() for a in window.menus.menu("recent").actions()]
     assert entries and entries[0].endswith("experiment.v2.safetensors")
-    window.actions_.recent_menu.actions()[0].trigger()  # reopening it from File › Open recent
+    window.menus.menu("recent").actions()[0].trigger()  # reopening it from File › Open recent
     wait_until_idle(qtbot, window)
     assert window.session.current_file == saved.resolve()
     assert window.session.model.step == load_checkpoint(saved).progress.step
@@ -67,7 +67,7 @@ def test_the_title_and_recent_files_name_the_open_checkpoint(qtbot, window, tiny
 def test_the_shortcut_sheet_lists_every_key(qtbot, window):
     window.show_shortcuts()
     text = window.shortcuts.findChild(QLabel, "shortcutSheet").text()
-    keys = [a.shortcut().toString() for a in window.actions_.with_keys()]
+    keys = [a.shortcut().toString() for a in window.menus.with_keys()]
     assert len(keys) >= 8 and all(key in text for key in keys)
     assert "Wheel" in text and "Click a point" in text
     window.shortcuts.close()
@@ -79,8 +79,8 @@ def test_principal_components_get_equal_scales_and_small_shares_read_truly(qtbot
     wait_until_idle(qtbot, window)
     wait_for_snapshot(qtbot, window)
     assert window.latent.view_box.state["aspectLocked"] == 1.0
-    assert window.actions_.equal_scales.isChecked()
-    window.actions_.equal_scales.trigger()  # the user may turn it off
+    assert window.menus.action("equal-scales").isChecked()
+    window.menus.action("equal-scales").trigger()  # the user may turn it off
     assert not window.latent.view_box.state["aspectLocked"]
     title = window.latent.plot.getPlotItem().getAxis("left").labelText
     assert "% of variance" in title and "(0% of" not in title
