@@ -20,6 +20,8 @@ from explorer.timelapse.player import install_timelapse
 from explorer.training.session import RunSession
 from explorer.utils.error_dialog import show_error
 from explorer.utils.file_dialogs import FileDialogs
+from explorer.utils.registries import CloseHooks
+from explorer.utils.tasks import BackgroundTasks
 from explorer.window.data_features import install_data_features
 from explorer.window.extras import attach_extras
 from explorer.window.file_actions import FileActions
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How long the close waits for background file work (an export, a save) before it closes anyway: the tasks are no
+#: daemons, so what is still writing then finishes before the process exits.
+CLOSE_WAIT_S = 30.0
+
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, autosave_dir: Path | None = None) -> None:
@@ -47,6 +53,8 @@ class MainWindow(QMainWindow):
 
             autosave_dir = autosave_folder()
         self.session = RunSession(autosave_dir, self)
+        self.tasks = BackgroundTasks(self)  # file work off the GUI thread, joined by closeEvent
+        self.close_hooks = CloseHooks()
         self.hover = HoverDecoder(self)
         self.dialogs = FileDialogs(self, self.settings)
         self.last_message: tuple[str, str] | None = None
@@ -66,7 +74,7 @@ class MainWindow(QMainWindow):
         restore_window(self)
         self.data = install_data_features(self)  # data sets, image folders, exports for other tools
         self._on_busy(False)
-        self.preloader = BackendPreloader(autosave_dir, self)
+        self.preloader = BackendPreloader(autosave_dir, self.tasks, self)
         self.preloader.loaded.connect(self._on_backend_loaded)
         self.preloader.failed.connect(self._on_backend_failed)
         self.preloader.start()
@@ -335,5 +343,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         save_window(self)
-        self.preloader.wait()
+        self.close_hooks.run()
+        still = self.tasks.join(CLOSE_WAIT_S)
+        if still:
+            log.warning("Closing while still at work (it finishes before the app exits): %s", ", ".join(still))
         event.accept()
