@@ -216,11 +216,8 @@ class TimelapsePlayer(QObject):
 
 
 def install_timelapse(window) -> TimelapsePlayer:
-    """Put the scrubber under the latent space, its player on the session, and the export actions in File."""
-    from explorer.timelapse.export import add_export_actions
-
+    """Put the scrubber under the latent space and its player on the session (the export actions are
+    explorer.timelapse.export's TimelapseExporter, installed by the window)."""
     scrubber = ScrubberPanel()
     window.centralWidget().layout().addWidget(scrubber)
-    player = TimelapsePlayer(window, scrubber)
-    add_export_actions(window, player)
-    return player
+    return TimelapsePlayer(window, scrubber)

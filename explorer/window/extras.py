@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 
 from explorer.compare.comparison import Comparison, ComparisonPanel
-from explorer.own_image.feature import OwnImage, install_own_image
+from explorer.own_image.feature import OwnImage
 from explorer.vae.kl_panel import KlPanel
 from explorer.vae.views import VaeViews
+from explorer.window.data_features import OldLayoutDocks
 from explorer.window.layout import Area, dock
 
 
@@ -44,5 +45,6 @@ def attach_extras(window) -> WindowExtras:
     window.docks["training"].raise_()
     comparison_dock.hide()
     vae = VaeViews(window.session, window.latent, window.loss, kl, window.controls, window, window.docks["kl"])
-    own_image = install_own_image(window)  # before the menus: View lists its dock
+    # before the menus: View lists its dock
+    own_image = OwnImage(window.session, window.latent, OldLayoutDocks(window), window.close_hooks, window)
     return WindowExtras(kl, vae, Comparison(window, panel, comparison_dock), own_image)
