@@ -81,3 +81,35 @@ def test_closing_the_window_waits_for_an_export_under_way(qtbot, window, tiny_mn
     assert window.tasks.running() == []
     with Image.open(gif) as image:
         assert image.n_frames == count
+
+
+def test_an_export_that_outlives_the_close_is_named_and_still_written(
+    qtbot, window, tiny_mnist, tmp_path, monkeypatch, caplog
+):
+    """The close waits a while, not forever: an export still writing then is named in the log, and (its thread is no
+    daemon) goes on until its file is whole."""
+    import core.timelapse.pictures as pictures
+    import explorer.window.main_window as main_window
+
+    count = trained(qtbot, window)
+    writing, release = threading.Event(), threading.Event()
+    real_gif_bytes = pictures.gif_bytes
+
+    def held_gif_bytes(*args, **kwargs):
+        writing.set()
+        assert release.wait(60), "the test never let the export go on"
+        return real_gif_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(pictures, "gif_bytes", held_gif_bytes)
+    monkeypatch.setattr(main_window, "CLOSE_WAIT_S", 0.1)
+    gif = tmp_path / "after-close.gif"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(gif), ""))
+    window.findChild(QAction, "export-timelapse").trigger()
+    qtbot.waitUntil(writing.is_set, timeout=60_000)
+    window.close()
+    assert "still at work" in caplog.text and "after-close.gif" in caplog.text
+    assert window.tasks.running() == ["export after-close.gif"]
+    release.set()
+    assert window.tasks.join(60) == []
+    with Image.open(gif) as image:
+        assert image.n_frames == count
