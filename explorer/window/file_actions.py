@@ -97,9 +97,6 @@ class FileActions:
         """The loss history as CSV, its first lines naming the run's settings."""
         session, path = self.window.session, Path(path)
         info, history = session.info, session.history
-        if history is None:
-            self.window.warn("Nothing to export", "Train a model or open a checkpoint first: there are no losses yet.")
-            return
         comments = []
         if info is not None:
             c = info.config
