@@ -2,8 +2,8 @@
 loaded (after a fallback to the built-in digits too), the data folder in use (remembered), and File › Data sets….
 
 The box is ControlsPanel's, the folder is core.data.location's, the dialog is explorer.data.sets_dialog's. The
-feature gets what it uses (the session, the training form, the menus, the settings, the file dialogs and the
-background tasks), never the window; it reports through its `status` signal.
+feature gets what it uses (the session, the training form, the menus, the settings, the file dialogs, the
+background tasks and the close hooks), never the window; it reports through its `status` signal.
 """
 
 from __future__ import annotations
