@@ -166,7 +166,7 @@ def explore_pictures(app: QApplication, window: MainWindow, args: argparse.Names
 def compare_picture(app: QApplication, window: MainWindow, args: argparse.Namespace) -> None:
     window.resize(*size_of(args.size))
     window.show()
-    comparison = window.extras.comparison
+    comparison = window.comparison
     window.open_checkpoint(args.first)
     comparison.open(args.second)
     while window.running or comparison.session.running or None in (window.session.view, comparison.session.view):
@@ -181,7 +181,7 @@ def compare_picture(app: QApplication, window: MainWindow, args: argparse.Namesp
         index = int(((view.xy - middle) ** 2).sum(axis=1).argmin())
     else:
         index = int(len(view.xy) * args.point)
-    window.show_point(index)
+    window.run.show_point(index)
     move_mouse_to(window.latent, float(view.xy[index, 0]), float(view.xy[index, 1]))
     pump(app, 0.5)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,20 +1,29 @@
 """Which data the window trains on: image-folder entries in the data-set box, the box following what a run really
 loaded (after a fallback to the built-in digits too), the data folder in use (remembered), and File › Data sets….
 
-Kept out of main_window.py and session.py (one call there): the box is ControlsPanel's, the folder is
-core.data.location's, the dialog is explorer.data.sets_dialog's.
+The box is ControlsPanel's, the folder is core.data.location's, the dialog is explorer.data.sets_dialog's. The
+feature gets what it uses (the session, the training form, the menus, the settings, the file dialogs, the
+background tasks and the close hooks), never the window; it reports through its `status` signal.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox
 
 from core.data import location as data_location
 from core.runs.records import RunInfo
+from explorer.utils.file_dialogs import FileDialogs
+from explorer.utils.registries import CloseHooks, MenuRegistry
+from explorer.utils.tasks import BackgroundTasks
+
+if TYPE_CHECKING:
+    from explorer.data.sets_dialog import DataSetsDialog
+    from explorer.training.controls_panel import ControlsPanel
+    from explorer.training.session import RunSession
 
 DATA_FOLDER_KEY = "data/folder"
 FOLDER_PREFIX = "folder:"
@@ -50,34 +59,49 @@ def apply_saved_data_folder(settings: QSettings) -> None:
 class DataChoice(QObject):
     """The window's side of choosing data; `dialog` opens lazily (File › Data sets…, or … beside the box)."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window, self.dialog = window, None
-        apply_saved_data_folder(window.settings)
-        remembered = window.settings.value("train/dataset")
+    status = Signal(str)  # what changed, for the status bar
+
+    def __init__(
+        self,
+        session: RunSession,
+        controls: ControlsPanel,
+        menus: MenuRegistry,
+        settings: QSettings,
+        dialogs: FileDialogs,
+        tasks: BackgroundTasks,
+        close_hooks: CloseHooks,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._controls, self._settings, self._dialogs, self._tasks = controls, settings, dialogs, tasks
+        self.dialog: DataSetsDialog | None = None
+        apply_saved_data_folder(settings)
+        remembered = settings.value("train/dataset")
         if isinstance(remembered, str) and remembered.startswith(FOLDER_PREFIX):
-            select_dataset(window.controls.dataset, remembered)
-        window.session.runReady.connect(self._on_run_ready)
-        window.controls.dataSetsRequested.connect(self.show_dialog)
-        self.action = QAction("&Data sets…", window)
-        self.action.setToolTip("What is installed, downloads, the data folder and image folders")
-        self.action.triggered.connect(self.show_dialog)
-        file_menu = window.menuBar().actions()[0].menu()
-        file_menu.insertAction(window.actions_.save, self.action)
-        file_menu.insertSeparator(window.actions_.save)
+            select_dataset(controls.dataset, remembered)
+        session.runReady.connect(self._on_run_ready)
+        controls.dataSetsRequested.connect(self.show_dialog)
+        menus.add(
+            "file.data", "data-sets", "&Data sets…", self.show_dialog,
+            tip="What is installed, downloads, the data folder and image folders",
+        )  # fmt: skip
+        close_hooks.add("data sets", self._stop_download)
 
     @Slot(object)
     def _on_run_ready(self, info: RunInfo) -> None:
         """The box shows what the run really loaded: after a fallback, the built-in digits, not the set asked for."""
-        if self.window.controls.dataset_name != info.dataset:
-            select_dataset(self.window.controls.dataset, info.dataset)
+        if self._controls.dataset_name != info.dataset:
+            select_dataset(self._controls.dataset, info.dataset)
 
     @Slot()
     def show_dialog(self) -> None:
         from explorer.data.sets_dialog import DataSetsDialog
 
         if self.dialog is None:
-            self.dialog = DataSetsDialog(self.window, self)
+            self.dialog = DataSetsDialog(self._dialogs, self._tasks, self._controls)
+            self.dialog.status.connect(self.status)
+            self.dialog.dataFolderChosen.connect(self.use_data_folder)
+            self.dialog.imageFolderChosen.connect(self.use_image_folder)
         self.dialog.refresh()
         self.dialog.show()
         self.dialog.raise_()
@@ -85,11 +109,15 @@ class DataChoice(QObject):
     def use_data_folder(self, folder: Path | None) -> None:
         """Read data sets from `folder` from now on (None: the default), remembered for the next launches."""
         data_location.use_data_dir(folder)
-        self.window.settings.setValue(DATA_FOLDER_KEY, "" if folder is None else str(folder))
-        shown = data_location.data_folder()
-        self.window.statusBar().showMessage(f"Data sets are read from {shown}")
+        self._settings.setValue(DATA_FOLDER_KEY, "" if folder is None else str(folder))
+        self.status.emit(f"Data sets are read from {data_location.data_folder()}")
 
     def use_image_folder(self, folder: Path) -> None:
         """Offer `folder` (one sub-folder per class, or a flat folder of one class) in the box, chosen."""
-        select_dataset(self.window.controls.dataset, f"{FOLDER_PREFIX}{folder}")
-        self.window.statusBar().showMessage(f"Press Train to load the images of {folder}")
+        select_dataset(self._controls.dataset, f"{FOLDER_PREFIX}{folder}")
+        self.status.emit(f"Press Train to load the images of {folder}")
+
+    def _stop_download(self) -> None:
+        """The window closes: a download stops between two chunks, so the close waits for no network."""
+        if self.dialog is not None:
+            self.dialog.stop_download()

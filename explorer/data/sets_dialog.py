@@ -1,22 +1,23 @@
 """File › Data sets…: each known data set installed, downloadable or missing, with its folder and files; the data
 folder in use and a button to choose another; downloads with a progress bar; and an image-folder picker.
 
-Everything that touches the disk or the network runs in a background thread (core.data.status, core.data.download)
-and comes back through queued signals: the window never waits for a slow disk, a DNS lookup or a download.
+Everything that touches the disk or the network runs as a background task (explorer.utils.tasks; core.data.status,
+core.data.download) whose outcome comes back on the GUI thread: the window never waits for a slow disk, a DNS
+lookup or a download, and its close stops a download between two chunks and waits for it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,15 +26,15 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from core.data import location as data_location
+from explorer.utils.file_dialogs import FileDialogs
+from explorer.utils.tasks import BackgroundTasks
 
-
-def _emit(signal, *args) -> None:
-    """Emit from a background thread; a dialog closed with its window meanwhile has nobody left to tell."""
-    with contextlib.suppress(RuntimeError):  # its C++ object is gone
-        signal.emit(*args)
+if TYPE_CHECKING:
+    from core.data.status import DataSetStatus
 
 
 def state_text(status, reachable: bool | None) -> str:
@@ -55,21 +56,19 @@ def state_text(status, reachable: bool | None) -> str:
 
 
 class DataSetsDialog(QDialog):
-    statusesReady = Signal(object, object, int, bool)  # statuses, {name: reachable or None}, refresh number, final
-    downloadProgress = Signal(int, int, str)
-    downloadEnded = Signal(str, str)  # data set, error message ("" when it worked)
+    downloadProgress = Signal(int, int, str)  # bytes done, bytes in all, which file
+    status = Signal(str)  # how a download ended, for the window's status bar
+    dataFolderChosen = Signal(object)  # Path, or None for the default folder: read data sets there from now on
+    imageFolderChosen = Signal(object)  # Path: offer it in the data-set box
 
-    def __init__(self, window, choice) -> None:
-        super().__init__(window)
-        self.window, self.choice = window, choice
+    def __init__(self, dialogs: FileDialogs, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._dialogs, self._tasks = dialogs, tasks
         self.setWindowTitle("Data sets")
-        self.statuses: list = []
+        self.statuses: list[DataSetStatus] = []
         self.reachable: dict[str, bool | None] = {}
-        self.download_thread: threading.Thread | None = None
         self.downloading: str | None = None  # the data set being downloaded, until its end is shown
-        self.refresh_threads: list[threading.Thread] = []
-        self.checking = False  # until the newest refresh's last answer (the network's) is shown
-        self.refreshes = 0  # answers of an older refresh (another folder) are dropped
+        self._generation = 0  # which refresh is the newest: answers of an older one (another folder) are dropped
         self._stop = threading.Event()
 
         self.folder_label = QLabel()
@@ -124,40 +123,50 @@ class DataSetsDialog(QDialog):
         self.image_folder_button.clicked.connect(self.ask_image_folder)
         self.download_button.clicked.connect(self.download_selected)
         self.table.itemSelectionChanged.connect(self._show_selected)
-        self.statusesReady.connect(self._on_statuses)
         self.downloadProgress.connect(self._on_progress)
-        self.downloadEnded.connect(self._on_download_ended)
         self._show_selected()
 
     # ----- status ----------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the data folder again in the background: first what is on disk, then whether downloads can work."""
+        from core.data.status import all_statuses
+
         folder, why = data_location.data_folder_and_reason()
         self.folder_label.setText(f"Data folder: <b>{folder}</b> ({why})")
         self.folder_label.setToolTip(str(folder))
-        self.checking = True
-        self.refreshes += 1
-        number = self.refreshes
+        self._generation += 1
+        number = self._generation
         for row in range(self.table.rowCount()):
             self.table.item(row, 1).setText("Checking…")
+        self._tasks.run(
+            "data-set status",
+            lambda: all_statuses(folder),
+            done=lambda statuses: self._on_disk_read(statuses, number),
+            failed=lambda error: self._on_check_failed(error, number),
+        )
 
-        def work() -> None:
-            from core.data.status import all_statuses, network_reaches
+    def _on_disk_read(self, statuses: list[DataSetStatus], number: int) -> None:
+        """What is on disk is shown at once; whether the network reaches the downloads follows (it may take seconds)."""
+        from core.data.status import network_reaches
 
-            statuses = all_statuses(folder)
-            _emit(self.statusesReady, statuses, {s.name: None for s in statuses}, number, False)
-            reach = {s.name: (network_reaches(s) if s.downloadable else None) for s in statuses}
-            _emit(self.statusesReady, statuses, reach, number, True)
+        self._on_statuses(statuses, {s.name: None for s in statuses}, number)
+        if number != self._generation:
+            return
+        self._tasks.run(
+            "data-set network check",
+            lambda: {s.name: (network_reaches(s) if s.downloadable else None) for s in statuses},
+            done=lambda reachable: self._on_statuses(statuses, reachable, number),
+            failed=lambda error: self._on_check_failed(error, number),
+        )
 
-        thread = threading.Thread(target=work, name="data-status", daemon=True)
-        self.refresh_threads = [t for t in self.refresh_threads if t.is_alive()] + [thread]
-        thread.start()
+    def _on_check_failed(self, error: BaseException, number: int) -> None:
+        if number == self._generation:
+            self.message.setText(f"Could not read the data folder: {error}")
+            self.message.setStyleSheet("color: #b00020;")
 
-    @Slot(object, object, int, bool)
-    def _on_statuses(self, statuses: list, reachable: dict, number: int, final: bool) -> None:
-        if number != self.refreshes:
+    def _on_statuses(self, statuses: list[DataSetStatus], reachable: dict[str, bool | None], number: int) -> None:
+        if number != self._generation:
             return  # the user chose another folder meanwhile: a newer answer is on its way
-        self.checking = not final
         selected = self.selected_name()
         self.statuses, self.reachable = statuses, reachable
         self.table.setRowCount(len(statuses))
@@ -181,13 +190,6 @@ class DataSetsDialog(QDialog):
     def status_of(self, name: str | None):
         return next((s for s in self.statuses if s.name == name), None)
 
-    def row_text(self, name: str) -> str:
-        """The Status column's text for data set `name` (for tests and accessibility)."""
-        for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == name:
-                return self.table.item(row, 1).text()
-        return ""
-
     @Slot()
     def _show_selected(self) -> None:
         status = self.status_of(self.selected_name())
@@ -197,31 +199,31 @@ class DataSetsDialog(QDialog):
     # ----- folders ---------------------------------------------------------------------------------------------
     @Slot()
     def ask_data_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose the data folder", str(data_location.data_folder()))
-        if folder:
-            self.choice.use_data_folder(Path(folder))
+        folder = self._dialogs.existing_folder("Choose the data folder", str(data_location.data_folder()))
+        if folder is not None:
+            self.dataFolderChosen.emit(folder)
             self.refresh()
 
     @Slot()
     def use_default_folder(self) -> None:
-        self.choice.use_data_folder(None)
+        self.dataFolderChosen.emit(None)
         self.refresh()
 
     @Slot()
     def ask_image_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, "Train on an image folder (one sub-folder per class)", self.window.dialogs.last_folder()
-        )
-        if folder:
-            self.choice.use_image_folder(Path(folder))
-            self.message.setText(f"The data-set box now offers {Path(folder).name}: press Train to load it.")
+        folder = self._dialogs.existing_folder("Train on an image folder (one sub-folder per class)")
+        if folder is not None:
+            self.imageFolderChosen.emit(folder)
+            self.message.setText(f"The data-set box now offers {folder.name}: press Train to load it.")
 
     # ----- downloads -------------------------------------------------------------------------------------------
-    def download(self, name: str) -> threading.Thread | None:
+    def download(self, name: str) -> None:
         """Download data set `name` into the data folder in the background; the progress bar follows it."""
+        from core.data.download import download_data_set
+
         status = self.status_of(name)
         if status is None or not status.downloadable or self.downloading is not None:
-            return None
+            return
         folder = data_location.data_folder()
         self._stop.clear()
         self.downloading = name
@@ -230,26 +232,17 @@ class DataSetsDialog(QDialog):
         self.message.setText(f"Downloading {status.label} into {folder}…")
         self.message.setStyleSheet("")
 
-        def progress(*step) -> None:
-            _emit(self.downloadProgress, *step)
+        def progress(*step: object) -> None:
+            with contextlib.suppress(RuntimeError):  # a dialog deleted meanwhile has nobody left to tell
+                self.downloadProgress.emit(*step)
 
-        def work() -> None:
-            from core.data.download import DownloadError, download_data_set
-
-            try:
-                download_data_set(name, folder, progress=progress, stopped=self._stop.is_set)
-            except DownloadError as error:
-                _emit(self.downloadEnded, name, str(error))
-                return
-            except Exception as error:  # a surprise must still end the download in the dialog, never silently
-                _emit(self.downloadEnded, name, f"{type(error).__name__}: {error}")
-                return
-            _emit(self.downloadEnded, name, "")
-
-        self.download_thread = threading.Thread(target=work, name="data-download", daemon=True)
-        self.download_thread.start()
+        self._tasks.run(
+            "data-set download",
+            lambda: download_data_set(name, folder, progress=progress, stopped=self._stop.is_set),
+            done=lambda _: self._on_download_ended(name, ""),
+            failed=lambda error: self._on_download_ended(name, _download_error(error)),
+        )
         self._show_selected()
-        return self.download_thread
 
     @Slot()
     def download_selected(self) -> None:
@@ -267,7 +260,6 @@ class DataSetsDialog(QDialog):
         else:
             self.progress.setRange(0, 0)
 
-    @Slot(str, str)
     def _on_download_ended(self, name: str, error: str) -> None:
         self.downloading = None
         self.progress.hide()
@@ -278,11 +270,22 @@ class DataSetsDialog(QDialog):
             self.message.setStyleSheet("color: #b00020;")
         else:
             self.message.setText(f"Downloaded {label}.")
-        self.window.statusBar().showMessage(self.message.text().splitlines()[0])
+        self.status.emit(self.message.text().splitlines()[0])
         self.refresh()
         self._show_selected()
 
-    def closeEvent(self, event) -> None:
-        """Closing stops a download between two chunks (nothing half-written stays); the dialog can reopen."""
+    def stop_download(self) -> None:
+        """Stop a download between two chunks (nothing half-written stays)."""
         self._stop.set()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing stops a download; the dialog can reopen."""
+        self.stop_download()
         super().closeEvent(event)
+
+
+def _download_error(error: BaseException) -> str:
+    """The words for a failed download: core's message, or a surprise's type too (never a silent end)."""
+    from core.data.download import DownloadError
+
+    return str(error) if isinstance(error, DownloadError) else f"{type(error).__name__}: {error}"

@@ -1,9 +1,11 @@
 """The latent plot as a PNG or SVG that carries its context: a title (data set, step, epoch, latent size) and the
-class legend in a margin beside the axes, so nothing covers the points and no tick is clipped."""
+class legend in a margin beside the axes, so nothing covers the points and no tick is clipped.
+
+The picture is drawn here, on the GUI thread (it renders the plot's own scene); only the bytes go to the disk, which
+the caller does off the GUI thread (explorer.utils.tasks), so a slow disk never stalls the window.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QIODevice, QRectF
@@ -11,7 +13,6 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication
 
-from core.atomic_write import FileWriteError, write_atomically
 from explorer.latent.latent_panel import LatentPanel
 from explorer.utils.palette import class_color
 
@@ -19,8 +20,9 @@ LEGEND_MARGIN = 150  # px to the right of the axes for the legend
 PNG_SCALE = 2.0  # the PNG is drawn at twice the on-screen size: crisp on slides and high-density screens
 
 
-def export_latent_plot(panel: LatentPanel, path: Path, title: str) -> None:
-    """Write the plot to `path` (.svg as SVG, anything else as PNG); OSError when it cannot be written."""
+def latent_plot_bytes(panel: LatentPanel, title: str, svg: bool) -> bytes:
+    """The plot as an SVG drawing (`svg`) or a PNG image, titled and with its legend; OSError when the image cannot be
+    encoded. The panel is left as it was."""
     item = panel.plot.getPlotItem()
     margins = item.layout.getContentsMargins()
     legend = pg.LegendItem(labelTextSize="11pt", verSpacing=-4)
@@ -35,10 +37,7 @@ def export_latent_plot(panel: LatentPanel, path: Path, title: str) -> None:
     item.layout.activate()
     QApplication.processEvents()
     try:
-        payload = _svg_bytes(item, title) if path.suffix.lower() == ".svg" else _png_bytes(item)
-        write_atomically(path, payload)
-    except FileWriteError as error:
-        raise OSError(str(error)) from error
+        return _svg_bytes(item, title) if svg else _png_bytes(item)
     finally:
         item.setTitle(None)
         item.layout.setContentsMargins(*margins)

@@ -54,7 +54,6 @@ class DrawingCanvas(QWidget):
         self._image.fill(Qt.GlobalColor.black)
         self._last: QPointF | None = None
         self.blank = True
-        self.strokes = 0  # strokes drawn since the last clear (tests and the caption read it)
 
     # ----- what it holds --------------------------------------------------------------------------------------
     def picture(self) -> np.ndarray:
@@ -66,7 +65,7 @@ class DrawingCanvas(QWidget):
 
     def clear(self) -> None:
         self._image.fill(Qt.GlobalColor.black)
-        self.blank, self.strokes = True, 0
+        self.blank = True
         self.update()
 
     def show_picture(self, rgb: np.ndarray) -> None:
@@ -82,7 +81,7 @@ class DrawingCanvas(QWidget):
         painter = QPainter(self._image)
         painter.drawImage(QPointF((SIDE - scaled.width()) / 2, (SIDE - scaled.height()) / 2), scaled)
         painter.end()
-        self.blank, self.strokes = False, 0
+        self.blank = False
         self.update()
 
     # ----- drawing --------------------------------------------------------------------------------------------
@@ -119,7 +118,6 @@ class DrawingCanvas(QWidget):
             return super().mouseReleaseEvent(event)
         self._stroke_to(event.position())
         self._last = None
-        self.strokes += 1
         event.accept()
         self.drawn.emit()
         return None

@@ -6,6 +6,9 @@ The picture is placed again whenever the session shows another view (each snapsh
 frame, an opened checkpoint), so the star moves with the network. Everything shown comes from that one view: the
 star's position, the reconstruction and the nearest labels; the caption says which step. Files are read in the
 same background thread; a file that is not a picture leaves a message in the dock and the last picture in place.
+
+The feature gets what it uses (the session, the latent panel, the dock registry, the close hooks), never the window:
+its dock goes through the registry, its worker stops with the window's close hooks.
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QTimer, Slot
-from PySide6.QtWidgets import QFileDialog, QMainWindow
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtWidgets import QFileDialog
 
 from explorer.own_image.panel import NO_MODEL, START, OwnImagePanel
 from explorer.own_image.star import StarMarker
 from explorer.utils.latest_worker import LatestOnlyWorker
-from explorer.window.layout import Area, dock
+from explorer.utils.registries import CloseHooks, DockRegistry
 
 if TYPE_CHECKING:
     from core.latent.pinned_image import PinnedImage
     from core.latent.view import SnapshotView
+    from explorer.latent.latent_panel import LatentPanel
+    from explorer.training.session import RunSession
 
 PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 NO_ENCODER = (
@@ -66,16 +71,24 @@ def place(source: np.ndarray | Path, view: SnapshotView | None, stale: Callable[
 
 
 class OwnImage(QObject):
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    """The "Your image" dock (hidden until View › Your image; then a tab beside the preview) and its star."""
+
+    def __init__(
+        self,
+        session: RunSession,
+        latent: LatentPanel,
+        docks: DockRegistry,
+        close_hooks: CloseHooks,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session, self._latent, self._docks = session, latent, docks
         self.panel = OwnImagePanel()
-        self.dock = dock(window, "ownImageDock", "Your image", self.panel, Area.RightDockWidgetArea)
-        self.dock.hide()  # until View › Your image; then a tab beside the preview (see _on_toggled)
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.dock = docks.add("ownImage", "Your image", self.panel, right, visible=False)  # object name ownImageDock
         self._shown_before = False
-        window.docks["own_image"] = self.dock
         self.star = StarMarker()
-        window.latent.plot.addItem(self.star, ignoreBounds=True)
+        latent.plot.addItem(self.star, ignoreBounds=True)
         self.worker = LatestOnlyWorker("own-image", self)
         self.worker.done.connect(self._on_placed)
         self.worker.failed.connect(self._on_failed)
@@ -94,13 +107,13 @@ class OwnImage(QObject):
         self.panel.clear_button.clicked.connect(self.clear)
         self.panel.open_button.clicked.connect(self.ask_open)
         self.dock.toggleViewAction().toggled.connect(self._on_toggled)
-        window.session.viewChanged.connect(self._on_view)
-        window.latent.view_box.sigRangeChanged.connect(self._place_label)
-        window.installEventFilter(self)
+        session.viewChanged.connect(self._on_view)
+        latent.view_box.sigRangeChanged.connect(self._place_label)
+        close_hooks.add("your image", self.worker.shutdown)
 
     @property
     def view(self) -> SnapshotView | None:
-        return self.window.session.view
+        return self._session.view
 
     # ----- from the user ----------------------------------------------------------------------------------------
     @Slot()
@@ -117,7 +130,7 @@ class OwnImage(QObject):
 
     @Slot()
     def ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open a picture", "", PICTURE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.panel, "Open a picture", "", PICTURE_FILTER)
         if path:
             self.open_file(Path(path))
 
@@ -189,17 +202,17 @@ class OwnImage(QObject):
     @Slot()
     def _place_label(self, *_: object) -> None:
         if self.star.isVisible() or self.pinned is not None:
-            self.star.keep_label_inside(self.window.latent.view_box.sceneBoundingRect())
+            self.star.keep_label_inside(self._latent.view_box.sceneBoundingRect())
 
     @Slot(bool)
     def _on_toggled(self, shown: bool) -> None:
         first = shown and not self._shown_before
         self._shown_before = self._shown_before or shown
-        if first and not self.dock.isFloating() and not self.window.tabifiedDockWidgets(self.dock):
+        if first and not self.dock.isFloating():
             # a tab beside the preview (drawing and hovering rarely happen at once), so the window grows no
             # taller. Done when first shown, not when built: a hidden dock tabified at start left Qt's tab bar
             # painted over the dock below it. Only the first time: where the user then moves it, it stays.
-            self.window.tabifyDockWidget(self.window.docks["preview"], self.dock)
+            self._docks.tab_onto("ownImage", "preview")
         if shown:
             QTimer.singleShot(0, self.dock.raise_)  # shown from View: its tab to the front, once laid out
         self._show_star()
@@ -207,14 +220,3 @@ class OwnImage(QObject):
     @Slot()
     def _show_star(self, *_: object) -> None:
         self.star.setVisible(self.pinned is not None and self.dock.toggleViewAction().isChecked())
-
-    # ----- lifecycle --------------------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.worker.shutdown()
-        return False
-
-
-def install_own_image(window: QMainWindow) -> OwnImage:
-    """The "Your image" dock (listed in the View menu: call before the menus are built) and its star."""
-    return OwnImage(window)

@@ -36,6 +36,11 @@ class FileDialogs:
         )
         return Path(path) if path else None
 
+    def existing_folder(self, title: str, start: str | None = None) -> Path | None:
+        """Ask for a folder, starting in `start` (else the last folder used); None when the user cancels."""
+        folder = QFileDialog.getExistingDirectory(self._parent, title, self.last_folder() if start is None else start)
+        return Path(folder) if folder else None
+
     def save_as(self, title: str, default_name: str, file_filter: str, suffix: str) -> Path | None:
         """Ask where to save; the answer keeps its name and gains `suffix` where it lacks it."""
         path, _ = QFileDialog.getSaveFileName(self._parent, title, self.last_folder(default_name), file_filter)

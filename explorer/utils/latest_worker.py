@@ -4,6 +4,11 @@ The decoded map and the path strip are recomputed whenever the view settles, a p
 a decode already under way for an older request is abandoned at its next check (`stale()`), queued requests are
 replaced rather than queued, and a result that a newer request has overtaken is dropped in the GUI thread, so
 stale pictures never reach the screen (the pattern of Orange's t-SNE widget).
+
+This is not a one-shot task (explorer.utils.tasks runs those): the newest job wins. Its thread is no daemon, so a
+decode is never killed half way at exit: the owner's close calls `shutdown`, and a thread left idle for
+`IDLE_EXIT_S` ends on its own (the next `submit` starts another), so a worker whose owner forgot it can delay the
+process's exit by that much at most, never forever.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ log = logging.getLogger(__name__)
 
 #: A job gets a function telling it whether a newer request has arrived; it returns its result (None: abandoned).
 Job = Callable[[Callable[[], bool]], object]
+
+#: Seconds an idle thread waits for another job before it ends (starting a thread again costs well under 1 ms).
+IDLE_EXIT_S = 5.0
 
 
 class LatestOnlyWorker(QObject):
@@ -36,7 +44,7 @@ class LatestOnlyWorker(QObject):
         self._latest = 0  # the newest request's number; a job or result with another number is stale
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self.busy = False  # a job is queued or running (read by tests and the caption)
+        self.busy = False  # a request is queued or running, its result not yet delivered
         self._finished.connect(self._deliver)
         self._crashed.connect(self._report)
 
@@ -48,7 +56,7 @@ class LatestOnlyWorker(QObject):
             self.busy = True
             if self._thread is None or not self._thread.is_alive():
                 self._stopping = False
-                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._thread = threading.Thread(target=self._loop, name=self._name)
                 self._thread.start()
             self._wake.notify()
 
@@ -78,9 +86,11 @@ class LatestOnlyWorker(QObject):
         decode_on_this_thread_only()  # one core for this thread: the other stays with training or the window
         while True:
             with self._wake:
-                while self._pending is None and not self._stopping:
-                    self._wake.wait()
-                if self._stopping:
+                if self._pending is None and not self._stopping:
+                    self._wake.wait_for(lambda: self._pending is not None or self._stopping, IDLE_EXIT_S)
+                if self._stopping or self._pending is None:
+                    if self._thread is threading.current_thread():
+                        self._thread = None  # idle (or stopped): the next submit starts a thread again
                     return
                 number, job = self._pending
                 self._pending = None

@@ -128,6 +128,13 @@ class DockRegistry(Protocol):
 
     def __contains__(self, name: object) -> bool: ...
 
+    def tab_onto(self, name: str, onto: str) -> None:
+        """Dock `name` as a tab onto dock `onto` now, unless it is a tab already (as the user arranged it).
+
+        For a dock hidden at first: tabbed while hidden, Qt paints its tab bar over the dock below, so its feature
+        tabs it when first shown."""
+        ...
+
 
 class CloseHooks:
     """What features do when the window closes, after the run has stopped: in the order they were added.

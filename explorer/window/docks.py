@@ -69,6 +69,10 @@ class WindowDocks:
     def __contains__(self, name: object) -> bool:
         return name in self._docks
 
+    def tab_onto(self, name: str, onto: str) -> None:
+        if not self._window.tabifiedDockWidgets(self._docks[name]):
+            self._window.tabifyDockWidget(self._docks[onto], self._docks[name])
+
     def items(self) -> Iterator[tuple[str, QDockWidget]]:
         yield from self._docks.items()
 

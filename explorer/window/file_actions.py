@@ -1,17 +1,43 @@
-"""File › Open, Save and the exports: the dialogs, and what each writes (off the GUI thread where it can be)."""
+"""File › Open, Save and the exports: the dialogs, and what each writes.
+
+The files are written as the window's background tasks (explorer.utils.tasks): a slow disk never stalls the window,
+a failure comes back as a warning instead of a status left at "Exporting…", and the window's close waits for a
+write under way instead of leaving half a file. The latent plot is drawn on the GUI thread (it renders the plot's
+own scene); only its bytes are written in the background.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QKeySequence
 
 from core.settings import dataset_title
+from core.training.loss_history import LossHistory
+
+if TYPE_CHECKING:
+    from explorer.utils.registries import MenuRegistry
+
+log = logging.getLogger(__name__)
 
 
 class FileActions:
-    """The File menu's jobs for a MainWindow."""
+    """The File menu's jobs for a MainWindow (untyped here: main_window.py imports this module)."""
 
     def __init__(self, window) -> None:
         self.window = window
+
+    def add_to(self, menus: MenuRegistry) -> None:
+        """Open, Save and the window's own exports, by id, with today's texts and keys."""
+        std = QKeySequence.StandardKey
+        menus.add("file.open", "open", "&Open checkpoint…", self.ask_open, std.Open)
+        menus.add("file.save", "save", "&Save checkpoint…", self.ask_save, std.Save)
+        menus.add("file.export", "export-plot-png", "Export latent plot as &PNG…", self.ask_export_plot)
+        menus.add("file.export", "export-plot-svg", "Export latent plot as S&VG…", self.ask_export_svg)
+        menus.add("file.export", "export-loss-csv", "Export loss as &CSV…", self.ask_export_csv)
 
     def ask_open(self) -> None:
         path = self.window.dialogs.open_checkpoint()
@@ -43,8 +69,9 @@ class FileActions:
 
     def export_latent_png(self, path: Path) -> None:
         """The plot with its title and legend, as PNG (or SVG when `path` ends in .svg)."""
-        from explorer.latent.plot_export import export_latent_plot
+        from explorer.latent.plot_export import latent_plot_bytes
 
+        path = Path(path)
         info, view = self.window.session.info, self.window.session.view
         title = "Latent space"
         if info is not None and view is not None:
@@ -55,11 +82,11 @@ class FileActions:
                 f"step {view.snapshot.step:,} · epoch {view.snapshot.epoch:.2f}"
             )
         try:
-            export_latent_plot(self.window.latent, Path(path), title)
+            payload = latent_plot_bytes(self.window.latent, title, svg=path.suffix.lower() == ".svg")
         except (OSError, RuntimeError) as error:
             self.window.warn("Could not export", f"{path}: {error}")
             return
-        self.window.statusBar().showMessage(f"Exported the latent plot to {path}")
+        self._write(path, lambda: payload, f"Exporting {path.name}…", f"Exported the latent plot to {path}")
 
     def ask_export_csv(self) -> None:
         path = self.window.dialogs.save_as("Export loss", "loss.csv", "CSV files (*.csv)", ".csv")
@@ -67,4 +94,41 @@ class FileActions:
             self.export_loss_csv(path)
 
     def export_loss_csv(self, path: Path) -> None:
-        self.window.session.export_losses(Path(path))
+        """The loss history as CSV, its first lines naming the run's settings."""
+        session, path = self.window.session, Path(path)
+        info, history = session.info, session.history
+        comments = []
+        if info is not None:
+            c = info.config
+            comments = [
+                f"convae-explorer loss history: {info.trained_on}, latent size {info.model_config.latent_dim}",
+                f"epochs {c.epochs}, batch size {c.batch_size}, learning rate {c.lr:g}, seed {c.seed}",
+            ]
+        losses = LossHistory(history.values.copy())  # training may go on appending to the session's
+        per_epoch, count = info.batches_per_epoch if info else 1, len(losses)
+        self._write(
+            path,
+            lambda: losses.to_csv(per_epoch, comments).encode(),
+            f"Exporting {count:,} losses…",
+            f"Exported {count:,} losses to {path}",
+        )
+
+    def _write(self, path: Path, payload: Callable[[], bytes], saying: str, done: str) -> None:
+        """Write what `payload()` makes to `path` in the background, `saying` meanwhile and `done` once written."""
+        from core.atomic_write import write_atomically
+
+        status = self.window.statusBar()
+        status.showMessage(saying)
+        self.window.tasks.run(
+            f"write {path.name}",
+            lambda: write_atomically(path, payload()),
+            done=lambda _: status.showMessage(done),
+            failed=lambda error: self._failed(path, error),
+        )
+
+    def _failed(self, path: Path, error: BaseException) -> None:
+        from core.atomic_write import FileWriteError
+
+        if not isinstance(error, FileWriteError | OSError):  # a surprise: its traceback goes to the log too
+            log.error("Writing %s failed", path, exc_info=error)
+        self.window.warn("Could not export", f"{path}: {error}")

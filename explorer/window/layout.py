@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from explorer.latent.latent_panel import LatentPanel
 from explorer.latent.preview_panel import PreviewPanel
@@ -32,25 +32,6 @@ def titled(title: str, widget: QWidget) -> QWidget:
     layout.addWidget(label)
     layout.addWidget(widget, 1)
     return frame
-
-
-def dock(window: QMainWindow, name: str, title: str, widget: QWidget, area: Area) -> QDockWidget:
-    """A dock outside the registry: only for explorer.own_image.feature until branch `tasks` moves it onto the
-    registry (delete this then)."""
-    panel = QDockWidget(title, window)
-    panel.setObjectName(name)  # saveState/restoreState find docks by object name
-    frame = QWidget()
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(4, 2, 4, 4)
-    layout.addWidget(widget)
-    panel.setWidget(frame)
-    panel.setFeatures(
-        QDockWidget.DockWidgetFeature.DockWidgetMovable
-        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        | QDockWidget.DockWidgetFeature.DockWidgetClosable
-    )
-    window.addDockWidget(area, panel)
-    return panel
 
 
 @dataclass

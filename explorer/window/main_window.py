@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import logging
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Slot
@@ -22,10 +21,14 @@ from core.events import EpochEnd
 from core.training.progress import RunProgress, plural
 from explorer.compare.comparison import Comparison, ComparisonPanel
 from explorer.compare.path import ComparisonPath
+from explorer.data.choice import DataChoice
+from explorer.latent.code_exports import CodeExporter
 from explorer.latent.exploration import Exploration
 from explorer.latent.neighbours_panel import NeighboursPanel
 from explorer.latent.run_view import RunView
 from explorer.latent.shared_cursor import SharedCursor
+from explorer.own_image.feature import OwnImage
+from explorer.timelapse.export import TimelapseExporter
 from explorer.timelapse.player import TimelapsePlayer
 from explorer.timelapse.scrubber import ScrubberPanel
 from explorer.training.session import RunSession
@@ -93,7 +96,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self._report(self.comparison)
         self.comparison.error.connect(self._on_error)
-        self._install_features_of_branch_tasks_before_the_neighbours()
+        self.own_image = OwnImage(self.session, self.latent, self.docks, self.close_hooks, self)
         # bottom right, under the preview: the right-hand column would need the preview's height plus this panel's,
         # and the window could no longer shrink to 1024×700
         self.docks.add("neighbours", "Nearest images", self.neighbours, Area.BottomDockWidgetArea, beside="grids")
@@ -115,9 +118,18 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         restore_window(self)
-        self._install_features_of_branch_tasks()
+        self.data_choice = DataChoice(
+            self.session, self.controls, self.menus, self.settings, self.dialogs, self.tasks, self.close_hooks, self
+        )
+        self.data_choice.status.connect(self._on_status)
+        self.timelapse_export = TimelapseExporter(
+            self.session, self.timelapse, self.menus, self.dialogs, self.tasks, self
+        )
+        self.code_exports = CodeExporter(self.session, self.menus, self.dialogs, self.tasks, self)
+        self._report(self.timelapse_export)
+        self._report(self.code_exports)
         self._on_busy(False)
-        self.preloader = BackendPreloader(autosave_dir, self)
+        self.preloader = BackendPreloader(autosave_dir, self.tasks, self)
         self.preloader.loaded.connect(self._on_backend_loaded)
         self.preloader.failed.connect(self._on_backend_failed)
         self.preloader.start()
@@ -147,32 +159,6 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         menus.add("help.help", "shortcuts", "&Keyboard shortcuts", self.show_shortcuts, std.HelpContents)
         menus.add("help.help", "about", "&About convae-explorer", self.show_about)
-
-    def _install_features_of_branch_tasks_before_the_neighbours(self) -> None:
-        """The "Your image" dock, with the API it has before branch `tasks` lands (it takes the window and a plain
-        dictionary of docks). The lead replaces this with `OwnImage(session, latent, docks, close_hooks, self)`."""
-        from explorer.own_image.feature import install_own_image
-
-        registry, self.docks = self.docks, dict(self.docks.items())
-        try:
-            self.own_image = install_own_image(self)
-        finally:
-            own, self.docks = self.docks["own_image"], registry
-        self._list_dock("own_image", own.toggleViewAction())
-
-    def _install_features_of_branch_tasks(self) -> None:
-        """File › Data sets…, the time-lapse exports and the code exports, with the API they have before branch
-        `tasks` lands (they take the window and find their places in File by two actions). The lead replaces this
-        with those features' constructors (session, menus, dialogs, tasks…) and connects their status and warning
-        signals as _report does."""
-        from explorer.data.choice import DataChoice
-        from explorer.latent.code_exports import add_code_exports
-        from explorer.timelapse.export import add_export_actions
-
-        self.actions_ = SimpleNamespace(save=self.menus.action("save"), quit=self.menus.action("quit"))
-        self.timelapse_export = add_export_actions(self, self.timelapse)
-        self.data_choice = DataChoice(self)
-        self.code_exports = add_code_exports(self)
 
     def _report(self, feature) -> None:
         """A feature's `status` to the status bar and its `warning` to a message box."""
@@ -418,5 +404,4 @@ class MainWindow(QMainWindow):
             log.warning(note)
             self.statusBar().showMessage(note)
         save_window(self)
-        self.preloader.wait()
         event.accept()

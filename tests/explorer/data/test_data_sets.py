@@ -36,13 +36,27 @@ def _window(qtbot, tmp_path: Path, settings: Path) -> MainWindow:
 
 def _open_dialog(qtbot, window):
     qtbot.mouseClick(window.controls.data_sets_button, Qt.MouseButton.LeftButton)
-    dialog = window.data.choice.dialog
+    dialog = window.data_choice.dialog
     qtbot.waitUntil(lambda: dialog.isVisible() and dialog.table.rowCount() == len(DATASETS), timeout=60_000)
     return dialog
 
 
+def row_text(dialog, name: str) -> str:
+    """What the dialog's Status column says of data set `name`."""
+    table = dialog.table
+    rows = [row for row in range(table.rowCount()) if table.item(row, 0).data(Qt.ItemDataRole.UserRole) == name]
+    return table.item(rows[0], 1).text() if rows else ""
+
+
 def _wait_for_checks(qtbot, dialog) -> None:
-    qtbot.waitUntil(lambda: not dialog.checking, timeout=60_000)
+    """Until every row says what it found: on disk ("Checking…" before) and on the network ("checking the network")."""
+    table = dialog.table
+
+    def answered() -> bool:
+        texts = [table.item(row, 1).text() for row in range(table.rowCount())]
+        return len(texts) == len(DATASETS) and not any("hecking" in text for text in texts)
+
+    qtbot.waitUntil(answered, timeout=60_000)
 
 
 def test_a_first_launch_offers_what_defaults_json_says(qtbot, window, tmp_path, monkeypatch) -> None:
@@ -85,8 +99,8 @@ def test_the_data_sets_dialog_says_what_is_where_and_a_chosen_folder_is_remember
     dialog = _open_dialog(qtbot, window)
     _wait_for_checks(qtbot, dialog)
     assert str(tiny_mnist) in dialog.folder_label.text() and "CONVAE_DATA_DIR" in dialog.folder_label.text()
-    assert dialog.row_text("mnist") == "Installed" and dialog.row_text("digits-5k") == "Built in"
-    assert dialog.row_text("kmnist").startswith("Not installed") or dialog.row_text("kmnist").startswith("Missing")
+    assert row_text(dialog, "mnist") == "Installed" and row_text(dialog, "digits-5k") == "Built in"
+    assert row_text(dialog, "kmnist").startswith("Not installed") or row_text(dialog, "kmnist").startswith("Missing")
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -95,7 +109,7 @@ def test_the_data_sets_dialog_says_what_is_where_and_a_chosen_folder_is_remember
     qtbot.waitUntil(lambda: str(elsewhere) in dialog.folder_label.text(), timeout=10_000)
     _wait_for_checks(qtbot, dialog)
     assert "chosen in the window" in dialog.folder_label.text()
-    assert dialog.row_text("mnist") != "Installed"  # nothing in the new folder
+    assert row_text(dialog, "mnist") != "Installed"  # nothing in the new folder
     dialog.table.selectRow(list(DATASETS).index("mnist"))
     assert "elsewhere" in dialog.details.text() and "train-images-idx3-ubyte.gz" in dialog.details.text()
     window.close()
@@ -116,15 +130,17 @@ def test_a_download_without_network_fails_with_a_message_and_the_window_keeps_ru
     monkeypatch.setattr(KMNIST, "mirrors", ["http://127.0.0.1:9/"])  # a real connection attempt, refused
     dialog = _open_dialog(qtbot, window)
     _wait_for_checks(qtbot, dialog)
-    assert dialog.row_text("kmnist").startswith("Missing")
+    assert row_text(dialog, "kmnist").startswith("Missing")
     dialog.table.selectRow(list(DATASETS).index("kmnist"))
     assert dialog.download_button.isEnabled()
-    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
-    # the click returned at once, the download still under way in its thread: the window never waits for it
-    assert dialog.progress.isVisible() and not dialog.download_button.isEnabled()
-    assert dialog.message.text().startswith(f"Downloading {DATASETS['kmnist']} into")
-    assert dialog.download_thread is not None and dialog.download_thread.name == "data-download"
-    qtbot.waitUntil(lambda: "Could not download" in dialog.message.text(), timeout=60_000)
+    with qtbot.waitSignal(
+        window.tasks.ended, timeout=60_000, check_params_cb=lambda name, _: name == "data-set download"
+    ):
+        qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+        # the click returned at once, the download still under way in the background: the window never waits for it
+        assert dialog.progress.isVisible() and not dialog.download_button.isEnabled()
+        assert dialog.message.text().startswith(f"Downloading {DATASETS['kmnist']} into")
+    assert "Could not download" in dialog.message.text()
     assert dialog.download_button.isEnabled()  # ready to try again
     text = dialog.message.text()
     assert "127.0.0.1" in text and str(tmp_path / "data" / "KMNIST" / "raw") in text and "Without a network" in text
@@ -163,7 +179,7 @@ def test_data_dir_on_the_command_line_is_the_windows_data_folder(
         win = _window(qtbot, tmp_path, settings)
         dialog = _open_dialog(qtbot, win)
         _wait_for_checks(qtbot, dialog)
-        seen.append((data_location.data_folder(), dialog.folder_label.text(), dialog.row_text("mnist")))
+        seen.append((data_location.data_folder(), dialog.folder_label.text(), row_text(dialog, "mnist")))
         win.close()
         return 0
 
@@ -224,5 +240,5 @@ def test_a_download_fills_the_progress_bar_and_installs_the_set(qtbot, window, t
         qtbot.waitUntil(lambda: dialog.message.text() == f"Downloaded {DATASETS['mnist']}.", timeout=60_000)
     assert values and max(values) == 1000  # the bar filled (file by file)
     _wait_for_checks(qtbot, dialog)
-    assert dialog.row_text("mnist") == "Installed"
+    assert row_text(dialog, "mnist") == "Installed"
     assert (tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()

@@ -1,5 +1,5 @@
 """File › Export › For the Embedding Projector… and Codes as CSV…: the shown snapshot's codes, written off the GUI
-thread through the real menu actions and file dialogs."""
+thread through the real menu actions (found by their ids) and file dialogs."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import math
 import numpy as np
 from gui_testkit import start_small_run, wait_for_snapshot, wait_until_idle
 from PIL import Image
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
 
-def _action(window, text: str):
-    file_menu = window.menuBar().actions()[0].menu()
-    export = next(a.menu() for a in file_menu.actions() if a.menu() is not None and a.text() == "E&xport")
-    return next(a for a in export.actions() if a.text() == text)
+def _action(window, action_id: str) -> QAction:
+    action = window.findChild(QAction, action_id)
+    assert action is not None and action.parent().title() == "E&xport", action_id  # in File › Export
+    return action
 
 
 def test_the_projector_export_writes_the_shown_snapshots_codes(qtbot, window, tiny_mnist, tmp_path, monkeypatch):
@@ -27,7 +28,7 @@ def test_the_projector_export_writes_the_shown_snapshots_codes(qtbot, window, ti
     out = tmp_path / "for-projector"
     out.mkdir()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
-    _action(window, "For the &Embedding Projector…").trigger()
+    _action(window, "export-projector").trigger()
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Wrote"), timeout=60_000)
     assert f"from step {snapshot.step:,}" in window.statusBar().currentMessage()
 
@@ -48,15 +49,15 @@ def test_the_projector_export_writes_the_shown_snapshots_codes(qtbot, window, ti
     for chosen, written in ((out, out), (documents, documents / "convae-projector")):
         monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, c=chosen, **k: str(c))
         window.statusBar().clearMessage()
-        _action(window, "For the &Embedding Projector…").trigger()
+        _action(window, "export-projector").trigger()
         qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Wrote"), timeout=60_000)
         assert np.array_equal(np.loadtxt(written / "tensors.tsv", delimiter="\t", dtype=np.float32), snapshot.codes)
     assert (documents / "notes.txt").read_text() == "mine"
 
 
 def test_codes_as_csv_and_nothing_to_export_before_a_model(qtbot, window, tiny_mnist, tmp_path, monkeypatch):
-    _action(window, "Codes as &CSV…").trigger()  # no model yet: said, nothing asked
-    assert window.last_message is not None and window.last_message[0] == "Nothing to export"
+    _action(window, "export-codes-csv").trigger()  # no model yet: said, nothing asked
+    assert window.statusBar().currentMessage().startswith("Nothing to export")
 
     start_small_run(window, epochs=1)
     wait_for_snapshot(qtbot, window)
@@ -65,7 +66,7 @@ def test_codes_as_csv_and_nothing_to_export_before_a_model(qtbot, window, tiny_m
     snapshot = window.session.view.snapshot
     out = tmp_path / "codes"  # typed without the suffix: it gains .csv
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV files (*.csv)"))
-    _action(window, "Codes as &CSV…").trigger()
+    _action(window, "export-codes-csv").trigger()
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Exported"), timeout=60_000)
     with open(tmp_path / "codes.csv", newline="") as handle:
         table = list(csv.reader(handle))
@@ -75,5 +76,5 @@ def test_codes_as_csv_and_nothing_to_export_before_a_model(qtbot, window, tiny_m
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "a-file" / "x.csv"), ""))
     (tmp_path / "a-file").write_text("x")
-    _action(window, "Codes as &CSV…").trigger()
-    qtbot.waitUntil(lambda: window.last_message[0] == "Could not export", timeout=30_000)
+    _action(window, "export-codes-csv").trigger()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Could not export"), timeout=30_000)

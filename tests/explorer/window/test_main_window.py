@@ -279,7 +279,7 @@ def test_exports_write_png_and_csv(qtbot, window, tiny_mnist, tmp_path):
     window.files.export_latent_png(png)
     window.files.export_latent_png(svg)
     window.files.export_loss_csv(csv)
-    qtbot.waitUntil(lambda: "losses to" in window.statusBar().currentMessage(), timeout=30_000)
+    qtbot.waitUntil(lambda: png.exists() and svg.exists() and csv.exists(), timeout=30_000)  # written atomically
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from PySide6.QtGui import QImage
 
