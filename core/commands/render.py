@@ -129,6 +129,7 @@ def load_view(args: argparse.Namespace):
     core.timelapse.views: the recorded history's aligned plane where the file has one)."""
     from core.data.datasets import DatasetError, load_dataset_for_model
     from core.files.checkpoint import CheckpointError, load_checkpoint
+    from core.model.finite import NotFiniteError, require_finite
     from core.timelapse.views import view_for
 
     if not args.checkpoint.is_file():
@@ -144,7 +145,24 @@ def load_view(args: argparse.Namespace):
         raise RenderError(f"{error} (the display images of {checkpoint.dataset} are needed)") from None
     except (CheckpointError, ValueError) as error:
         raise RenderError(str(error)) from None
-    return view_for(trainer.snapshot(), checkpoint.history)
+    try:  # before a plane is fitted to them: NaN codes would fail inside numpy's SVD
+        snapshot = trainer.snapshot()
+        require_finite(snapshot.codes, "the codes it gives its display images")
+        view = view_for(snapshot, checkpoint.history)
+        require_finite(view.xy, "the display codes' positions on the view plane")
+    except NotFiniteError as error:
+        raise RenderError(f"{args.checkpoint.name}: {error}") from None
+    return view
+
+
+def finite_or_refused(values, what: str, view) -> None:
+    """RenderError unless every number in `values` (decoded from `view`) is finite (core.model.finite)."""
+    from core.model.finite import NotFiniteError, require_finite
+
+    try:
+        require_finite(values, what)
+    except NotFiniteError as error:
+        raise RenderError(f"at {view.where}, {error}") from None
 
 
 def png_bytes(picture) -> bytes:
@@ -172,6 +190,8 @@ def run_render_map(args: argparse.Namespace) -> int:
         view = load_view(args)
         area = args.range or data_range(view)
         decoded = decode_map(view, area, args.grid)
+        finite_or_refused(decoded.centres, "the cell centres of this range", view)
+        finite_or_refused(decoded.tiles, "the decoded tiles", view)
         picture = mosaic(decoded.tiles)
         _write(args.out, picture)
     except RenderError as error:
@@ -205,7 +225,10 @@ def run_render_path(args: argparse.Namespace) -> int:
             else:
                 ends.append(PathEnd(value))
         path = path_between(view, ends[0], ends[1], args.steps)
-        picture = strip(decode_path(view, path))
+        finite_or_refused(path.codes, "the codes along this path", view)
+        frames = decode_path(view, path)
+        finite_or_refused(frames, "the decoded frames", view)
+        picture = strip(frames)
         _write(args.out, picture)
     except RenderError as error:
         return _fail("path", str(error))

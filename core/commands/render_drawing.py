@@ -132,7 +132,7 @@ def _enlarged(picture: np.ndarray) -> np.ndarray:
 
 def run_render_drawing(args: argparse.Namespace) -> int:
     from core.atomic_write import FileWriteError
-    from core.commands.render import RenderError, load_view
+    from core.commands.render import RenderError, finite_or_refused, load_view
     from core.files.own_output import is_our_png, replace_our_file, tagged_png
     from core.latent.own_picture import PictureError, read_picture
     from core.latent.pinned_image import as_network_input, pin_image
@@ -156,6 +156,12 @@ def run_render_drawing(args: argparse.Namespace) -> int:
     except RenderError as error:
         return fail(str(error))
     pinned = pin_image(view, as_network_input(view, picture))
+    try:
+        finite_or_refused(pinned.code, "the numbers of your image's code", view)
+        finite_or_refused(pinned.xy, "the coordinates of your image on the view plane", view)
+        finite_or_refused(pinned.reconstruction, "the pixels of your image's reconstruction", view)
+    except RenderError as error:
+        return fail(str(error))
     image, (sx, sy) = draw_drawing(view, pinned, args.width)
     try:
         replace_our_file(out, tagged_png(np.asarray(image)), is_our_png, "a picture")
