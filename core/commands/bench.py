@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-from core.commands.arguments import device_type
+from core.commands.arguments import device_type, user_path
 
 
 def add_bench_parser(commands: argparse._SubParsersAction) -> None:
     """Add `bench` to the command line."""
     bench = commands.add_parser("bench", help="measure speed and responsiveness, side by side with the reference")
     bench.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
-    bench.add_argument("--json", type=Path, help="also write the results as JSON here")
+    bench.add_argument("--json", type=user_path, help="also write the results as JSON here")
     bench.add_argument("--device", type=device_type, default="auto", help="device for the engine figures")
     bench.add_argument("--no-gui", action="store_true", help="skip the figures that need Qt")
     bench.add_argument(

@@ -17,7 +17,7 @@ import io
 import sys
 from pathlib import Path
 
-from core.commands.arguments import add_data_arguments, number_between
+from core.commands.arguments import add_data_arguments, number_between, user_path
 from core.latent.atlas import DEFAULT_GRID, DEFAULT_STEPS, MAX_GRID, MAX_STEPS, MIN_GRID, MIN_STEPS
 
 
@@ -60,8 +60,8 @@ def path_end(text: str) -> int | tuple[float, float]:
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
-    parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaced atomically)")
+    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint")
+    parser.add_argument("--out", type=user_path, required=True, help="the PNG to write (replaced atomically)")
     add_data_arguments(parser)
 
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.commands.arguments import number_between
+from core.commands.arguments import number_between, user_path
 
 SUFFIXES = (".gif", ".png", ".mp4")
 
@@ -24,8 +24,10 @@ def add_timelapse_parser(render_subparsers: argparse._SubParsersAction) -> argpa
         description="Draw every frame a checkpoint's run history kept: the display images' codes coloured by class, "
         "with step, epoch and loss, on axes fixed over the whole run.",
     )
-    parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint with a run history")
-    parser.add_argument("--out", type=Path, required=True, help="run.gif, run.mp4 (needs imageio-ffmpeg) or frame.png")
+    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint with a run history")
+    parser.add_argument(
+        "--out", type=user_path, required=True, help="run.gif, run.mp4 (needs imageio-ffmpeg) or frame.png"
+    )
     parser.add_argument(
         "--fps", type=number_between(float, 1, 60, "--fps"), default=8.0, help="frames a second (default 8)"
     )

@@ -23,6 +23,7 @@ from core.commands.arguments import (
     dataset_type,
     device_type,
     folder_options,
+    user_path,
 )
 from core.settings import (
     DATASET_NAMES,
@@ -70,9 +71,11 @@ def add_train_parser(commands: argparse._SubParsersAction, recipe: str = DEFAULT
     train.add_argument("--device", type=device_type, default="auto", help="auto, cpu, cuda, cuda:N or mps")
     add_gpu_lever_arguments(train)
     add_data_arguments(train, downloads="a data set")
-    train.add_argument("--resume", type=Path, help="continue from this checkpoint (its settings, new --epochs)")
+    train.add_argument("--resume", type=user_path, help="continue from this checkpoint (its settings, new --epochs)")
     train.add_argument(
-        "--out", type=Path, help="checkpoint to write (default: convae-DATASET.safetensors, never replacing a file)"
+        "--out",
+        type=user_path,
+        help="checkpoint to write (default: convae-DATASET.safetensors, never replacing a file)",
     )
     train.add_argument("--force", action="store_true", help="let --out replace a file that is not a checkpoint")
     train.add_argument(
