@@ -82,7 +82,7 @@ def run_export_projector(args: argparse.Namespace) -> int:
 
 def run_export_codes(args: argparse.Namespace) -> int:
     from core.commands.render import RenderError
-    from core.files.projector import ExportError, write_codes_csv
+    from core.files.projector import ExportError, escaped_names_note, write_codes_csv
 
     try:
         if args.out.is_dir():
@@ -91,5 +91,9 @@ def run_export_codes(args: argparse.Namespace) -> int:
         write_codes_csv(args.out, data)
     except (RenderError, ExportError) as error:
         return _fail("codes", str(error))
-    print(f"Wrote {len(data.codes):,} codes of {data.codes.shape[1]} numbers to {args.out}")
+    escaped = escaped_names_note(data.classes)
+    print(
+        f"Wrote {len(data.codes):,} codes of {data.codes.shape[1]} numbers to {args.out}"
+        + (f". {escaped}" if escaped else "")
+    )
     return 0

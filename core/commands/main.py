@@ -32,7 +32,16 @@ class WindowSide:
     bench_figures: Callable[[bool, str], Sequence[Any]] | None = None
 
 
+def _printable_streams() -> None:
+    """Print a path or name that is not valid UTF-8 (any bytes a file system allows) as its bytes are, as `ls`
+    does, instead of failing in UnicodeEncodeError: Python's stdout is strict unless the locale is C."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) in ("strict", "backslashreplace") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
+
+
 def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) -> int:
+    _printable_streams()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         args_list = ["open"]

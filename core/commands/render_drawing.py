@@ -135,6 +135,7 @@ def _enlarged(picture: np.ndarray) -> np.ndarray:
 def run_render_drawing(args: argparse.Namespace) -> int:
     from core.atomic_write import FileWriteError
     from core.commands.render import RenderError, finite_or_refused, load_view
+    from core.data.plain_text import one_line
     from core.files.own_output import is_our_png, replace_our_file, tagged_png
     from core.latent.own_picture import PictureError, read_picture
     from core.latent.pinned_image import as_network_input, pin_image
@@ -171,6 +172,6 @@ def run_render_drawing(args: argparse.Namespace) -> int:
         return fail(str(error))
     x, y = pinned.xy
     print(f"Your image at {view.where}: plane position ({x:.6g}, {y:.6g}), star at pixel ({sx}, {sy})")
-    print("closest: " + " ".join(pinned.nearest_labels))
+    print("closest: " + " ".join(one_line(label) for label in pinned.nearest_labels))
     print(f"Wrote {out} ({image.width}×{image.height} pixels)")
     return 0

@@ -46,6 +46,7 @@ import torch
 from platformdirs import user_cache_dir
 
 from core.atomic_write import FileWriteError, write_atomically
+from core.data.plain_text import one_line
 from core.data.raster import RasterError, open_raster
 from core.settings import FOLDER_MAX_SIZE, FOLDER_MIN_SIZE, folder_dataset_name
 
@@ -457,7 +458,7 @@ def _write_cache(path: Path, listing: FolderListing, found: FolderImages) -> Non
         "format": CACHE_FORMAT,
         "version": str(CACHE_VERSION),
         "contents": listing.digest,
-        "folder": str(listing.root),
+        "folder": one_line(str(listing.root)),  # for people reading the file: safetensors takes UTF-8 text only
         "classes": json.dumps(list(found.classes)),
         "notice": json.dumps(found.notice),
     }
