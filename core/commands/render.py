@@ -54,8 +54,13 @@ def path_end(text: str) -> int | tuple[float, float]:
         x, y = (float(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"a plane position is two numbers x,y (e.g. -1.5,2), got {text!r}") from None
-    if not all(abs(v) < float("inf") for v in (x, y)):
-        raise argparse.ArgumentTypeError(f"a plane position must be finite, got {text!r}")
+    from core.latent.atlas import MAX_COORDINATE
+
+    if not all(abs(v) <= MAX_COORDINATE for v in (x, y)):  # NaN fails this too
+        raise argparse.ArgumentTypeError(
+            f"a plane position must be two finite numbers within ±{MAX_COORDINATE:.4g} (codes are float32), "
+            f"got {text!r}"
+        )
     return (x, y)
 
 
