@@ -122,9 +122,9 @@ def add_folder_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def folder_options(args: argparse.Namespace, resume: Any) -> dict[str, Any]:
+def folder_options(args: argparse.Namespace, resume: Any, stopped: Callable[[], bool] | None = None) -> dict[str, Any]:
     """How an image folder is read from the options above: the options given, or the resumed model's shape;
-    progress on stderr. Empty for a named data set."""
+    progress on stderr; `stopped` (the run's stop flag, which Ctrl+C sets) ends the load. Empty for a named set."""
     from core.data.image_folder import progress_printer
 
     name = resume.dataset if resume else args.dataset
@@ -135,4 +135,4 @@ def folder_options(args: argparse.Namespace, resume: Any) -> dict[str, Any]:
     else:
         size, colour = args.image_size, args.colour
     progress = progress_printer(f"Reading {name[len(FOLDER_PREFIX) :]}")
-    return {"image_size": size, "colour": colour, "progress": progress}
+    return {"image_size": size, "colour": colour, "progress": progress, "stopped": stopped}

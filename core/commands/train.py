@@ -182,7 +182,7 @@ class _SignalStop:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from core.data.datasets import DatasetError, load_dataset
+    from core.data.datasets import DatasetError, LoadStopped, load_dataset
     from core.events import BatchEnd, EndReason, EpochEnd, TrainingEnded
     from core.files.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
     from core.files.output_path import OutputError, check_output, free_default_name
@@ -217,7 +217,10 @@ def run_train(args: argparse.Namespace) -> int:
             out = args.out or free_default_name(Path("."), f"convae-{dataset_file_stem(dataset_name)}")
             replacing = check_output(out, args.force)
             dataset = load_dataset(
-                dataset_name, args.data_dir, download=not args.no_download, **folder_options(args, resume)
+                dataset_name,
+                args.data_dir,
+                download=not args.no_download,
+                **folder_options(args, resume, lambda: control.stop_requested),
             )
             if dataset.notice:
                 print(f"Note: {dataset.notice}", file=sys.stderr, flush=True)
@@ -246,6 +249,9 @@ def run_train(args: argparse.Namespace) -> int:
                     args.latent_dim, dataset.channels, dataset.image_size, kind=args.model, beta=args.beta
                 )
                 trainer = Trainer(dataset, config, model_config)
+        except LoadStopped as error:
+            print(f"{error}; nothing was trained, no checkpoint was written.", file=sys.stderr, flush=True)
+            return 128 + (stopper.received or signal.SIGINT)
         except DatasetError as error:
             return fail(f"{error}\nThe built-in digits always work: --dataset digits-5k")
         except (CheckpointError, OutputError, ValueError) as error:
@@ -295,8 +301,9 @@ def run_train(args: argparse.Namespace) -> int:
                     ended = event
         if ended is not None:
             print(("\n" if interactive else "") + ended.message, flush=True)
-        if trainer.progress.step == start_step and not resume and out.exists():
-            print(f"Nothing was trained: {out} is left as it was.", flush=True)
+        if trainer.progress.step == start_step and not resume:  # never a checkpoint of a run that never trained
+            left = f"{out} is left as it was" if out.exists() else "no checkpoint was written"
+            print(f"Nothing was trained: {left}.", flush=True)
             return 128 + stopper.received if stopper.received is not None else 1
         try:
             save_checkpoint(out, Checkpoint.from_trainer(trainer, history if len(history) else None))

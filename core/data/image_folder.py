@@ -58,6 +58,7 @@ __all__ = [
     "FolderError",
     "FolderImages",
     "FolderListing",
+    "FolderLoadStopped",
     "default_cache_dir",
     "default_size",
     "list_image_folder",
@@ -87,6 +88,23 @@ class FolderError(Exception):
     """A folder cannot be read as a data set; the message says why (core.data.datasets raises it as DatasetError)."""
 
 
+class FolderLoadStopped(FolderError):
+    """The load was asked to stop (Ctrl+C, the window's Stop) before it finished: nothing was loaded."""
+
+
+#: Asked while a folder is listed and decoded (between folders, between files): True stops the load.
+Stopped = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
+
+
+def _check_stop(stopped: Stopped, root: Path) -> None:
+    if stopped():
+        raise FolderLoadStopped(f"stopped while reading {root}: nothing was loaded")
+
+
 @dataclass(frozen=True)
 class FolderImages:
     """A folder's images as read: core.data.datasets.load_image_folder makes the data set of them."""
@@ -109,6 +127,7 @@ class FolderListing:
     digest: str  # of every file's relative path, byte size and modification time
     loose_files: int  # images directly beside class sub-folders: in no class
     empty_classes: tuple[str, ...]  # sub-folders without images
+    outside_links: tuple[str, ...] = ()  # links to folders outside the folder: not followed
 
 
 def default_cache_dir() -> Path:
@@ -128,38 +147,58 @@ def _is_image(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith(IMG_EXTENSIONS)
 
 
-def _walk_images(folder: Path, root: Path) -> list[tuple[str, int, int]]:
+def _inside(real: str, root_real: str) -> bool:
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
+def _walk_images(
+    folder: Path, root: Path, stopped: Stopped = _never, outside: list[str] | None = None
+) -> list[tuple[str, int, int]]:
     """(relative path, size, mtime_ns) of every image below `folder`, in ImageFolder's order (sorted os.walk).
 
-    Links are followed, as ImageFolder follows them, but a folder already seen (a link back up) is not entered
-    twice; hidden folders are not entered at all.
+    Links to folders are followed, as ImageFolder follows them, but only while they stay inside `root`: a link to
+    `/` or to a home folder would walk (and decode) every picture on the machine. A link leading out is listed in
+    `outside` instead. A folder already seen (a link back up) is not entered twice; hidden folders not at all.
+    `stopped` is asked at every folder, so a walk of a large tree ends when the user stops it.
     """
+    root_real = os.path.realpath(root)
     seen = {os.path.realpath(folder)}
     visited = []
     for where, dirs, names in os.walk(folder, followlinks=True):
+        _check_stop(stopped, root)
         kept = []
         for name in dirs:
-            real = os.path.realpath(os.path.join(where, name))
-            if not name.startswith(".") and real not in seen:
-                seen.add(real)
-                kept.append(name)
+            path = os.path.join(where, name)
+            real = os.path.realpath(path)
+            if name.startswith(".") or real in seen:
+                continue
+            if not _inside(real, root_real):
+                if outside is not None:
+                    outside.append(os.path.relpath(path, root))
+                continue
+            seen.add(real)
+            kept.append(name)
         dirs[:] = kept
         visited.append((where, names))
     found = []
     for where, names in sorted(visited):
         for name in sorted(names):
             if _is_image(name):
-                path = os.path.join(where, name)
-                try:
-                    stat = os.stat(path)
-                except OSError:
-                    stat = None  # listed but gone or unreadable: decoding counts it among the unreadable files
-                found.append((os.path.relpath(path, root), *((stat.st_size, stat.st_mtime_ns) if stat else (-1, -1))))
+                found.append(_entry(os.path.join(where, name), root))
     return found
 
 
-def list_image_folder(path: str | os.PathLike) -> FolderListing:
-    """The images of an ImageFolder-style folder (or a flat one) and their classes; FolderError if there are none."""
+def _entry(path: str, root: Path) -> tuple[str, int, int]:
+    try:
+        stat = os.stat(path)
+    except OSError:  # listed but gone or unreadable: decoding counts it among the unreadable files
+        return (os.path.relpath(path, root), -1, -1)
+    return (os.path.relpath(path, root), stat.st_size, stat.st_mtime_ns)
+
+
+def list_image_folder(path: str | os.PathLike, stopped: Stopped = _never) -> FolderListing:
+    """The images of an ImageFolder-style folder (or a flat one) and their classes; FolderError if there are none,
+    FolderLoadStopped as soon as `stopped()` is true."""
     root = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
     if not root.exists():
         raise FolderError(f"the image folder {root} does not exist")
@@ -169,7 +208,8 @@ def list_image_folder(path: str | os.PathLike) -> FolderListing:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
         subfolders = [e.name for e in entries if not e.name.startswith(".") and e.is_dir()]
         loose = [e.name for e in entries if e.is_file() and _is_image(e.name)]
-        by_class = {name: _walk_images(root / name, root) for name in subfolders}
+        outside: list[str] = []
+        by_class = {name: _walk_images(root / name, root, stopped, outside) for name in subfolders}
     except OSError as error:
         raise FolderError(f"cannot read the image folder {root}: {error.strerror or error}") from error
     classes = [name for name in subfolders if by_class[name]]
@@ -179,7 +219,7 @@ def list_image_folder(path: str | os.PathLike) -> FolderListing:
         loose_count = len(loose)
     else:  # a flat folder: one class, named after it
         classes, empty, loose_count = [root.name or str(root)], (), 0
-        entries_by_class = [(0, item) for item in _walk_images(root, root) if os.sep not in item[0]]
+        entries_by_class = [(0, _entry(str(root / name), root)) for name in loose]
     if not entries_by_class:
         raise FolderError(
             f"no images in {root}: put image files ({', '.join(IMG_EXTENSIONS)}) in it, or in one sub-folder per class"
@@ -195,6 +235,7 @@ def list_image_folder(path: str | os.PathLike) -> FolderListing:
         digest.hexdigest(),
         loose_count,
         empty,
+        tuple(outside),
     )
 
 
@@ -205,6 +246,7 @@ def read_image_folder(
     progress: Progress | None = None,
     cache_dir: str | os.PathLike | None = None,
     threads: int | None = None,
+    stopped: Stopped | None = None,
 ) -> FolderImages:
     """The images of a folder, named `folder:<absolute path>` (see the module docstring).
 
@@ -213,19 +255,22 @@ def read_image_folder(
     progress: called as progress(done, total) from this thread while images are decoded (not on a cache hit).
     cache_dir: where the decoded images are cached; None: default_cache_dir().
     threads: how many threads decode; None: one per CPU core this process may use, at most 8.
+    stopped: asked between folders and between files (Ctrl+C and the window's Stop set the flag it reads): when it
+    says True, FolderLoadStopped is raised within a file's decode and nothing is cached.
     Files that cannot be read are skipped and summed up in `notice`; FolderError if none can.
     """
     if size is not None and (not isinstance(size, int) or size % 4 or not FOLDER_MIN_SIZE <= size <= FOLDER_MAX_SIZE):
         raise FolderError(
             f"image size must be a multiple of 4 from {FOLDER_MIN_SIZE} to {FOLDER_MAX_SIZE}, got {size!r}"
         )
-    listing = list_image_folder(path)
+    stopped = stopped or _never
+    listing = list_image_folder(path, stopped)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache_file = cache / _cache_name(listing.root, size, colour)
     cached = _read_cache(cache_file, listing)
     if cached is not None:
         return cached
-    found = _decode_listing(listing, size, colour, progress, threads or _workers())
+    found = _decode_listing(listing, size, colour, progress, threads or _workers(), stopped)
     _write_cache(cache_file, listing, found)
     return found
 
@@ -249,7 +294,9 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _read_headers(paths: list[str], pool: ThreadPoolExecutor) -> list[tuple[int, int, str] | str]:
+def _read_headers(
+    paths: list[str], pool: ThreadPoolExecutor, stopped: Stopped = _never
+) -> list[tuple[int, int, str] | str]:
     """(width, height, mode) of each file from its header, or why it cannot be opened.
 
     Only headers are read here, so the pixel cap is left to decoding, which applies it after a JPEG's draft.
@@ -258,6 +305,9 @@ def _read_headers(paths: list[str], pool: ThreadPoolExecutor) -> list[tuple[int,
     def header(indices: range) -> list[tuple[int, int, str] | str]:
         found: list[tuple[int, int, str] | str] = []
         for i in indices:
+            if stopped():
+                found.append("not read: the load was stopped")
+                continue
             try:
                 with open_raster(paths[i], max_pixels=None) as image:
                     grey_palette = image.mode == "P" and _palette_is_grey(image)
@@ -302,7 +352,12 @@ def _eight_bit(image):
 
 
 def _decode_listing(
-    listing: FolderListing, size: int | None, colour: bool | None, progress: Progress | None, threads: int
+    listing: FolderListing,
+    size: int | None,
+    colour: bool | None,
+    progress: Progress | None,
+    threads: int,
+    stopped: Stopped = _never,
 ) -> FolderImages:
     from PIL import Image, ImageOps
 
@@ -312,7 +367,8 @@ def _decode_listing(
     guessed_colour = colour is None
     with ThreadPoolExecutor(threads, thread_name_prefix="image-folder") as pool:
         if size is None or colour is None:
-            headers = _read_headers(paths, pool)
+            headers = _read_headers(paths, pool, stopped)
+            _check_stop(stopped, listing.root)
             failures.update({i: h for i, h in enumerate(headers) if isinstance(h, str)})
             good = [h for h in headers if not isinstance(h, str)]
             if not good:
@@ -335,7 +391,7 @@ def _decode_listing(
         def decode(indices: range) -> dict[int, str]:
             failed: dict[int, str] = {}
             for i in indices:
-                if i in unreadable:
+                if i in unreadable or stopped():
                     continue
                 try:
                     # JPEG: decoded at the smallest scale still ≥ size
@@ -356,8 +412,13 @@ def _decode_listing(
         for future in as_completed(futures):
             failures.update(future.result())
             done += futures[future]
+            if stopped():
+                for pending in futures:
+                    pending.cancel()
+                continue
             if progress is not None:
                 progress(done, total)
+    _check_stop(stopped, listing.root)
     kept = [i for i in range(total) if i not in failures]
     if not kept:
         raise _nothing_readable(listing, failures)
@@ -395,6 +456,9 @@ def _notice(listing: FolderListing, failures: dict[int, str]) -> str | None:
             f"{listing.loose_files:,} image files directly in the folder belong to no class sub-folder and were "
             "left out"
         )
+    if listing.outside_links:
+        names = ", ".join(listing.outside_links[:5]) + (", …" if len(listing.outside_links) > 5 else "")
+        parts.append(f"links to folders outside it were not followed: {names}")
     if listing.empty_classes:
         names = ", ".join(listing.empty_classes[:5]) + (", …" if len(listing.empty_classes) > 5 else "")
         parts.append(f"sub-folders without images were left out: {names}")
