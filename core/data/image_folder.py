@@ -46,6 +46,7 @@ import torch
 from platformdirs import user_cache_dir
 
 from core.atomic_write import FileWriteError, write_atomically
+from core.data.decode_budget import DecodeBudget, decoded_bytes
 from core.data.plain_text import one_line
 from core.data.raster import RasterError, open_raster
 from core.settings import FOLDER_MAX_SIZE, FOLDER_MIN_SIZE, folder_dataset_name
@@ -78,6 +79,9 @@ CACHE_VERSION = 1
 _GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F", "P;grey"})
 #: The most memory the decoded images may take: past it the message suggests a smaller size or grey.
 MAX_DECODED_BYTES = 4 * 2**30
+#: A decode holds its decoded picture and up to two copies of it at once (16-bit: a numpy copy and a float one):
+#: what it reserves of the load's DecodeBudget, in decoded pictures.
+_RESERVED_COPIES = 3
 #: Files each thread decodes per task: enough to amortise the pool's overhead, few enough for steady progress.
 _CHUNK = 128
 
@@ -219,7 +223,8 @@ def list_image_folder(path: str | os.PathLike, stopped: Stopped = _never) -> Fol
         loose_count = len(loose)
     else:  # a flat folder: one class, named after it
         classes, empty, loose_count = [root.name or str(root)], (), 0
-        entries_by_class = [(0, _entry(str(root / name), root)) for name in loose]
+        flat = [e.name for e in entries if _is_image(e.name) and not e.is_dir()]  # a FIFO too: decoding names it
+        entries_by_class = [(0, _entry(str(root / name), root)) for name in flat]
     if not entries_by_class:
         raise FolderError(
             f"no images in {root}: put image files ({', '.join(IMG_EXTENSIONS)}) in it, or in one sub-folder per class"
@@ -328,27 +333,77 @@ def _palette_is_grey(image) -> bool:
 _EXIF_FORMATS = frozenset({"JPEG", "MPO", "TIFF", "WEBP"})
 
 
-def _upright(image):
-    """The picture as viewers show it: rotated or mirrored as its EXIF orientation says."""
-    from PIL import ImageOps
+#: EXIF orientation → the transposition that makes a picture upright (as ImageOps.exif_transpose applies them).
+_ORIENTATIONS = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
+                 7: "TRANSVERSE", 8: "ROTATE_90"}  # fmt: skip
 
-    return ImageOps.exif_transpose(image)
+
+def _orientation(image) -> int:
+    """The EXIF orientation a photo is stored with (1: upright), read from its header before it is decoded."""
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except Exception:  # a damaged EXIF block only loses the rotation
+        return 1
+    return value if value in _ORIENTATIONS else 1
+
+
+def _upright(picture, orientation: int):
+    """The picture as viewers show it: rotated or mirrored as its EXIF orientation says."""
+    from PIL import Image
+
+    name = _ORIENTATIONS.get(orientation)
+    return picture if name is None else picture.transpose(getattr(Image.Transpose, name))
+
+
+def _shrunk(image, size: int, mode: str):
+    """The decoded picture reduced by a whole factor (box averages) to a shorter side still ≥ 2 × size, so that the
+    conversions after it work on a small picture, not on the megapixels a small file can declare."""
+    from PIL import Image
+
+    factor = min(image.size) // (2 * size)
+    if factor < 2:
+        return image
+    if image.mode.startswith("I;16"):  # Pillow cannot reduce 16-bit pictures: box means in numpy
+        pixels = np.asarray(image)
+        rows, columns = pixels.shape[0] // factor, pixels.shape[1] // factor
+        blocks = pixels[: rows * factor, : columns * factor].reshape(rows, factor, columns, factor)
+        return Image.fromarray((blocks.mean(axis=(1, 3), dtype=np.float32) + 0.5).astype(np.uint16))
+    if image.mode in ("1", "P", "PA"):  # palettes and bits cannot be averaged: in the mode they end up in
+        image = image.convert(mode)
+    return image.reduce(factor)
 
 
 def _eight_bit(image):
-    """16-bit and 32-bit grey pictures scaled to 8 bits: Pillow's own conversion to L clips them at 255 instead."""
+    """16-bit and 32-bit grey pictures scaled to 8 bits: Pillow's own conversion to L clips them at 255 instead.
+
+    In float32 and in place: a float64 copy of a 64-megapixel 16-bit picture alone took 512 MB.
+    """
     from PIL import Image
 
     if image.mode.startswith("I;16") or image.mode == "I":
-        pixels = np.asarray(image).astype(np.float64)
+        pixels = np.asarray(image, dtype=np.float32)
         if image.mode == "I" and pixels.max(initial=0) <= 255:
-            return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-        return Image.fromarray(np.clip(pixels / 257.0 + 0.5, 0, 255).astype(np.uint8))
+            return Image.fromarray(np.clip(pixels, 0, 255, out=pixels).astype(np.uint8))
+        pixels /= 257.0
+        pixels += 0.5
+        return Image.fromarray(np.clip(pixels, 0, 255, out=pixels).astype(np.uint8))
     if image.mode == "F":
-        pixels = np.asarray(image, dtype=np.float64)
-        scale = 255.0 if pixels.max(initial=0) <= 1.0 else 1.0
-        return Image.fromarray(np.clip(pixels * scale + 0.5, 0, 255).astype(np.uint8))
+        pixels = np.array(image, dtype=np.float32)
+        pixels *= 255.0 if pixels.max(initial=0) <= 1.0 else 1.0
+        pixels += 0.5
+        return Image.fromarray(np.clip(pixels, 0, 255, out=pixels).astype(np.uint8))
     return image
+
+
+def _square(image, size: int, mode: str):
+    """One opened picture as a size×size array in `mode`: reduced, turned upright, made 8-bit, cropped."""
+    from PIL import Image, ImageOps
+
+    orientation = _orientation(image) if image.format in _EXIF_FORMATS else 1
+    picture = _eight_bit(_upright(_shrunk(image, size, mode), orientation)).convert(mode)
+    if picture.size != (size, size):
+        picture = ImageOps.fit(picture, (size, size), Image.Resampling.BICUBIC)
+    return np.asarray(picture)
 
 
 def _decode_listing(
@@ -359,7 +414,6 @@ def _decode_listing(
     threads: int,
     stopped: Stopped = _never,
 ) -> FolderImages:
-    from PIL import Image, ImageOps
 
     paths = [str(listing.root / relative) for relative in listing.files]
     total = len(paths)
@@ -387,6 +441,7 @@ def _decode_listing(
         mode = "RGB" if colour else "L"
 
         unreadable = frozenset(failures)  # the workers read this; the loop below adds to `failures`
+        budget = DecodeBudget()
 
         def decode(indices: range) -> dict[int, str]:
             failed: dict[int, str] = {}
@@ -396,11 +451,10 @@ def _decode_listing(
                 try:
                     # JPEG: decoded at the smallest scale still ≥ size
                     with open_raster(paths[i], draft=(mode, (size, size))) as image:
-                        picture = _upright(image) if image.format in _EXIF_FORMATS else image
-                        picture = _eight_bit(picture).convert(mode)
-                        if picture.size != (size, size):
-                            picture = ImageOps.fit(picture, (size, size), Image.Resampling.BICUBIC)
-                        images[i] = np.asarray(picture)
+                        # the decoded picture, a numpy copy of it and the reduced one: within the shared budget
+                        need = _RESERVED_COPIES * decoded_bytes(image.width, image.height, image.mode)
+                        with budget.reserve(need):
+                            images[i] = _square(image, size, mode)
                 except Exception as error:  # truncated data, bombs, odd modes: each is a skip
                     failed[i] = _describe(error)
             return failed
