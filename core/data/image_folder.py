@@ -48,7 +48,7 @@ from platformdirs import user_cache_dir
 from core.atomic_write import FileWriteError, write_atomically
 from core.data.decode_budget import DecodeBudget, decoded_bytes
 from core.data.plain_text import one_line
-from core.data.raster import RasterError, open_raster
+from core.data.raster import RasterError, open_raster, reduced
 from core.settings import FOLDER_MAX_SIZE, FOLDER_MIN_SIZE, folder_dataset_name
 
 log = logging.getLogger(__name__)
@@ -356,21 +356,9 @@ def _upright(picture, orientation: int):
 
 
 def _shrunk(image, size: int, mode: str):
-    """The decoded picture reduced by a whole factor (box averages) to a shorter side still ≥ 2 × size, so that the
-    conversions after it work on a small picture, not on the megapixels a small file can declare."""
-    from PIL import Image
-
-    factor = min(image.size) // (2 * size)
-    if factor < 2:
-        return image
-    if image.mode.startswith("I;16"):  # Pillow cannot reduce 16-bit pictures: box means in numpy
-        pixels = np.asarray(image)
-        rows, columns = pixels.shape[0] // factor, pixels.shape[1] // factor
-        blocks = pixels[: rows * factor, : columns * factor].reshape(rows, factor, columns, factor)
-        return Image.fromarray((blocks.mean(axis=(1, 3), dtype=np.float32) + 0.5).astype(np.uint16))
-    if image.mode in ("1", "P", "PA"):  # palettes and bits cannot be averaged: in the mode they end up in
-        image = image.convert(mode)
-    return image.reduce(factor)
+    """The decoded picture reduced by a whole factor to a shorter side still ≥ 2 × size (core.data.raster.reduced),
+    so that the conversions after it work on a small picture, not on the megapixels a small file can declare."""
+    return reduced(image, min(image.size) // (2 * size), palette_mode=mode)
 
 
 def _eight_bit(image):
