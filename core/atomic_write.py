@@ -14,6 +14,22 @@ from typing import BinaryIO
 _TEMP_PREFIX, _TEMP_SUFFIX = ".convae-", ".tmp"
 
 
+def leftover_temporaries(folder: Path) -> list[Path]:
+    """The hidden temporary files write_atomically left in `folder` when its process was killed (SIGKILL, a power
+    cut) before it could remove or rename them: regular files only, never links."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    return [
+        Path(entry.path)
+        for entry in entries
+        if entry.name.startswith(_TEMP_PREFIX)
+        and entry.name.endswith(_TEMP_SUFFIX)
+        and entry.is_file(follow_symlinks=False)
+    ]
+
+
 class FileWriteError(Exception):
     """A file could not be written; the message names it and says why."""
 
