@@ -66,7 +66,9 @@ def path_end(text: str) -> int | tuple[float, float]:
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint")
-    parser.add_argument("--out", type=user_path, required=True, help="the PNG to write (replaced atomically)")
+    parser.add_argument(
+        "--out", type=user_path, required=True, help="the PNG to write (replaces only an earlier render)"
+    )
     add_data_arguments(parser)
 
 
@@ -123,10 +125,18 @@ def _fail(kind: str, message: str) -> int:
 
 
 def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot take the PNG before anything slow runs: a folder, another suffix, or a file this
+    app did not write (core.files.own_output: a user's own picture is never replaced)."""
+    from core.files.own_output import NotOurs, check_replaceable, is_our_png
+
     if out.is_dir():
         raise RenderError(f"{out} is a folder: name a file inside it, e.g. {out / 'picture.png'}")
     if out.suffix.lower() != ".png":
         raise RenderError(f"{out} must end in .png (the picture is written as PNG)")
+    try:
+        check_replaceable(out, is_our_png, "a picture")
+    except NotOurs as error:
+        raise RenderError(str(error)) from None
 
 
 def load_view(args: argparse.Namespace):
@@ -179,10 +189,11 @@ def png_bytes(picture) -> bytes:
 
 
 def _write(out: Path, picture) -> None:
-    from core.atomic_write import FileWriteError, write_atomically
+    from core.atomic_write import FileWriteError
+    from core.files.own_output import is_our_png, replace_our_file, tagged_png
 
-    try:
-        write_atomically(out, png_bytes(picture))
+    try:  # checked again: the file may have appeared while the picture was drawn
+        replace_our_file(out, tagged_png(picture), is_our_png, "a picture")
     except FileWriteError as error:
         raise RenderError(str(error)) from None
 
