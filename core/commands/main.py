@@ -54,6 +54,14 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
     if args.command == "train" and args.preset != DEFAULT_RECIPE:
         args = build_parser(args.preset).parse_args(args_list)  # the preset's values as defaults, given ones win
     window = window or WindowSide()
+    try:
+        return _run(args, window)
+    except KeyboardInterrupt:  # train and the window turn Ctrl+C into a stop; elsewhere it ends the command
+        print(f"convae-explorer {args.command}: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+
+
+def _run(args: Any, window: WindowSide) -> int:
     if args.command == "train":
         return run_train(args)
     if args.command == "bench":

@@ -34,6 +34,7 @@ import math
 import os
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -407,59 +408,74 @@ def _decode_listing(
     total = len(paths)
     failures: dict[int, str] = {}
     guessed_colour = colour is None
+    # Ctrl+C where no handler turns it into the stop flag (render, export) raises KeyboardInterrupt in this waiting
+    # thread: `halted` then stops the workers at their next file and the queued chunks are cancelled, so leaving the
+    # pool waits for one file per thread, not for the rest of the folder.
+    halted = threading.Event()
+    asked = stopped
+
+    def stopped() -> bool:
+        return halted.is_set() or asked()
+
     with ThreadPoolExecutor(threads, thread_name_prefix="image-folder") as pool:
-        if size is None or colour is None:
-            headers = _read_headers(paths, pool, stopped)
-            _check_stop(stopped, listing.root)
-            failures.update({i: h for i, h in enumerate(headers) if isinstance(h, str)})
-            good = [h for h in headers if not isinstance(h, str)]
-            if not good:
-                raise _nothing_readable(listing, failures)
-            if size is None:
-                size = default_size([min(w, h) for w, h, _ in good])
-            if colour is None:
-                colour = any(mode not in _GREY_MODES for _, _, mode in good)
-        channels = 3 if colour else 1
-        if total * channels * size * size > MAX_DECODED_BYTES:
-            raise FolderError(
-                f"the {total:,} images of {listing.root} would take {total * channels * size * size / 2**30:.1f} GiB "
-                f"at {channels}×{size}×{size}: choose a smaller image size{' or grey' if colour else ''}"
-            )
-        images = np.zeros((total, size, size, channels) if colour else (total, size, size), dtype=np.uint8)
-        mode = "RGB" if colour else "L"
+        try:
+            if size is None or colour is None:
+                headers = _read_headers(paths, pool, stopped)
+                _check_stop(stopped, listing.root)
+                failures.update({i: h for i, h in enumerate(headers) if isinstance(h, str)})
+                good = [h for h in headers if not isinstance(h, str)]
+                if not good:
+                    raise _nothing_readable(listing, failures)
+                if size is None:
+                    size = default_size([min(w, h) for w, h, _ in good])
+                if colour is None:
+                    colour = any(mode not in _GREY_MODES for _, _, mode in good)
+            channels = 3 if colour else 1
+            if total * channels * size * size > MAX_DECODED_BYTES:
+                raise FolderError(
+                    f"the {total:,} images of {listing.root} would take "
+                    f"{total * channels * size * size / 2**30:.1f} GiB at {channels}×{size}×{size}: "
+                    f"choose a smaller image size{' or grey' if colour else ''}"
+                )
+            images = np.zeros((total, size, size, channels) if colour else (total, size, size), dtype=np.uint8)
+            mode = "RGB" if colour else "L"
 
-        unreadable = frozenset(failures)  # the workers read this; the loop below adds to `failures`
-        budget = DecodeBudget()
+            unreadable = frozenset(failures)  # the workers read this; the loop below adds to `failures`
+            budget = DecodeBudget()
 
-        def decode(indices: range) -> dict[int, str]:
-            failed: dict[int, str] = {}
-            for i in indices:
-                if i in unreadable or stopped():
-                    continue
-                try:
-                    # JPEG: decoded at the smallest scale still ≥ size
-                    with open_raster(paths[i], draft=(mode, (size, size))) as image:
-                        # the decoded picture, a numpy copy of it and the reduced one: within the shared budget
-                        need = _RESERVED_COPIES * decoded_bytes(image.width, image.height, image.mode)
-                        with budget.reserve(need):
-                            images[i] = _square(image, size, mode)
-                except Exception as error:  # truncated data, bombs, odd modes: each is a skip
-                    failed[i] = _describe(error)
-            return failed
+            def decode(indices: range) -> dict[int, str]:
+                failed: dict[int, str] = {}
+                for i in indices:
+                    if i in unreadable or stopped():
+                        continue
+                    try:
+                        # JPEG: decoded at the smallest scale still ≥ size
+                        with open_raster(paths[i], draft=(mode, (size, size))) as image:
+                            # the decoded picture, a numpy copy of it and the reduced one: within the shared budget
+                            need = _RESERVED_COPIES * decoded_bytes(image.width, image.height, image.mode)
+                            with budget.reserve(need):
+                                images[i] = _square(image, size, mode)
+                    except Exception as error:  # truncated data, bombs, odd modes: each is a skip
+                        failed[i] = _describe(error)
+                return failed
 
-        if progress is not None:
-            progress(0, total)
-        done = 0
-        futures = {pool.submit(decode, part): len(part) for part in _chunks(total)}
-        for future in as_completed(futures):
-            failures.update(future.result())
-            done += futures[future]
-            if stopped():
-                for pending in futures:
-                    pending.cancel()
-                continue
             if progress is not None:
-                progress(done, total)
+                progress(0, total)
+            done = 0
+            futures = {pool.submit(decode, part): len(part) for part in _chunks(total)}
+            for future in as_completed(futures):
+                failures.update(future.result())
+                done += futures[future]
+                if stopped():
+                    for pending in futures:
+                        pending.cancel()
+                    continue
+                if progress is not None:
+                    progress(done, total)
+        except BaseException:
+            halted.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     _check_stop(stopped, listing.root)
     kept = [i for i in range(total) if i not in failures]
     if not kept:

@@ -25,7 +25,7 @@ def _slow_folder(root: Path) -> Path:
     buffer = io.BytesIO()
     Image.new("L", (2048, 2048), 90).save(buffer, "PNG")
     for name in ("a", "b"):
-        (root / name).mkdir(parents=True)
+        (root / name).mkdir(parents=True, exist_ok=True)
         for i in range(SLOW_FILES // 2):
             (root / name / f"{i:05}.png").write_bytes(buffer.getvalue())
     return root
@@ -105,3 +105,48 @@ def test_a_link_out_of_the_folder_is_not_followed_and_the_notice_names_it(tmp_pa
     found = read_image_folder(root, cache_dir=tmp_path / "cache")
     assert len(found.images) == 2
     assert "links to folders outside it were not followed: cats/everything" in (found.notice or "")
+
+
+def test_ctrl_c_while_export_reads_a_models_folder_ends_it_at_once(tmp_path, subprocess_env):
+    """render and export read a folder model's images with no stop flag: Ctrl+C raises KeyboardInterrupt in the
+    waiting thread, which now stops the decode threads and cancels the rest of the folder, and says so."""
+    folder = tmp_path / "pictures"
+    for name in ("a", "b"):
+        (folder / name).mkdir(parents=True)
+        for i in range(8):
+            Image.fromarray(np.full((8, 8), 20 * i, np.uint8)).save(folder / name / f"{i}.png")
+    env = {**subprocess_env, "CONVAE_CACHE_DIR": str(tmp_path / "cache")}
+    model = tmp_path / "model.safetensors"
+    trained = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--dataset", f"folder:{folder}", "--epochs", "1", "--batch-size",
+         "8", "--out", str(model)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    for name in ("a", "b"):  # the folder changes: the export reads it again, slowly, at the model's 8×8
+        for old in (folder / name).iterdir():
+            old.unlink()
+    _slow_folder(folder)
+    out = tmp_path / "codes.csv"
+    child = subprocess.Popen([sys.executable, "-m", "core", "export", "codes", str(model), "--out", str(out)],
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait for the state: the child has a picture of the folder open
+            try:
+                links = [os.readlink(f"/proc/{child.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{child.pid}/fd")]
+            except OSError:
+                links = []
+            if any(link.startswith(str(folder)) for link in links):
+                break
+            time.sleep(0.02)
+        else:
+            raise AssertionError("the export never opened a picture")
+        child.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, err = child.communicate(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        child.kill()
+    assert child.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert took < 5, f"the export went on for {took:.1f} s after Ctrl+C"
+    assert not out.exists()
