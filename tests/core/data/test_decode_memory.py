@@ -34,12 +34,13 @@ def _grey16_png(path: Path, width: int, height: int) -> None:
 CHILD = """
 import resource, sys
 from core.data.image_folder import read_image_folder  # torch and Pillow loaded before the limit is set
-def size(key):
+def size(key):  # VmHWM: this process's own peak (ru_maxrss keeps the forking parent's across exec)
     return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith(key)) * 1024
 resource.setrlimit(resource.RLIMIT_AS, (size('VmSize:') + int(sys.argv[3]), resource.RLIM_INFINITY))
+open('/proc/self/clear_refs', 'w').write('5')  # VmHWM from here: the imports' peak does not count
 before = size('VmRSS:')
 found = read_image_folder(sys.argv[1], size=16, colour=False, cache_dir=sys.argv[2], threads=8)
-grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+grown = size('VmHWM:') - before
 print(len(found.images), grown // 2**20, repr(found.notice))
 """
 
