@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 #: The temporary file's name: short and fixed-length, whatever the target's name. A name built from the target's
 #: (".{name}.XXXXXXXX.tmp") is 13 bytes longer than it, so a target name of 243–255 bytes, which the file system
@@ -12,12 +14,36 @@ from pathlib import Path
 _TEMP_PREFIX, _TEMP_SUFFIX = ".convae-", ".tmp"
 
 
+def leftover_temporaries(folder: Path) -> list[Path]:
+    """The hidden temporary files write_atomically left in `folder` when its process was killed (SIGKILL, a power
+    cut) before it could remove or rename them: regular files only, never links."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    return [
+        Path(entry.path)
+        for entry in entries
+        if entry.name.startswith(_TEMP_PREFIX)
+        and entry.name.endswith(_TEMP_SUFFIX)
+        and entry.is_file(follow_symlinks=False)
+    ]
+
+
 class FileWriteError(Exception):
     """A file could not be written; the message names it and says why."""
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
-    """Replace `path` with `payload` so that a crash at any moment leaves either the old or the new file.
+    """Replace `path` with `payload` so that a crash at any moment leaves either the old or the new file
+    (write_atomically_with, writing the bytes in one go)."""
+    write_atomically_with(path, lambda handle: handle.write(payload))
+
+
+def write_atomically_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Replace `path` with what `write(handle)` writes, so that a crash at any moment leaves the old or the new file.
+
+    `write` may write piece by piece (a time-lapse frame at a time): nothing needs to be held in memory whole.
 
     The payload goes to a hidden temporary file in the same folder, is flushed to disk and then renamed over
     `path`. Whatever interrupts that (an OSError, Ctrl+C's KeyboardInterrupt, any exception) removes the temporary
@@ -35,7 +61,7 @@ def write_atomically(path: Path, payload: bytes) -> None:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(descriptor, "wb") as handle:
             os.chmod(temporary, _mode_for(path))
-            handle.write(payload)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)

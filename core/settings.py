@@ -62,12 +62,20 @@ def dataset_short_title(name: str) -> str:
     return dataset_title(name)
 
 
+#: The longest stem dataset_file_stem gives, in bytes: room for "convae-", "-123" and ".safetensors" in a name of
+#: at most 255 bytes, which is all file systems take.
+MAX_STEM_BYTES = 200
+
+
 def dataset_file_stem(name: str) -> str:
-    """A file-name-safe stem for a data set: its name, or an image folder's base name (a path has slashes)."""
+    """A file-name-safe stem for a data set: its name, or an image folder's base name (a path has slashes), cut to
+    MAX_STEM_BYTES so that a file name made from it is one a file system takes."""
     if is_folder_dataset(name):
         base = os.path.basename(name[len(FOLDER_PREFIX) :].rstrip("/\\")) or "folder"
-        return re.sub(r"[^\w.-]+", "_", base).strip("._") or "folder"
-    return name
+        stem = re.sub(r"[^\w.-]+", "_", base).strip("._") or "folder"
+    else:
+        stem = name
+    return os.fsencode(stem)[:MAX_STEM_BYTES].decode("utf-8", "ignore") or "folder"
 
 
 #: What a first run trains on: the built-in digits work offline, everything else may need a download.

@@ -140,9 +140,15 @@ def run_bench(
             "figures": [f.to_dict() for figures in sections.values() for f in figures],
             **extra,
         }
+        from core.atomic_write import FileWriteError
+        from core.files.own_output import is_our_bench_json, replace_our_file
+
+        text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
         try:
-            Path(json_path).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        except OSError as error:
+            replace_our_file(
+                Path(json_path), text.encode("utf-8", "surrogateescape"), is_our_bench_json, "a bench report"
+            )
+        except FileWriteError as error:
             print(f"convae-explorer bench: could not write {json_path}: {error}", file=sys.stderr)
             return 1
         print_text(f"· JSON written to {json_path}", sys.stdout)

@@ -9,10 +9,12 @@ subcommand that takes the option, which is the point of writing it here once.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.files.user_path import UserPathError, check_user_path
 from core.settings import (
     DATASET_NAMES,
     FOLDER_MAX_SIZE,
@@ -44,6 +46,15 @@ def number_between(kind: type, low: float, high: float, what: str) -> Callable[[
     return parse
 
 
+def user_path(text: str) -> Path:
+    """Every path a user gives (argparse type): refused at once when no file system takes it or when it would leave
+    stray folders (core.files.user_path), instead of a traceback from whichever command first uses it."""
+    try:
+        return check_user_path(text)
+    except UserPathError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def device_type(text: str) -> str:
     """auto, cpu, cuda, cuda:N or mps (argparse type; core.settings.check_device says what is wrong)."""
     try:
@@ -57,7 +68,7 @@ def device_type(text: str) -> str:
 
 def add_data_dir_argument(parser: argparse.ArgumentParser, note: str = "") -> None:
     """--data-dir; `note` adds what this subcommand does with it (the window: for this launch only)."""
-    parser.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP + note)
+    parser.add_argument("--data-dir", type=user_path, help=DATA_DIR_HELP + note)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, downloads: str = "the data set") -> None:
@@ -71,7 +82,7 @@ def dataset_type(text: str) -> str:
     if is_folder_dataset(text):
         if text == FOLDER_PREFIX:
             raise argparse.ArgumentTypeError("folder: needs a path, e.g. folder:~/pictures/cats-and-dogs")
-        return folder_dataset_name(text[len(FOLDER_PREFIX) :])
+        return folder_dataset_name(user_path(os.path.expanduser(text[len(FOLDER_PREFIX) :])))
     if text not in DATASET_NAMES:
         choices = ", ".join(DATASET_NAMES)
         raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {choices}, or folder:PATH)")
@@ -111,9 +122,9 @@ def add_folder_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def folder_options(args: argparse.Namespace, resume: Any) -> dict[str, Any]:
+def folder_options(args: argparse.Namespace, resume: Any, stopped: Callable[[], bool] | None = None) -> dict[str, Any]:
     """How an image folder is read from the options above: the options given, or the resumed model's shape;
-    progress on stderr. Empty for a named data set."""
+    progress on stderr; `stopped` (the run's stop flag, which Ctrl+C sets) ends the load. Empty for a named set."""
     from core.data.image_folder import progress_printer
 
     name = resume.dataset if resume else args.dataset
@@ -124,4 +135,4 @@ def folder_options(args: argparse.Namespace, resume: Any) -> dict[str, Any]:
     else:
         size, colour = args.image_size, args.colour
     progress = progress_printer(f"Reading {name[len(FOLDER_PREFIX) :]}")
-    return {"image_size": size, "colour": colour, "progress": progress}
+    return {"image_size": size, "colour": colour, "progress": progress, "stopped": stopped}

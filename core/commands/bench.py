@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-from core.commands.arguments import device_type
+from core.commands.arguments import device_type, user_path
 
 
 def add_bench_parser(commands: argparse._SubParsersAction) -> None:
     """Add `bench` to the command line."""
     bench = commands.add_parser("bench", help="measure speed and responsiveness, side by side with the reference")
     bench.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
-    bench.add_argument("--json", type=Path, help="also write the results as JSON here")
+    bench.add_argument(
+        "--json", type=user_path, help="also write the results as JSON here (replaces only an earlier report)"
+    )
     bench.add_argument("--device", type=device_type, default="auto", help="device for the engine figures")
     bench.add_argument("--no-gui", action="store_true", help="skip the figures that need Qt")
     bench.add_argument(
@@ -38,8 +39,17 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
 def run_bench_command(args: argparse.Namespace, window_figures: Callable[[bool, str], Sequence[Any]] | None) -> int:
     """Run the bench as the options ask; `window_figures` measures the window (None: no window side, or --no-gui
     asked to skip it)."""
-    from core.bench import run_bench
+    import sys
 
+    from core.bench import run_bench
+    from core.files.own_output import NotOurs, check_replaceable, is_our_bench_json
+
+    if args.json is not None:  # before minutes of measuring: a user's own file is never replaced
+        try:
+            check_replaceable(args.json, is_our_bench_json, "a bench report")
+        except NotOurs as error:
+            print(f"convae-explorer bench: {error}", file=sys.stderr)
+            return 1
     return run_bench(
         quick=args.quick,
         json_path=args.json,

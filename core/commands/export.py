@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from core.commands.arguments import add_data_arguments
+from core.commands.arguments import add_data_arguments, user_path
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
+    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint")
     add_data_arguments(parser)
 
 
@@ -31,14 +30,16 @@ def add_export_parser(commands: argparse._SubParsersAction) -> None:
         "Embedding Projector",
     )
     _add_source_arguments(projector)
-    projector.add_argument("--out", type=Path, required=True, help="the folder to write (created; replaced whole)")
+    projector.add_argument("--out", type=user_path, required=True, help="the folder to write (created; replaced whole)")
     projector.add_argument(
         "--force", action="store_true", help="write into a folder that holds other files (they are left there)"
     )
     projector.set_defaults(export_handler=run_export_projector)
     codes = kinds.add_parser("codes", help="the display set's codes as CSV: index, label, class, z0…")
     _add_source_arguments(codes)
-    codes.add_argument("--out", type=Path, required=True, help="the CSV to write (replaces only an earlier export)")
+    codes.add_argument(
+        "--out", type=user_path, required=True, help="the CSV to write (replaces only an earlier export)"
+    )
     codes.set_defaults(export_handler=run_export_codes)
 
 
@@ -81,7 +82,7 @@ def run_export_projector(args: argparse.Namespace) -> int:
 
 def run_export_codes(args: argparse.Namespace) -> int:
     from core.commands.render import RenderError
-    from core.files.projector import ExportError, write_codes_csv
+    from core.files.projector import ExportError, escaped_names_note, write_codes_csv
 
     try:
         if args.out.is_dir():
@@ -90,5 +91,9 @@ def run_export_codes(args: argparse.Namespace) -> int:
         write_codes_csv(args.out, data)
     except (RenderError, ExportError) as error:
         return _fail("codes", str(error))
-    print(f"Wrote {len(data.codes):,} codes of {data.codes.shape[1]} numbers to {args.out}")
+    escaped = escaped_names_note(data.classes)
+    print(
+        f"Wrote {len(data.codes):,} codes of {data.codes.shape[1]} numbers to {args.out}"
+        + (f". {escaped}" if escaped else "")
+    )
     return 0

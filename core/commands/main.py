@@ -32,7 +32,16 @@ class WindowSide:
     bench_figures: Callable[[bool, str], Sequence[Any]] | None = None
 
 
+def _printable_streams() -> None:
+    """Print a path or name that is not valid UTF-8 (any bytes a file system allows) as its bytes are, as `ls`
+    does, instead of failing in UnicodeEncodeError: Python's stdout is strict unless the locale is C."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) in ("strict", "backslashreplace") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
+
+
 def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) -> int:
+    _printable_streams()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         args_list = ["open"]
@@ -45,6 +54,14 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
     if args.command == "train" and args.preset != DEFAULT_RECIPE:
         args = build_parser(args.preset).parse_args(args_list)  # the preset's values as defaults, given ones win
     window = window or WindowSide()
+    try:
+        return _run(args, window)
+    except KeyboardInterrupt:  # train and the window turn Ctrl+C into a stop; elsewhere it ends the command
+        print(f"convae-explorer {args.command}: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+
+
+def _run(args: Any, window: WindowSide) -> int:
     if args.command == "train":
         return run_train(args)
     if args.command == "bench":

@@ -11,13 +11,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from core.commands.arguments import EXIT_USAGE, add_data_dir_argument
+from core.commands.arguments import EXIT_USAGE, add_data_dir_argument, user_path
 
 
 def add_open_parser(commands: argparse._SubParsersAction) -> None:
     """Add `open` to the command line."""
     open_cmd = commands.add_parser("open", help="open the window (optionally on a checkpoint); the default")
-    open_cmd.add_argument("checkpoint", nargs="?", type=Path, help="a .safetensors checkpoint to explore")
+    open_cmd.add_argument("checkpoint", nargs="?", type=user_path, help="a .safetensors checkpoint to explore")
     add_data_dir_argument(open_cmd, note="; the window uses it for this launch")
 
 

@@ -17,7 +17,7 @@ import io
 import sys
 from pathlib import Path
 
-from core.commands.arguments import add_data_arguments, number_between
+from core.commands.arguments import add_data_arguments, number_between, user_path
 from core.latent.atlas import DEFAULT_GRID, DEFAULT_STEPS, MAX_GRID, MAX_STEPS, MIN_GRID, MIN_STEPS
 
 
@@ -54,14 +54,21 @@ def path_end(text: str) -> int | tuple[float, float]:
         x, y = (float(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"a plane position is two numbers x,y (e.g. -1.5,2), got {text!r}") from None
-    if not all(abs(v) < float("inf") for v in (x, y)):
-        raise argparse.ArgumentTypeError(f"a plane position must be finite, got {text!r}")
+    from core.latent.atlas import MAX_COORDINATE
+
+    if not all(abs(v) <= MAX_COORDINATE for v in (x, y)):  # NaN fails this too
+        raise argparse.ArgumentTypeError(
+            f"a plane position must be two finite numbers within ±{MAX_COORDINATE:.4g} (codes are float32), "
+            f"got {text!r}"
+        )
     return (x, y)
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
-    parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaced atomically)")
+    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint")
+    parser.add_argument(
+        "--out", type=user_path, required=True, help="the PNG to write (replaces only an earlier render)"
+    )
     add_data_arguments(parser)
 
 
@@ -118,10 +125,18 @@ def _fail(kind: str, message: str) -> int:
 
 
 def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot take the PNG before anything slow runs: a folder, another suffix, or a file this
+    app did not write (core.files.own_output: a user's own picture is never replaced)."""
+    from core.files.own_output import NotOurs, check_replaceable, is_our_png
+
     if out.is_dir():
         raise RenderError(f"{out} is a folder: name a file inside it, e.g. {out / 'picture.png'}")
     if out.suffix.lower() != ".png":
         raise RenderError(f"{out} must end in .png (the picture is written as PNG)")
+    try:
+        check_replaceable(out, is_our_png, "a picture")
+    except NotOurs as error:
+        raise RenderError(str(error)) from None
 
 
 def load_view(args: argparse.Namespace):
@@ -129,6 +144,7 @@ def load_view(args: argparse.Namespace):
     core.timelapse.views: the recorded history's aligned plane where the file has one)."""
     from core.data.datasets import DatasetError, load_dataset_for_model
     from core.files.checkpoint import CheckpointError, load_checkpoint
+    from core.model.finite import NotFiniteError, require_finite
     from core.timelapse.views import view_for
 
     if not args.checkpoint.is_file():
@@ -144,7 +160,24 @@ def load_view(args: argparse.Namespace):
         raise RenderError(f"{error} (the display images of {checkpoint.dataset} are needed)") from None
     except (CheckpointError, ValueError) as error:
         raise RenderError(str(error)) from None
-    return view_for(trainer.snapshot(), checkpoint.history)
+    try:  # before a plane is fitted to them: NaN codes would fail inside numpy's SVD
+        snapshot = trainer.snapshot()
+        require_finite(snapshot.codes, "the codes it gives its display images")
+        view = view_for(snapshot, checkpoint.history)
+        require_finite(view.xy, "the display codes' positions on the view plane")
+    except NotFiniteError as error:
+        raise RenderError(f"{args.checkpoint.name}: {error}") from None
+    return view
+
+
+def finite_or_refused(values, what: str, view) -> None:
+    """RenderError unless every number in `values` (decoded from `view`) is finite (core.model.finite)."""
+    from core.model.finite import NotFiniteError, require_finite
+
+    try:
+        require_finite(values, what)
+    except NotFiniteError as error:
+        raise RenderError(f"at {view.where}, {error}") from None
 
 
 def png_bytes(picture) -> bytes:
@@ -156,10 +189,11 @@ def png_bytes(picture) -> bytes:
 
 
 def _write(out: Path, picture) -> None:
-    from core.atomic_write import FileWriteError, write_atomically
+    from core.atomic_write import FileWriteError
+    from core.files.own_output import is_our_png, replace_our_file, tagged_png
 
-    try:
-        write_atomically(out, png_bytes(picture))
+    try:  # checked again: the file may have appeared while the picture was drawn
+        replace_our_file(out, tagged_png(picture), is_our_png, "a picture")
     except FileWriteError as error:
         raise RenderError(str(error)) from None
 
@@ -172,6 +206,8 @@ def run_render_map(args: argparse.Namespace) -> int:
         view = load_view(args)
         area = args.range or data_range(view)
         decoded = decode_map(view, area, args.grid)
+        finite_or_refused(decoded.centres, "the cell centres of this range", view)
+        finite_or_refused(decoded.tiles, "the decoded tiles", view)
         picture = mosaic(decoded.tiles)
         _write(args.out, picture)
     except RenderError as error:
@@ -205,7 +241,10 @@ def run_render_path(args: argparse.Namespace) -> int:
             else:
                 ends.append(PathEnd(value))
         path = path_between(view, ends[0], ends[1], args.steps)
-        picture = strip(decode_path(view, path))
+        finite_or_refused(path.codes, "the codes along this path", view)
+        frames = decode_path(view, path)
+        finite_or_refused(frames, "the decoded frames", view)
+        picture = strip(frames)
         _write(args.out, picture)
     except RenderError as error:
         return _fail("path", str(error))

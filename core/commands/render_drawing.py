@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from core.commands.arguments import add_data_arguments
+from core.commands.arguments import add_data_arguments, user_path
 from core.timelapse.pictures import BACKGROUND, FAINT, INK, Layout, _font, class_rgb
 
 if TYPE_CHECKING:  # the command loads torch only once it runs
@@ -39,9 +39,11 @@ def add_drawing_parser(render_subparsers: argparse._SubParsersAction) -> argpars
         "framing for digits), encode it with the checkpoint, and draw it as a star among the display codes, with "
         "its reconstruction.",
     )
-    parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint")
-    parser.add_argument("--image", type=Path, required=True, help="your picture: a PNG, JPEG or other image file")
-    parser.add_argument("--out", type=Path, required=True, help="the PNG to write (replaces only an earlier render)")
+    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint")
+    parser.add_argument("--image", type=user_path, required=True, help="your picture: a PNG, JPEG or other image file")
+    parser.add_argument(
+        "--out", type=user_path, required=True, help="the PNG to write (replaces only an earlier render)"
+    )
     parser.add_argument("--width", type=int, default=800, help="pixels, 480 to 4000 (default 800)")
     add_data_arguments(parser)
     parser.set_defaults(render_handler=run_render_drawing)
@@ -132,7 +134,8 @@ def _enlarged(picture: np.ndarray) -> np.ndarray:
 
 def run_render_drawing(args: argparse.Namespace) -> int:
     from core.atomic_write import FileWriteError
-    from core.commands.render import RenderError, load_view
+    from core.commands.render import RenderError, finite_or_refused, load_view
+    from core.data.plain_text import one_line
     from core.files.own_output import is_our_png, replace_our_file, tagged_png
     from core.latent.own_picture import PictureError, read_picture
     from core.latent.pinned_image import as_network_input, pin_image
@@ -156,6 +159,12 @@ def run_render_drawing(args: argparse.Namespace) -> int:
     except RenderError as error:
         return fail(str(error))
     pinned = pin_image(view, as_network_input(view, picture))
+    try:
+        finite_or_refused(pinned.code, "the numbers of your image's code", view)
+        finite_or_refused(pinned.xy, "the coordinates of your image on the view plane", view)
+        finite_or_refused(pinned.reconstruction, "the pixels of your image's reconstruction", view)
+    except RenderError as error:
+        return fail(str(error))
     image, (sx, sy) = draw_drawing(view, pinned, args.width)
     try:
         replace_our_file(out, tagged_png(np.asarray(image)), is_our_png, "a picture")
@@ -163,6 +172,6 @@ def run_render_drawing(args: argparse.Namespace) -> int:
         return fail(str(error))
     x, y = pinned.xy
     print(f"Your image at {view.where}: plane position ({x:.6g}, {y:.6g}), star at pixel ({sx}, {sy})")
-    print("closest: " + " ".join(pinned.nearest_labels))
+    print("closest: " + " ".join(one_line(label) for label in pinned.nearest_labels))
     print(f"Wrote {out} ({image.width}×{image.height} pixels)")
     return 0

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.commands.arguments import number_between
+from core.commands.arguments import number_between, user_path
 
 SUFFIXES = (".gif", ".png", ".mp4")
 
@@ -24,8 +24,10 @@ def add_timelapse_parser(render_subparsers: argparse._SubParsersAction) -> argpa
         description="Draw every frame a checkpoint's run history kept: the display images' codes coloured by class, "
         "with step, epoch and loss, on axes fixed over the whole run.",
     )
-    parser.add_argument("checkpoint", type=Path, help="a .safetensors checkpoint with a run history")
-    parser.add_argument("--out", type=Path, required=True, help="run.gif, run.mp4 (needs imageio-ffmpeg) or frame.png")
+    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint with a run history")
+    parser.add_argument(
+        "--out", type=user_path, required=True, help="run.gif, run.mp4 (needs imageio-ffmpeg) or frame.png"
+    )
     parser.add_argument(
         "--fps", type=number_between(float, 1, 60, "--fps"), default=8.0, help="frames a second (default 8)"
     )
@@ -41,9 +43,10 @@ def add_timelapse_parser(render_subparsers: argparse._SubParsersAction) -> argpa
 
 
 def run_timelapse(args: argparse.Namespace) -> int:
-    from core.atomic_write import FileWriteError, write_atomically
+    from core.atomic_write import FileWriteError, write_atomically_with
     from core.files.checkpoint import CheckpointError, load_checkpoint
-    from core.timelapse.pictures import frame_images, gif_bytes, mp4_available, mp4_bytes, png_bytes
+    from core.timelapse.gif_stream import write_gif
+    from core.timelapse.pictures import drawn_frames, mp4_available, png_bytes, write_mp4
 
     def fail(message: str, code: int = 1) -> int:
         print(f"convae-explorer render timelapse: {message}", file=sys.stderr)
@@ -79,14 +82,23 @@ def run_timelapse(args: argparse.Namespace) -> int:
         index = number - 1 if number > 0 else count + number
         if not 0 <= index < count:
             return fail(f"--frame must be from 1 to {count} (or -1 to -{count}), got {args.frame}", 2)
-        payload = png_bytes(frame_images(frames, args.width, title, losses, [index])[0])
-    else:
-        images = frame_images(frames, args.width, title, losses)
-        payload = gif_bytes(images, args.fps) if suffix == ".gif" else mp4_bytes(images, args.fps)
+        payload = png_bytes(next(drawn_frames(frames, args.width, title, losses, [index])))
+
+        def write(handle) -> None:
+            handle.write(payload)
+    else:  # frame by frame, straight to the file: memory holds one frame whatever the width and the count
+
+        def write(handle) -> None:
+            images = drawn_frames(frames, args.width, title, losses)
+            if suffix == ".gif":
+                write_gif(handle, images, args.fps)
+            else:
+                write_mp4(handle, images, args.fps)
+
     try:
-        write_atomically(out, payload)
+        write_atomically_with(out, write)
     except FileWriteError as error:
         return fail(str(error))
     what = "1 frame" if suffix == ".png" else f"{len(frames)} frames at {args.fps:g} fps"
-    print(f"Wrote {out} ({what}, {len(payload) / 1024:,.0f} KB)")
+    print(f"Wrote {out} ({what}, {out.stat().st_size / 1024:,.0f} KB)")
     return 0

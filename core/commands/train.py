@@ -23,6 +23,7 @@ from core.commands.arguments import (
     dataset_type,
     device_type,
     folder_options,
+    user_path,
 )
 from core.settings import (
     DATASET_NAMES,
@@ -70,9 +71,11 @@ def add_train_parser(commands: argparse._SubParsersAction, recipe: str = DEFAULT
     train.add_argument("--device", type=device_type, default="auto", help="auto, cpu, cuda, cuda:N or mps")
     add_gpu_lever_arguments(train)
     add_data_arguments(train, downloads="a data set")
-    train.add_argument("--resume", type=Path, help="continue from this checkpoint (its settings, new --epochs)")
+    train.add_argument("--resume", type=user_path, help="continue from this checkpoint (its settings, new --epochs)")
     train.add_argument(
-        "--out", type=Path, help="checkpoint to write (default: convae-DATASET.safetensors, never replacing a file)"
+        "--out",
+        type=user_path,
+        help="checkpoint to write (default: convae-DATASET.safetensors, never replacing a file)",
     )
     train.add_argument("--force", action="store_true", help="let --out replace a file that is not a checkpoint")
     train.add_argument(
@@ -179,7 +182,7 @@ class _SignalStop:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from core.data.datasets import DatasetError, load_dataset
+    from core.data.datasets import DatasetError, LoadStopped, load_dataset
     from core.events import BatchEnd, EndReason, EpochEnd, TrainingEnded
     from core.files.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
     from core.files.output_path import OutputError, check_output, free_default_name
@@ -214,7 +217,10 @@ def run_train(args: argparse.Namespace) -> int:
             out = args.out or free_default_name(Path("."), f"convae-{dataset_file_stem(dataset_name)}")
             replacing = check_output(out, args.force)
             dataset = load_dataset(
-                dataset_name, args.data_dir, download=not args.no_download, **folder_options(args, resume)
+                dataset_name,
+                args.data_dir,
+                download=not args.no_download,
+                **folder_options(args, resume, lambda: control.stop_requested),
             )
             if dataset.notice:
                 print(f"Note: {dataset.notice}", file=sys.stderr, flush=True)
@@ -243,6 +249,9 @@ def run_train(args: argparse.Namespace) -> int:
                     args.latent_dim, dataset.channels, dataset.image_size, kind=args.model, beta=args.beta
                 )
                 trainer = Trainer(dataset, config, model_config)
+        except LoadStopped as error:
+            print(f"{error}; nothing was trained, no checkpoint was written.", file=sys.stderr, flush=True)
+            return 128 + (stopper.received or signal.SIGINT)
         except DatasetError as error:
             return fail(f"{error}\nThe built-in digits always work: --dataset digits-5k")
         except (CheckpointError, OutputError, ValueError) as error:
@@ -292,8 +301,9 @@ def run_train(args: argparse.Namespace) -> int:
                     ended = event
         if ended is not None:
             print(("\n" if interactive else "") + ended.message, flush=True)
-        if trainer.progress.step == start_step and not resume and out.exists():
-            print(f"Nothing was trained: {out} is left as it was.", flush=True)
+        if trainer.progress.step == start_step and not resume:  # never a checkpoint of a run that never trained
+            left = f"{out} is left as it was" if out.exists() else "no checkpoint was written"
+            print(f"Nothing was trained: {left}.", flush=True)
             return 128 + stopper.received if stopper.received is not None else 1
         try:
             save_checkpoint(out, Checkpoint.from_trainer(trainer, history if len(history) else None))

@@ -52,6 +52,10 @@ class DatasetError(Exception):
     """A data set cannot be loaded; the message says where we looked and what to do."""
 
 
+class LoadStopped(DatasetError):
+    """The load was stopped (Ctrl+C, the window's Stop) before it ended: nothing was loaded, nothing is wrong."""
+
+
 @dataclass(frozen=True)
 class ImageSplit:
     """One split held whole in memory: batches are index slices, never per-item conversions."""
@@ -134,14 +138,17 @@ def load_dataset(
     image_size: int | None = None,
     colour: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
+    stopped: Callable[[], bool] | None = None,
 ) -> ImageDataset:
     """Load a data set by name (see DATASET_NAMES, or `folder:PATH`); raise DatasetError with a clear reason if not.
 
-    image_size, colour and progress apply to image folders only (core.data.image_folder.load_image_folder); `root` and
-    `download` to the downloadable sets only.
+    image_size, colour, progress and stopped apply to image folders only (core.data.image_folder.load_image_folder);
+    `root` and `download` to the downloadable sets only.
     """
     if is_folder_dataset(name):
-        return load_image_folder(name[len(FOLDER_PREFIX) :], size=image_size, colour=colour, progress=progress)
+        return load_image_folder(
+            name[len(FOLDER_PREFIX) :], size=image_size, colour=colour, progress=progress, stopped=stopped
+        )
     if name == BUILTIN_DATASET:
         return load_builtin_digits()
     if name == CIFAR10_NAME:
@@ -160,17 +167,23 @@ def load_image_folder(
     colour: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
     cache_dir: str | os.PathLike | None = None,
+    stopped: Callable[[], bool] | None = None,
 ) -> ImageDataset:
     """A folder of images as the data set `folder:<absolute path>`, decoded once and cached (core.data.image_folder).
 
     size: side of the square images (a multiple of 4, 8–64); None: the images' median size, at most 64.
     colour: True RGB, False grey, None: colour if any image is. progress(done, total) is called from this thread.
-    Unreadable files are skipped and summed up in the data set's `notice`.
+    Unreadable files are skipped and summed up in the data set's `notice`. stopped() is asked between folders and
+    files: once it is True the load ends in LoadStopped (Ctrl+C, the window's Stop).
     """
-    from core.data.image_folder import FolderError, read_image_folder
+    from core.data.image_folder import FolderError, FolderLoadStopped, read_image_folder
 
     try:
-        found = read_image_folder(path, size=size, colour=colour, progress=progress, cache_dir=cache_dir)
+        found = read_image_folder(
+            path, size=size, colour=colour, progress=progress, cache_dir=cache_dir, stopped=stopped
+        )
+    except FolderLoadStopped as error:
+        raise LoadStopped(str(error)) from error
     except FolderError as error:
         raise DatasetError(str(error)) from error
     return ImageDataset(found.name, ImageSplit(found.images, found.labels), None, found.classes, notice=found.notice)
@@ -182,11 +195,12 @@ def load_dataset_for_model(
     root: str | os.PathLike | None = None,
     download: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    stopped: Callable[[], bool] | None = None,
 ) -> ImageDataset:
     """The data set a model was trained on, read as the model expects it (an image folder at its size and colour)."""
     if is_folder_dataset(name):
         colour = model_config.channels == 3
-        return load_dataset(name, image_size=model_config.image_size, colour=colour, progress=progress)
+        return load_dataset(name, image_size=model_config.image_size, colour=colour, progress=progress, stopped=stopped)
     return load_dataset(name, root, download)
 
 

@@ -34,6 +34,7 @@ import math
 import os
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -46,7 +47,9 @@ import torch
 from platformdirs import user_cache_dir
 
 from core.atomic_write import FileWriteError, write_atomically
-from core.data.raster import RasterError, open_raster
+from core.data.decode_budget import DecodeBudget, decoded_bytes
+from core.data.plain_text import one_line
+from core.data.raster import RasterError, open_raster, reduced
 from core.settings import FOLDER_MAX_SIZE, FOLDER_MIN_SIZE, folder_dataset_name
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,7 @@ __all__ = [
     "FolderError",
     "FolderImages",
     "FolderListing",
+    "FolderLoadStopped",
     "default_cache_dir",
     "default_size",
     "list_image_folder",
@@ -76,6 +80,9 @@ CACHE_VERSION = 1
 _GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F", "P;grey"})
 #: The most memory the decoded images may take: past it the message suggests a smaller size or grey.
 MAX_DECODED_BYTES = 4 * 2**30
+#: A decode holds its decoded picture and up to two copies of it at once (16-bit: a numpy copy and a float one):
+#: what it reserves of the load's DecodeBudget, in decoded pictures.
+_RESERVED_COPIES = 3
 #: Files each thread decodes per task: enough to amortise the pool's overhead, few enough for steady progress.
 _CHUNK = 128
 
@@ -84,6 +91,23 @@ Progress = Callable[[int, int], None]
 
 class FolderError(Exception):
     """A folder cannot be read as a data set; the message says why (core.data.datasets raises it as DatasetError)."""
+
+
+class FolderLoadStopped(FolderError):
+    """The load was asked to stop (Ctrl+C, the window's Stop) before it finished: nothing was loaded."""
+
+
+#: Asked while a folder is listed and decoded (between folders, between files): True stops the load.
+Stopped = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
+
+
+def _check_stop(stopped: Stopped, root: Path) -> None:
+    if stopped():
+        raise FolderLoadStopped(f"stopped while reading {root}: nothing was loaded")
 
 
 @dataclass(frozen=True)
@@ -108,6 +132,7 @@ class FolderListing:
     digest: str  # of every file's relative path, byte size and modification time
     loose_files: int  # images directly beside class sub-folders: in no class
     empty_classes: tuple[str, ...]  # sub-folders without images
+    outside_links: tuple[str, ...] = ()  # links to folders outside the folder: not followed
 
 
 def default_cache_dir() -> Path:
@@ -127,38 +152,58 @@ def _is_image(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith(IMG_EXTENSIONS)
 
 
-def _walk_images(folder: Path, root: Path) -> list[tuple[str, int, int]]:
+def _inside(real: str, root_real: str) -> bool:
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
+def _walk_images(
+    folder: Path, root: Path, stopped: Stopped = _never, outside: list[str] | None = None
+) -> list[tuple[str, int, int]]:
     """(relative path, size, mtime_ns) of every image below `folder`, in ImageFolder's order (sorted os.walk).
 
-    Links are followed, as ImageFolder follows them, but a folder already seen (a link back up) is not entered
-    twice; hidden folders are not entered at all.
+    Links to folders are followed, as ImageFolder follows them, but only while they stay inside `root`: a link to
+    `/` or to a home folder would walk (and decode) every picture on the machine. A link leading out is listed in
+    `outside` instead. A folder already seen (a link back up) is not entered twice; hidden folders not at all.
+    `stopped` is asked at every folder, so a walk of a large tree ends when the user stops it.
     """
+    root_real = os.path.realpath(root)
     seen = {os.path.realpath(folder)}
     visited = []
     for where, dirs, names in os.walk(folder, followlinks=True):
+        _check_stop(stopped, root)
         kept = []
         for name in dirs:
-            real = os.path.realpath(os.path.join(where, name))
-            if not name.startswith(".") and real not in seen:
-                seen.add(real)
-                kept.append(name)
+            path = os.path.join(where, name)
+            real = os.path.realpath(path)
+            if name.startswith(".") or real in seen:
+                continue
+            if not _inside(real, root_real):
+                if outside is not None:
+                    outside.append(os.path.relpath(path, root))
+                continue
+            seen.add(real)
+            kept.append(name)
         dirs[:] = kept
         visited.append((where, names))
     found = []
     for where, names in sorted(visited):
         for name in sorted(names):
             if _is_image(name):
-                path = os.path.join(where, name)
-                try:
-                    stat = os.stat(path)
-                except OSError:
-                    stat = None  # listed but gone or unreadable: decoding counts it among the unreadable files
-                found.append((os.path.relpath(path, root), *((stat.st_size, stat.st_mtime_ns) if stat else (-1, -1))))
+                found.append(_entry(os.path.join(where, name), root))
     return found
 
 
-def list_image_folder(path: str | os.PathLike) -> FolderListing:
-    """The images of an ImageFolder-style folder (or a flat one) and their classes; FolderError if there are none."""
+def _entry(path: str, root: Path) -> tuple[str, int, int]:
+    try:
+        stat = os.stat(path)
+    except OSError:  # listed but gone or unreadable: decoding counts it among the unreadable files
+        return (os.path.relpath(path, root), -1, -1)
+    return (os.path.relpath(path, root), stat.st_size, stat.st_mtime_ns)
+
+
+def list_image_folder(path: str | os.PathLike, stopped: Stopped = _never) -> FolderListing:
+    """The images of an ImageFolder-style folder (or a flat one) and their classes; FolderError if there are none,
+    FolderLoadStopped as soon as `stopped()` is true."""
     root = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
     if not root.exists():
         raise FolderError(f"the image folder {root} does not exist")
@@ -168,7 +213,8 @@ def list_image_folder(path: str | os.PathLike) -> FolderListing:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
         subfolders = [e.name for e in entries if not e.name.startswith(".") and e.is_dir()]
         loose = [e.name for e in entries if e.is_file() and _is_image(e.name)]
-        by_class = {name: _walk_images(root / name, root) for name in subfolders}
+        outside: list[str] = []
+        by_class = {name: _walk_images(root / name, root, stopped, outside) for name in subfolders}
     except OSError as error:
         raise FolderError(f"cannot read the image folder {root}: {error.strerror or error}") from error
     classes = [name for name in subfolders if by_class[name]]
@@ -178,7 +224,8 @@ def list_image_folder(path: str | os.PathLike) -> FolderListing:
         loose_count = len(loose)
     else:  # a flat folder: one class, named after it
         classes, empty, loose_count = [root.name or str(root)], (), 0
-        entries_by_class = [(0, item) for item in _walk_images(root, root) if os.sep not in item[0]]
+        flat = [e.name for e in entries if _is_image(e.name) and not e.is_dir()]  # a FIFO too: decoding names it
+        entries_by_class = [(0, _entry(str(root / name), root)) for name in flat]
     if not entries_by_class:
         raise FolderError(
             f"no images in {root}: put image files ({', '.join(IMG_EXTENSIONS)}) in it, or in one sub-folder per class"
@@ -194,6 +241,7 @@ def list_image_folder(path: str | os.PathLike) -> FolderListing:
         digest.hexdigest(),
         loose_count,
         empty,
+        tuple(outside),
     )
 
 
@@ -204,6 +252,7 @@ def read_image_folder(
     progress: Progress | None = None,
     cache_dir: str | os.PathLike | None = None,
     threads: int | None = None,
+    stopped: Stopped | None = None,
 ) -> FolderImages:
     """The images of a folder, named `folder:<absolute path>` (see the module docstring).
 
@@ -212,19 +261,22 @@ def read_image_folder(
     progress: called as progress(done, total) from this thread while images are decoded (not on a cache hit).
     cache_dir: where the decoded images are cached; None: default_cache_dir().
     threads: how many threads decode; None: one per CPU core this process may use, at most 8.
+    stopped: asked between folders and between files (Ctrl+C and the window's Stop set the flag it reads): when it
+    says True, FolderLoadStopped is raised within a file's decode and nothing is cached.
     Files that cannot be read are skipped and summed up in `notice`; FolderError if none can.
     """
     if size is not None and (not isinstance(size, int) or size % 4 or not FOLDER_MIN_SIZE <= size <= FOLDER_MAX_SIZE):
         raise FolderError(
             f"image size must be a multiple of 4 from {FOLDER_MIN_SIZE} to {FOLDER_MAX_SIZE}, got {size!r}"
         )
-    listing = list_image_folder(path)
+    stopped = stopped or _never
+    listing = list_image_folder(path, stopped)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache_file = cache / _cache_name(listing.root, size, colour)
     cached = _read_cache(cache_file, listing)
     if cached is not None:
         return cached
-    found = _decode_listing(listing, size, colour, progress, threads or _workers())
+    found = _decode_listing(listing, size, colour, progress, threads or _workers(), stopped)
     _write_cache(cache_file, listing, found)
     return found
 
@@ -248,7 +300,9 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _read_headers(paths: list[str], pool: ThreadPoolExecutor) -> list[tuple[int, int, str] | str]:
+def _read_headers(
+    paths: list[str], pool: ThreadPoolExecutor, stopped: Stopped = _never
+) -> list[tuple[int, int, str] | str]:
     """(width, height, mode) of each file from its header, or why it cannot be opened.
 
     Only headers are read here, so the pixel cap is left to decoding, which applies it after a JPEG's draft.
@@ -257,6 +311,9 @@ def _read_headers(paths: list[str], pool: ThreadPoolExecutor) -> list[tuple[int,
     def header(indices: range) -> list[tuple[int, int, str] | str]:
         found: list[tuple[int, int, str] | str] = []
         for i in indices:
+            if stopped():
+                found.append("not read: the load was stopped")
+                continue
             try:
                 with open_raster(paths[i], max_pixels=None) as image:
                     grey_palette = image.mode == "P" and _palette_is_grey(image)
@@ -277,86 +334,149 @@ def _palette_is_grey(image) -> bool:
 _EXIF_FORMATS = frozenset({"JPEG", "MPO", "TIFF", "WEBP"})
 
 
-def _upright(image):
-    """The picture as viewers show it: rotated or mirrored as its EXIF orientation says."""
-    from PIL import ImageOps
+#: EXIF orientation → the transposition that makes a picture upright (as ImageOps.exif_transpose applies them).
+_ORIENTATIONS = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
+                 7: "TRANSVERSE", 8: "ROTATE_90"}  # fmt: skip
 
-    return ImageOps.exif_transpose(image)
+
+def _orientation(image) -> int:
+    """The EXIF orientation a photo is stored with (1: upright), read from its header before it is decoded."""
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except Exception:  # a damaged EXIF block only loses the rotation
+        return 1
+    return value if value in _ORIENTATIONS else 1
+
+
+def _upright(picture, orientation: int):
+    """The picture as viewers show it: rotated or mirrored as its EXIF orientation says."""
+    from PIL import Image
+
+    name = _ORIENTATIONS.get(orientation)
+    return picture if name is None else picture.transpose(getattr(Image.Transpose, name))
+
+
+def _shrunk(image, size: int, mode: str):
+    """The decoded picture reduced by a whole factor to a shorter side still ≥ 2 × size (core.data.raster.reduced),
+    so that the conversions after it work on a small picture, not on the megapixels a small file can declare."""
+    return reduced(image, min(image.size) // (2 * size), palette_mode=mode)
 
 
 def _eight_bit(image):
-    """16-bit and 32-bit grey pictures scaled to 8 bits: Pillow's own conversion to L clips them at 255 instead."""
+    """16-bit and 32-bit grey pictures scaled to 8 bits: Pillow's own conversion to L clips them at 255 instead.
+
+    In float32 and in place: a float64 copy of a 64-megapixel 16-bit picture alone took 512 MB.
+    """
     from PIL import Image
 
     if image.mode.startswith("I;16") or image.mode == "I":
-        pixels = np.asarray(image).astype(np.float64)
+        pixels = np.asarray(image, dtype=np.float32)
         if image.mode == "I" and pixels.max(initial=0) <= 255:
-            return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-        return Image.fromarray(np.clip(pixels / 257.0 + 0.5, 0, 255).astype(np.uint8))
+            return Image.fromarray(np.clip(pixels, 0, 255, out=pixels).astype(np.uint8))
+        pixels /= 257.0
+        pixels += 0.5
+        return Image.fromarray(np.clip(pixels, 0, 255, out=pixels).astype(np.uint8))
     if image.mode == "F":
-        pixels = np.asarray(image, dtype=np.float64)
-        scale = 255.0 if pixels.max(initial=0) <= 1.0 else 1.0
-        return Image.fromarray(np.clip(pixels * scale + 0.5, 0, 255).astype(np.uint8))
+        pixels = np.array(image, dtype=np.float32)
+        pixels *= 255.0 if pixels.max(initial=0) <= 1.0 else 1.0
+        pixels += 0.5
+        return Image.fromarray(np.clip(pixels, 0, 255, out=pixels).astype(np.uint8))
     return image
 
 
-def _decode_listing(
-    listing: FolderListing, size: int | None, colour: bool | None, progress: Progress | None, threads: int
-) -> FolderImages:
+def _square(image, size: int, mode: str):
+    """One opened picture as a size×size array in `mode`: reduced, turned upright, made 8-bit, cropped."""
     from PIL import Image, ImageOps
+
+    orientation = _orientation(image) if image.format in _EXIF_FORMATS else 1
+    picture = _eight_bit(_upright(_shrunk(image, size, mode), orientation)).convert(mode)
+    if picture.size != (size, size):
+        picture = ImageOps.fit(picture, (size, size), Image.Resampling.BICUBIC)
+    return np.asarray(picture)
+
+
+def _decode_listing(
+    listing: FolderListing,
+    size: int | None,
+    colour: bool | None,
+    progress: Progress | None,
+    threads: int,
+    stopped: Stopped = _never,
+) -> FolderImages:
 
     paths = [str(listing.root / relative) for relative in listing.files]
     total = len(paths)
     failures: dict[int, str] = {}
     guessed_colour = colour is None
+    # Ctrl+C where no handler turns it into the stop flag (render, export) raises KeyboardInterrupt in this waiting
+    # thread: `halted` then stops the workers at their next file and the queued chunks are cancelled, so leaving the
+    # pool waits for one file per thread, not for the rest of the folder.
+    halted = threading.Event()
+    asked = stopped
+
+    def stopped() -> bool:
+        return halted.is_set() or asked()
+
     with ThreadPoolExecutor(threads, thread_name_prefix="image-folder") as pool:
-        if size is None or colour is None:
-            headers = _read_headers(paths, pool)
-            failures.update({i: h for i, h in enumerate(headers) if isinstance(h, str)})
-            good = [h for h in headers if not isinstance(h, str)]
-            if not good:
-                raise _nothing_readable(listing, failures)
-            if size is None:
-                size = default_size([min(w, h) for w, h, _ in good])
-            if colour is None:
-                colour = any(mode not in _GREY_MODES for _, _, mode in good)
-        channels = 3 if colour else 1
-        if total * channels * size * size > MAX_DECODED_BYTES:
-            raise FolderError(
-                f"the {total:,} images of {listing.root} would take {total * channels * size * size / 2**30:.1f} GiB "
-                f"at {channels}×{size}×{size}: choose a smaller image size{' or grey' if colour else ''}"
-            )
-        images = np.zeros((total, size, size, channels) if colour else (total, size, size), dtype=np.uint8)
-        mode = "RGB" if colour else "L"
+        try:
+            if size is None or colour is None:
+                headers = _read_headers(paths, pool, stopped)
+                _check_stop(stopped, listing.root)
+                failures.update({i: h for i, h in enumerate(headers) if isinstance(h, str)})
+                good = [h for h in headers if not isinstance(h, str)]
+                if not good:
+                    raise _nothing_readable(listing, failures)
+                if size is None:
+                    size = default_size([min(w, h) for w, h, _ in good])
+                if colour is None:
+                    colour = any(mode not in _GREY_MODES for _, _, mode in good)
+            channels = 3 if colour else 1
+            if total * channels * size * size > MAX_DECODED_BYTES:
+                raise FolderError(
+                    f"the {total:,} images of {listing.root} would take "
+                    f"{total * channels * size * size / 2**30:.1f} GiB at {channels}×{size}×{size}: "
+                    f"choose a smaller image size{' or grey' if colour else ''}"
+                )
+            images = np.zeros((total, size, size, channels) if colour else (total, size, size), dtype=np.uint8)
+            mode = "RGB" if colour else "L"
 
-        unreadable = frozenset(failures)  # the workers read this; the loop below adds to `failures`
+            unreadable = frozenset(failures)  # the workers read this; the loop below adds to `failures`
+            budget = DecodeBudget()
 
-        def decode(indices: range) -> dict[int, str]:
-            failed: dict[int, str] = {}
-            for i in indices:
-                if i in unreadable:
-                    continue
-                try:
-                    # JPEG: decoded at the smallest scale still ≥ size
-                    with open_raster(paths[i], draft=(mode, (size, size))) as image:
-                        picture = _upright(image) if image.format in _EXIF_FORMATS else image
-                        picture = _eight_bit(picture).convert(mode)
-                        if picture.size != (size, size):
-                            picture = ImageOps.fit(picture, (size, size), Image.Resampling.BICUBIC)
-                        images[i] = np.asarray(picture)
-                except Exception as error:  # truncated data, bombs, odd modes: each is a skip
-                    failed[i] = _describe(error)
-            return failed
+            def decode(indices: range) -> dict[int, str]:
+                failed: dict[int, str] = {}
+                for i in indices:
+                    if i in unreadable or stopped():
+                        continue
+                    try:
+                        # JPEG: decoded at the smallest scale still ≥ size
+                        with open_raster(paths[i], draft=(mode, (size, size))) as image:
+                            # the decoded picture, a numpy copy of it and the reduced one: within the shared budget
+                            need = _RESERVED_COPIES * decoded_bytes(image.width, image.height, image.mode)
+                            with budget.reserve(need):
+                                images[i] = _square(image, size, mode)
+                    except Exception as error:  # truncated data, bombs, odd modes: each is a skip
+                        failed[i] = _describe(error)
+                return failed
 
-        if progress is not None:
-            progress(0, total)
-        done = 0
-        futures = {pool.submit(decode, part): len(part) for part in _chunks(total)}
-        for future in as_completed(futures):
-            failures.update(future.result())
-            done += futures[future]
             if progress is not None:
-                progress(done, total)
+                progress(0, total)
+            done = 0
+            futures = {pool.submit(decode, part): len(part) for part in _chunks(total)}
+            for future in as_completed(futures):
+                failures.update(future.result())
+                done += futures[future]
+                if stopped():
+                    for pending in futures:
+                        pending.cancel()
+                    continue
+                if progress is not None:
+                    progress(done, total)
+        except BaseException:
+            halted.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    _check_stop(stopped, listing.root)
     kept = [i for i in range(total) if i not in failures]
     if not kept:
         raise _nothing_readable(listing, failures)
@@ -394,6 +514,9 @@ def _notice(listing: FolderListing, failures: dict[int, str]) -> str | None:
             f"{listing.loose_files:,} image files directly in the folder belong to no class sub-folder and were "
             "left out"
         )
+    if listing.outside_links:
+        names = ", ".join(listing.outside_links[:5]) + (", …" if len(listing.outside_links) > 5 else "")
+        parts.append(f"links to folders outside it were not followed: {names}")
     if listing.empty_classes:
         names = ", ".join(listing.empty_classes[:5]) + (", …" if len(listing.empty_classes) > 5 else "")
         parts.append(f"sub-folders without images were left out: {names}")
@@ -457,7 +580,7 @@ def _write_cache(path: Path, listing: FolderListing, found: FolderImages) -> Non
         "format": CACHE_FORMAT,
         "version": str(CACHE_VERSION),
         "contents": listing.digest,
-        "folder": str(listing.root),
+        "folder": one_line(str(listing.root)),  # for people reading the file: safetensors takes UTF-8 text only
         "classes": json.dumps(list(found.classes)),
         "notice": json.dumps(found.notice),
     }

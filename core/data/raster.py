@@ -130,3 +130,24 @@ def _unidentified(name: str, handle) -> RasterError:
     if start.startswith(_POSTSCRIPT_STARTS):
         return RasterError(name, "holds PostScript, a program, not a picture: it was not run or read")
     return RasterError(name, f"is not a picture this can read ({RASTER_FORMATS_TEXT})")
+
+
+def reduced(image: Image.Image, factor: int, palette_mode: str = "RGBA") -> Image.Image:
+    """The decoded picture made `factor` times smaller on each side by box averages (itself for a factor below 2).
+
+    A small file can declare up to MAX_PIXELS: conversions after this work on the reduced picture instead of on
+    gigabytes of floats. Pillow cannot reduce 16-bit grey (done in numpy here) nor palettes and 1-bit pictures
+    (converted to `palette_mode` first, the mode they would end up in anyway).
+    """
+    import numpy as np
+
+    if factor < 2:
+        return image
+    if image.mode.startswith("I;16"):
+        pixels = np.asarray(image)
+        rows, columns = max(1, pixels.shape[0] // factor), max(1, pixels.shape[1] // factor)
+        blocks = pixels[: rows * factor, : columns * factor].reshape(rows, factor, columns, factor)
+        return Image.fromarray((blocks.mean(axis=(1, 3), dtype=np.float32) + 0.5).astype(np.uint16))
+    if image.mode in ("1", "P", "PA"):
+        image = image.convert(palette_mode)
+    return image.reduce(factor)

@@ -6,7 +6,6 @@ the user said --force; the default name never replaces anything, it counts up in
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -33,7 +32,11 @@ def free_default_name(folder: Path, stem: str, suffix: str = ".safetensors") -> 
 
 
 def check_output(path: Path, force: bool) -> str | None:
-    """Raise OutputError unless a checkpoint can be written at `path`; return a note when one will be replaced."""
+    """Raise OutputError unless a checkpoint can be written at `path`; return a note when one will be replaced.
+
+    A name no file system takes was refused before this, with every other path a user gives
+    (core.files.user_path); the default name is kept short enough (core.settings.dataset_file_stem).
+    """
     if path.is_dir():
         raise OutputError(f"{path} is a folder: name a file inside it, e.g. {path / 'model.safetensors'}")
     replaces = path.exists()
@@ -49,6 +52,4 @@ def check_output(path: Path, force: bool) -> str | None:
             pass
     except OSError as error:
         raise OutputError(f"cannot write to {folder}: {error.strerror or error}") from error
-    if len(os.fsencode(path.name)) > 255:
-        raise OutputError(f"the file name {path.name[:40]}… is longer than file systems allow (255 bytes)")
     return f"{path} will be replaced" if replaces else None

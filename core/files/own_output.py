@@ -5,7 +5,8 @@ would otherwise replace the user's file with ours. A file counts as ours only wh
 
 - a PNG carries a `Software: convae-explorer` text chunk (`tagged_png` writes it; viewers show it as the
   program that made the picture);
-- a codes CSV begins with the header only an export of codes writes (`index,label,class,z0,…`).
+- a codes CSV begins with the header only an export of codes writes (`index,label,class,z0,…`);
+- a bench report is a JSON object holding the bench's `machine` and `figures` (`bench --json`).
 
 Links, folders, FIFOs and devices are never ours. Reading is bounded and never blocks (core.data.raster's
 regular-file check).
@@ -69,6 +70,25 @@ def is_our_codes_csv(path: Path) -> bool:
             return handle.read(len(CODES_HEADER)) == CODES_HEADER
     except (RasterError, OSError):
         return False
+
+
+#: A bench report is some KB; a larger file of its name is not one (and is not read whole).
+_MAX_BENCH_JSON_BYTES = 16 * 2**20
+
+
+def is_our_bench_json(path: Path) -> bool:
+    """Whether `path` is a regular file (not a link) holding a report `bench --json` wrote."""
+    import json
+
+    if not _plain_file(path):
+        return False
+    try:
+        with regular_file(path) as handle:
+            text = handle.read(_MAX_BENCH_JSON_BYTES + 1)
+        report = json.loads(text) if len(text) <= _MAX_BENCH_JSON_BYTES else None
+    except (RasterError, OSError, ValueError, RecursionError):
+        return False
+    return isinstance(report, dict) and isinstance(report.get("machine"), dict) and "figures" in report
 
 
 def check_replaceable(path: Path, ours: Callable[[Path], bool], what: str) -> None:

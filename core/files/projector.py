@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.plain_text import one_line, was_escaped
+
 MAX_SPRITE_SIDE = 8192  # pixels: the Projector refuses larger sprite images
 MARKER = "convae-export.json"
 TENSORS, METADATA, SPRITE, CONFIG, CODES_CSV = (
@@ -112,9 +114,23 @@ class ExportSummary:
         )
 
 
+def escaped_names_note(classes: tuple[str, ...]) -> str:
+    """A sentence naming the class names written with escapes (line breaks, controls, bytes that are not UTF-8);
+    '' when every name was written as it is."""
+    changed = [one_line(name) for name in classes if was_escaped(name)]
+    if not changed:
+        return ""
+    listed = ", ".join(changed[:5]) + (", …" if len(changed) > 5 else "")
+    return (
+        f"{len(changed):,} class names hold line breaks, control characters or bytes that are not UTF-8; they were "
+        f"written with visible escapes (\\n, \\t, \\xNN): {listed}"
+    )
+
+
 def _cell_text(text: str) -> str:
-    """A class name as one TSV cell: tabs and line breaks would start a new cell or row."""
-    return " ".join(text.replace("\t", " ").splitlines()) or "?"
+    """A class name as one TSV cell: tabs and line breaks (which would start a new cell or row), other controls and
+    bytes that are not UTF-8 are written as visible escapes (core.data.plain_text.one_line)."""
+    return one_line(text) or "?"
 
 
 def tensors_tsv(codes: np.ndarray) -> bytes:
@@ -136,7 +152,8 @@ def codes_csv(data: DisplayCodes) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["index", "label", "class", *(f"z{d}" for d in range(data.codes.shape[1]))])
     for i, code in enumerate(np.asarray(data.codes, np.float32)):
-        writer.writerow([i, int(data.labels[i]), data.class_of(i), *(f"{v:.9g}" for v in code)])
+        # one row per line for every tool: line breaks escaped (commas and quotes the csv module quotes)
+        writer.writerow([i, int(data.labels[i]), one_line(data.class_of(i)), *(f"{v:.9g}" for v in code)])
     return buffer.getvalue().encode()
 
 
@@ -396,7 +413,9 @@ def write_projector(folder: Path, data: DisplayCodes, force: bool = False) -> Ex
         raise ExportError(f"cannot write the export to {target}: {error.strerror or error}") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return ExportSummary(target, summary.count, summary.dimensions, summary.thumbnail, summary.sprite_side, plan.note())
+    escaped = escaped_names_note(data.classes)
+    note = plan.note() + (f". {escaped}" if escaped else "")
+    return ExportSummary(target, summary.count, summary.dimensions, summary.thumbnail, summary.sprite_side, note)
 
 
 def _move_into_place(staging: Path, folder: Path) -> None:

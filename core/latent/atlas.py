@@ -19,6 +19,9 @@ import numpy as np
 if TYPE_CHECKING:  # the command line reads this module's limits without loading torch
     from core.latent.view import SnapshotView
 
+#: The largest plane coordinate a range or a path end may have: codes are float32 numbers, and a position past
+#: their range becomes infinity when it is turned into a code (a map of 1e308 printed inf centres and drew black).
+MAX_COORDINATE = float(np.finfo(np.float32).max)
 MIN_GRID, MAX_GRID = 1, 64
 MIN_STEPS, MAX_STEPS = 2, 64
 DEFAULT_GRID, DEFAULT_STEPS = 20, 12
@@ -37,6 +40,11 @@ class PlaneRange:
         values = (self.x0, self.x1, self.y0, self.y1)
         if not all(np.isfinite(values)):
             raise ValueError(f"the range must be four finite numbers, got {values}")
+        if max(abs(v) for v in values) > MAX_COORDINATE:
+            raise ValueError(
+                f"the range must lie within ±{MAX_COORDINATE:.4g} (codes are float32 numbers), got "
+                f"x {self.x0:g} to {self.x1:g}, y {self.y0:g} to {self.y1:g}"
+            )
         if not (self.x0 < self.x1 and self.y0 < self.y1):
             raise ValueError(
                 f"the range needs x0 < x1 and y0 < y1, got x {self.x0:g} to {self.x1:g}, y {self.y0:g} to {self.y1:g}"

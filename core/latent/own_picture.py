@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from core.data.raster import MAX_PIXELS, RasterError, open_raster
+from core.data.raster import MAX_PIXELS, RasterError, open_raster, reduced
 
 #: A data set whose image borders are darker than this (0–1) is drawn light on dark, like MNIST (≈ 0.0002).
 DARK_BACKGROUND = 0.1
@@ -38,6 +38,9 @@ LIGHT_PAPER = 0.5
 INK = 0.2
 #: How many of the data's images are looked at to read its format (enough for stable medians, and quick).
 SAMPLE = 512
+#: The longer side of the picture kept of a file: the network's images are at most 64 pixels, and the conversion
+#: works in floats (an 8000×8000 picture at the pixel cap took 3.8 GB in `render drawing`).
+WORKING_SIDE = 1024
 
 
 class PictureError(Exception):
@@ -114,16 +117,31 @@ def read_picture(path: str | os.PathLike) -> Image.Image:
 
     Opened through core.data.raster only: a FIFO is never read, PostScript never reaches Ghostscript, and a picture
     of more than MAX_PIXELS is refused before it is decoded.
+    The picture kept is at most WORKING_SIDE pixels on its longer side (a JPEG is decoded small, anything else
+    reduced by a whole factor, then resized), so converting it, at every snapshot in the window, costs little.
     """
     name = os.path.basename(os.fspath(path))
     try:
-        with open_raster(path, max_pixels=MAX_PIXELS) as image:
+        with open_raster(path, draft=("RGB", (WORKING_SIDE, WORKING_SIDE)), max_pixels=MAX_PIXELS) as image:
             image.load()
-            return image.copy()
+            return working_copy(image)
     except RasterError as error:
         raise PictureError(str(error)) from None
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as error:
         raise PictureError(f"{name} could not be read: {error}") from None
+
+
+def working_copy(image: Image.Image) -> Image.Image:
+    """A picture of its own (not tied to the file) whose longer side is at most WORKING_SIDE, aspect kept."""
+    keep_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    picture = reduced(image, max(image.size) // WORKING_SIDE, palette_mode="RGBA" if keep_alpha else "RGB")
+    if max(picture.size) > WORKING_SIDE:
+        if picture.mode not in ("L", "RGB", "RGBA", "LA", "F", "I"):
+            picture = picture.convert("RGBA" if keep_alpha else "RGB")
+        scale = WORKING_SIDE / max(picture.size)
+        target = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+        picture = picture.resize(target, Image.Resampling.LANCZOS)
+    return picture.copy() if picture is image else picture
 
 
 def as_array(picture: Image.Image | np.ndarray) -> np.ndarray:

@@ -46,9 +46,23 @@ def format_of(view: SnapshotView) -> ImageFormat:
     return found
 
 
+#: The last picture file converted, with its format and result: the window pins the same picture at every snapshot,
+#: and a snapshot's format is the same until the data changes, so it is converted once, not at every snapshot.
+_LAST: list[tuple[Image.Image, ImageFormat, np.ndarray]] = []
+
+
 def as_network_input(view: SnapshotView, picture: Image.Image | np.ndarray) -> np.ndarray:
-    """The picture converted to the view's data format (C×S×S uint8)."""
-    return to_dataset_format(picture, format_of(view))
+    """The picture converted to the view's data format (C×S×S uint8); the same picture (the same Image object, as
+    read_picture gave it) in the same format is converted once. Arrays (a canvas drawing) are converted each time:
+    they change in place."""
+    form = format_of(view)
+    if isinstance(picture, Image.Image):
+        if _LAST and _LAST[0][0] is picture and _LAST[0][1] == form:
+            return _LAST[0][2].copy()
+        converted = to_dataset_format(picture, form)
+        _LAST[:] = [(picture, form, converted)]
+        return converted.copy()
+    return to_dataset_format(picture, form)
 
 
 def pin_image(view: SnapshotView, image: np.ndarray, nearest: int = NEAREST) -> PinnedImage:

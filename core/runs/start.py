@@ -18,6 +18,7 @@ from core.data.datasets import (
     DatasetError,
     ImageDataset,
     ImageSplit,
+    LoadStopped,
     load_builtin_digits,
     load_dataset,
     load_dataset_for_model,
@@ -32,6 +33,9 @@ from core.training.engine import Trainer, resolve_device
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str], None]
+#: The run's stop flag as a function (e.g. `lambda: control.stop_requested`): an image folder's load asks it between
+#: folders and files and ends in LoadStopped once it is True, so the window's Stop ends a long load too.
+Stopped = Callable[[], bool]
 #: Added to a folder's data-set name when the display images saved in a checkpoint stand in for the folder.
 SAVED_DISPLAY_SUFFIX = " (display images saved in the model)"
 
@@ -46,14 +50,16 @@ class PreparedRun:
     history: RunHistory | None = None  # the time-lapse recorded so far (an opened or continued model's)
 
 
-def load_with_fallback(name: str, notify: Notify) -> ImageDataset:
+def load_with_fallback(name: str, notify: Notify, stopped: Stopped | None = None) -> ImageDataset:
     """The named data set, or the built-in digits with a notice saying why (never instead of the user's folder).
 
-    A folder read for the first time (seconds for thousands of files) says how far it has got, twice a second.
+    A folder read for the first time (seconds for thousands of files) says how far it has got, twice a second, and
+    stops (LoadStopped) once `stopped()` is True.
     """
     try:
         if is_folder_dataset(name):
-            data = load_dataset(name, progress=progress_reporter(f"Reading {dataset_title(name)}", notify, 0.5))
+            progress = progress_reporter(f"Reading {dataset_title(name)}", notify, 0.5)
+            data = load_dataset(name, progress=progress, stopped=stopped)
         else:
             data = load_dataset(name)
     except DatasetError as error:
@@ -78,17 +84,23 @@ def device_here(name: str, notify: Notify) -> str:
 
 
 def new_run(
-    dataset: str, latent_dim: int, config: TrainConfig, notify: Notify, kind: str = "autoencoder", beta: float = 1.0
+    dataset: str,
+    latent_dim: int,
+    config: TrainConfig,
+    notify: Notify,
+    kind: str = "autoencoder",
+    beta: float = 1.0,
+    stopped: Stopped | None = None,
 ) -> PreparedRun:
-    data = load_with_fallback(dataset, notify)
+    data = load_with_fallback(dataset, notify, stopped)
     model_config = ModelConfig(latent_dim, data.channels, data.image_size, kind=kind, beta=beta)
     return PreparedRun(Trainer(data, config, model_config), data.name)
 
 
-def opened_run(path: Path, notify: Notify) -> PreparedRun:
+def opened_run(path: Path, notify: Notify, stopped: Stopped | None = None) -> PreparedRun:
     """A checkpoint's model, ready to show (and to train further when its data set is here)."""
     checkpoint = load_checkpoint(path)
-    data = _opened_data(checkpoint, path, notify)
+    data = _opened_data(checkpoint, path, notify, stopped)
     device = device_here(checkpoint.train_config.device, notify)
     if data.name == checkpoint.dataset:
         return PreparedRun(checkpoint.resume(data, device=device), checkpoint.dataset, checkpoint.history)
@@ -99,7 +111,7 @@ def opened_run(path: Path, notify: Notify) -> PreparedRun:
     return PreparedRun(trainer, checkpoint.dataset, checkpoint.history)
 
 
-def _opened_data(checkpoint: Checkpoint, path: Path, notify: Notify) -> ImageDataset:
+def _opened_data(checkpoint: Checkpoint, path: Path, notify: Notify, stopped: Stopped | None = None) -> ImageDataset:
     """The data an opened model was trained on, or what stands in for it when that cannot be read here.
 
     An image folder is read at the model's size and colour. When it is gone, the display images the checkpoint's
@@ -111,7 +123,9 @@ def _opened_data(checkpoint: Checkpoint, path: Path, notify: Notify) -> ImageDat
     if not is_folder_dataset(name):
         return _named_data(name, model_config, path, notify)
     try:
-        return load_dataset_for_model(name, model_config)
+        return load_dataset_for_model(name, model_config, stopped=stopped)
+    except LoadStopped:
+        raise  # stopped, not missing: nothing stands in for it
     except DatasetError as error:
         saved = _saved_display_images(checkpoint)
         if saved is not None:

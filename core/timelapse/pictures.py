@@ -9,12 +9,15 @@ both draw through here.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from core.timelapse.gif_stream import write_gif
 from core.timelapse.recording import HistoryFrames
 from core.training.loss_history import running_average
 
@@ -157,6 +160,24 @@ def _draw_loss_strip(
     draw.text((left + 4, top + 1), "loss (running average)", fill=FAINT, font=font)
 
 
+def drawn_frames(
+    frames: HistoryFrames,
+    width: int,
+    title: str = "",
+    losses: np.ndarray | None = None,
+    indices: Sequence[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Image.Image]:
+    """The frames' pictures drawn one at a time, as a writer asks for them: a 4000-pixel-wide frame is 34 MB, so a
+    long history is never held whole (core.timelapse.gif_stream, write_mp4)."""
+    layout = layout_for(frames, width)
+    chosen = list(range(len(frames))) if indices is None else list(indices)
+    for done, i in enumerate(chosen):
+        yield draw_frame(frames, i, layout, title, losses)
+        if progress is not None:
+            progress(done + 1, len(chosen))
+
+
 def frame_images(
     frames: HistoryFrames,
     width: int,
@@ -165,24 +186,14 @@ def frame_images(
     indices: Sequence[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Image.Image]:
-    layout = layout_for(frames, width)
-    chosen = list(range(len(frames))) if indices is None else list(indices)
-    images = []
-    for done, i in enumerate(chosen):
-        images.append(draw_frame(frames, i, layout, title, losses))
-        if progress is not None:
-            progress(done + 1, len(chosen))
-    return images
+    """drawn_frames, all held in a list (for a few frames: a long history goes to a writer frame by frame)."""
+    return list(drawn_frames(frames, width, title, losses, indices, progress))
 
 
-def gif_bytes(images: Sequence[Image.Image], fps: float) -> bytes:
-    """An animated GIF that loops; the last frame is held a second so the end can be seen."""
-    duration = max(20, round(1000 / fps))
-    durations = [duration] * len(images)
-    durations[-1] = max(duration, 1000)
+def gif_bytes(images: Iterable[Image.Image], fps: float) -> bytes:
+    """An animated GIF that loops; the last frame is held a second so the end can be seen (write_gif, in memory)."""
     buffer = io.BytesIO()
-    first, *rest = images
-    first.save(buffer, format="GIF", save_all=True, append_images=rest, duration=durations, loop=0, optimize=False)
+    write_gif(buffer, images, fps)
     return buffer.getvalue()
 
 
@@ -200,21 +211,31 @@ def mp4_available() -> bool:
     return True
 
 
-def mp4_bytes(images: Sequence[Image.Image], fps: float) -> bytes:
-    """An H.264 MP4 through imageio-ffmpeg (only where it is installed: see mp4_available)."""
+def mp4_bytes(images: Iterable[Image.Image], fps: float) -> bytes:
+    """An H.264 MP4 through imageio-ffmpeg (only where it is installed: see mp4_available), in memory."""
+    buffer = io.BytesIO()
+    write_mp4(buffer, images, fps)
+    return buffer.getvalue()
+
+
+def write_mp4(handle: BinaryIO, images: Iterable[Image.Image], fps: float) -> None:
+    """An H.264 MP4 of the frames written to `handle`; each frame goes to ffmpeg before the next is drawn."""
     import os
+    import shutil
     import tempfile
 
     import imageio_ffmpeg
 
-    width, height = images[0].size
+    frames = iter(images)
+    first = next(frames)
+    width, height = first.size
     width, height = width - width % 2, height - height % 2  # H.264 wants even sizes
     with tempfile.TemporaryDirectory() as folder:
         target = os.path.join(folder, "out.mp4")
         writer = imageio_ffmpeg.write_frames(target, (width, height), fps=fps, macro_block_size=1)
         writer.send(None)
-        for image in images:
+        for image in itertools.chain([first], frames):
             writer.send(np.ascontiguousarray(np.asarray(image.convert("RGB"))[:height, :width]))
         writer.close()
-        with open(target, "rb") as handle:
-            return handle.read()
+        with open(target, "rb") as source:
+            shutil.copyfileobj(source, handle)

@@ -43,6 +43,12 @@ def tensor_names() -> frozenset[str]:
     return frozenset(_PREFIX + n for n in names)
 
 
+def _label_dtype(classes: int) -> type:
+    """Labels are bytes, as every file with up to 256 classes has them; a folder of more classes stores them as
+    float32 (whole numbers up to 2²⁴ exactly, and a dtype checkpoints hold already) rather than losing its history."""
+    return np.uint8 if classes <= 256 else np.float32
+
+
 def history_tensors(history: RunHistory | None, budget_bytes: int = FILE_BUDGET_BYTES) -> dict[str, torch.Tensor]:
     """The tensors that store `history` (none for an empty one), thinned evenly to fit `budget_bytes`."""
     if history is None or history.display is None or not len(history):
@@ -51,8 +57,6 @@ def history_tensors(history: RunHistory | None, budget_bytes: int = FILE_BUDGET_
     per_frame = max(1, frames[-1].nbytes)
     shared = display.display_images.nbytes + display.originals.nbytes // 4 + display.labels.nbytes // 8
     frames = thinned_evenly(frames, max(2, (budget_bytes - shared) // per_frame))
-    if len(display.classes) > 256:
-        return {}  # labels are stored as bytes; no data set of ours has more than 10 classes
     recon = np.stack([f.reconstructions for f in frames])
     count, samples, channels, height, width = recon.shape
     tensors = {
@@ -61,7 +65,7 @@ def history_tensors(history: RunHistory | None, budget_bytes: int = FILE_BUDGET_
         "loss": torch.tensor([f.loss for f in frames], dtype=torch.float64),
         "codes": torch.from_numpy(np.stack([f.codes for f in frames])),  # np.stack copies: writable
         "reconstructions": torch.from_numpy(recon.reshape(count, samples * channels, height, width)),
-        "labels": torch.from_numpy(display.labels.astype(np.uint8)),
+        "labels": torch.from_numpy(display.labels.astype(_label_dtype(len(display.classes)))),
         "display_images": torch.from_numpy(np.array(display.display_images)),
         "originals": torch.from_numpy(np.round(display.originals * 255).astype(np.uint8)),
         "plane_mean": torch.from_numpy(np.stack([f.plane.mean for f in frames]).astype(np.float64)),
@@ -104,7 +108,11 @@ def history_from_tensors(
     d, c, size = config.latent_dim, config.channels, config.image_size
     steps = get("step", torch.float64, (None,))
     count = len(steps)
-    labels = get("labels", torch.uint8, (None,))
+    labels = get("labels", torch.uint8 if _label_dtype(len(classes)) is np.uint8 else torch.float32, (None,))
+    if labels.is_floating_point():
+        if bool((labels < 0).any()) or bool((labels != labels.round()).any()):
+            raise HistoryFileError("the run history's labels are not whole numbers")
+        labels = labels.to(torch.int64)
     n = len(labels)
     epochs = get("epoch", torch.float64, (count,))
     losses = get("loss", torch.float64, (count,))

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from core.data.plain_text import one_line
+
 RUNNING_WINDOW = 100  # as in the lecture
 
 
@@ -51,10 +53,15 @@ class LossHistory:
         self._count = needed
 
     def to_csv(self, batches_per_epoch: int, comments: Iterable[str] = ()) -> str:
-        """step, epoch (1-based), loss and its running average; `comments` first as '# ' lines."""
+        """step, epoch (1-based), loss and its running average; `comments` first as '# ' lines.
+
+        A comment names the run's data set, whose folder path may hold a line break or bytes that are not UTF-8:
+        each comment is written on its own line with those escaped (core.data.plain_text), so it can neither end
+        early and add a data row nor fail to encode.
+        """
         losses = self.values
         average = running_average(losses)
-        rows = [f"# {line}" for line in comments]
+        rows = [f"# {one_line(line)}" for line in comments]
         rows.append("step,epoch,loss,running_average")
         per_epoch = max(1, batches_per_epoch)
         rows.extend(

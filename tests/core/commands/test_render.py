@@ -16,6 +16,7 @@ from PIL import Image
 from core.commands.main import main
 from core.data.datasets import load_builtin_digits
 from core.files.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.files.own_output import tagged_png
 from core.latent.atlas import to_uint8
 from core.latent.view import view_of
 from core.settings import ModelConfig
@@ -128,8 +129,9 @@ def test_render_path_between_plane_positions(model2, tmp_path, capsys):
     ],
 )
 def test_bad_input_is_refused_clearly_and_leaves_the_file(model2, tmp_path, capsys, args, message):
-    out = tmp_path / "keep.png"
-    out.write_bytes(b"precious")
+    out = tmp_path / "keep.png"  # an earlier render (a user's own file is refused before any of these checks)
+    out.write_bytes(tagged_png(np.full((4, 4), 9, np.uint8)))
+    precious = out.read_bytes()
     filled = [a.format(out=out, folder=tmp_path, txt=tmp_path / "x.txt") for a in args]
     try:
         code = main(["render", filled[0], str(model2), *filled[1:]])
@@ -137,7 +139,7 @@ def test_bad_input_is_refused_clearly_and_leaves_the_file(model2, tmp_path, caps
         code = exit_.code
     assert code in (1, 2)
     assert message in capsys.readouterr().err
-    assert out.read_bytes() == b"precious"
+    assert out.read_bytes() == precious
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]
 
 
