@@ -17,6 +17,7 @@ from core.events import BatchEnd, Snapshot
 from core.files.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from core.latent.view import view_of
 from core.model.autoencoder import ConvAutoEncoder
+from core.model.diagnostics import CollapseVerdict
 from core.model.vae import ConvVAE, kl_per_dimension, posterior_collapse, training_loss
 from core.settings import ModelConfig, check_model_kind
 from core.training.engine import Trainer, TrainingControl, build_model, build_optimizer
@@ -158,6 +159,43 @@ def test_a_large_beta_collapses_the_posterior_and_the_verdict_says_what_to_try(d
     assert message is not None, snapshot.kl_per_dim
     assert "2 of 2 latent dimensions" in message and "smaller β (now 20; e.g. 5)" in message
     assert view_of(snapshot).posterior_collapse == message
+
+
+def trained_until(trainer: Trainer, last_step: int) -> list[Snapshot]:
+    """Snapshots of a real run at step 0 and at `last_step`, where it is stopped."""
+    control, snapshots = TrainingControl(), [trainer.snapshot()]
+    for event in trainer.run(control, snapshots=False):
+        if isinstance(event, BatchEnd) and event.step == last_step:
+            snapshots.append(trainer.snapshot())
+            control.stop()
+    return snapshots
+
+
+def test_no_collapse_verdict_before_training_has_had_its_chance_then_one_per_snapshot(digits_subset) -> None:
+    """Issue 25, defect 1: every VAE was called collapsed at step 0 (an untrained encoder's KL is ~1e-4 nats).
+
+    L17's β = 1 trained a little is not collapsed; β = 20 is; neither is judged at step 0; each snapshot is judged
+    afresh, so the verdict the view carries changes as training goes on.
+    """
+    dataset = digits_subset(2000)
+    healthy_start, healthy = trained_until(vae_trainer(dataset, beta=1.0, batch_size=32, epochs=5), 60)
+    collapsing_start, collapsed = trained_until(vae_trainer(dataset, beta=20.0, batch_size=64, lr=1e-3, epochs=5), 60)
+    for start in (healthy_start, collapsing_start):
+        assert posterior_collapse(start.kl_per_dim, start.beta) is not None  # the KL alone would cry collapse
+        verdict = view_of(start).posterior
+        assert not verdict.judged and not verdict.collapsed and verdict.warning is None
+        assert verdict.text.startswith("Too early to judge posterior collapse")
+        assert view_of(start).posterior_collapse is None
+    assert view_of(healthy).posterior == CollapseVerdict(
+        judged=True, collapsed=False, text="No posterior collapse: 2 of 2 latent dimensions carry information."
+    ), healthy.kl_per_dim
+    assert view_of(healthy).posterior_collapse is None
+    verdict = view_of(collapsed).posterior
+    assert verdict.judged and verdict.collapsed, collapsed.kl_per_dim
+    assert verdict.warning == verdict.text == posterior_collapse(collapsed.kl_per_dim, 20.0)
+    assert view_of(collapsed).posterior_collapse == verdict.text and "smaller β (now 20" in verdict.text
+    plain = Trainer(dataset, fast_config(batch_size=16))
+    assert view_of(plain.snapshot()).posterior is None  # an autoencoder has no posterior to judge
 
 
 def test_the_collapse_verdict_needs_most_dimensions_inactive() -> None:
