@@ -42,6 +42,9 @@ class TrainingProgress:
     epoch_rng_state: torch.Tensor | None = None  # shuffle generator state at the start of the current epoch
     batch_losses: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)
+    #: A variational model's (reconstruction, KL) per step, beside batch_losses (loss = reconstruction + β·KL), so a
+    #: reopened run can draw both curves; NaN for steps from a file that did not keep them; empty for an autoencoder.
+    batch_loss_parts: list[tuple[float, float]] = field(default_factory=list)
 
 
 _DEFAULT_THREADS = torch.get_num_threads()
@@ -547,6 +550,10 @@ class _Committer:
             progress.step += 1
             progress.batch_in_epoch += 1
             progress.batch_losses.append(value)
+            if isinstance(row, list):
+                missing = len(progress.batch_losses) - 1 - len(progress.batch_loss_parts)  # resumed from an old file
+                progress.batch_loss_parts.extend([(math.nan, math.nan)] * missing)
+                progress.batch_loss_parts.append((row[1], row[2]))
             self._seen += images
             yield BatchEnd(
                 step=progress.step,
