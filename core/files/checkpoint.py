@@ -24,6 +24,7 @@ from core import __version__
 from core.atomic_write import FileWriteError, write_atomically
 from core.data.datasets import ImageDataset
 from core.files.checkpoint_header import HEADER_LIMIT, META_KEY
+from core.files.file_kind import foreign_kind
 from core.model.autoencoder import ModelConfig
 from core.model.vae import build_network
 from core.timelapse.recording import RunHistory
@@ -255,6 +256,12 @@ def _read_safetensors(path: Path, handle) -> tuple[dict[str, str], dict[str, tor
         raise CheckpointError(
             f"{path.name} looks like a PyTorch pickle (.pt/.pth) file. convae-explorer never unpickles files, "
             "because a pickle can run any code; it reads only .safetensors checkpoints it wrote itself."
+        )
+    handle.seek(0)
+    kind = foreign_kind(handle.read(16))
+    if kind is not None:
+        raise CheckpointError(
+            f"{path.name} is {kind}, not a checkpoint: convae-explorer opens the .safetensors files it saves"
         )
 
     def unreadable(reason: str) -> CheckpointError:
