@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from core.settings import FOLDER_PREFIX, TrainConfig
 from explorer.training.worker import TrainingRunner
@@ -57,8 +60,60 @@ def test_stop_during_a_folder_load_ends_the_run_at_once_and_saves_nothing(qtbot,
     assert not autosave.exists()
 
 
+def drop_file(widget, path: Path) -> None:
+    """A real drag-and-drop of a local file onto `widget`: enter, then drop, with the file's URL as mime data."""
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    at = QPointF(widget.width() / 2, widget.height() / 2)
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(at.toPoint(), Qt.DropAction.CopyAction, data, buttons, modifiers)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(widget, QDropEvent(at, Qt.DropAction.CopyAction, data, buttons, modifiers))
+
+
 @pytest.fixture
 def fifo_png(tmp_path: Path) -> Path:
     path = tmp_path / "hostile.png"
     os.mkfifo(path)
     return path
+
+
+def test_a_fifo_named_like_a_picture_is_refused_and_the_dock_keeps_working(qtbot, window, fifo_png, tmp_path):
+    """A FIFO dropped on "Your image", then chosen in Open image…: each is refused in words at once (never read:
+    a read would block the dock's only worker for the session) and the next real picture is still shown."""
+    own = window.own_image
+    own.dock.toggleViewAction().trigger()  # View › Your image, as the menu does it
+    drop_file(own.panel.canvas, fifo_png)
+    qtbot.waitUntil(lambda: "hostile.png" in own.panel.message.text() and not own.worker.busy, timeout=30_000)
+    assert "not a regular file" in own.panel.message.text() or "FIFO" in own.panel.message.text()
+    assert own.panel.canvas.blank and own.reading is None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *args, **kwargs: (str(fifo_png), "")))
+        own.panel.say("")
+        own.panel.open_button.click()
+        qtbot.waitUntil(lambda: "hostile.png" in own.panel.message.text() and not own.worker.busy, timeout=30_000)
+
+    picture = tmp_path / "real.png"
+    Image.new("RGB", (40, 40), "white").save(picture)
+    drop_file(own.panel.canvas, picture)
+    qtbot.waitUntil(lambda: not own.panel.canvas.blank and not own.worker.busy, timeout=30_000)
+    assert own.reading is None
+
+
+def test_a_fifo_in_an_image_folder_is_named_and_the_run_trains_and_closes(qtbot, window, tmp_path):
+    """A FIFO named like a picture among a folder's images, trained in the window: the run loads the real images,
+    names the FIFO in its notice, trains, and stops and closes without waiting on a read."""
+    folder = write_many_pngs(tmp_path / "pictures", 64)
+    os.mkfifo(folder / "a" / "zz-hostile.png")
+    notices: list[str] = []
+    window.session.notice.connect(notices.append)
+    window.data_choice.use_image_folder(folder)
+    window.controls.epochs.setValue(50)
+    with qtbot.waitSignal(window.session.runReady, timeout=60_000):
+        window.start_training()
+    qtbot.waitUntil(lambda: any("zz-hostile.png" in notice for notice in notices), timeout=60_000)
+    qtbot.waitUntil(lambda: len(window.session.losses) > 0, timeout=60_000)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
