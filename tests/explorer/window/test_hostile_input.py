@@ -117,3 +117,77 @@ def test_a_fifo_in_an_image_folder_is_named_and_the_run_trains_and_closes(qtbot,
     qtbot.waitUntil(lambda: len(window.session.losses) > 0, timeout=60_000)
     window.stop_training()
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+
+
+def write_bytes_named_classes(root: Path, per_class: int = 24) -> Path:
+    """A real image folder whose class folders are named by bytes that are not valid UTF-8 (Latin-1 'café', a
+    stray 0xff 0xfe), as any Linux file system allows."""
+    rng = np.random.default_rng(1)
+    for name in (b"caf\xe9", b"\xff\xfeodd", b"plain"):
+        folder = os.fsencode(root) + b"/" + name
+        os.makedirs(folder)
+        for index in range(per_class):
+            pixels = rng.integers(0, 256, (8, 8), dtype=np.uint8)
+            Image.fromarray(pixels, "L").save(os.fsdecode(folder + f"/{index:03d}.png".encode()))
+    return root
+
+
+@pytest.fixture
+def bytes_named_run(qtbot, window, tmp_path):
+    """The window, having trained briefly on a folder with class names that are not valid UTF-8, now idle."""
+    folder = write_bytes_named_classes(tmp_path / "classes")
+    window.data_choice.use_image_folder(folder)
+    window.controls.epochs.setValue(1)
+    window.controls.latent_dim.setValue(2)
+    with qtbot.waitSignal(window.session.runReady, timeout=60_000):
+        window.start_training()
+    qtbot.waitUntil(lambda: not window.running and window.session.view is not None, timeout=120_000)
+    return window
+
+
+def export_outcome(qtbot, window, export, *args) -> str:
+    """Run one of the window's exports and wait for its task to end; the error text it ended with ('' if none)."""
+    with qtbot.waitSignal(window.tasks.ended, timeout=60_000) as ended:
+        export(*args)
+    return ended.args[1]
+
+
+def test_codes_of_classes_named_by_any_bytes_export_and_failures_reach_the_user(qtbot, bytes_named_run, tmp_path):
+    """Class names that are not valid UTF-8: both exports write their files and the status bar says so (never
+    "Exporting…" forever); an export that cannot write (its folder is a file) ends in a warning the user sees."""
+    from gui_testkit import shown_warning
+
+    window = bytes_named_run
+    exports = window.code_exports
+    csv = tmp_path / "codes.csv"
+    assert export_outcome(qtbot, window, exports.export_csv, csv) == ""
+    assert csv.stat().st_size > 0 and "Exporting" not in window.statusBar().currentMessage()
+    projector = tmp_path / "projector"
+    projector.mkdir()
+    assert export_outcome(qtbot, window, exports.export_projector, projector) == ""
+    assert (projector / "metadata.tsv").exists() and "Exporting" not in window.statusBar().currentMessage()
+
+    blocked = tmp_path / "a file" / "codes.csv"
+    blocked.parent.write_text("in the way")
+    assert export_outcome(qtbot, window, exports.export_csv, blocked) != ""
+    qtbot.waitUntil(lambda: shown_warning(window) is not None, timeout=10_000)
+    assert shown_warning(window)[0] == "Could not export"
+    assert "Exporting" not in window.statusBar().currentMessage()
+
+
+def test_a_projector_export_that_cannot_even_choose_its_folder_warns(qtbot, bytes_named_run, tmp_path):
+    """The chosen folder holds the user's files, so the export goes into a new folder inside it, whose path is too
+    long for the file system: the OSError reaches the user as a warning (not raised in a slot that no one reads)."""
+    from gui_testkit import shown_warning
+
+    window = bytes_named_run
+    deep = Path(tmp_path)
+    while len(os.fsencode(deep)) < 4088:
+        deep = deep / ("d" * min(200, 4088 - len(os.fsencode(deep))))
+    os.makedirs(deep)
+    (deep / "n").write_text("the user's own")
+    assert export_outcome(qtbot, window, window.code_exports.export_projector, deep) != ""
+    qtbot.waitUntil(lambda: shown_warning(window) is not None, timeout=10_000)
+    assert shown_warning(window)[0] == "Could not export"
+    assert "Exporting" not in window.statusBar().currentMessage()
+    assert sorted(p.name for p in deep.iterdir()) == ["n"]
