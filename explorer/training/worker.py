@@ -154,14 +154,17 @@ class TrainingWorker(QObject):
             from core.runs.records import describe_run, model_at_rest
 
             prepared = self._build_run()
+            # a model opened to be shown is checked before the window hears of it: a refusal then leaves the window
+            # with the model it had (training overflows show in the loss, and the user stops them)
+            opened = None if self._train else _finite_snapshot(prepared.trainer)
             trainer = prepared.trainer
             self._epochs, self._start_step = trainer.config.epochs, trainer.progress.step
             info = describe_run(trainer, prepared.trained_on)
             self._interval = 1.0 / info.pacing.progress_hz
             self.ready.emit(info)
             self._recorder = _recorder_for(prepared)
-            if not self._train:
-                self._show(trainer.snapshot())
+            if opened is not None:
+                self._show(opened)
             else:
                 pacing = info.pacing
                 events = trainer.run(
@@ -298,6 +301,17 @@ class TrainingWorker(QObject):
             self.saveFailed.emit(str(error))
         else:
             self.saved.emit(str(path))
+
+
+def _finite_snapshot(trainer) -> Snapshot:
+    """The opened model's first snapshot, when its codes are finite numbers; NotFiniteError (a refusal, in words)
+    otherwise: weights that are finite but huge (3e38) overflow in the encoder, and NaN codes would be drawn as an
+    empty plot, or break the plane's fit, with nothing saying why."""
+    from core.model.finite import require_finite
+
+    snapshot = trainer.snapshot()
+    require_finite(snapshot.codes, "the codes this model gives its display images")
+    return snapshot
 
 
 def _takes_stop_flag(factory: RunFactory) -> bool:

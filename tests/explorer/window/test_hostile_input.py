@@ -191,3 +191,33 @@ def test_a_projector_export_that_cannot_even_choose_its_folder_warns(qtbot, byte
     assert shown_warning(window)[0] == "Could not export"
     assert "Exporting" not in window.statusBar().currentMessage()
     assert sorted(p.name for p in deep.iterdir()) == ["n"]
+
+
+def test_a_checkpoint_of_huge_weights_is_refused_and_the_window_keeps_its_model(qtbot, window, tiny_mnist, tmp_path):
+    """Weights of 3e38 are finite, so the file loads, but every code overflows to NaN: opening it is refused with
+    core's words, and the model shown before (its view, its points, its file) stays."""
+    import torch
+    from gui_testkit import shown_warning
+
+    from core.data.datasets import load_dataset
+    from core.files.checkpoint import Checkpoint, save_checkpoint
+    from core.training.engine import Trainer
+
+    good = Trainer(load_dataset("mnist", download=False), TrainConfig(epochs=1, display_size=64, device="cpu"))
+    save_checkpoint(tmp_path / "good.safetensors", Checkpoint.from_trainer(good))
+    with torch.no_grad():
+        for tensor in good.model.encoder.parameters():
+            if tensor.ndim > 1:
+                tensor.fill_(3e38)
+    save_checkpoint(tmp_path / "huge.safetensors", Checkpoint.from_trainer(good))
+
+    assert window.open_checkpoint(tmp_path / "good.safetensors")
+    qtbot.waitUntil(lambda: not window.running and window.session.view is not None, timeout=60_000)
+    view, model = window.session.view, window.session.model
+    assert window.open_checkpoint(tmp_path / "huge.safetensors")
+    qtbot.waitUntil(lambda: not window.running and shown_warning(window) is not None, timeout=60_000)
+    title, text = shown_warning(window)
+    assert title == "Cannot open checkpoint" and "not finite numbers" in text and "overflows" in text
+    assert window.session.view is view and window.session.model is model
+    assert np.isfinite(window.session.view.snapshot.codes).all()
+    assert window.session.current_file == tmp_path / "good.safetensors"
