@@ -4,7 +4,6 @@ picture, export failures that reach the user, huge weights refused. Real files, 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +28,12 @@ def write_many_pngs(root: Path, count: int) -> Path:
     return root
 
 
-def test_stop_during_a_folder_load_ends_the_run_at_once_and_saves_nothing(qtbot, qapp, tmp_path):
-    """Stop while a folder of thousands of files is read: the load ends promptly (the stop flag reaches core's
-    loader), quietly (no refusal, no failure: the user asked for it) and no checkpoint of an untrained run is kept."""
+def test_stop_during_a_folder_load_ends_the_run_at_once_and_saves_nothing(qtbot, qapp, tmp_path, monkeypatch):
+    """Stop as a folder of thousands of files begins to load: the load ends (the stop flag reaches core's loader:
+    the folder is never read whole, so nothing is cached), quietly (no refusal, no failure: the user asked for it),
+    and no checkpoint of an untrained run is kept. Stop comes at once, not after a fixed wait: the load polls the
+    flag between files, so it may come at any point of the load and must end it there."""
+    monkeypatch.setenv("CONVAE_CACHE_DIR", str(tmp_path / "cache"))
     folder = write_many_pngs(tmp_path / "pictures", 3000)
     autosave = tmp_path / "autosave" / "run.safetensors"
 
@@ -41,23 +43,40 @@ def test_stop_during_a_folder_load_ends_the_run_at_once_and_saves_nothing(qtbot,
         return new_run(FOLDER_PREFIX + str(folder), 2, TrainConfig(epochs=1, device="cpu"), notify, stopped=stopped)
 
     runner = TrainingRunner()
-    notices, refusals, failures = [], [], []
+    refusals, failures = [], []
     worker = runner.start(factory, train=True, autosave_to=autosave)
-    worker.notice.connect(notices.append)
     worker.refused.connect(refusals.append)
     worker.failed.connect(lambda message, _trace: failures.append(message))
     try:
-        qtbot.waitUntil(lambda: any(n.startswith("Reading") for n in notices) or not runner.running, timeout=60_000)
-        assert runner.running, (notices, refusals, failures)  # still loading: Stop comes mid-load
-        stopped_at = time.monotonic()
         runner.control.stop()
-        qtbot.waitUntil(lambda: not runner.running, timeout=30_000)
-        assert time.monotonic() - stopped_at < 10, "the load went on after Stop"
+        qtbot.waitUntil(lambda: not runner.running, timeout=60_000)
     finally:
         runner.shutdown()
     assert refusals == [] and failures == []
     assert runner.outcome.model is None
     assert not autosave.exists()
+    assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == [], "the whole folder was read after Stop"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the window's Train builds its run with a factory that takes notify alone: explorer/training/session.py's "
+    "start_new and open must take the stop flag (factory(notify, stopped) → new_run(..., stopped=stopped)) for "
+    "the worker to hand it on",
+)
+def test_stop_in_the_window_during_a_folder_load_ends_the_load(qtbot, window, tmp_path, monkeypatch):
+    """Train on a folder of thousands of files, Stop as it is read: the window is idle again with nothing read
+    whole (no cache of the folder written), and no checkpoint of a run that never trained."""
+    monkeypatch.setenv("CONVAE_CACHE_DIR", str(tmp_path / "cache"))
+    folder = write_many_pngs(tmp_path / "pictures", 3000)
+    window.data_choice.use_image_folder(folder)
+    window.start_training()
+    assert window.running
+    window.stop_training()  # at once: the load polls the flag between files, wherever it has got to
+    qtbot.waitUntil(lambda: not window.running, timeout=60_000)
+    cached = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert cached == [], "the whole folder was read after Stop"
+    assert not list((tmp_path / "autosave").glob("*.safetensors"))
 
 
 def drop_file(widget, path: Path) -> None:
