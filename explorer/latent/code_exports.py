@@ -19,7 +19,7 @@ from explorer.utils.registries import MenuRegistry
 from explorer.utils.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
-    from core.files.projector import DisplayCodes
+    from core.files.projector import DisplayCodes, ExportSummary
     from explorer.training.session import RunSession
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,20 @@ log = logging.getLogger(__name__)
 PROJECTOR_FOLDER = "convae-projector"
 NOTHING = ("Nothing to export", "Train a model or open a checkpoint first: there are no codes yet.")
 TIP = "The shown snapshot's codes, labels and images, for other tools"
+
+
+def write_projector_into(chosen: Path, data: DisplayCodes) -> ExportSummary:
+    """The export in `chosen` when it may go there (empty, or an earlier export), else in a new folder inside it:
+    a folder of the user's own files is never written over."""
+    from core.files.output_path import free_default_name
+    from core.files.projector import ExportError, check_export_folder, write_projector
+
+    try:
+        check_export_folder(chosen)
+        folder = chosen
+    except ExportError:  # a folder of the user's own files: ours go into a new folder inside it
+        folder = free_default_name(chosen, PROJECTOR_FOLDER, suffix="")
+    return write_projector(folder, data)
 
 
 class CodeExporter(QObject):
@@ -83,23 +97,21 @@ class CodeExporter(QObject):
             self.export_csv(path)
 
     def export_projector(self, chosen: Path) -> None:
-        """Write the export into `chosen` when it is empty or an earlier export, else into a new folder inside it."""
-        from core.files.output_path import free_default_name
-        from core.files.projector import ExportError, check_export_folder, write_projector
+        """Write the export into `chosen` when it is empty or an earlier export, else into a new folder inside it.
 
+        Where it goes is decided in the background task too: deciding reads the folder (and checks an earlier
+        export's files against its marker), which a slow or hostile folder turns into a wait or an OSError, and an
+        error raised on the GUI thread would reach no one (no warning, nothing in the status bar).
+        """
         data = self._codes()
         if data is None:
             return
-        try:
-            check_export_folder(chosen)
-            folder = chosen
-        except ExportError:  # a folder of the user's own files: ours go into a new folder inside it
-            folder = free_default_name(chosen, PROJECTOR_FOLDER, suffix="")
-        self._dialogs.remember(folder)
-        self.status.emit(f"Exporting {data.codes.shape[0]:,} codes to {folder}…")
+        chosen = Path(chosen)
+        self._dialogs.remember(chosen)
+        self.status.emit(f"Exporting {data.codes.shape[0]:,} codes to {chosen}…")
         self._tasks.run(
-            f"export for the projector to {folder}",
-            lambda: write_projector(folder, data),
+            f"export for the projector to {chosen}",
+            lambda: write_projector_into(chosen, data),
             done=lambda summary: self.status.emit(f"{summary.line()}, from step {data.step:,}"),
             failed=self._failed,
         )

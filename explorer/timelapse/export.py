@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
@@ -30,18 +30,28 @@ GIF_FPS = 8.0
 WIDTH = 800
 
 
-def timelapse_payload(
-    frames: HistoryFrames, suffix: str, title: str, losses: np.ndarray | None, index: int
-) -> tuple[bytes, str]:
-    """The file's bytes (.png: frame `index`; .mp4 where it can be written; else GIF) and what they hold, in words."""
-    from core.timelapse.pictures import frame_images, gif_bytes, mp4_available, mp4_bytes, png_bytes
+def write_timelapse(
+    handle: BinaryIO, frames: HistoryFrames, suffix: str, title: str, losses: np.ndarray | None, index: int
+) -> str:
+    """Write the file (.png: frame `index`; .mp4 where it can be written; else GIF) to `handle`; what it holds.
+
+    The animations are streamed: each frame is drawn when the writer asks for it and dropped once written
+    (core.timelapse.gif_stream, write_mp4), so memory holds one frame, not the whole recording (a long history
+    drawn into a list reached gigabytes).
+    """
+    from core.timelapse.gif_stream import write_gif
+    from core.timelapse.pictures import drawn_frames, mp4_available, write_mp4
 
     if suffix == ".png":
-        return png_bytes(frame_images(frames, WIDTH, title, losses, [index])[0]), f"frame {index + 1}"
-    what = f"the time-lapse ({len(frames):,} frames)"
+        (image,) = drawn_frames(frames, WIDTH, title, losses, [index])
+        image.save(handle, format="PNG")
+        return f"frame {index + 1}"
+    pictures = drawn_frames(frames, WIDTH, title, losses)
     if suffix == ".mp4" and mp4_available():
-        return mp4_bytes(frame_images(frames, WIDTH, title, losses), GIF_FPS), what
-    return gif_bytes(frame_images(frames, WIDTH, title, losses), GIF_FPS), what
+        write_mp4(handle, pictures, GIF_FPS)
+    else:
+        write_gif(handle, pictures, GIF_FPS)
+    return f"the time-lapse ({len(frames):,} frames)"
 
 
 class TimelapseExporter(QObject):
@@ -89,7 +99,7 @@ class TimelapseExporter(QObject):
     def export(self, path: Path, frame: int | None = None) -> None:
         """Write the whole recording (.gif/.mp4) or one frame (.png; the shown one, else the newest) off the GUI
         thread; `status` says when it is written, `warning` why not."""
-        from core.atomic_write import write_atomically
+        from core.atomic_write import write_atomically_with
 
         frames = self._player.frames
         if frames is None or not len(frames):
@@ -101,9 +111,13 @@ class TimelapseExporter(QObject):
         index = len(frames) - 1 if frame is None else frame
 
         def write() -> str:
-            payload, what = timelapse_payload(frames, path.suffix.lower(), title, losses, index)
-            write_atomically(path, payload)
-            return what
+            said: list[str] = []  # what the file holds, in words, as write_timelapse says it
+
+            def stream(handle: BinaryIO) -> None:
+                said.append(write_timelapse(handle, frames, path.suffix.lower(), title, losses, index))
+
+            write_atomically_with(path, stream)
+            return said[0]
 
         self.status.emit(f"Exporting {path.name}…")
         self._tasks.run(

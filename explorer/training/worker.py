@@ -9,6 +9,7 @@ as a ModelAtRest once the thread is done.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
@@ -34,8 +35,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Builds the run inside the worker thread (loading data and files can be slow); it may report notices.
-RunFactory = Callable[[Callable[[str], None]], "PreparedRun"]
+#: Builds the run inside the worker thread (loading data and files can be slow); it may report notices. A factory
+#: that takes a second argument is given the run's stop flag as a function (core.runs.start.Stopped), to hand to
+#: core's loaders: an image folder's walk and decode then end (LoadStopped) as soon as Stop or the close asks.
+RunFactory = Callable[..., "PreparedRun"]
 
 
 @dataclass(frozen=True)
@@ -143,20 +146,25 @@ class TrainingWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        from core.data.datasets import LoadStopped  # with torch, in the thread: the window opens without it
+
         yield_cores_to_the_window()
         trainer = None
         try:
             from core.runs.records import describe_run, model_at_rest
 
-            prepared = self._factory(self.notice.emit)
+            prepared = self._build_run()
+            # a model opened to be shown is checked before the window hears of it: a refusal then leaves the window
+            # with the model it had (training overflows show in the loss, and the user stops them)
+            opened = None if self._train else _finite_snapshot(prepared.trainer)
             trainer = prepared.trainer
             self._epochs, self._start_step = trainer.config.epochs, trainer.progress.step
             info = describe_run(trainer, prepared.trained_on)
             self._interval = 1.0 / info.pacing.progress_hz
             self.ready.emit(info)
             self._recorder = _recorder_for(prepared)
-            if not self._train:
-                self._show(trainer.snapshot())
+            if opened is not None:
+                self._show(opened)
             else:
                 pacing = info.pacing
                 events = trainer.run(
@@ -170,6 +178,10 @@ class TrainingWorker(QObject):
             self.outcome.model = model_at_rest(trainer, self._history())
             if self._train and trainer.progress.step > self._start_step:
                 self._autosave(self.outcome)
+        except LoadStopped:
+            # Stop (or the close) during the load: the user asked for it, so no dialog; nothing trained, nothing saved
+            log.info("run stopped while its data loaded")
+            self.notice.emit("Stopped while loading the data: nothing was trained.")
         except Exception as error:
             if trainer is None and _is_refusal(error):
                 log.info("run refused: %s", error)
@@ -180,6 +192,14 @@ class TrainingWorker(QObject):
                 self._keep_after_failure(trainer)
         finally:
             self.finished.emit()
+
+    def _build_run(self) -> PreparedRun:
+        """The factory's run, given the stop flag where it takes one (a folder's load then obeys Stop and the close;
+        without it a load of thousands of files, or a blocked read, holds the close until it ends)."""
+        control = self.control
+        if _takes_stop_flag(self._factory):
+            return self._factory(self.notice.emit, lambda: control.stop_requested)
+        return self._factory(self.notice.emit)
 
     def _history(self):
         history = self._recorder.history if self._recorder is not None else None
@@ -281,6 +301,29 @@ class TrainingWorker(QObject):
             self.saveFailed.emit(str(error))
         else:
             self.saved.emit(str(path))
+
+
+def _finite_snapshot(trainer) -> Snapshot:
+    """The opened model's first snapshot, when its codes are finite numbers; NotFiniteError (a refusal, in words)
+    otherwise: weights that are finite but huge (3e38) overflow in the encoder, and NaN codes would be drawn as an
+    empty plot, or break the plane's fit, with nothing saying why."""
+    from core.model.finite import require_finite
+
+    snapshot = trainer.snapshot()
+    require_finite(snapshot.codes, "the codes this model gives its display images")
+    return snapshot
+
+
+def _takes_stop_flag(factory: RunFactory) -> bool:
+    """Whether `factory` takes (notify, stopped): factories written before the stop flag take notify alone."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in positional for p in parameters) >= 2 or any(
+        p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters
+    )
 
 
 def _recorder_for(prepared: PreparedRun):

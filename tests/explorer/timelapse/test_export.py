@@ -63,14 +63,14 @@ def test_closing_the_window_waits_for_an_export_under_way(qtbot, window, tiny_mn
 
     count = trained(qtbot, window)
     writing, release = threading.Event(), threading.Event()
-    real_gif_bytes = pictures.gif_bytes
+    real_draw_frame = pictures.draw_frame
 
-    def held_gif_bytes(*args, **kwargs):
+    def held_draw_frame(*args, **kwargs):  # the frames are drawn as the writer streams them
         writing.set()
         assert release.wait(60), "the close never began"
-        return real_gif_bytes(*args, **kwargs)
+        return real_draw_frame(*args, **kwargs)
 
-    monkeypatch.setattr(pictures, "gif_bytes", held_gif_bytes)
+    monkeypatch.setattr(pictures, "draw_frame", held_draw_frame)
     gif = tmp_path / "at-close.gif"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(gif), ""))
     window.findChild(QAction, "export-timelapse").trigger()
@@ -93,14 +93,14 @@ def test_an_export_that_outlives_the_close_is_named_and_still_written(
 
     count = trained(qtbot, window)
     writing, release = threading.Event(), threading.Event()
-    real_gif_bytes = pictures.gif_bytes
+    real_draw_frame = pictures.draw_frame
 
-    def held_gif_bytes(*args, **kwargs):
+    def held_draw_frame(*args, **kwargs):  # the frames are drawn as the writer streams them
         writing.set()
         assert release.wait(60), "the test never let the export go on"
-        return real_gif_bytes(*args, **kwargs)
+        return real_draw_frame(*args, **kwargs)
 
-    monkeypatch.setattr(pictures, "gif_bytes", held_gif_bytes)
+    monkeypatch.setattr(pictures, "draw_frame", held_draw_frame)
     monkeypatch.setattr(main_window, "CLOSE_WAIT_S", 0.1)
     gif = tmp_path / "after-close.gif"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(gif), ""))

@@ -66,10 +66,14 @@ def test_saving_while_training_keeps_the_window_responsive(qtbot, window, tiny_m
 
 def test_divergence_stops_training_and_tells_the_user_what_to_try(qtbot, window, tiny_mnist, tmp_path):
     """Adam at lr=10 only collapses this sigmoid-capped model; a real overflow needs huge weights. A checkpoint
-    whose first layer holds 3e38 (finite, so it loads) overflows to inf − inf = NaN on the first real image."""
+    whose decoder holds ±3e38 (finite, so it loads; its codes are finite, so it opens: huge encoder weights are
+    refused at once, test_hostile_input) overflows to inf − inf = NaN in the first reconstruction."""
     trainer = Trainer(load_dataset("mnist", download=False), TrainConfig(epochs=1, lr=10.0, display_size=64))
     with torch.no_grad():
-        trainer.model.encoder[0].weight.fill_(3e38)
+        for tensor in trainer.model.decoder.parameters():
+            if tensor.ndim > 1:
+                signs = torch.arange(tensor.numel()).remainder(2).mul(2).sub(1).reshape(tensor.shape)
+                tensor.copy_(signs * 3e38)
     path = tmp_path / "explosive.safetensors"
     save_checkpoint(path, Checkpoint.from_trainer(trainer))
     assert window.open_checkpoint(path)
