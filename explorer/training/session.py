@@ -111,10 +111,10 @@ class RunSession(QObject):
     def start_new(self, dataset: str, latent_dim: int, config: TrainConfig, model: dict | None = None) -> None:
         """A new run; `model` holds ModelConfig's kind and beta (an autoencoder when None)."""
 
-        def factory(notify):
+        def factory(notify, stopped):
             from core.runs.start import new_run
 
-            return new_run(dataset, latent_dim, config, notify, **(model or {}))
+            return new_run(dataset, latent_dim, config, notify, stopped=stopped, **(model or {}))
 
         if self._start(factory, train=True, refusal_title="Cannot train", autosave_to=self._new_autosave_file()):
             self.status.emit(f"Loading {dataset_title(dataset)}…")
@@ -132,7 +132,7 @@ class RunSession(QObject):
             )
             return
 
-        def factory(notify):
+        def factory(_notify, _stopped):  # the model is in memory: nothing to load, nothing to stop
             from core.runs.start import continued_run
 
             return continued_run(model, epochs, device)
@@ -148,10 +148,10 @@ class RunSession(QObject):
             return False
         path = Path(path)
 
-        def factory(notify):
+        def factory(notify, stopped):
             from core.runs.start import opened_run
 
-            return opened_run(path, notify)
+            return opened_run(path, notify, stopped)
 
         if not self._start(factory, train=False, refusal_title="Cannot open checkpoint", opened=path):
             return False

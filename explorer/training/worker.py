@@ -9,7 +9,6 @@ as a ModelAtRest once the thread is done.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import sys
@@ -35,10 +34,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Builds the run inside the worker thread (loading data and files can be slow); it may report notices. A factory
-#: that takes a second argument is given the run's stop flag as a function (core.runs.start.Stopped), to hand to
-#: core's loaders: an image folder's walk and decode then end (LoadStopped) as soon as Stop or the close asks.
-RunFactory = Callable[..., "PreparedRun"]
+#: Builds the run inside the worker thread (loading data and files can be slow) from two functions: one it may report
+#: notices to, and the run's stop flag (core.runs.start.Stopped) to hand to core's loaders, so an image folder's walk
+#: and decode end (LoadStopped) as soon as Stop or the close asks.
+RunFactory = Callable[[Callable[[str], None], Callable[[], bool]], "PreparedRun"]
 
 
 @dataclass(frozen=True)
@@ -194,12 +193,10 @@ class TrainingWorker(QObject):
             self.finished.emit()
 
     def _build_run(self) -> PreparedRun:
-        """The factory's run, given the stop flag where it takes one (a folder's load then obeys Stop and the close;
-        without it a load of thousands of files, or a blocked read, holds the close until it ends)."""
+        """The factory's run, given the stop flag: a folder's load obeys Stop and the close (without it a load of
+        thousands of files, or a blocked read, would hold the close until it ends)."""
         control = self.control
-        if _takes_stop_flag(self._factory):
-            return self._factory(self.notice.emit, lambda: control.stop_requested)
-        return self._factory(self.notice.emit)
+        return self._factory(self.notice.emit, lambda: control.stop_requested)
 
     def _history(self):
         history = self._recorder.history if self._recorder is not None else None
@@ -312,18 +309,6 @@ def _finite_snapshot(trainer) -> Snapshot:
     snapshot = trainer.snapshot()
     require_finite(snapshot.codes, "the codes this model gives its display images")
     return snapshot
-
-
-def _takes_stop_flag(factory: RunFactory) -> bool:
-    """Whether `factory` takes (notify, stopped): factories written before the stop flag take notify alone."""
-    try:
-        parameters = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return sum(p.kind in positional for p in parameters) >= 2 or any(
-        p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters
-    )
 
 
 def _recorder_for(prepared: PreparedRun):
