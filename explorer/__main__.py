@@ -15,6 +15,13 @@ from core.commands.main import main as core_main
 
 
 def open_window(checkpoint: Path | None) -> int:
+    from core.commands.arguments import EXIT_USAGE
+    from explorer.utils.display import display_problem
+
+    problem = display_problem()  # before Qt, which aborts (exit 134) with a misleading hint
+    if problem is not None:
+        print(f"convae-explorer: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         from explorer.app import run_app
     except ImportError as error:

@@ -7,6 +7,9 @@ core.commands.arguments. Building the parser imports no torch and no Qt, so `--h
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+from typing import NoReturn
 
 from core.commands.bench import add_bench_parser
 from core.commands.export import add_export_parser
@@ -21,11 +24,41 @@ from core.settings import DEFAULT_RECIPE
 SUBCOMMANDS = ("open", "train", "bench", "render", "export")
 
 
+class CommandLineParser(argparse.ArgumentParser):
+    """argparse's parser, whose "expected one argument" says how to pass a value that starts with a minus.
+
+    argparse takes `-1,0` in `--from -1,0` for an option (only plain negative numbers pass as values), so the user
+    saw "argument --from: expected one argument" with no way forward. The subcommands' parsers are of this class
+    too (argparse makes them with the class of their parent).
+    """
+
+    def parse_known_args(self, args=None, namespace=None):  # argparse's own signature
+        self._words = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        super().error(message + minus_value_hint(message, getattr(self, "_words", [])))
+
+
+def minus_value_hint(message: str, words: list[str]) -> str:
+    """' — write it as --from=-1,0 …' when `message` is argparse's "expected one argument" for an option followed by
+    a word starting with a minus; '' otherwise."""
+    found = re.match(r"argument ([^:]+): expected one argument", message)
+    if found is None:
+        return ""
+    names = found.group(1).split("/")
+    for i, word in enumerate(words[:-1]):
+        following = words[i + 1]
+        if word in names and following.startswith("-") and len(following) > 1:
+            return f" (a value that starts with a minus must be joined to its option with '=': {word}={following})"
+    return ""
+
+
 def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
     """The whole command line; `recipe` supplies train's defaults (main parses again when --preset names one)."""
     from core import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="convae-explorer",
         description="Train a convolutional autoencoder while you watch, then explore its latent space. "
         "With no command, opens the window; `convae-explorer PATH.safetensors` opens it on a saved model.",

@@ -16,9 +16,13 @@ import argparse
 import io
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.commands.arguments import add_data_arguments, number_between
 from core.latent.atlas import DEFAULT_GRID, DEFAULT_STEPS, MAX_GRID, MAX_STEPS, MIN_GRID, MIN_STEPS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def plane_range(text: str):
@@ -100,8 +104,26 @@ def add_render_parsers(commands: argparse._SubParsersAction) -> argparse._SubPar
         default=DEFAULT_STEPS,
         help=f"frames, ends included, {MIN_STEPS} to {MAX_STEPS} (default {DEFAULT_STEPS})",
     )
+    path_cmd.add_argument(
+        "--scale",
+        type=number_between(int, 1, MAX_SCALE, "--scale"),
+        default=1,
+        metavar="N",
+        help=f"draw each image pixel as N×N pixels, 1 to {MAX_SCALE} (default 1: a 28-pixel digit stays 28 pixels)",
+    )
     path_cmd.set_defaults(render_handler=run_render_path)
     return kinds
+
+
+#: The largest --scale: a strip of the most frames of the largest images stays a picture a viewer opens.
+MAX_SCALE = 16
+
+
+def scaled(picture: np.ndarray, factor: int) -> np.ndarray:
+    """`picture` (H×W or H×W×C) with each pixel drawn as factor×factor pixels: crisp, no smoothing between pixels."""
+    import numpy as np
+
+    return picture if factor == 1 else np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -205,7 +227,7 @@ def run_render_path(args: argparse.Namespace) -> int:
             else:
                 ends.append(PathEnd(value))
         path = path_between(view, ends[0], ends[1], args.steps)
-        picture = strip(decode_path(view, path))
+        picture = scaled(strip(decode_path(view, path)), args.scale)
         _write(args.out, picture)
     except RenderError as error:
         return _fail("path", str(error))

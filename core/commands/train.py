@@ -247,6 +247,8 @@ def run_train(args: argparse.Namespace) -> int:
             return fail(f"{error}\nThe built-in digits always work: --dataset digits-5k")
         except (CheckpointError, OutputError, ValueError) as error:
             return fail(str(error))
+        if resume and trainer.finished:
+            return fail(nothing_left_to_train(args.resume, trainer.progress.epoch, trainer.config.epochs), EXIT_USAGE)
 
         config = trainer.config
         print(
@@ -305,6 +307,19 @@ def run_train(args: argparse.Namespace) -> int:
     if ended is not None and ended.reason is EndReason.DIVERGED:
         return 1
     return 0
+
+
+def nothing_left_to_train(path: Path, done: int, epochs: int) -> str:
+    """Why a resume that asks for no more epochs than the checkpoint has done trains nothing, and what to give instead.
+
+    --epochs is the run's total, not a number to add: `--resume X --epochs 1` on a model past epoch 1 used to print
+    "Training finished" and rewrite the file though nothing trained.
+    """
+    return (
+        f"nothing left to train: {path} has already trained {done} of its epochs and --epochs is the total "
+        f"number of epochs (now {epochs}), not a number to add. To train one epoch more, give --epochs {done + 1}. "
+        "No file was written."
+    )
 
 
 def loss_parts(event: BatchEnd) -> str:

@@ -24,6 +24,7 @@ from core import __version__
 from core.atomic_write import FileWriteError, write_atomically
 from core.data.datasets import ImageDataset
 from core.files.checkpoint_header import HEADER_LIMIT, META_KEY
+from core.files.file_kind import foreign_kind
 from core.model.autoencoder import ModelConfig
 from core.model.vae import build_network
 from core.timelapse.recording import RunHistory
@@ -34,7 +35,12 @@ from core.training.engine import TrainConfig, Trainer, TrainingProgress, build_m
 FORMAT_NAME = "convae-explorer"
 FORMAT_VERSION = 1
 _OPTIMIZER_KEYS = ("step", "exp_avg", "exp_avg_sq")
-_PROGRESS_TENSORS = ("progress.batch_losses", "progress.epoch_losses", "progress.epoch_rng_state")
+_PROGRESS_TENSORS = (
+    "progress.batch_losses",
+    "progress.epoch_losses",
+    "progress.epoch_rng_state",
+    "progress.batch_loss_parts",  # a VAE's (reconstruction, KL) per step, float32; absent in files from before it
+)
 
 # Bounds checked before a single tensor byte is read, so that no file, however damaged or crafted, can make a load
 # take more than a few hundred MB or more than moments. Each is far above what a file of ours can hold.
@@ -46,8 +52,8 @@ _PROGRESS_TENSORS = ("progress.batch_losses", "progress.epoch_losses", "progress
 #: and `epoch` and `batch_in_epoch` never exceed `step`.
 _MAX_STEPS = 20_000_000
 #: Whole-file cap. The largest model (3×64×64 images, latent 64) holds 2.3 M weights; with Adam's two moments that is
-#: 28 MB, and a loss history at _MAX_STEPS adds 160 MB: under 190 MB in all.
-_MAX_FILE_BYTES = 256 << 20
+#: 28 MB, a loss history at _MAX_STEPS adds 160 MB and a VAE's two loss terms (float32) 160 MB more: under 350 MB.
+_MAX_FILE_BYTES = 384 << 20
 #: The dtypes our files hold: float32 weights and optimizer state, float64 losses, the uint8 shuffle state, and the
 #: run history's float16 decoder weights and reconstructions (core.timelapse.stored).
 _DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1, "F16": 2}
@@ -67,7 +73,7 @@ def _tensor_names(kind: str) -> frozenset[str]:
 
 
 _TENSOR_NAMES = _tensor_names("autoencoder") | _tensor_names("variational")
-#: 104 for an autoencoder and 112 for a VAE, each with a run history.
+#: 105 for an autoencoder and 113 for a VAE, each with a run history (every progress tensor counted).
 _MAX_TENSORS = max(len(_tensor_names("autoencoder")), len(_tensor_names("variational")))
 
 
@@ -104,6 +110,7 @@ class Checkpoint:
                 epoch_rng_state=None if p.epoch_rng_state is None else p.epoch_rng_state.clone(),
                 batch_losses=list(p.batch_losses),
                 epoch_losses=list(p.epoch_losses),
+                batch_loss_parts=list(p.batch_loss_parts),
             ),
             history=None if history is None else history.copy(),
         )
@@ -138,7 +145,12 @@ class Checkpoint:
             model_state=self.model_state,
             optimizer_state=None if self.optimizer_state is None else _cpu_optimizer_state(self.optimizer_state),
             progress=TrainingProgress(  # fresh lists: the trainer appends to them, this checkpoint must not change
-                **{**vars(self.progress), "batch_losses": [*p.batch_losses], "epoch_losses": [*p.epoch_losses]}
+                **{
+                    **vars(self.progress),
+                    "batch_losses": [*p.batch_losses],
+                    "epoch_losses": [*p.epoch_losses],
+                    "batch_loss_parts": [*p.batch_loss_parts],
+                }
             ),
         )
         # Saved after batch N of an epoch that has fewer batches here (the data set shrank since, or the file was
@@ -176,6 +188,10 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
         )
     tensors["progress.batch_losses"] = torch.tensor(progress.batch_losses, dtype=torch.float64)
     tensors["progress.epoch_losses"] = torch.tensor(progress.epoch_losses, dtype=torch.float64)
+    if progress.batch_loss_parts:
+        tensors["progress.batch_loss_parts"] = torch.tensor(progress.batch_loss_parts, dtype=torch.float32).reshape(
+            -1, 2
+        )
     if progress.epoch_rng_state is not None:
         tensors["progress.epoch_rng_state"] = progress.epoch_rng_state
     tensors.update(history_tensors(checkpoint.history))
@@ -240,6 +256,12 @@ def _read_safetensors(path: Path, handle) -> tuple[dict[str, str], dict[str, tor
         raise CheckpointError(
             f"{path.name} looks like a PyTorch pickle (.pt/.pth) file. convae-explorer never unpickles files, "
             "because a pickle can run any code; it reads only .safetensors checkpoints it wrote itself."
+        )
+    handle.seek(0)
+    kind = foreign_kind(handle.read(16))
+    if kind is not None:
+        raise CheckpointError(
+            f"{path.name} is {kind}, not a checkpoint: convae-explorer opens the .safetensors files it saves"
         )
 
     def unreadable(reason: str) -> CheckpointError:
@@ -396,13 +418,14 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
     reference = build_model(model_config, 0)  # as large as the tensors the file really holds, checked just above
     optimizer_state = _optimizer_state(tensors, reference, train_config.lr)
     known = set(expected) | {k for k in tensors if k.startswith("optimizer.")}
-    known |= {"progress.batch_losses", "progress.epoch_losses", "progress.epoch_rng_state"}
+    known |= set(_PROGRESS_TENSORS)
     known |= history_tensor_names()
     unknown = sorted(set(tensors) - known)
     if unknown:
         raise CheckpointError(f"unexpected tensors {', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''}")
     batch_losses = _checked(tensors, "progress.batch_losses", (counters["step"],), torch.float64)
     epoch_losses = _checked(tensors, "progress.epoch_losses", (counters["epoch"],), torch.float64)
+    loss_parts = _loss_parts(tensors, model_config, counters["step"])
     rng_state = tensors.get("progress.epoch_rng_state")
     if rng_state is not None:
         try:
@@ -425,9 +448,31 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
             epoch_rng_state=rng_state,
             batch_losses=batch_losses.tolist(),
             epoch_losses=epoch_losses.tolist(),
+            batch_loss_parts=loss_parts,
         ),
         history=history,
     )
+
+
+def _loss_parts(tensors: dict[str, torch.Tensor], model_config: ModelConfig, steps: int) -> list[tuple[float, float]]:
+    """A VAE's (reconstruction, KL) per step. NaN marks a step whose terms were not kept: every step of a file saved
+    before they were (it opens as before, its two curves blank), or the steps before a resume of such a file. An
+    autoencoder's file holds none."""
+    name = "progress.batch_loss_parts"
+    if not model_config.variational:
+        if name in tensors:
+            raise CheckpointError(f"an autoencoder's checkpoint holds a VAE's loss terms ({name!r})")
+        return []
+    if name not in tensors:
+        return [(math.nan, math.nan)] * steps
+    parts = tensors[name]
+    if tuple(parts.shape) != (steps, 2) or parts.dtype != torch.float32:
+        raise CheckpointError(
+            f"the tensor {name!r} has shape {tuple(parts.shape)} ({parts.dtype}), expected {(steps, 2)} (float32)"
+        )
+    if bool(torch.isinf(parts).any()):
+        raise CheckpointError(f"the tensor {name!r} holds infinite values")
+    return [(a, b) for a, b in parts.double().tolist()]
 
 
 def _field(mapping: dict, key: str, kind: type):

@@ -16,9 +16,8 @@ import torch
 from core.events import Snapshot
 from core.latent.neighbours import NeighbourIndex
 from core.latent.plane import LatentPlane, fit_plane
-from core.model.diagnostics import output_collapsed
+from core.model.diagnostics import CollapseVerdict, collapse_verdict, output_collapsed
 from core.model.fast_decode import FastDecoder
-from core.model.vae import posterior_collapse
 
 
 @dataclass(frozen=True)
@@ -29,6 +28,9 @@ class SnapshotView:
     collapsed: bool  # every sample decodes to the same picture (see core.model.diagnostics)
     #: The display codes ready for nearest-neighbour queries and the off-the-data meter (built with the view).
     neighbours: NeighbourIndex = field(compare=False, repr=False)
+    #: A VAE's posterior-collapse verdict at this snapshot (core.model.diagnostics.collapse_verdict), judged afresh
+    #: for every view; None for an autoencoder.
+    posterior: CollapseVerdict | None = None
 
     @property
     def where(self) -> str:
@@ -50,8 +52,8 @@ class SnapshotView:
 
     @property
     def posterior_collapse(self) -> str | None:
-        """A VAE's posterior-collapse warning with what to try (core.model.vae.posterior_collapse); None when fine."""
-        return posterior_collapse(self.snapshot.kl_per_dim, self.snapshot.beta or 1.0)
+        """A VAE's posterior-collapse warning with what to try; None when fine, not yet judged, or not a VAE."""
+        return self.posterior.warning if self.posterior is not None else None
 
     def sigma_ellipse(self, index: int) -> tuple[float, float, float] | None:
         """Display code `index`'s 1σ ellipse on the view plane: (major semi-axis, minor semi-axis, angle in degrees).
@@ -123,4 +125,5 @@ def view_of(snapshot: Snapshot, plane: LatentPlane | None = None, *, prepare: bo
     neighbours = NeighbourIndex(snapshot.codes)
     if prepare:
         neighbours.prepare()
-    return SnapshotView(snapshot, plane, plane.to_plane(snapshot.codes), output_collapsed(snapshot), neighbours)
+    xy = plane.to_plane(snapshot.codes)
+    return SnapshotView(snapshot, plane, xy, output_collapsed(snapshot), neighbours, collapse_verdict(snapshot))

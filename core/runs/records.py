@@ -33,6 +33,10 @@ class RunInfo:
     epochs_done: int
     losses: np.ndarray  # the loss history so far (a copy)
     pacing: WindowPacing  # how often the window shows this run: what the host can spare
+    #: A VAE's (reconstruction, KL) per step so far, beside `losses` (steps × 2, NaN where a file did not keep them,
+    #: core.training.engine.TrainingProgress.batch_loss_parts); None for an autoencoder. A reopened VAE draws its two
+    #: curves from this.
+    loss_parts: np.ndarray | None = None
 
     @property
     def total_steps(self) -> int:
@@ -70,7 +74,17 @@ def describe_run(trainer: Trainer, trained_on: str | None = None) -> RunInfo:
         epochs_done=p.epoch,
         losses=np.array(p.batch_losses, np.float64),
         pacing=window_pacing(trainer.device.type, trainer.threads),
+        loss_parts=loss_parts_of(trainer),
     )
+
+
+def loss_parts_of(trainer: Trainer) -> np.ndarray | None:
+    """The run's (reconstruction, KL) per step as a steps × 2 array, NaN where unknown; None for an autoencoder."""
+    if not trainer.model_config.variational:
+        return None
+    parts = np.array(trainer.progress.batch_loss_parts, np.float64).reshape(-1, 2)
+    missing = len(trainer.progress.batch_losses) - len(parts)  # a progress made without them: unknown, not absent
+    return np.concatenate([np.full((missing, 2), np.nan), parts]) if missing > 0 else parts
 
 
 def model_at_rest(trainer: Trainer, history: RunHistory | None = None) -> ModelAtRest:

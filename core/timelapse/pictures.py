@@ -2,8 +2,9 @@
 
 Each image shows the frame's display codes on its (aligned) view plane, coloured by class, a legend, what the frame
 is (step, epoch, loss) and a strip of the loss curve with a cursor at the frame's step. The axes are the same for
-every frame, so the points move and the axes do not. The window's export and `convae-explorer render timelapse`
-both draw through here.
+every frame, so the points move and the axes do not; their ticks are at round plane values. The loss strip's label
+has a band of its own above the curve, so the curve never crosses it. The window's export and
+`convae-explorer render timelapse` both draw through here.
 """
 
 from __future__ import annotations
@@ -45,8 +46,18 @@ class Layout:
     height: int
     plot: tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
     bounds: tuple[float, float, float, float]  # x0, x1, y0, y1 in plane coordinates
-    strip: tuple[int, int, int, int]  # the loss strip's box
+    strip: tuple[int, int, int, int]  # the loss strip's box: its label band on top, the curve below it
     font_size: int
+
+    @property
+    def strip_label_height(self) -> int:
+        """The band at the strip's top that holds its label; the curve is drawn below it."""
+        return round(1.5 * self.font_size)  # the label font is smaller; its descenders need the rest
+
+    def ticks(self) -> tuple[list[float], list[float]]:
+        """Round plane values (1, 2 or 5 × a power of ten apart) to mark on the x and y axes."""
+        x0, x1, y0, y1 = self.bounds
+        return nice_ticks(x0, x1), nice_ticks(y0, y1)
 
     def to_pixels(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pixel columns and rows of plane positions (y grows upwards on the plot, downwards in the image)."""
@@ -57,15 +68,35 @@ class Layout:
         return np.round(px).astype(np.int64), np.round(py).astype(np.int64)
 
 
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """At most `most` round values inside [low, high], evenly spaced by 1, 2 or 5 × a power of ten."""
+    span = high - low
+    if not np.isfinite(span) or span <= 0:
+        return []
+    raw = span / max(most - 1, 1)
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = np.ceil(low / step) * step
+    values = first + step * np.arange(int(np.floor((high - first) / step)) + 1)
+    return [round(float(v), 12) + 0.0 for v in values if low <= v <= high]  # + 0.0: no "-0"
+
+
+def tick_text(value: float) -> str:
+    """A tick's label: short, no trailing zeros, a plain minus (Pillow's font has no "−")."""
+    return f"{value:.4g}"
+
+
 def layout_for(frames: HistoryFrames, width: int) -> Layout:
     width = int(width)
     height = round(width * 0.75)
     font_size = max(10, width // 50)
     legend = 5 * font_size + 20
     title = 2 * font_size + 14
-    strip_height = max(30, height // 9)
-    plot = (8, title, width - legend, height - strip_height - 16)
-    strip = (8, height - strip_height - 6, width - legend, height - 6)
+    strip_height = max(30, height // 9) + round(1.5 * font_size)  # room for the label band above the curve
+    ticks_left = 3 * font_size + 8  # the y axis's tick labels
+    ticks_below = font_size + 8  # the x axis's tick labels
+    plot = (ticks_left, title, width - legend, height - strip_height - 16 - ticks_below)
+    strip = (ticks_left, height - strip_height - 6, width - legend, height - 6)
     x0, x1, y0, y1 = frames.bounds()
     pad_x, pad_y = 0.04 * ((x1 - x0) or 1.0), 0.04 * ((y1 - y0) or 1.0)
     if frames.display.model_config.latent_dim == 1:  # a line of points, on a band in the middle
@@ -105,6 +136,7 @@ def draw_frame(
     draw = ImageDraw.Draw(image)
     font, small = _font(layout.font_size), _font(max(9, layout.font_size - 2))
     draw.rectangle((left - 1, top - 1, right, bottom), outline=FAINT)
+    _draw_ticks(draw, layout, small)
     loss = "n/a" if np.isnan(frame.loss) else f"{frame.loss:.4f}"  # Pillow's font has no dash
     draw.text((left, 4), title, fill=INK, font=font)
     draw.text(
@@ -121,6 +153,28 @@ def draw_frame(
     return image
 
 
+#: How far a tick mark reaches out of the plot's box, in pixels.
+TICK_LENGTH = 4
+
+
+def _draw_ticks(draw: ImageDraw.ImageDraw, layout: Layout, font) -> None:
+    """Tick marks outside the plot's box at round plane values, each with its value."""
+    left, _, _, bottom = layout.plot
+    xs, ys = layout.ticks()
+    columns, _ = layout.to_pixels(np.array([[x, layout.bounds[2]] for x in xs]).reshape(-1, 2))
+    _, rows = layout.to_pixels(np.array([[layout.bounds[0], y] for y in ys]).reshape(-1, 2))
+    for value, x in zip(xs, columns.tolist(), strict=True):
+        draw.line([(x, bottom), (x, bottom + TICK_LENGTH - 1)], fill=INK)
+        text = tick_text(value)
+        x0, _, x1, _ = draw.textbbox((0, 0), text, font=font)  # centred under its mark (no anchors: old Pillows)
+        draw.text((x - (x1 - x0) // 2, bottom + TICK_LENGTH + 1), text, fill=INK, font=font)
+    for value, y in zip(ys, rows.tolist(), strict=True):
+        draw.line([(left - TICK_LENGTH - 1, y), (left - 2, y)], fill=INK)
+        text = tick_text(value)
+        x0, y0, x1, y1 = draw.textbbox((0, 0), text, font=font)  # right-aligned left of its mark, centred on it
+        draw.text((left - TICK_LENGTH - 3 - (x1 - x0), y - (y1 + y0) // 2), text, fill=INK, font=font)
+
+
 def _draw_legend(draw: ImageDraw.ImageDraw, classes: Sequence[str], layout: Layout, font) -> None:
     x = layout.plot[2] + 10
     y = layout.plot[1]
@@ -134,9 +188,12 @@ def _draw_legend(draw: ImageDraw.ImageDraw, classes: Sequence[str], layout: Layo
 def _draw_loss_strip(
     draw: ImageDraw.ImageDraw, frames: HistoryFrames, index: int, layout: Layout, losses: np.ndarray | None, font
 ) -> None:
-    """The loss curve (running average of every step when known, else the frames' losses) with a cursor."""
-    left, top, right, bottom = layout.strip
-    draw.rectangle((left - 1, top - 1, right, bottom), outline=FAINT)
+    """The loss curve (running average of every step when known, else the frames' losses) with a cursor, below the
+    strip's label band."""
+    left, box_top, right, bottom = layout.strip
+    draw.rectangle((left - 1, box_top - 1, right, bottom), outline=FAINT)
+    draw.text((left + 4, box_top + 1), "loss (running average)", fill=FAINT, font=font)
+    top = box_top + layout.strip_label_height
     last_step = max(1, frames.frames[-1].step)
     if losses is not None and len(losses):
         steps, values = np.arange(1, len(losses) + 1), running_average(np.asarray(losses, np.float64))
@@ -154,7 +211,6 @@ def _draw_loss_strip(
         draw.line(list(zip(xs[picks].tolist(), ys[picks].tolist(), strict=True)), fill=(214, 39, 40), width=1)
     cursor = left + frames.frames[index].step / last_step * (right - 1 - left)
     draw.line([(cursor, top), (cursor, bottom - 1)], fill=INK, width=2)
-    draw.text((left + 4, top + 1), "loss (running average)", fill=FAINT, font=font)
 
 
 def frame_images(

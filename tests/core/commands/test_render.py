@@ -115,6 +115,38 @@ def test_render_path_between_plane_positions(model2, tmp_path, capsys):
     assert np.array_equal(picture[:, 28:56], to_uint8(view.decode_at(0.0, 0.25)[0][0]))
 
 
+def test_render_path_scales_its_strip_pixel_for_pixel(model2, tmp_path, capsys):
+    """Issue 25, defect 13: a strip of 12 digits was 336×28 pixels, too small to see; --scale N enlarges it."""
+    plain, big = tmp_path / "plain.png", tmp_path / "big.png"
+    for out, extra in ((plain, []), (big, ["--scale", "4"])):
+        assert main(["render", "path", str(model2), "--from", "4", "--to", "17", "--steps", "5", "--out", str(out),
+                     *extra]) == 0  # fmt: skip
+    assert "(560×112 pixels)" in capsys.readouterr().out
+    small, large = np.asarray(Image.open(plain)), np.asarray(Image.open(big))
+    assert large.shape == (4 * 28, 4 * 5 * 28)
+    for dy in range(4):
+        for dx in range(4):  # every image pixel became a 4×4 block of the same value: no smoothing
+            assert np.array_equal(large[dy::4, dx::4], small)
+    with pytest.raises(SystemExit) as stopped:
+        main(["render", "path", str(model2), "--from", "4", "--to", "17", "--out", str(big), "--scale", "17"])
+    assert stopped.value.code == 2 and "--scale must be from 1 to 16, got 17" in capsys.readouterr().err
+
+
+def test_a_value_starting_with_a_minus_gets_the_equals_form_in_the_error(model2, tmp_path, capsys):
+    """Issue 25, defect 13: argparse takes -1,0 for an option; the error now says to write --from=-1,0."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["render", "path", str(model2), "--from", "-1,0", "--to", "1,0.5", "--out", str(tmp_path / "s.png")])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --from: expected one argument" in err and "joined to its option with '=': --from=-1,0" in err
+    with pytest.raises(SystemExit):
+        main(["render", "map", str(model2), "--range", "-3,3,-2,2", "--out", str(tmp_path / "m.png")])
+    assert "--range=-3,3,-2,2" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["render", "path", str(model2), "--to", "1,0", "--out", str(tmp_path / "s.png"), "--from"])
+    assert "expected one argument" in capsys.readouterr().err  # nothing after it: no hint to give
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -17,7 +17,9 @@ from core.events import BatchEnd, Snapshot
 from core.files.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from core.latent.view import view_of
 from core.model.autoencoder import ConvAutoEncoder
+from core.model.diagnostics import CollapseVerdict
 from core.model.vae import ConvVAE, kl_per_dimension, posterior_collapse, training_loss
+from core.runs.records import describe_run
 from core.settings import ModelConfig, check_model_kind
 from core.training.engine import Trainer, TrainingControl, build_model, build_optimizer
 from core.training.step_runners import EagerSteps, SplitSteps
@@ -160,6 +162,43 @@ def test_a_large_beta_collapses_the_posterior_and_the_verdict_says_what_to_try(d
     assert view_of(snapshot).posterior_collapse == message
 
 
+def trained_until(trainer: Trainer, last_step: int) -> list[Snapshot]:
+    """Snapshots of a real run at step 0 and at `last_step`, where it is stopped."""
+    control, snapshots = TrainingControl(), [trainer.snapshot()]
+    for event in trainer.run(control, snapshots=False):
+        if isinstance(event, BatchEnd) and event.step == last_step:
+            snapshots.append(trainer.snapshot())
+            control.stop()
+    return snapshots
+
+
+def test_no_collapse_verdict_before_training_has_had_its_chance_then_one_per_snapshot(digits_subset) -> None:
+    """Issue 25, defect 1: every VAE was called collapsed at step 0 (an untrained encoder's KL is ~1e-4 nats).
+
+    L17's β = 1 trained a little is not collapsed; β = 20 is; neither is judged at step 0; each snapshot is judged
+    afresh, so the verdict the view carries changes as training goes on.
+    """
+    dataset = digits_subset(2000)
+    healthy_start, healthy = trained_until(vae_trainer(dataset, beta=1.0, batch_size=32, epochs=5), 60)
+    collapsing_start, collapsed = trained_until(vae_trainer(dataset, beta=20.0, batch_size=64, lr=1e-3, epochs=5), 60)
+    for start in (healthy_start, collapsing_start):
+        assert posterior_collapse(start.kl_per_dim, start.beta) is not None  # the KL alone would cry collapse
+        verdict = view_of(start).posterior
+        assert not verdict.judged and not verdict.collapsed and verdict.warning is None
+        assert verdict.text.startswith("Too early to judge posterior collapse")
+        assert view_of(start).posterior_collapse is None
+    assert view_of(healthy).posterior == CollapseVerdict(
+        judged=True, collapsed=False, text="No posterior collapse: 2 of 2 latent dimensions carry information."
+    ), healthy.kl_per_dim
+    assert view_of(healthy).posterior_collapse is None
+    verdict = view_of(collapsed).posterior
+    assert verdict.judged and verdict.collapsed, collapsed.kl_per_dim
+    assert verdict.warning == verdict.text == posterior_collapse(collapsed.kl_per_dim, 20.0)
+    assert view_of(collapsed).posterior_collapse == verdict.text and "smaller β (now 20" in verdict.text
+    plain = Trainer(dataset, fast_config(batch_size=16))
+    assert view_of(plain.snapshot()).posterior is None  # an autoencoder has no posterior to judge
+
+
 def test_the_collapse_verdict_needs_most_dimensions_inactive() -> None:
     assert posterior_collapse(np.array([0.001, 2.0]), 1.0) is None  # one active unit of two
     assert posterior_collapse(np.array([0.001, 0.002, 2.0]), 1.0) is not None
@@ -262,3 +301,51 @@ def test_the_vae_loss_run_reports_both_losses_and_the_speed_ratio(digits_subset)
     assert engine.value > 0 and reference.value > 0
     assert difference.value == pytest.approx(100 * abs(engine.value - reference.value) / reference.value)
     assert speed.value > 0 and len(lines) == 3
+
+
+def test_a_reopened_vae_keeps_both_loss_terms_per_step_and_its_run_record_carries_them(
+    tmp_path: Path, digits_subset
+) -> None:
+    """Issue 25, defect 8: a reopened VAE showed the reconstruction/KL legend but drew neither curve."""
+    from core.runs.start import opened_run
+
+    dataset = digits_subset(64)
+    trainer = vae_trainer(dataset, beta=3.0, epochs=2)
+    events = [e for e in trainer.run(TrainingControl(), snapshots=False) if isinstance(e, BatchEnd)]
+    path = save_checkpoint(tmp_path / "vae.safetensors", Checkpoint.from_trainer(trainer))
+    assert load_file(str(path))["progress.batch_loss_parts"].shape == (8, 2)
+    expected = np.array([(e.reconstruction, e.kl) for e in events])
+    loaded = load_checkpoint(path)
+    np.testing.assert_allclose(loaded.progress.batch_loss_parts, expected, rtol=1e-6)  # saved as float32
+    info = describe_run(opened_run(path, print).trainer)
+    np.testing.assert_allclose(info.loss_parts, expected, rtol=1e-6)
+    np.testing.assert_allclose(info.losses, info.loss_parts @ [1.0, 3.0], rtol=1e-5)  # loss = reconstruction + β·KL
+
+    plain = Trainer(dataset, fast_config(batch_size=16))
+    list(plain.run(TrainingControl(), snapshots=False))
+    plain_path = save_checkpoint(tmp_path / "ae.safetensors", Checkpoint.from_trainer(plain))
+    assert "progress.batch_loss_parts" not in load_file(str(plain_path))
+    assert describe_run(load_checkpoint(plain_path).resume(dataset)).loss_parts is None
+
+
+def test_a_vae_file_from_before_the_loss_terms_opens_and_trains_on(tmp_path: Path, digits_subset) -> None:
+    dataset = digits_subset(64)
+    trainer = vae_trainer(dataset, beta=3.0, epochs=1)
+    list(trainer.run(TrainingControl(), snapshots=False))
+    new = save_checkpoint(tmp_path / "new.safetensors", Checkpoint.from_trainer(trainer))
+    tensors = load_file(str(new))
+    del tensors["progress.batch_loss_parts"]
+    from safetensors import safe_open
+
+    with safe_open(str(new), framework="pt") as reader:
+        metadata = dict(reader.metadata())
+    save_file(tensors, str(tmp_path / "old.safetensors"), metadata=metadata)
+    old = load_checkpoint(tmp_path / "old.safetensors")
+    assert old.progress.step == 4 and state_equal(old.model_state, load_checkpoint(new).model_state)
+    resumed = old.resume(dataset, epochs=2)
+    assert np.isnan(describe_run(resumed).loss_parts).all() and describe_run(resumed).loss_parts.shape == (4, 2)
+    list(resumed.run(TrainingControl(), snapshots=False))
+    parts = describe_run(resumed).loss_parts
+    assert parts.shape == (8, 2) and np.isnan(parts[:4]).all() and np.isfinite(parts[4:]).all()
+    again = load_checkpoint(save_checkpoint(tmp_path / "again.safetensors", Checkpoint.from_trainer(resumed)))
+    np.testing.assert_array_equal(np.isnan(again.progress.batch_loss_parts), np.isnan(parts))

@@ -96,3 +96,48 @@ def test_a_checkpoint_without_history_is_refused_clearly(tmp_path: Path, digits_
     path = save_checkpoint(tmp_path / "old.safetensors", Checkpoint.from_trainer(trainer))
     assert main(["render", "timelapse", str(path), "--out", str(tmp_path / "o.gif")]) == 1
     assert "holds no run history" in capsys.readouterr().err
+
+
+LOSS_RED = (214, 39, 40)
+
+
+def test_the_loss_label_is_clear_of_its_curve_and_the_axes_have_ticks(tmp_path: Path, run_file: Path) -> None:
+    """Issue 25, defect 13: the loss strip's label was struck through by its curve, and the plot's axes had no ticks."""
+    from PIL import ImageDraw
+
+    from core.timelapse.pictures import INK, TICK_LENGTH, _font, tick_text
+
+    frames = load_checkpoint(run_file).history.frozen()
+    for width, frame in ((400, 1), (640, len(frames))):
+        out = tmp_path / f"f{width}.png"
+        assert main(["render", "timelapse", str(run_file), "--out", str(out), "--frame", str(frame),
+                     "--width", str(width)]) == 0  # fmt: skip
+        pixels = np.asarray(Image.open(out).convert("RGB"))
+        layout = layout_for(frames, width)
+        left, top, right, bottom = layout.strip
+        red = (pixels == LOSS_RED).all(axis=2)
+        assert red[top:bottom, left:right].sum() > (right - left) // 2  # the curve is drawn
+        small = _font(max(9, layout.font_size - 2))
+        x0, y0, x1, y1 = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox(
+            (left + 4, top + 1), "loss (running average)", font=small
+        )
+        assert not red[y0 : y1 + 1, x0 : x1 + 1].any(), "the curve crosses the label"
+        assert y1 < top + layout.strip_label_height  # the label sits in its band, the curve below it
+
+        plot_left, _, _, plot_bottom = layout.plot
+        xs, ys = layout.ticks()
+        assert len(xs) >= 3 and len(ys) >= 3
+        columns, _ = layout.to_pixels(np.array([[x, 0.0] for x in xs]))
+        _, rows = layout.to_pixels(np.array([[0.0, y] for y in ys]))
+        ink = (pixels == INK).all(axis=2)
+        dark = pixels.astype(int).sum(axis=2) < 3 * 128  # text is antialiased: its strokes are dark, not all INK
+        for x in columns:  # a mark below the box at each tick's column, and its value under it
+            assert ink[plot_bottom : plot_bottom + TICK_LENGTH, x].all()
+            assert dark[plot_bottom + TICK_LENGTH + 1 : plot_bottom + TICK_LENGTH + layout.font_size + 2,
+                       x - 12 : x + 13].any()  # fmt: skip
+        for y in rows:  # a mark left of the box at each tick's row, and its value left of it
+            assert ink[y, plot_left - TICK_LENGTH - 1 : plot_left - 1].all()
+            assert dark[y - 5 : y + 6, : plot_left - TICK_LENGTH - 2].any()
+        between = (columns[0] + columns[1]) // 2  # no mark between two ticks
+        assert not ink[plot_bottom : plot_bottom + TICK_LENGTH, between].any()
+        assert tick_text(-0.5) == "-0.5" and tick_text(2.0) == "2"
