@@ -75,7 +75,6 @@ class MainWindow(QMainWindow):
         layout = build_layout(self, self.docks)
         self.notice, self.controls, self.latent = layout.notice, layout.controls, layout.latent
         self.preview, self.loss, self.grids = layout.preview, layout.loss, layout.grids
-        self.resize(1280, 860)
         self.files = FileActions(self)
         self._add_window_actions()
 
