@@ -117,6 +117,13 @@ class DataChoice(QObject):
         select_dataset(self._controls.dataset, f"{FOLDER_PREFIX}{folder}")
         self.status.emit(f"Press Train to load the images of {folder}")
 
+    @Slot()
+    def ask_image_folder(self) -> None:
+        """Ask for a folder of the user's own images and offer it in the box (the empty window's "start here")."""
+        folder = self._dialogs.existing_folder("Train on an image folder (one sub-folder per class)")
+        if folder is not None:
+            self.use_image_folder(folder)
+
     def _stop_download(self) -> None:
         """The window closes: a download stops between two chunks, so the close waits for no network."""
         if self.dialog is not None:

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 from core.training.loss_history import RUNNING_WINDOW, running_average
 
 REDRAW_INTERVAL_MS = 100  # the curve is redrawn at most 10 times a second unless a run's pacing asks for fewer
+#: The empty panel says what it will show.
+EMPTY_SUMMARY = "No training yet: each batch's loss is drawn here."
 
 
 def _key_text(variational: bool) -> str:
@@ -214,7 +216,7 @@ class LossPanel(QWidget):
                     self._y_top = top * 1.05
                     item.setYRange(low, self._y_top, padding=0.0)
         else:
-            self.summary.setText("No training yet.")
+            self.summary.setText(EMPTY_SUMMARY)
 
     @Slot(bool)
     def _on_log_toggled(self, on: bool) -> None:

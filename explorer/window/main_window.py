@@ -43,6 +43,7 @@ from explorer.window.layout import Area, build_layout
 from explorer.window.menus import fill_recent_menu, recent_files, remember_recent, shortcut_sheet
 from explorer.window.preload import BackendPreloader
 from explorer.window.questions import show_about, unsaved_model_question
+from explorer.window.start_here import StartHere
 from explorer.window.state import restore_window, save_window
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
             self.session, self.controls, self.menus, self.settings, self.dialogs, self.tasks, self.close_hooks, self
         )
         self.data_choice.status.connect(self._on_status)
+        self._add_start_here()
         self.timelapse_export = TimelapseExporter(
             self.session, self.timelapse, self.menus, self.dialogs, self.tasks, self
         )
@@ -158,6 +160,28 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         menus.add("help.help", "shortcuts", "&Keyboard shortcuts", self.show_shortcuts, std.HelpContents)
         menus.add("help.help", "about", "&About convae-explorer", self.show_about)
+
+    def _add_start_here(self) -> None:
+        """The empty latent panel's first steps: train the lecture's network, open a model, use your own images."""
+        self.start_here = StartHere(self.latent.plot)
+        self.start_here.trainRequested.connect(self.train_lecture_network)
+        self.start_here.openRequested.connect(self.files.ask_open)
+        self.start_here.ownImagesRequested.connect(self.data_choice.ask_image_folder)
+        for changed in (self.session.busyChanged, self.session.viewChanged, self.session.runReady):
+            changed.connect(self._show_start_here)
+        self._show_start_here()
+
+    @Slot()
+    def _show_start_here(self) -> None:
+        """The card while there is nothing to show: no model, no view and no run under way."""
+        session = self.session
+        self.start_here.setVisible(session.model is None and session.view is None and not session.running)
+
+    @Slot()
+    def train_lecture_network(self) -> None:
+        """Start here's first step: the form set to L16's network on the built-in digits, then Train."""
+        self.controls.choose_lecture_setup()
+        self.start_training()
 
     def _report(self, feature) -> None:
         """A feature's `status` to the status bar and its `warning` to a message box."""
