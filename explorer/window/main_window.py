@@ -41,6 +41,7 @@ from explorer.window.docks import WindowDocks
 from explorer.window.file_actions import FileActions
 from explorer.window.layout import Area, build_layout
 from explorer.window.menus import fill_recent_menu, recent_files, remember_recent, shortcut_sheet
+from explorer.window.notices import NoticeBanner
 from explorer.window.preload import BackendPreloader
 from explorer.window.questions import show_about, unsaved_model_question
 from explorer.window.start_here import StartHere
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         layout = build_layout(self, self.docks)
         self.notice, self.controls, self.latent = layout.notice, layout.controls, layout.latent
         self.preview, self.loss, self.grids = layout.preview, layout.loss, layout.grids
+        self.banner = NoticeBanner(self.notice)
         self.files = FileActions(self)
         self._add_window_actions()
 
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self.neighbours = NeighboursPanel()
         self.run = RunView(self.session, self.latent, self.preview, self.cursor, self.neighbours, self)
         self.vae = VaeViews(self.session, self.loss, self.controls, self.docks, self)
+        self.vae.collapseChanged.connect(lambda text: self._on_verdict("posterior collapse", text))
         # the comparison run: a second session and RunView on its own panel, sharing the cursor
         comparison_panel = ComparisonPanel()
         comparison_session = RunSession(autosave_dir, self.tasks, self)
@@ -212,6 +215,7 @@ class MainWindow(QMainWindow):
         session.epochEnded.connect(self._on_epoch_end)
         session.viewChanged.connect(self._on_view)
         session.notice.connect(self._on_notice)
+        session.collapseChanged.connect(lambda text: self._on_verdict("output collapse", text))
         session.status.connect(self._on_status)
         session.warning.connect(self.warn)
         session.error.connect(self._on_error)
@@ -237,8 +241,7 @@ class MainWindow(QMainWindow):
     def offer_reopen(self, save: Autosave) -> None:
         """A banner with a link that reopens the last model trained here (until another run starts)."""
         self._reopen = save.path
-        self.notice.setText(f'Your last model ({save.describe()}) was kept. <a href="reopen">Reopen it</a>')
-        self.notice.show()
+        self.banner.show("reopen", f'Your last model ({save.describe()}) was kept. <a href="reopen">Reopen it</a>')
 
     @Slot(str)
     def _on_notice_link(self, _link: str) -> None:
@@ -313,7 +316,7 @@ class MainWindow(QMainWindow):
         """A run begins (its notices start afresh) or has ended and handed its model back."""
         session = self.session
         if busy:
-            self.notice.hide()
+            self.banner.clear_all()
             self.progress_bar.setRange(0, 0)  # busy, size unknown: until the run is laid out (loading, opening)
         else:
             self.loss.flush()
@@ -369,10 +372,17 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_notice(self, text: str) -> None:
-        """Notices (a data-set fallback, a collapse) stay visible in a banner until the next run starts."""
-        self.notice.setText(text)
-        self.notice.show()
+        """Notices (a data-set fallback, a latent size kept) stay visible in a banner until the next run starts."""
+        self.banner.show("run", text)
         self.statusBar().showMessage(text)
+
+    def _on_verdict(self, kind: str, text: str | None) -> None:
+        """A verdict judged at every view (a collapse): in the banner while it holds, gone once it changes."""
+        if text is None:
+            self.banner.clear(kind)
+        else:
+            self.banner.show(kind, text)
+            self.statusBar().showMessage(text)
 
     @Slot(str)
     def _on_status(self, text: str) -> None:
