@@ -149,14 +149,17 @@ class ControlsPanel(QWidget):
         if index >= 0:
             self.device.setCurrentIndex(index)
 
-    def set_running(self, running: bool, paused: bool) -> None:
+    def set_running(self, running: bool, paused: bool, training: bool | None = None) -> None:
+        """`running`: a worker is busy, so the form is locked; `training` (default: running): it trains, so Pause and
+        Stop mean something (opening a file does not train)."""
+        training = running if training is None else training
         for widget in (self.dataset, self.model, self.recipe, *self.spins.values(), self.device):
             widget.setEnabled(not running)
         self.spins["beta"].setEnabled(not running and self.model_kind == "variational")
         self.train_button.setEnabled(not running)
         self.continue_button.setEnabled(not running and self._can_continue)
-        self.pause_button.setEnabled(running)
-        self.stop_button.setEnabled(running)
+        self.pause_button.setEnabled(training)
+        self.stop_button.setEnabled(training)
         self.pause_button.setText("Resume" if paused else "Pause")
 
     def _apply_recipe(self, index: int) -> None:

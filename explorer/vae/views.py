@@ -55,7 +55,9 @@ class VaeViews(QObject):
     @Slot(object)
     def _on_run_ready(self, info: RunInfo) -> None:
         self._variational = info.model_config.variational
-        self.parts = np.zeros((0, 2), np.float64)
+        # a reopened or continued VAE draws its terms so far (NaN where its file did not keep them)
+        saved = info.loss_parts if self._variational else None
+        self.parts = np.array(saved, np.float64).reshape(-1, 2) if saved is not None else np.zeros((0, 2), np.float64)
         self._collapse_shown = None
         self.loss.show_parts(self.parts if self._variational else None)
         self.kl.clear()

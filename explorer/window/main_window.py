@@ -324,12 +324,13 @@ class MainWindow(QMainWindow):
                 self.progress_bar.setRange(0, 1)
                 self.progress_bar.setValue(0)
         self.controls.set_can_continue(session.can_continue)
-        self.controls.set_running(busy, paused=False)
+        training = busy and session.training  # opening a file is busy too, but has nothing to pause or stop
+        self.controls.set_running(busy, paused=False, training=training)
         action = self.menus.action
         action("continue").setEnabled(not busy and session.can_continue)
         action("start").setEnabled(not busy)
-        action("pause").setEnabled(busy)
-        action("stop").setEnabled(busy)
+        action("pause").setEnabled(training)
+        action("stop").setEnabled(training)
         action("open").setEnabled(not busy)
         self.recent_menu.setEnabled(not busy)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_testkit import DecodeCounter, move_mouse_to, start_small_run, wait_for_snapshot
+from gui_testkit import DecodeCounter, move_mouse_to, save_and_wait, start_small_run, wait_for_snapshot
 from PySide6.QtCore import Qt
 
 from core.settings import MODEL_KINDS
@@ -192,3 +192,32 @@ def test_the_collapse_banner_follows_the_verdict_of_the_view_shown(qtbot, window
     qtbot.mouseClick(live, Qt.MouseButton.LeftButton, pos=live.rect().center())
     qtbot.waitUntil(lambda: window.session.view.snapshot.step > 0)
     assert window.notice.isVisible() and window.notice.text().startswith("Posterior collapse")
+
+
+def test_a_reopened_vae_draws_its_two_terms_and_loading_cannot_be_paused(qtbot, window, tiny_mnist, tmp_path) -> None:
+    """The checkpoint keeps reconstruction and KL per step: reopened, both curves are drawn over every step. While
+    the file loads, nothing trains: Pause and Stop (buttons and menu entries) stay disabled."""
+    choose_vae(window, 2.0)
+    start_small_run(window, epochs=2)
+    qtbot.waitUntil(lambda: not window.running, timeout=120_000)
+    steps = len(window.session.losses)
+    path = tmp_path / "vae.safetensors"
+    save_and_wait(qtbot, window, path)
+    while_loading: list[tuple[bool, ...]] = []
+    controls, action = window.controls, window.menus.action
+    window.session.busyChanged.connect(
+        lambda busy: busy
+        and while_loading.append(
+            (controls.pause_button.isEnabled(), controls.stop_button.isEnabled(), action("pause").isEnabled(),
+             action("stop").isEnabled())
+        )
+    )  # fmt: skip
+    window.open_checkpoint(path)
+    qtbot.waitUntil(lambda: not window.running and window.session.info is not None, timeout=60_000)
+    assert while_loading == [(False, False, False, False)]
+    loss = window.loss
+    assert loss.parts_box.isVisible() and loss.parts_box.isChecked() and loss.parts_box.isEnabled()
+    qtbot.waitUntil(lambda: loss.recon_curve.getData()[0] is not None and len(loss.recon_curve.getData()[0]) == steps)
+    for curve in (loss.recon_curve, loss.kl_curve):
+        x, y = curve.getData()
+        assert len(x) == steps and np.isfinite(y).all()
