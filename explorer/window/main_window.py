@@ -46,6 +46,7 @@ from explorer.window.preload import BackendPreloader
 from explorer.window.questions import show_about, unsaved_model_question
 from explorer.window.start_here import StartHere
 from explorer.window.state import restore_window, save_window
+from explorer.window.status_bar import ElidingStatusBar
 
 if TYPE_CHECKING:
     from core.files.autosave import Autosave
@@ -192,6 +193,7 @@ class MainWindow(QMainWindow):
         feature.warning.connect(self.warn)
 
     def _build_status_bar(self) -> None:
+        self.setStatusBar(ElidingStatusBar())  # a long message (an autosave's path) elided, whole in its tooltip
         self.progress_bar = QProgressBar()
         self.progress_bar.setFixedWidth(220)
         self.progress_bar.setFormat("%p%")
