@@ -30,6 +30,10 @@ progress five times a second, and the live slices are sized to 1.5 % of the time
 phase of its own now).
 
 The bench's "window's own thread while training" figure measures the thread in every run.
+
+Where the display images are training images (the built-in digits, image folders) on the CPU, the live points come
+from the training batches' own forward passes (core.training.batch_codes) at `live_points_s`, at no encoding cost;
+`live_points_budget` then only bounds the re-encoded slices that fill in while the batches bring no display image.
 """
 
 from __future__ import annotations
