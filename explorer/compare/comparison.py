@@ -104,6 +104,7 @@ class Comparison(QObject):
         session.busyChanged.connect(self._on_busy)
         session.status.connect(self._on_status)
         session.notice.connect(self._on_status)
+        session.collapseChanged.connect(lambda text: text and self._on_status(text))
         session.warning.connect(self.warning)
         session.error.connect(self.error)
         panel.stop_button.clicked.connect(session.stop)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox
 
 from core.data import location as data_location
 from core.runs.records import RunInfo
+from core.settings import DATASETS
 from explorer.utils.file_dialogs import FileDialogs
 from explorer.utils.registries import CloseHooks, MenuRegistry
 from explorer.utils.tasks import BackgroundTasks
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from explorer.training.session import RunSession
 
 DATA_FOLDER_KEY = "data/folder"
+#: After a data set's name in the box when its files are not in the data folder.
+MISSING_MARK = " — not downloaded"
 FOLDER_PREFIX = "folder:"
 
 
@@ -86,6 +89,7 @@ class DataChoice(QObject):
             tip="What is installed, downloads, the data folder and image folders",
         )  # fmt: skip
         close_hooks.add("data sets", self._stop_download)
+        self.mark_missing()
 
     @Slot(object)
     def _on_run_ready(self, info: RunInfo) -> None:
@@ -100,6 +104,7 @@ class DataChoice(QObject):
         if self.dialog is None:
             self.dialog = DataSetsDialog(self._dialogs, self._tasks, self._controls)
             self.dialog.status.connect(self.status)
+            self.dialog.status.connect(self.mark_missing)  # a download ended (or failed): the marks again
             self.dialog.dataFolderChosen.connect(self.use_data_folder)
             self.dialog.imageFolderChosen.connect(self.use_image_folder)
         self.dialog.refresh()
@@ -111,11 +116,38 @@ class DataChoice(QObject):
         data_location.use_data_dir(folder)
         self._settings.setValue(DATA_FOLDER_KEY, "" if folder is None else str(folder))
         self.status.emit(f"Data sets are read from {data_location.data_folder()}")
+        self.mark_missing()
 
     def use_image_folder(self, folder: Path) -> None:
         """Offer `folder` (one sub-folder per class, or a flat folder of one class) in the box, chosen."""
         select_dataset(self._controls.dataset, f"{FOLDER_PREFIX}{folder}")
         self.status.emit(f"Press Train to load the images of {folder}")
+
+    @Slot()
+    def mark_missing(self, *_: object) -> None:
+        """Mark the box's data sets that are not on disk ("MNIST — not downloaded"), read in the background: a
+        newcomer sees before pressing Train which sets need a download (and which fall back to the digits)."""
+        from core.data.status import all_statuses
+
+        folder = data_location.data_folder()
+        self._tasks.run("data-set marks", lambda: all_statuses(folder), done=self._show_marks, failed=lambda _: None)
+
+    def _show_marks(self, statuses: list) -> None:
+        combo = self._controls.dataset
+        for status in statuses:
+            index = combo.findData(status.name)
+            if index >= 0:
+                missing = not status.installed
+                combo.setItemText(index, f"{DATASETS[status.name]}{MISSING_MARK if missing else ''}")
+                tip = "Not in the data folder: File › Data sets… downloads it" if missing else None
+                combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+
+    @Slot()
+    def ask_image_folder(self) -> None:
+        """Ask for a folder of the user's own images and offer it in the box (the empty window's "start here")."""
+        folder = self._dialogs.existing_folder("Train on an image folder (one sub-folder per class)")
+        if folder is not None:
+            self.use_image_folder(folder)
 
     def _stop_download(self) -> None:
         """The window closes: a download stops between two chunks, so the close waits for no network."""

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from core.latent.plane import LatentPlane
 from explorer.latent.class_legend import ClassLegend
+from explorer.latent.crosshair import CrosshairLine
 from explorer.latent.point_cloud import PointCloudItem
 from explorer.utils.palette import argb_table
 
@@ -90,11 +91,7 @@ class LatentPanel(QWidget):
             item.getAxis(axis).enableAutoSIPrefix(False)
         self.points = PointCloudItem()
         self.plot.addItem(self.points)
-        pen = QPen(Qt.GlobalColor.darkGray)
-        pen.setStyle(Qt.PenStyle.DashLine)
-        pen.setCosmetic(True)
-        self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        self.h_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        self.v_line, self.h_line = CrosshairLine(90), CrosshairLine(0)  # readable over the decoded map too
         for line in (self.v_line, self.h_line):
             line.setVisible(False)
             line.setZValue(10)

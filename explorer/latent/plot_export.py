@@ -24,7 +24,7 @@ def latent_plot_bytes(panel: LatentPanel, title: str, svg: bool) -> bytes:
     """The plot as an SVG drawing (`svg`) or a PNG image, titled and with its legend; OSError when the image cannot be
     encoded. The panel is left as it was."""
     item = panel.plot.getPlotItem()
-    margins = item.layout.getContentsMargins()
+    margins, geometry = item.layout.getContentsMargins(), item.geometry()
     legend = pg.LegendItem(labelTextSize="11pt", verSpacing=-4)
     legend.setParentItem(item)
     for index, name in enumerate(panel.legend.classes):
@@ -39,11 +39,16 @@ def latent_plot_bytes(panel: LatentPanel, title: str, svg: bool) -> bytes:
     try:
         return _svg_bytes(item, title) if svg else _png_bytes(item)
     finally:
+        # pyqtgraph's setTitle(None) only hides the title: its text kept the plot item as wide as the title, wider
+        # than the view, so the right of the plot stayed under the edge until the window was resized
+        item.titleLabel.setText("")
         item.setTitle(None)
         item.layout.setContentsMargins(*margins)
         legend.setParentItem(None)
         if legend.scene() is not None:
             legend.scene().removeItem(legend)
+        item.layout.activate()
+        item.setGeometry(geometry)  # the view's size, as the plot widget gave it
 
 
 def _png_bytes(item: pg.PlotItem, scale: float = PNG_SCALE) -> bytes:

@@ -23,7 +23,10 @@ from PySide6.QtWidgets import (
 
 from core.first_launch import first_launch_defaults
 from core.settings import (
+    BUILTIN_DATASET,
     DATASETS,
+    DEFAULT_MODEL,
+    DEFAULT_RECIPE,
     MODEL_KINDS,
     MODEL_SETTINGS,
     RECIPES,
@@ -146,14 +149,17 @@ class ControlsPanel(QWidget):
         if index >= 0:
             self.device.setCurrentIndex(index)
 
-    def set_running(self, running: bool, paused: bool) -> None:
+    def set_running(self, running: bool, paused: bool, training: bool | None = None) -> None:
+        """`running`: a worker is busy, so the form is locked; `training` (default: running): it trains, so Pause and
+        Stop mean something (opening a file does not train)."""
+        training = running if training is None else training
         for widget in (self.dataset, self.model, self.recipe, *self.spins.values(), self.device):
             widget.setEnabled(not running)
         self.spins["beta"].setEnabled(not running and self.model_kind == "variational")
         self.train_button.setEnabled(not running)
         self.continue_button.setEnabled(not running and self._can_continue)
-        self.pause_button.setEnabled(running)
-        self.stop_button.setEnabled(running)
+        self.pause_button.setEnabled(training)
+        self.stop_button.setEnabled(training)
         self.pause_button.setText("Resume" if paused else "Pause")
 
     def _apply_recipe(self, index: int) -> None:
@@ -167,6 +173,15 @@ class ControlsPanel(QWidget):
         """Name the recipe the boxes hold, or Custom once they hold neither."""
         recipe = recipe_of({name: box.value() for name, box in self.spins.items()})
         self.recipe.setCurrentIndex(self.recipe.findData("custom" if recipe is None else recipe.name))
+
+    def choose_lecture_setup(self) -> None:
+        """The lecture's network as a first launch offers it: L16's autoencoder on the built-in digits, latent size
+        2, the lecture's recipe (the empty window's "start here" trains exactly this, whatever defaults.json says)."""
+        self.dataset.setCurrentIndex(self.dataset.findData(BUILTIN_DATASET))
+        self.model.setCurrentIndex(self.model.findData(DEFAULT_MODEL))
+        self._apply_recipe(self.recipe.findData(DEFAULT_RECIPE))
+        self.latent_dim.setValue(2)
+        self._show_recipe()
 
     def set_can_continue(self, possible: bool) -> None:
         self._can_continue = possible

@@ -13,6 +13,9 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from explorer.utils.images import best_layout, tile_pairs, to_qimage
 
+#: The empty panel says what it will show (a blank panel reads as broken).
+EMPTY_TEXT = "Once a model trains or opens: a few images, each above its reconstruction"
+
 
 class GridsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -22,6 +25,8 @@ class GridsPanel(QWidget):
         self.caption.setWordWrap(True)  # a narrow panel wraps it rather than growing wider
         self.view = QLabel()
         self.view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.view.setWordWrap(True)
+        self.view.setText(EMPTY_TEXT)  # until the first snapshot: what will appear here
         self.view.setMinimumHeight(60)
         self.view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         layout = QVBoxLayout(self)

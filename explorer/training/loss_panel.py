@@ -24,6 +24,13 @@ from PySide6.QtWidgets import (
 from core.training.loss_history import RUNNING_WINDOW, running_average
 
 REDRAW_INTERVAL_MS = 100  # the curve is redrawn at most 10 times a second unless a run's pacing asks for fewer
+PARTS_TIP = (
+    "A variational autoencoder's loss is reconstruction + β × KL: draw the two terms as well (running averages; "
+    "a checkpoint keeps them)"
+)
+PARTS_UNKNOWN = "This file was saved before checkpoints kept the two terms: only the total loss is known"
+#: The empty panel says what it will show.
+EMPTY_SUMMARY = "No training yet: each batch's loss is drawn here."
 
 
 def _key_text(variational: bool) -> str:
@@ -83,10 +90,7 @@ class LossPanel(QWidget):
         self.key.setObjectName("panelCaption")
         self.log_box.toggled.connect(self._on_log_toggled)
         self.parts_box = QCheckBox("reconstruction and KL")
-        self.parts_box.setToolTip(
-            "A variational autoencoder's loss is reconstruction + β × KL: draw the two terms as well (running averages "
-            "of the steps trained in this window; a checkpoint keeps the total only)"
-        )
+        self.parts_box.setToolTip(PARTS_TIP)
         self.parts_box.setChecked(True)
         self.parts_box.setVisible(False)
         self.parts_box.toggled.connect(self._redraw)
@@ -181,6 +185,9 @@ class LossPanel(QWidget):
             self.plot.getPlotItem().setLabel("left", "loss per image" if variational else "MSE loss")
             self.key.setText(_key_text(variational))
         self._parts = parts
+        unknown = variational and len(parts) > 0 and not np.isfinite(parts).any()
+        self.parts_box.setEnabled(not unknown)  # a file saved before the terms were kept: say so, draw nothing
+        self.parts_box.setToolTip(PARTS_UNKNOWN if unknown else PARTS_TIP)
         self._schedule_redraw()
 
     def _draw_parts(self) -> None:
@@ -190,8 +197,12 @@ class LossPanel(QWidget):
             self.kl_curve.setData([], [])
             return
         steps = np.arange(len(self._losses) - len(parts) + 1, len(self._losses) + 1)[-len(parts) :]
-        self.recon_curve.setData(steps, running_average(parts[-len(steps) :, 0]))
-        self.kl_curve.setData(steps, running_average(parts[-len(steps) :, 1]))
+        parts = parts[-len(steps) :]
+        # steps whose terms a file did not keep (NaN) come first: the curves begin at the first step known
+        known = np.flatnonzero(np.isfinite(parts).all(axis=1))
+        start = int(known[0]) if len(known) else len(parts)
+        self.recon_curve.setData(steps[start:], running_average(parts[start:, 0]))
+        self.kl_curve.setData(steps[start:], running_average(parts[start:, 1]))
 
     def _redraw(self) -> None:
         self._drawn_at = time.perf_counter()
@@ -214,7 +225,7 @@ class LossPanel(QWidget):
                     self._y_top = top * 1.05
                     item.setYRange(low, self._y_top, padding=0.0)
         else:
-            self.summary.setText("No training yet.")
+            self.summary.setText(EMPTY_SUMMARY)
 
     @Slot(bool)
     def _on_log_toggled(self, on: bool) -> None:

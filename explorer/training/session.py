@@ -43,6 +43,8 @@ class RunSession(QObject):
     historyChanged = Signal(object)  # HistoryFrames: the run's recorded frames (core.timelapse.recording)
     livePoints = Signal(object)  # LiveUpdate: points moved between two snapshots (explorer.training.worker)
     notice = Signal(str)  # for a banner that stays until the next run
+    #: "every image decodes to the same picture", judged at every view: its text while it holds, None once not
+    collapseChanged = Signal(object)
     status = Signal(str)  # for the status bar
     warning = Signal(str, str)  # title, text
     error = Signal(str, str, str)  # title, message, details
@@ -65,7 +67,7 @@ class RunSession(QObject):
         self._pending_autosave: Path | None = None
         self._refusal_title = ""
         self._opened: Path | None = None  # the file being opened, for messages
-        self._collapse_told = False
+        self._collapse_shown: str | None = None
         self._last_status = ""  # what the status bar says now: the autosave note is added to it
         self.status.connect(self._remember_status)
 
@@ -230,7 +232,7 @@ class RunSession(QObject):
         # the file this model autosaves to from now on: its run's own, or none for a model opened from a file
         self.autosave_file = self._pending_autosave if self.training else None
         self.history = LossHistory(info.losses)
-        self._collapse_told = False
+        self._collapse_shown = None
         self.current_file = None if self.training else self._opened
         self.fileChanged.emit(self.current_file)
         self.runReady.emit(info)
@@ -264,13 +266,18 @@ class RunSession(QObject):
     @Slot(object)
     def _on_view(self, view: SnapshotView) -> None:
         self.shown.offer_live(view)
-        if view.collapsed and not self._collapse_told and self.info is not None:
-            self._collapse_told = True
-            self.notice.emit(
-                "Every image now decodes to the same picture: the network has collapsed and is no longer learning. "
-                f"The learning rate ({self.info.config.lr:g}) is probably too high: stop, and train again "
-                "with a smaller one (the lecture used 0.0005)."
-            )
+        if self.info is None:
+            return
+        message = (
+            "Every image now decodes to the same picture: the network has collapsed and is no longer learning. "
+            f"The learning rate ({self.info.config.lr:g}) is probably too high: stop, and train again "
+            "with a smaller one (the lecture used 0.0005)."
+            if view.collapsed
+            else None
+        )
+        if message != self._collapse_shown:
+            self._collapse_shown = message
+            self.collapseChanged.emit(message)
 
     @Slot(object)
     def _on_ended(self, event: TrainingEnded) -> None:

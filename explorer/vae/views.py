@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from explorer.vae.kl_panel import KlPanel
 
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 class VaeViews(QObject):
     """Wires one session to the VAE-only parts of the window: the KL dock (a third column beside the loss and the
     reconstructions), the loss's two terms, the form's model kind."""
+
+    #: The posterior-collapse warning each time the verdict changes: its text while the posterior has collapsed,
+    #: None once it has not (or cannot yet be judged), so a banner showing it can clear.
+    collapseChanged = Signal(object)
 
     def __init__(
         self,
@@ -43,7 +47,7 @@ class VaeViews(QObject):
         self.kl_dock = docks.add("kl", "KL per latent dimension", self.kl, area, beside="grids", visible=False)
         self.parts = np.zeros((0, 2), np.float64)  # (reconstruction, KL) per step since this run began here
         self._variational = False
-        self._collapse_told = False
+        self._collapse_shown: str | None = None
         session.runReady.connect(self._on_run_ready)
         session.lossPartsAdded.connect(self._on_parts)
         session.viewChanged.connect(self._on_view)
@@ -51,8 +55,10 @@ class VaeViews(QObject):
     @Slot(object)
     def _on_run_ready(self, info: RunInfo) -> None:
         self._variational = info.model_config.variational
-        self.parts = np.zeros((0, 2), np.float64)
-        self._collapse_told = False
+        # a reopened or continued VAE draws its terms so far (NaN where its file did not keep them)
+        saved = info.loss_parts if self._variational else None
+        self.parts = np.array(saved, np.float64).reshape(-1, 2) if saved is not None else np.zeros((0, 2), np.float64)
+        self._collapse_shown = None
         self.loss.show_parts(self.parts if self._variational else None)
         self.kl.clear()
         self.kl_dock.setVisible(self._variational)
@@ -67,7 +73,7 @@ class VaeViews(QObject):
     @Slot(object)
     def _on_view(self, view: SnapshotView) -> None:
         self.kl.show_view(view)
-        message = view.posterior_collapse
-        if message is not None and not self._collapse_told:
-            self._collapse_told = True
-            self.session.notice.emit(message)
+        message = view.posterior_collapse  # judged afresh for every view, the recorded frames' too
+        if message != self._collapse_shown:
+            self._collapse_shown = message
+            self.collapseChanged.emit(message)

@@ -41,9 +41,12 @@ from explorer.window.docks import WindowDocks
 from explorer.window.file_actions import FileActions
 from explorer.window.layout import Area, build_layout
 from explorer.window.menus import fill_recent_menu, recent_files, remember_recent, shortcut_sheet
+from explorer.window.notices import NoticeBanner
 from explorer.window.preload import BackendPreloader
 from explorer.window.questions import show_about, unsaved_model_question
+from explorer.window.start_here import StartHere
 from explorer.window.state import restore_window, save_window
+from explorer.window.status_bar import ElidingStatusBar
 
 if TYPE_CHECKING:
     from core.files.autosave import Autosave
@@ -75,7 +78,7 @@ class MainWindow(QMainWindow):
         layout = build_layout(self, self.docks)
         self.notice, self.controls, self.latent = layout.notice, layout.controls, layout.latent
         self.preview, self.loss, self.grids = layout.preview, layout.loss, layout.grids
-        self.resize(1280, 860)
+        self.banner = NoticeBanner(self.notice)
         self.files = FileActions(self)
         self._add_window_actions()
 
@@ -84,6 +87,7 @@ class MainWindow(QMainWindow):
         self.neighbours = NeighboursPanel()
         self.run = RunView(self.session, self.latent, self.preview, self.cursor, self.neighbours, self)
         self.vae = VaeViews(self.session, self.loss, self.controls, self.docks, self)
+        self.vae.collapseChanged.connect(lambda text: self._on_verdict("posterior collapse", text))
         # the comparison run: a second session and RunView on its own panel, sharing the cursor
         comparison_panel = ComparisonPanel()
         comparison_session = RunSession(autosave_dir, self.tasks, self)
@@ -122,6 +126,7 @@ class MainWindow(QMainWindow):
             self.session, self.controls, self.menus, self.settings, self.dialogs, self.tasks, self.close_hooks, self
         )
         self.data_choice.status.connect(self._on_status)
+        self._add_start_here()
         self.timelapse_export = TimelapseExporter(
             self.session, self.timelapse, self.menus, self.dialogs, self.tasks, self
         )
@@ -160,12 +165,35 @@ class MainWindow(QMainWindow):
         menus.add("help.help", "shortcuts", "&Keyboard shortcuts", self.show_shortcuts, std.HelpContents)
         menus.add("help.help", "about", "&About convae-explorer", self.show_about)
 
+    def _add_start_here(self) -> None:
+        """The empty latent panel's first steps: train the lecture's network, open a model, use your own images."""
+        self.start_here = StartHere(self.latent.plot)
+        self.start_here.trainRequested.connect(self.train_lecture_network)
+        self.start_here.openRequested.connect(self.files.ask_open)
+        self.start_here.ownImagesRequested.connect(self.data_choice.ask_image_folder)
+        for changed in (self.session.busyChanged, self.session.viewChanged, self.session.runReady):
+            changed.connect(self._show_start_here)
+        self._show_start_here()
+
+    @Slot()
+    def _show_start_here(self) -> None:
+        """The card while there is nothing to show: no model, no view and no run under way."""
+        session = self.session
+        self.start_here.setVisible(session.model is None and session.view is None and not session.running)
+
+    @Slot()
+    def train_lecture_network(self) -> None:
+        """Start here's first step: the form set to L16's network on the built-in digits, then Train."""
+        self.controls.choose_lecture_setup()
+        self.start_training()
+
     def _report(self, feature) -> None:
         """A feature's `status` to the status bar and its `warning` to a message box."""
         feature.status.connect(self._on_status)
         feature.warning.connect(self.warn)
 
     def _build_status_bar(self) -> None:
+        self.setStatusBar(ElidingStatusBar())  # a long message (an autosave's path) elided, whole in its tooltip
         self.progress_bar = QProgressBar()
         self.progress_bar.setFixedWidth(220)
         self.progress_bar.setFormat("%p%")
@@ -189,6 +217,7 @@ class MainWindow(QMainWindow):
         session.epochEnded.connect(self._on_epoch_end)
         session.viewChanged.connect(self._on_view)
         session.notice.connect(self._on_notice)
+        session.collapseChanged.connect(lambda text: self._on_verdict("output collapse", text))
         session.status.connect(self._on_status)
         session.warning.connect(self.warn)
         session.error.connect(self._on_error)
@@ -214,8 +243,7 @@ class MainWindow(QMainWindow):
     def offer_reopen(self, save: Autosave) -> None:
         """A banner with a link that reopens the last model trained here (until another run starts)."""
         self._reopen = save.path
-        self.notice.setText(f'Your last model ({save.describe()}) was kept. <a href="reopen">Reopen it</a>')
-        self.notice.show()
+        self.banner.show("reopen", f'Your last model ({save.describe()}) was kept. <a href="reopen">Reopen it</a>')
 
     @Slot(str)
     def _on_notice_link(self, _link: str) -> None:
@@ -290,7 +318,7 @@ class MainWindow(QMainWindow):
         """A run begins (its notices start afresh) or has ended and handed its model back."""
         session = self.session
         if busy:
-            self.notice.hide()
+            self.banner.clear_all()
             self.progress_bar.setRange(0, 0)  # busy, size unknown: until the run is laid out (loading, opening)
         else:
             self.loss.flush()
@@ -298,12 +326,13 @@ class MainWindow(QMainWindow):
                 self.progress_bar.setRange(0, 1)
                 self.progress_bar.setValue(0)
         self.controls.set_can_continue(session.can_continue)
-        self.controls.set_running(busy, paused=False)
+        training = busy and session.training  # opening a file is busy too, but has nothing to pause or stop
+        self.controls.set_running(busy, paused=False, training=training)
         action = self.menus.action
         action("continue").setEnabled(not busy and session.can_continue)
         action("start").setEnabled(not busy)
-        action("pause").setEnabled(busy)
-        action("stop").setEnabled(busy)
+        action("pause").setEnabled(training)
+        action("stop").setEnabled(training)
         action("open").setEnabled(not busy)
         self.recent_menu.setEnabled(not busy)
 
@@ -346,10 +375,17 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_notice(self, text: str) -> None:
-        """Notices (a data-set fallback, a collapse) stay visible in a banner until the next run starts."""
-        self.notice.setText(text)
-        self.notice.show()
+        """Notices (a data-set fallback, a latent size kept) stay visible in a banner until the next run starts."""
+        self.banner.show("run", text)
         self.statusBar().showMessage(text)
+
+    def _on_verdict(self, kind: str, text: str | None) -> None:
+        """A verdict judged at every view (a collapse): in the banner while it holds, gone once it changes."""
+        if text is None:
+            self.banner.clear(kind)
+        else:
+            self.banner.show(kind, text)
+            self.statusBar().showMessage(text)
 
     @Slot(str)
     def _on_status(self, text: str) -> None:

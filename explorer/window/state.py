@@ -10,6 +10,8 @@ import logging
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from explorer.window.placement import keep_on_screen, place_first_window
+
 log = logging.getLogger(__name__)
 
 #: Bumped when the docks change, so an older arrangement is not forced onto a different set of panels.
@@ -41,11 +43,17 @@ def read_bool(settings: QSettings, key: str, default: bool = False) -> bool:
 
 
 def restore_window(window) -> None:
-    """A MainWindow's size, dock arrangement, training settings and log-scale switch, as the user left them."""
+    """A MainWindow's size, dock arrangement, training settings and log-scale switch, as the user left them; the
+    first time (or when the saved geometry cannot be read) a size and place that fit the screen."""
     settings = window.settings
     geometry = read_bytes(settings, "window/geometry")
-    if geometry is not None and not window.restoreGeometry(geometry):
+    if geometry is None:
+        place_first_window(window)
+    elif window.restoreGeometry(geometry):
+        keep_on_screen(window)
+    else:
         log.warning("ignoring the setting window/geometry: Qt could not read it")
+        place_first_window(window)
     state = read_bytes(settings, "window/docks")
     if state is not None and not window.restoreState(state, STATE_VERSION):
         log.warning("ignoring the setting window/docks: Qt could not read it")

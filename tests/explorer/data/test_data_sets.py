@@ -14,7 +14,7 @@ from core.commands.main import WindowSide
 from core.commands.main import main as cli_main
 from core.data import location as data_location
 from core.settings import DATASETS
-from explorer.data.choice import DATA_FOLDER_KEY
+from explorer.data.choice import DATA_FOLDER_KEY, MISSING_MARK
 from explorer.window.main_window import MainWindow
 
 
@@ -242,3 +242,15 @@ def test_a_download_fills_the_progress_bar_and_installs_the_set(qtbot, window, t
     _wait_for_checks(qtbot, dialog)
     assert row_text(dialog, "mnist") == "Installed"
     assert (tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+
+
+def test_the_box_marks_the_data_sets_not_downloaded(qtbot, tiny_mnist, window) -> None:
+    """With MNIST's files in the data folder (before the window opens) and nothing else: every other downloadable
+    set is marked, with a tip."""
+    box = window.controls.dataset
+    texts = lambda: {box.itemData(i): box.itemText(i) for i in range(box.count())}  # noqa: E731
+    qtbot.waitUntil(lambda: texts()["fashion-mnist"].endswith(MISSING_MARK), timeout=30_000)
+    assert texts()["mnist"] == DATASETS["mnist"] and texts()["digits-5k"] == DATASETS["digits-5k"]
+    assert texts()["kmnist"] == DATASETS["kmnist"] + MISSING_MARK
+    index = box.findData("kmnist")
+    assert "downloads it" in box.itemData(index, Qt.ItemDataRole.ToolTipRole)

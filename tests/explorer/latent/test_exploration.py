@@ -228,3 +228,31 @@ def test_the_new_keys_are_listed_in_the_shortcut_sheet(window):
     sheet = window.shortcuts.findChild(type(window.progress_label), "shortcutSheet").text()
     assert "Decoded map" in sheet.replace("&", "") and "Shift+click" in sheet
     window.shortcuts.close()
+
+
+def _luminance(image, x: int, y: int) -> int:
+    colour = image.pixelColor(x, y)
+    return (299 * colour.red() + 587 * colour.green() + 114 * colour.blue()) // 1000
+
+
+def test_the_crosshair_stands_out_over_the_decoded_map(trained, qtbot):
+    """Along the vertical crosshair over the map, nearly every row has a pixel within it that differs clearly from
+    the map a few pixels to the side (a grey dashed line alone: only its dashes, where the map was not grey)."""
+    window = trained
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    qtbot.waitUntil(lambda: _map_shown_for(window), timeout=30_000)
+    (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
+    _hover(qtbot, window, x0 + (x1 - x0) * 0.37, y0 + (y1 - y0) * 0.5)
+    image = window.latent.plot.grab().toImage()
+    plot = window.latent.plot
+    line = plot.mapFromScene(window.latent.view_box.mapViewToScene(QPointF(window.latent.v_line.value(), y0)))
+    box = plot.mapFromScene(window.latent.view_box.sceneBoundingRect()).boundingRect()
+    column = line.x()
+    rows = [y for y in range(box.top() + 4, box.bottom() - 4) if abs(y - plot.mapFromScene(
+        window.latent.view_box.mapViewToScene(QPointF(x0, window.latent.h_line.value()))).y()) > 4]  # fmt: skip
+    standing_out = sum(
+        max(abs(_luminance(image, column + dx, y) - _luminance(image, column + 7, y)) for dx in (-1, 0, 1)) >= 60
+        for y in rows
+    )
+    assert standing_out >= 0.95 * len(rows), f"{standing_out} of {len(rows)} rows"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_testkit import DecodeCounter, move_mouse_to, start_small_run, wait_for_snapshot
+from gui_testkit import DecodeCounter, move_mouse_to, save_and_wait, start_small_run, wait_for_snapshot
+from PySide6.QtCore import Qt
 
 from core.settings import MODEL_KINDS
 from explorer.bench import pointer
@@ -147,3 +148,76 @@ def test_a_collapsed_vae_gets_the_warning_in_the_kl_panel_and_the_banner(qtbot, 
     assert "smaller β (now 20" in kl_panel.warning.text()
     assert "0 of 2 dimensions active" in kl_panel.caption.text()
     assert window.notice.isVisible() and window.notice.text().startswith("Posterior collapse")
+
+
+def banner_at_every_view(window) -> list[tuple[int, bool, str]]:
+    """(step, banner shown, banner text) after the window has taken in each view (this slot runs after its own)."""
+    seen: list[tuple[int, bool, str]] = []
+    window.session.viewChanged.connect(
+        lambda view: seen.append((view.snapshot.step, window.notice.isVisible(), window.notice.text()))
+    )
+    return seen
+
+
+def test_a_healthy_vae_never_raises_the_collapse_banner(qtbot, window, tiny_mnist) -> None:
+    """L17's β = 1: no banner at step 0 (an untrained encoder's KL is ~0), nor at any later snapshot."""
+    choose_vae(window, 1.0)
+    window.controls.spins["lr"].setValue(1e-3)
+    window.controls.batch_size.setValue(64)
+    seen = banner_at_every_view(window)
+    start_small_run(window, epochs=15)
+    qtbot.waitUntil(lambda: not window.running, timeout=180_000)
+    assert len(seen) >= 3 and seen[0][0] == 0, seen
+    assert not any(shown for _, shown, _ in seen), [s for s in seen if s[1]]
+    assert window.session.view.posterior_collapse is None
+    assert not window.notice.isVisible()
+
+
+def test_the_collapse_banner_follows_the_verdict_of_the_view_shown(qtbot, window, tiny_mnist) -> None:
+    """β = 20 collapses: the banner says so; scrubbed back to step 0 (not yet judged) it clears; live again, it is
+    back. Keyboard on the time-lapse slider, a click on Live."""
+    choose_vae(window, 20.0)
+    window.controls.spins["lr"].setValue(1e-3)
+    window.controls.batch_size.setValue(64)
+    start_small_run(window, epochs=15)
+    qtbot.waitUntil(lambda: not window.running, timeout=180_000)
+    assert window.notice.isVisible() and window.notice.text().startswith("Posterior collapse")
+    slider = window.timelapse.scrubber.slider
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_Home)
+    qtbot.waitUntil(lambda: window.session.view.snapshot.step == 0)
+    assert window.session.view.posterior_collapse is None
+    assert not window.notice.isVisible(), window.notice.text()
+    live = window.timelapse.scrubber.live_button
+    qtbot.mouseClick(live, Qt.MouseButton.LeftButton, pos=live.rect().center())
+    qtbot.waitUntil(lambda: window.session.view.snapshot.step > 0)
+    assert window.notice.isVisible() and window.notice.text().startswith("Posterior collapse")
+
+
+def test_a_reopened_vae_draws_its_two_terms_and_loading_cannot_be_paused(qtbot, window, tiny_mnist, tmp_path) -> None:
+    """The checkpoint keeps reconstruction and KL per step: reopened, both curves are drawn over every step. While
+    the file loads, nothing trains: Pause and Stop (buttons and menu entries) stay disabled."""
+    choose_vae(window, 2.0)
+    start_small_run(window, epochs=2)
+    qtbot.waitUntil(lambda: not window.running, timeout=120_000)
+    steps = len(window.session.losses)
+    path = tmp_path / "vae.safetensors"
+    save_and_wait(qtbot, window, path)
+    while_loading: list[tuple[bool, ...]] = []
+    controls, action = window.controls, window.menus.action
+    window.session.busyChanged.connect(
+        lambda busy: busy
+        and while_loading.append(
+            (controls.pause_button.isEnabled(), controls.stop_button.isEnabled(), action("pause").isEnabled(),
+             action("stop").isEnabled())
+        )
+    )  # fmt: skip
+    window.open_checkpoint(path)
+    qtbot.waitUntil(lambda: not window.running and window.session.info is not None, timeout=60_000)
+    assert while_loading == [(False, False, False, False)]
+    loss = window.loss
+    assert loss.parts_box.isVisible() and loss.parts_box.isChecked() and loss.parts_box.isEnabled()
+    qtbot.waitUntil(lambda: loss.recon_curve.getData()[0] is not None and len(loss.recon_curve.getData()[0]) == steps)
+    for curve in (loss.recon_curve, loss.kl_curve):
+        x, y = curve.getData()
+        assert len(x) == steps and np.isfinite(y).all()

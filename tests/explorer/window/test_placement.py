@@ -1,0 +1,66 @@
+"""The first window fits the screen it opens on, every dock and the status bar on it, and a geometry saved on a
+large screen still fits when the window reopens on a small one.
+
+Each case is a child process on Qt's offscreen platform given a screen of the size under test (a config file: the
+platform's screen size is fixed when Qt starts), with the window frame's margins on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QRect
+
+REPO = Path(__file__).resolve().parents[3]
+SIZES = [(1024, 700), (1280, 800), (1920, 1080)]
+
+
+def open_window(tmp_path: Path, screen: tuple[int, int], *resize: int) -> dict:
+    config = tmp_path / f"screen-{screen[0]}x{screen[1]}.json"
+    config.write_text(json.dumps({
+        "windowFrameMargins": True,
+        "screens": [{"name": "test", "x": 0, "y": 0, "width": screen[0], "height": screen[1], "logicalDpi": 96,
+                     "logicalBaseDpi": 96, "dpr": 1}],
+    }))  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("window_on_screen.py")), str(tmp_path / "settings.ini"),
+         *map(str, resize)],
+        capture_output=True, text=True, timeout=240, cwd=REPO,
+        env={**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}", "PYTHONPATH": str(REPO),
+             "CONVAE_DATA_DIR": str(tmp_path / "data")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def check_fits(report: dict) -> None:
+    screen = QRect(*report["available"])
+    assert screen.contains(QRect(*report["frame"])), f"window {report['frame']} leaves the screen {screen}"
+    assert screen.contains(QRect(*report["status"])), f"status bar {report['status']} off the screen {screen}"
+    for name, dock in report["docks"].items():
+        rect = QRect(*dock["rect"])
+        assert dock["shown"] or dock["tabbed"], f"the {name} dock is neither shown nor a tab"
+        if dock["shown"]:
+            assert screen.contains(rect), f"the {name} dock {rect} leaves the screen {screen}"
+            assert rect.width() >= 150 and rect.height() >= 150, f"the {name} dock is squeezed to {rect}"
+    assert {"training", "preview", "loss", "grids", "neighbours"} <= report["docks"].keys()
+
+
+@pytest.mark.parametrize("screen", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_first_window_fits_the_screen(tmp_path: Path, screen: tuple[int, int]) -> None:
+    report = open_window(tmp_path, screen)
+    check_fits(report)
+    frame = QRect(*report["frame"])
+    if screen == (1920, 1080):  # room to spare: the size the panels are laid out for, centred
+        assert (frame.width(), frame.height()) == (1284, 864)
+        assert abs(frame.center().x() - 960) <= 4
+
+
+def test_a_geometry_saved_on_a_large_screen_fits_a_small_one(tmp_path: Path) -> None:
+    check_fits(open_window(tmp_path, (1920, 1080), 1900, 1040))
+    check_fits(open_window(tmp_path, (1024, 700)))
