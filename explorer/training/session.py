@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.atomic_write import write_atomically
 from core.events import EndReason, EpochEnd, TrainingEnded
 from core.settings import TrainConfig, dataset_short_title, dataset_title
 from core.training.loss_history import LossHistory
@@ -366,25 +365,6 @@ class RunSession(QObject):
 
         save_checkpoint(path, checkpoint)
         return path
-
-    def export_losses(self, path: Path) -> None:
-        """The loss history as CSV, its first lines naming the run's settings (written off the GUI thread)."""
-        info, history = self.info, self.history
-        comments = []
-        if info is not None:
-            c = info.config
-            comments = [
-                f"convae-explorer loss history: {info.trained_on}, latent size {info.model_config.latent_dim}",
-                f"epochs {c.epochs}, batch size {c.batch_size}, learning rate {c.lr:g}, seed {c.seed}",
-            ]
-        count, per_epoch = len(history), info.batches_per_epoch if info else 1
-        self.status.emit(f"Exporting {count:,} losses…")
-        self.tasks.run(
-            f"exporting {path.name}",
-            lambda: write_atomically(path, history.to_csv(per_epoch, comments).encode()),
-            lambda _: self.status.emit(f"Exported {count:,} losses to {path}"),
-            lambda error: self.warning.emit("Could not export", str(error)),
-        )
 
     def _on_saved(self, path: Path | str) -> None:
         if not self.running:
