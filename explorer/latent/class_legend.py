@@ -2,7 +2,8 @@
 
 A plain Qt widget: it never covers data, wraps long class names (MNIST's "0 - zero", Fashion-MNIST's
 "T-shirt/top"), and scrolls when there are many classes. Clicking a class focuses it (that class in colour, the
-others dimmed); clicking it again shows all classes.
+others dimmed); clicking it again shows all classes. Ctrl+click selects the class's images (Ctrl+Shift+click adds
+them to the selection, Ctrl+Alt+click removes them).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QWidget
 
+from core.latent.selection_set import Combine
 from explorer.utils.palette import class_color
 
 
@@ -24,6 +26,7 @@ def _swatch(color: QColor) -> QLabel:
 
 class ClassLegend(QScrollArea):
     classClicked = Signal(int)  # the class whose name or swatch was clicked
+    classSelected = Signal(int, object)  # Ctrl+click: select that class's images (Combine: with Shift or Alt)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,7 +63,10 @@ class ClassLegend(QScrollArea):
             for column in (0, 1):
                 label = grid.itemAtPosition(row, column).widget()
                 label.setCursor(QCursor(Qt.CursorShape.PointingHandCursor))
-                label.setToolTip("Click to show this class alone (click again for all)")
+                label.setToolTip(
+                    "Click to show this class alone (click again for all).\n"
+                    "Ctrl+click selects its images (with Shift: adds them, with Alt: removes them)."
+                )
                 label.installEventFilter(self)
                 self._rows[label] = row
         self.set_focus(None)
@@ -68,7 +74,16 @@ class ClassLegend(QScrollArea):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         release = event.type() == QEvent.Type.MouseButtonRelease
         if release and watched in self._rows and event.button() == Qt.MouseButton.LeftButton:
-            self.classClicked.emit(self._rows[watched])
+            modifiers = event.modifiers()
+            if modifiers & Qt.KeyboardModifier.ControlModifier:
+                how = Combine.REPLACE
+                if modifiers & Qt.KeyboardModifier.ShiftModifier:
+                    how = Combine.ADD
+                elif modifiers & Qt.KeyboardModifier.AltModifier:
+                    how = Combine.REMOVE
+                self.classSelected.emit(self._rows[watched], how)
+            else:
+                self.classClicked.emit(self._rows[watched])
             return True
         return super().eventFilter(watched, event)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QMouseEvent, QPen
+from PySide6.QtGui import QColor, QMouseEvent, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QApplication,
     QGraphicsEllipseItem,
     QGraphicsItem,
+    QGraphicsPathItem,
     QGraphicsTextItem,
     QHBoxLayout,
     QLabel,
@@ -19,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.latent.plane import LatentPlane
+from core.latent.selection_set import Combine
 from explorer.latent.class_legend import ClassLegend
 from explorer.latent.crosshair import CrosshairLine
 from explorer.latent.point_cloud import PointCloudItem
@@ -73,15 +78,54 @@ class MouseMoveCoalescer(QObject):
             self._delivering = False
 
 
+class SelectTool(StrEnum):
+    """What a left-button drag on the plot does: pan the view (pyqtgraph's own), draw a lasso, or a rectangle."""
+
+    PAN = "pan"
+    LASSO = "lasso"
+    RECTANGLE = "rectangle"
+
+
+def combine_of(modifiers: Qt.KeyboardModifier) -> Combine:
+    """Shift adds to the selection, Alt removes from it (Ctrl too: many window managers take Alt+drag to move the
+    window), none replaces it."""
+    if modifiers & Qt.KeyboardModifier.ShiftModifier:
+        return Combine.ADD
+    if modifiers & (Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ControlModifier):
+        return Combine.REMOVE
+    return Combine.REPLACE
+
+
+class SelectingViewBox(pg.ViewBox):
+    """pyqtgraph's ViewBox, whose left-button drags a selection tool may take instead of panning.
+
+    Only drags: a click (press and release without moving) still reaches the scene's click handlers, so clicking a
+    point and Shift+clicking a path pin work in every tool, and pins keep their own drags (they lie above the box).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drag_tool: Callable[[object], bool] | None = None  # returns True when it handled the drag event
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        left = axis is None and ev.button() == Qt.MouseButton.LeftButton
+        if left and self.drag_tool is not None and self.drag_tool(ev):
+            return
+        super().mouseDragEvent(ev, axis)
+
+
 class LatentPanel(QWidget):
     """Shows one snapshot's codes on its view plane; emits plane coordinates under the mouse."""
 
     hovered = Signal(float, float)  # plane coordinates under the cursor
     pointClicked = Signal(int)  # index into the snapshot's display set
+    #: A lasso or rectangle drawn: its corners (M×2 plane coordinates, a closed polygon) and how it combines with
+    #: the selection (core.latent.selection_set.Combine).
+    regionSelected = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(viewBox=SelectingViewBox())
         self.plot.setMenuEnabled(False)
         self.plot.setMinimumSize(260, 220)
         item = self.plot.getPlotItem()
@@ -108,6 +152,29 @@ class LatentPanel(QWidget):
         self.marker.setVisible(False)
         self.plot.addItem(self.marker, ignoreBounds=True)
         self.marked: int | None = None
+        # the point of the tile under the mouse in the selection dock: an orange ring, hidden otherwise
+        self.ring = QGraphicsEllipseItem(-9, -9, 18, 18)
+        self.ring.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        ring_pen = QPen(QColor(255, 120, 0), 3.0)
+        ring_pen.setCosmetic(True)
+        self.ring.setPen(ring_pen)
+        self.ring.setZValue(11)
+        self.ring.setVisible(False)
+        self.plot.addItem(self.ring, ignoreBounds=True)
+        self.ringed: int | None = None
+        # the lasso or rectangle being drawn
+        self.tool = SelectTool.PAN
+        self.outline = QGraphicsPathItem()
+        outline_pen = QPen(QColor(20, 20, 20), 1.5, Qt.PenStyle.DashLine)
+        outline_pen.setCosmetic(True)
+        self.outline.setPen(outline_pen)
+        self.outline.setBrush(QColor(255, 120, 0, 40))
+        self.outline.setZValue(14)
+        self.outline.setVisible(False)
+        self.plot.addItem(self.outline, ignoreBounds=True)
+        self._stroke: list[tuple[float, float]] = []
+        self._combine = Combine.REPLACE
+        self.view_box.drag_tool = self._on_drag
         self.legend = ClassLegend()
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Fit the view to the points again, and follow them as they move (Ctrl+0)")
@@ -122,6 +189,7 @@ class LatentPanel(QWidget):
         caption_row = QHBoxLayout()
         caption_row.addWidget(self.caption, 1)
         caption_row.addWidget(self.fit_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._caption_row = caption_row
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -178,14 +246,20 @@ class LatentPanel(QWidget):
             item.setCacheMode(_CACHED)
 
     def show_points(
-        self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane, live: bool = False
+        self,
+        xy: np.ndarray,
+        labels: np.ndarray,
+        classes: tuple[str, ...],
+        plane: LatentPlane,
+        live: bool = False,
+        colours: np.ndarray | None = None,
     ) -> None:
         """Replace the points. The view follows them as the space grows until the user pans or zooms
         (Fit follows them again); live (partial) updates move it only when the points outgrow it or shrink well
         inside it (PointCloudItem.set_points)."""
         self.legend.set_classes(classes)
         self.set_axis_titles(plane.axis_titles)
-        self.points.set_points(xy, labels, argb_table(len(classes)), live=live)
+        self.points.set_points(xy, labels, argb_table(len(classes)), live=live, colours=colours)
         self._plane_dim = plane.latent_dim
         self._apply_scales()
         if self.marked is not None and self.marked < len(xy):
@@ -220,6 +294,52 @@ class LatentPanel(QWidget):
         if self.marked is not None:
             self.marker.setPos(float(xy[0]), float(xy[1]))
         self.marker.setVisible(self.marked is not None)
+
+    def show_ring(self, index: int | None, xy: np.ndarray | None = None) -> None:
+        """Ring display point `index` (at `xy`) in orange: the image whose tile the mouse is over; None hides it."""
+        self.ringed = index if xy is not None else None
+        if self.ringed is not None:
+            self.ring.setPos(float(xy[0]), float(xy[1]))
+        self.ring.setVisible(self.ringed is not None)
+
+    def add_tools(self, widget: QWidget) -> None:
+        """A feature's tool buttons (the selection tools) in the row under the plot, before the Fit button."""
+        self._caption_row.insertWidget(1, widget, 0, Qt.AlignmentFlag.AlignTop)
+
+    def set_tool(self, tool: SelectTool) -> None:
+        """What a left-button drag does from now on: pan, or draw a lasso or a rectangle."""
+        self.tool = SelectTool(tool)
+
+    def _on_drag(self, event) -> bool:
+        """A left-button drag in the lasso or rectangle tool: draw the outline as the mouse moves; on release, emit
+        its polygon with the combination chosen by the modifiers held when the drag began."""
+        if self.tool is SelectTool.PAN:
+            return False
+        event.accept()
+        box = self.view_box
+        here = box.mapToView(event.pos())
+        if event.isStart():
+            start = box.mapToView(event.buttonDownPos())
+            self._stroke = [(start.x(), start.y())]
+            self._combine = combine_of(event.modifiers())
+        if self.tool is SelectTool.RECTANGLE:
+            (x0, y0), (x1, y1) = self._stroke[0], (here.x(), here.y())
+            self._stroke = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        else:
+            self._stroke.append((here.x(), here.y()))
+        path = QPainterPath(QPointF(*self._stroke[0]))
+        for x, y in self._stroke[1:]:
+            path.lineTo(x, y)
+        path.closeSubpath()
+        self.outline.setPath(path)
+        self.outline.setVisible(True)
+        if event.isFinish():
+            self.outline.setVisible(False)
+            polygon = np.array(self._stroke, np.float64)
+            self._stroke = []
+            if len(polygon) >= 3:
+                self.regionSelected.emit(polygon, self._combine)
+        return True
 
     def reset_view(self) -> None:
         """Follow the points again (a new run, a newly opened model, or Fit)."""

@@ -11,13 +11,16 @@ what the points are.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Slot
 
+from core.latent.selection_set import Combine, matching_rows
 from explorer.latent.hover import NEAREST, HoverDecoder
 from explorer.latent.sigma_ellipse import SigmaEllipse
+from explorer.utils.palette import error_argb
 
 if TYPE_CHECKING:
     from core.latent.plane import LatentPlane
@@ -28,10 +31,18 @@ if TYPE_CHECKING:
     from explorer.latent.neighbours_panel import NeighboursPanel
     from explorer.latent.preview_panel import PreviewPanel
     from explorer.latent.shared_cursor import SharedCursor
+    from explorer.latent.shared_selection import SharedSelection
     from explorer.training.session import RunSession
     from explorer.training.worker import LiveUpdate
 
 HOW_TO = "Hover to decode, click a point to inspect it, drag to pan, wheel to zoom."
+
+
+class ColourBy(StrEnum):
+    """What the points' colours say: their class, or how badly the shown snapshot reconstructs each image."""
+
+    CLASS = "class"
+    ERROR = "error"
 
 
 class RunView(QObject):
@@ -45,10 +56,15 @@ class RunView(QObject):
         cursor: SharedCursor,
         neighbours: NeighboursPanel | None = None,
         parent: QObject | None = None,
+        selection: SharedSelection | None = None,
     ) -> None:
         super().__init__(parent)
         self.session, self.latent, self.preview, self.neighbours = session, latent, preview, neighbours
-        self.cursor = cursor
+        self.cursor, self.selection = cursor, selection
+        self.colour_by = ColourBy.CLASS
+        #: For each of this run's display images, its index in the selection's display set (-1: not there).
+        self._to_selection: np.ndarray | None = None
+        self._drawn: tuple[np.ndarray, np.ndarray, tuple[str, ...], LatentPlane] | None = None
         #: What the captions call this run ("variational autoencoder (β 4), latent 2, MNIST"); None for the run in
         #: the middle of the window, whose caption says how to explore instead.
         self.title: str | None = None
@@ -63,6 +79,12 @@ class RunView(QObject):
         latent.pointClicked.connect(self.show_point)
         cursor.moved.connect(self._on_cursor)
         self.hover.decoded.connect(self._on_decoded)
+        if selection is not None:
+            selection.changed.connect(self._on_selection)
+            selection.referenceChanged.connect(self._on_reference)
+            selection.hovered.connect(self._on_tile_hovered)
+            selection.clicked.connect(self._on_tile_clicked)
+            latent.regionSelected.connect(self._on_region)
 
     # ----- from the session ---------------------------------------------------------------------------------------
     @Slot(object)
@@ -73,8 +95,10 @@ class RunView(QObject):
         self.preview.clear_picked()
         self.preview.clear_decoded()
         self.ellipse.hide()
+        self.latent.show_ring(None)
         self.hover.set_view(None)
         self._live_xy = None
+        self._to_selection = None
         if self.neighbours is not None:
             self.neighbours.clear()
 
@@ -84,6 +108,8 @@ class RunView(QObject):
         following = self.session.shown.following_live
         self._live_xy = np.array(view.xy, np.float32) if following else None
         self._moved = np.zeros(len(view.xy), bool)
+        if self.selection is not None:  # the same images as before; another run's matched afresh
+            self.latent.points.selected = self.mine(self.selection.indices)
         self._draw(view.xy, snapshot.labels, snapshot.classes, view.plane)
         self._say(self._caption_of(view, recorded=not following))
         self.hover.set_view(view)
@@ -125,7 +151,32 @@ class RunView(QObject):
     def _draw(
         self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane, live: bool = False
     ) -> None:
-        self.latent.show_points(xy, labels, classes, plane, live=live)
+        self._drawn = (xy, labels, classes, plane)
+        self.latent.show_points(xy, labels, classes, plane, live=live, colours=self._colours(len(xy)))
+        ringed = self.latent.ringed
+        if ringed is not None and ringed < len(xy):
+            self.latent.show_ring(ringed, xy[ringed])
+
+    def _colours(self, count: int) -> np.ndarray | None:
+        """Each point's colour by its reconstruction error at the shown snapshot; None: by class (also where the
+        snapshot carries no errors, as a time-lapse frame recorded before errors were kept)."""
+        view = self.session.view
+        errors = getattr(view.snapshot, "errors", None) if view is not None else None
+        if self.colour_by is not ColourBy.ERROR or errors is None or len(errors) != count:
+            return None
+        return error_argb(errors)
+
+    def set_colour_by(self, colour_by: ColourBy) -> None:
+        """Colour the points by class or by error from now on; the points shown now are redrawn at once."""
+        self.colour_by = ColourBy(colour_by)
+        if self._drawn is not None:
+            self._draw(*self._drawn)
+
+    @property
+    def shown_errors(self) -> np.ndarray | None:
+        """The shown snapshot's per-image reconstruction errors, or None where it carries none."""
+        view = self.session.view
+        return getattr(view.snapshot, "errors", None) if view is not None else None
 
     def _say(self, text: str) -> None:
         self.latent.set_caption(text)
@@ -163,7 +214,7 @@ class RunView(QObject):
         view = self.session.view
         if view is None or index >= len(view.xy):
             return
-        self.latent.mark(index, view.xy[index])
+        self.latent.mark(index, self._shown_xy(index, view.xy))
         code = view.snapshot.codes[index]
         shown = ", ".join(f"{v:+.2f}" for v in code[:6]) + (", …" if len(code) > 6 else "")
         self.preview.show_picked(
@@ -171,3 +222,68 @@ class RunView(QObject):
             view.reconstruct(index),
             f"Label: {view.label_of(index)}  ·  image #{index}\nz = ({shown})",
         )
+
+    # ----- the shared selection -------------------------------------------------------------------------------------
+    def _shown_xy(self, index: int, fallback: np.ndarray) -> np.ndarray:
+        """Where point `index` is drawn now (a live update or a time-lapse in-between moves it off the view's xy)."""
+        xy = self._drawn[0] if self._drawn is not None else fallback
+        return xy[index] if index < len(xy) else fallback[index]
+
+    def _mapping(self) -> np.ndarray | None:
+        """This run's display images as indices of the selection's display set (identity for the run it was made
+        on), found once per run; None before this run has a view or the selection a display set."""
+        view = self.session.view
+        if view is None or self.selection is None or self.selection.images is None:
+            return None
+        if self._to_selection is None or len(self._to_selection) != len(view.snapshot.display_images):
+            self._to_selection = matching_rows(self.selection.images, view.snapshot.display_images)
+        return self._to_selection
+
+    def mine(self, indices: np.ndarray) -> np.ndarray:
+        """Indices of the selection's display set as indices of this run's display images (those it has)."""
+        mapping = self._mapping()
+        if mapping is None or not len(indices):
+            return np.zeros(0, np.int64)
+        if len(mapping) and mapping[-1] == len(mapping) - 1 and np.array_equal(mapping, np.arange(len(mapping))):
+            return np.asarray(indices, np.int64)[np.asarray(indices) < len(mapping)]
+        return np.flatnonzero(np.isin(mapping, indices)).astype(np.int64)
+
+    def theirs(self, indices: np.ndarray) -> np.ndarray:
+        """Indices of this run's display images as indices of the selection's display set (those that are there)."""
+        mapping = self._mapping()
+        if mapping is None:
+            return np.zeros(0, np.int64)
+        found = mapping[np.asarray(indices, np.int64)]
+        return found[found >= 0]
+
+    @Slot(object)
+    def _on_selection(self, indices: np.ndarray) -> None:
+        self.latent.points.set_selected(self.mine(indices))
+
+    @Slot()
+    def _on_reference(self) -> None:
+        self._to_selection = None
+
+    @Slot(object, object)
+    def _on_region(self, polygon: np.ndarray, how: Combine) -> None:
+        """A lasso or rectangle on this panel: the points drawn inside it now, combined with the selection."""
+        from core.latent.lasso import points_in_polygon
+
+        if self.selection is None or self.session.view is None:
+            return
+        inside = np.flatnonzero(points_in_polygon(self.latent.points.positions, polygon))
+        self.selection.select(self.theirs(inside), how)
+
+    @Slot(object)
+    def _on_tile_hovered(self, index: int | None) -> None:
+        found = self.mine(np.array([index])) if index is not None else np.zeros(0, np.int64)
+        if len(found) and self._drawn is not None:
+            self.latent.show_ring(int(found[0]), self._drawn[0][int(found[0])])
+        else:
+            self.latent.show_ring(None)
+
+    @Slot(int)
+    def _on_tile_clicked(self, index: int) -> None:
+        found = self.mine(np.array([index]))
+        if len(found):
+            self.show_point(int(found[0]))

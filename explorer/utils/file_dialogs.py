@@ -36,6 +36,14 @@ class FileDialogs:
         )
         return Path(path) if path else None
 
+    def open_file(self, title: str, file_filter: str) -> Path | None:
+        """Ask for an existing file to read (starting in the last folder used); None when the user cancels."""
+        path, _ = QFileDialog.getOpenFileName(self._parent, title, self.last_folder(), file_filter)
+        if not path:
+            return None
+        self.remember(Path(path))
+        return Path(path)
+
     def existing_folder(self, title: str, start: str | None = None) -> Path | None:
         """Ask for a folder, starting in `start` (else the last folder used); None when the user cancels."""
         folder = QFileDialog.getExistingDirectory(self._parent, title, self.last_folder() if start is None else start)

@@ -26,6 +26,7 @@ MENUS: dict[str, tuple[str, tuple[str, ...]]] = {
     "file": ("&File", ("open", "data", "save", "export", "quit")),
     "training": ("&Training", ("run", "compare")),
     "view": ("&View", ("latent", "tools", "panels")),
+    "select": ("&Selection", ("tools", "pick", "files")),
     "help": ("&Help", ("help",)),
 }
 

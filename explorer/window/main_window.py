@@ -27,7 +27,9 @@ from explorer.latent.exploration import Exploration
 from explorer.latent.neighbours_panel import NeighboursPanel
 from explorer.latent.run_view import RunView
 from explorer.latent.shared_cursor import SharedCursor
+from explorer.latent.shared_selection import SharedSelection
 from explorer.own_image.feature import OwnImage
+from explorer.selection.feature import SelectionFeature
 from explorer.timelapse.export import TimelapseExporter
 from explorer.timelapse.player import TimelapsePlayer
 from explorer.timelapse.scrubber import ScrubberPanel
@@ -84,16 +86,20 @@ class MainWindow(QMainWindow):
 
         # one cursor for every run on screen; the first run's RunView, with the nearest images
         self.cursor = SharedCursor(self)
+        self.selection = SharedSelection(self)  # one selection of display images, shown by every RunView
         self.neighbours = NeighboursPanel()
-        self.run = RunView(self.session, self.latent, self.preview, self.cursor, self.neighbours, self)
+        self.run = RunView(
+            self.session, self.latent, self.preview, self.cursor, self.neighbours, self, selection=self.selection
+        )
         self.vae = VaeViews(self.session, self.loss, self.controls, self.docks, self)
         self.vae.collapseChanged.connect(lambda text: self._on_verdict("posterior collapse", text))
         # the comparison run: a second session and RunView on its own panel, sharing the cursor
         comparison_panel = ComparisonPanel()
         comparison_session = RunSession(autosave_dir, self.tasks, self)
         self.comparison_run = RunView(
-            comparison_session, comparison_panel.latent, comparison_panel.preview, self.cursor, parent=self
-        )
+            comparison_session, comparison_panel.latent, comparison_panel.preview, self.cursor, parent=self,
+            selection=self.selection,
+        )  # fmt: skip
         self.comparison = Comparison(
             self.comparison_run, comparison_panel, self.controls, self.docks, self.menus, self.close_hooks,
             self.dialogs, self,
@@ -117,6 +123,10 @@ class MainWindow(QMainWindow):
         scrubber = ScrubberPanel()
         layout.central.addWidget(scrubber)
         self.timelapse = TimelapsePlayer(self.session, self.run, self.loss, scrubber, self)
+        self.select = SelectionFeature(
+            self.selection, [self.run, self.comparison_run], self.menus, self.docks, self.dialogs, self.tasks, self
+        )
+        self._report(self.select)
 
         self._refresh_recent()
         self._build_status_bar()
