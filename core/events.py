@@ -56,6 +56,15 @@ class Snapshot:
     #: own
     #: picture is encoded with it. None where no encoder was kept (a time-lapse frame read from a file).
     encoder: nn.Module | None = None
+    #: (N,) float32: each display image's reconstruction error with these weights, the mean squared pixel error in
+    #: 0–1 units of decoder(code) against the image (core.model.errors; a VAE's code is its mean). None where it
+    #: was not computed.
+    errors: np.ndarray | None = None
+    #: (N,) int64: each display image's position in its split of the data set (the test split where the data set
+    #: has one, else the training split: `data_split`), so a selection can name the images in the data set itself.
+    #: None where unknown (a time-lapse frame read from an older file).
+    data_indices: np.ndarray | None = None
+    data_split: str | None = None  # "test" or "training": the split `data_indices` count in
 
 
 @dataclass(frozen=True)

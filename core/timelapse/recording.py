@@ -47,12 +47,16 @@ class Frame:
     #: float16 CPU tensors of the snapshot's encoder (core.model.snapshot_encoder), so the user's own picture can be
     #: encoded on a replayed frame; None for frames read from a file (a history file keeps decoders only).
     encoder_state: dict[str, torch.Tensor] | None = None
+    #: (N,) float32: the display images' reconstruction errors at this step (the snapshot's, 4 bytes an image);
+    #: None for frames read from a file (HistoryFrames.errors computes them from the stored decoder).
+    errors: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
         states = (self.decoder_state, self.encoder_state or {})
         weights = sum(t.numel() * t.element_size() for state in states for t in state.values())
-        return int(self.codes.nbytes + self.reconstructions.nbytes + weights)
+        errors = 0 if self.errors is None else self.errors.nbytes
+        return int(self.codes.nbytes + self.reconstructions.nbytes + weights + errors)
 
     @property
     def xy(self) -> np.ndarray:
@@ -73,6 +77,7 @@ def frame_of(snapshot: Snapshot, loss: float, previous: LatentPlane | None) -> F
     codes = _read_only(np.asarray(snapshot.codes, np.float32))
     encoder = getattr(snapshot, "encoder", None)
     encoder_state = None if encoder is None else _stored(encoder)
+    errors = getattr(snapshot, "errors", None)
     return Frame(
         step=int(snapshot.step),
         epoch=float(snapshot.epoch),
@@ -82,6 +87,7 @@ def frame_of(snapshot: Snapshot, loss: float, previous: LatentPlane | None) -> F
         decoder_state=state,
         plane=fit_aligned_plane(codes, previous),
         encoder_state=encoder_state,
+        errors=None if errors is None else _read_only(np.asarray(errors, np.float32)),
     )
 
 
@@ -98,15 +104,21 @@ class DisplayRecord:
     originals: np.ndarray  # (K, C, H, W) float32 0–1
     classes: tuple[str, ...]
     model_config: ModelConfig
+    #: The display images' positions in their split of the data set (Snapshot.data_indices); None where unknown.
+    data_indices: np.ndarray | None = None
+    data_split: str | None = None
 
     @classmethod
     def of(cls, snapshot: Snapshot, model_config: ModelConfig) -> DisplayRecord:
+        data_indices = getattr(snapshot, "data_indices", None)
         return cls(
             _read_only(np.asarray(snapshot.labels, np.int64)),
             _read_only(np.asarray(snapshot.display_images, np.uint8)),
             _read_only(np.asarray(snapshot.originals, np.float32)),
             tuple(snapshot.classes),
             model_config,
+            None if data_indices is None else _read_only(np.asarray(data_indices, np.int64)),
+            getattr(snapshot, "data_split", None),
         )
 
     def matches(self, snapshot: Snapshot) -> bool:
@@ -188,7 +200,27 @@ class HistoryFrames:
             reconstructions=frame.reconstructions.astype(np.float32),
             classes=display.classes,
             encoder=None if frame.encoder_state is None else LazyEncoder(lambda: self.encoder(index)),
+            errors=frame.errors,
+            data_indices=display.data_indices,
+            data_split=display.data_split,
         )
+
+    def errors(self, index: int) -> np.ndarray:
+        """Frame `index`'s reconstruction errors (N,) float32: those recorded with it, else computed once from its
+        stored decoder and codes (a frame read from a file; its float16 weights give errors within about 1e-3 of
+        the live ones) and cached, so a selection sorted by error follows the scrubber."""
+        frame = self.frames[index]
+        if frame.errors is not None:
+            return frame.errors
+        computed = self._cache.setdefault("errors", {})
+        cached = computed.get(id(frame))
+        if cached is not None and cached[0] is frame:
+            return cached[1]
+        from core.model.errors import reconstruction_errors
+
+        errors = _read_only(reconstruction_errors(self.decoder(index), frame.codes, self.display.display_images))
+        computed[id(frame)] = (frame, errors)
+        return errors
 
     def encoder(self, index: int) -> nn.Module | None:
         """Frame `index`'s encoder as a float32 CPU module, or None where the frame kept none (read from a file)."""

@@ -19,6 +19,7 @@ from torch import nn
 from core.data.datasets import ImageDataset, ImageSplit
 from core.events import BatchEnd, EndReason, EpochEnd, Event, LivePoints, Snapshot, TrainingEnded
 from core.model.autoencoder import ConvAutoEncoder
+from core.model.errors import reconstruction_errors
 from core.model.snapshot_encoder import encoder_copy
 from core.model.vae import ConvVAE, build_network, encode_moments, kl_per_dimension
 from core.settings import DEVICE_CHOICES, ModelConfig, TrainConfig
@@ -162,6 +163,7 @@ class DisplaySet:
     def __init__(self, dataset: ImageDataset, size: int, sample_count: int, seed: int) -> None:
         split = dataset.test if dataset.test is not None else dataset.train
         self.source = "test" if dataset.test is not None else "training"
+        #: The display images' positions in `split` (the snapshot's data_indices): image i is split.images[indices[i]].
         self.indices = choose_display_subset(split, size, seed)
         self.images = split.images[torch.from_numpy(self.indices)]
         self.labels = split.labels[torch.from_numpy(self.indices)].numpy()
@@ -172,7 +174,8 @@ class DisplaySet:
 def take_snapshot(
     model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float
 ) -> Snapshot:
-    """Freeze the model's current state for display: codes, sample reconstructions and a CPU decoder copy."""
+    """Freeze the model's current state for display: codes, their reconstruction errors, sample reconstructions and a
+    CPU decoder copy."""
     log_vars = kl = None
     if isinstance(model, ConvVAE):
         codes, log_vars = encode_moments(model, display.images, device)
@@ -184,6 +187,10 @@ def take_snapshot(
     model.eval()
     with torch.inference_mode():
         recon = model(to_float(originals.to(device))).float().cpu().numpy()
+    # Every display image's error, decoded on the training device with the live decoder (the detached CPU copy
+    # below holds the same weights): on a GPU a few milliseconds, on a CPU about one encoding pass more; the
+    # snapshot pacer counts it with the rest of the snapshot (docs/performance.md, "Reconstruction errors").
+    errors = reconstruction_errors(model.decoder, codes, display.images, device)
     model.train(was_training)
     # The hover decodes one code at a time on the CPU: oneDNN's channels_last kernels do that in about half the time.
     cpu = torch.device("cpu")
@@ -204,6 +211,9 @@ def take_snapshot(
         kl_per_dim=kl,
         beta=model.config.beta if isinstance(model, ConvVAE) else None,
         encoder=encoder_copy(model),
+        errors=errors,
+        data_indices=display.indices,
+        data_split=display.source,
     )
 
 
