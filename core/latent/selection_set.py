@@ -1,5 +1,6 @@
 """A selection of display images as plain data: which indices, how a new pick combines with them, and the sums the
-window shows of them (per-class counts and mean errors, the order of the selection's tiles).
+window shows of them (per-class counts, the order of the selection's tiles). Ranking by error is
+core.latent.errors' (the worst N, per-class means), shared with `render gallery`.
 
 Why Qt-free: the selection is indices into a snapshot's display set, and a snapshot's display set stays the same
 images for the whole run. So a selection made on one snapshot means the same images on the next one, on a recorded
@@ -46,14 +47,6 @@ def combine(current: np.ndarray, picked: np.ndarray, how: Combine) -> np.ndarray
     return picked
 
 
-def worst(errors: np.ndarray, count: int) -> np.ndarray:
-    """The `count` display images with the largest reconstruction error (ties: the lower index)."""
-    errors = np.asarray(errors, np.float64)
-    count = max(0, min(int(count), len(errors)))
-    order = np.argsort(-errors, kind="stable")
-    return as_indices(order[:count])
-
-
 def above(errors: np.ndarray, threshold: float) -> np.ndarray:
     """The display images whose reconstruction error is above `threshold`."""
     return np.flatnonzero(np.asarray(errors, np.float64) > float(threshold)).astype(np.int64)
@@ -67,16 +60,6 @@ def class_counts(labels: np.ndarray, indices: np.ndarray, classes: int) -> np.nd
     """How many of the selected images are in each class (length `classes`)."""
     picked = np.asarray(labels, np.int64)[indices]
     return np.bincount(picked[(picked >= 0) & (picked < classes)], minlength=classes)
-
-
-def class_mean_errors(errors: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
-    """Each class's mean reconstruction error over the display images (NaN for a class with none)."""
-    labels = np.asarray(labels, np.int64)
-    kept = (labels >= 0) & (labels < classes)
-    sums = np.bincount(labels[kept], weights=np.asarray(errors, np.float64)[kept], minlength=classes)
-    counts = np.bincount(labels[kept], minlength=classes)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 def sort_selection(

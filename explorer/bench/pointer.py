@@ -84,3 +84,27 @@ def stroke(widget: QWidget, points: list[tuple[float, float]], steps: int = 8) -
             t = k / steps
             send(QEvent.Type.MouseMove, x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, none, left)
     send(QEvent.Type.MouseButtonRelease, *points[-1], left, none)
+
+
+def plane_stroke(
+    panel: LatentPanel,
+    points: list[tuple[float, float]],
+    modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> None:
+    """A left-button drag through plane positions `points` (a lasso, a rectangle's corners) with `modifiers` held:
+    press at the first, a move to each of the others, release at the last.
+
+    Each move is handed to the plot before the next is sent, as a mouse at human speed would be: the panel's move
+    coalescer otherwise keeps only the newest of a burst, and a lasso would lose its corners."""
+    viewport = panel.plot.viewport()
+
+    def send(kind: QEvent.Type, x: float, y: float, button: Qt.MouseButton, buttons: Qt.MouseButton) -> None:
+        at = QPointF(panel.plot.mapFromScene(panel.view_box.mapViewToScene(QPointF(x, y))))
+        QApplication.sendEvent(viewport, QMouseEvent(kind, at, viewport.mapToGlobal(at), button, buttons, modifiers))
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send(QEvent.Type.MouseButtonPress, *points[0], left, left)
+    for x, y in points[1:]:
+        send(QEvent.Type.MouseMove, x, y, none, left)
+        panel.coalescer.deliver()
+    send(QEvent.Type.MouseButtonRelease, *points[-1], left, none)

@@ -20,15 +20,8 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QHBoxLayout, QToolButton, QWidget
 
-from core.latent.selection_set import (
-    Combine,
-    above,
-    class_counts,
-    class_mean_errors,
-    of_class,
-    sort_selection,
-    worst,
-)
+from core.latent.errors import class_mean_errors, worst
+from core.latent.selection_set import Combine, above, class_counts, of_class, sort_selection
 from explorer.latent.latent_panel import SelectTool
 from explorer.latent.run_view import ColourBy
 from explorer.selection.panel import SelectionPanel
@@ -264,7 +257,7 @@ class SelectionFeature(QObject):
 
     def export_csv(self, path: Path) -> None:
         """One row per selected image (index, data_index, label, class, error, z…), in the dock's order."""
-        from core.latent.selection_files import write_selection_csv
+        from core.files.selection import write_selection_csv
 
         chosen = self._chosen()
         if chosen is None:
@@ -274,7 +267,7 @@ class SelectionFeature(QObject):
         snapshot = view.snapshot
         self._run(
             f"export the selection to {path}",
-            lambda: write_selection_csv(path, snapshot, order),
+            lambda: write_selection_csv(path, snapshot, order, force=True),  # the save dialog asked before replacing
             f"Exported {len(order):,} selected images from {view.where} to {path}",
         )
 
@@ -322,19 +315,22 @@ class SelectionFeature(QObject):
 
     def import_csv(self, path: Path) -> None:
         """Select the images listed in a CSV's `index` column (a selection exported before, or any list)."""
-        from core.latent.selection_files import read_selection_csv
+        from core.files.selection import read_selection_indices
 
         path = Path(path)
+        view = self.run.session.view
+        if view is None:
+            self.warning.emit("Nothing to select from", "Train a model or open a checkpoint first.")
+            return
+        count = len(view.snapshot.labels)
 
         def done(indices: np.ndarray) -> None:
-            count = len(self.selection.images) if self.selection.images is not None else 0
-            kept = indices[indices < count]
-            self.selection.select(kept)
-            left = len(indices) - len(kept)
-            dropped = f" ({left:,} beyond this display set left out)" if left else ""
-            self.status.emit(f"Selected {len(kept):,} images listed in {path.name}{dropped}")
+            self.selection.select(indices)
+            self.status.emit(f"Selected {len(indices):,} images listed in {path.name}")
 
-        self.tasks.run(f"import a selection from {path}", lambda: read_selection_csv(path), done, self._failed)
+        self.tasks.run(
+            f"import a selection from {path}", lambda: read_selection_indices(path, count), done, self._failed
+        )
 
     def _run(self, name: str, job, said: str | None) -> None:
         self.status.emit(f"{name[0].upper()}{name[1:]}…")
