@@ -1,0 +1,121 @@
+"""Finding what the model gets wrong in the real window: the worst N and the errors above a threshold chosen with the
+dock's buttons, a class chosen by clicking its bar, points coloured by error; and the selection's files (CSV rows
+equal to the selection, a Projector folder of just those images, a CSV of indices read back)."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from gui_testkit import export_and_wait, start_small_run, wait_for_snapshot, wait_until_idle
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from core.latent.errors import worst
+from core.latent.selection_set import of_class
+from explorer.utils.palette import error_argb
+
+
+@pytest.fixture
+def trained(qtbot, window, tiny_mnist):
+    start_small_run(window, epochs=1)
+    wait_until_idle(qtbot, window, timeout=120_000)
+    wait_for_snapshot(qtbot, window)
+    assert window.session.view.snapshot.errors is not None
+    return window
+
+
+def click(widget) -> None:
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def test_the_worst_n_and_errors_above_t_are_chosen_with_the_docks_buttons(qtbot, trained):
+    window = trained
+    errors = window.session.view.snapshot.errors
+    panel = window.select.panel
+    panel.worst_count.setValue(10)
+    click(panel.worst_button)
+    np.testing.assert_array_equal(window.selection.indices, np.sort(worst(errors, 10)))
+    # the tiles: worst first, each captioned with its error
+    model = panel.model
+    shown = [int(model.data(model.index(row, 0), Qt.ItemDataRole.UserRole + 1)) for row in range(model.rowCount())]
+    assert shown == worst(errors, 10).tolist()
+    assert model.data(model.index(0, 0)) == f"{errors[shown[0]]:.4f}"
+    threshold = float(np.median(errors))
+    panel.threshold.setValue(threshold)
+    threshold = panel.threshold.value()  # as the spin box rounds it
+    click(panel.threshold_button)
+    np.testing.assert_array_equal(window.selection.indices, np.flatnonzero(errors > threshold))
+    click(panel.clear_button)
+    assert len(window.selection.indices) == 0 and model.rowCount() == 0
+
+
+def test_clicking_a_classs_error_bar_selects_that_class(qtbot, trained):
+    window = trained
+    window.select.show_dock()
+    bars = window.select.panel.bars
+    qtbot.waitExposed(bars)
+    snapshot = window.session.view.snapshot
+    label = int(snapshot.labels[3])
+    means = bars.means
+    assert means[label] > 0
+    box = bars.getPlotItem().getViewBox()
+    where = bars.mapFromScene(box.mapViewToScene(QPointF(label, means[label] / 2)))
+    QTest.mouseClick(bars.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
+    np.testing.assert_array_equal(window.selection.indices, of_class(snapshot.labels, label))
+
+
+def test_colour_by_error_paints_each_point_by_its_error_and_back(qtbot, trained):
+    window = trained
+    cloud = window.latent.points
+    by_class = cloud._argb.copy()
+    window.menus.action("colour-by-error").trigger()
+    errors = window.session.view.snapshot.errors
+    np.testing.assert_array_equal(cloud._argb, error_argb(errors)[cloud._drawn])
+    window.menus.action("colour-by-class").trigger()
+    np.testing.assert_array_equal(cloud._argb, by_class)
+
+
+def test_exported_csv_rows_equal_the_selection_and_a_csv_of_indices_selects_again(qtbot, trained, tmp_path):
+    window = trained
+    snapshot = window.session.view.snapshot
+    window.select.panel.worst_count.setValue(12)
+    click(window.select.panel.worst_button)
+    selected = window.selection.indices.copy()
+    path = tmp_path / "selection.csv"
+    export_and_wait(qtbot, window, window.select.export_csv, path)
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(row["index"]) for row in rows] == worst(snapshot.errors, 12).tolist()  # the dock's order
+    assert sorted(int(row["index"]) for row in rows) == selected.tolist()
+    for row in rows:
+        i = int(row["index"])
+        assert int(row["data_index"]) == int(snapshot.data_indices[i])
+        assert int(row["label"]) == int(snapshot.labels[i]) and row["class"] == snapshot.classes[snapshot.labels[i]]
+        assert float(row["error"]) == pytest.approx(float(snapshot.errors[i]), rel=1e-6)
+        np.testing.assert_allclose([float(row[f"z{d}"]) for d in range(2)], snapshot.codes[i], rtol=1e-6)
+
+    click(window.select.panel.clear_button)
+    listed = tmp_path / "mine.csv"
+    listed.write_text("index\n7\n3\n11\n")
+    export_and_wait(qtbot, window, window.select.import_csv, listed)
+    np.testing.assert_array_equal(window.selection.indices, [3, 7, 11])
+    export_and_wait(qtbot, window, window.select.import_csv, path)  # the export reads back as the same selection
+    np.testing.assert_array_equal(window.selection.indices, selected)
+
+
+def test_the_projector_export_holds_just_the_selected_images(qtbot, trained, tmp_path):
+    window = trained
+    snapshot = window.session.view.snapshot
+    window.select.select_class(int(snapshot.labels[0]))
+    selected = window.selection.indices.copy()
+    window.select.panel.sort.setCurrentIndex(window.select.panel.sort.findText("class"))
+    folder = tmp_path / "projector"
+    folder.mkdir()
+    export_and_wait(qtbot, window, window.select.export_projector, folder)
+    tensors = np.loadtxt(folder / "tensors.tsv", delimiter="\t", ndmin=2)
+    np.testing.assert_allclose(tensors, snapshot.codes[selected], rtol=1e-6)  # one class: label order is index order
+    metadata = (folder / "metadata.tsv").read_text().splitlines()
+    assert len(metadata) == 1 + len(selected)
+    assert all(line.split("\t")[1] == str(int(snapshot.labels[0])) for line in metadata[1:])
