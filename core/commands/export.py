@@ -1,7 +1,8 @@
-"""`convae-explorer export projector|codes`: a checkpoint's display-set codes for other tools, with no display.
+"""`convae-explorer export projector|codes|errors`: a checkpoint's display-set codes for other tools, with no display.
 
 `export projector CKPT --out DIR` writes the TensorBoard Embedding Projector's files (core.files.projector) into DIR;
-`export codes CKPT --out FILE.csv` writes the codes alone as CSV. The display set is the window's (the same seeded
+`export codes CKPT --out FILE.csv` writes the codes alone as CSV; `export errors` (core.commands.export_errors) the
+display images' reconstruction errors. The display set is the window's (the same seeded
 images, encoded by the checkpoint's weights), so an export matches what the window shows of that model.
 """
 
@@ -11,6 +12,7 @@ import argparse
 import sys
 
 from core.commands.arguments import add_data_arguments, user_path
+from core.commands.export_errors import add_errors_parser
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +43,7 @@ def add_export_parser(commands: argparse._SubParsersAction) -> None:
         "--out", type=user_path, required=True, help="the CSV to write (replaces only an earlier export)"
     )
     codes.set_defaults(export_handler=run_export_codes)
+    add_errors_parser(kinds)
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from core.commands.export import add_export_parser
 from core.commands.open import add_open_parser
 from core.commands.render import add_render_parsers
 from core.commands.render_drawing import add_drawing_parser
+from core.commands.render_gallery import add_gallery_parser
 from core.commands.render_timelapse import add_timelapse_parser
 from core.commands.train import add_train_parser
 from core.settings import DEFAULT_RECIPE
@@ -71,5 +72,6 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
     render_kinds = add_render_parsers(commands)
     add_timelapse_parser(render_kinds)
     add_drawing_parser(render_kinds)
+    add_gallery_parser(render_kinds)
     add_export_parser(commands)
     return parser

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.model.errors import ERROR_CHUNK, reconstruction_errors
+__all__ = ["class_mean_errors", "worst", "worst_first"]  # and, imported on first use, the two below
 
-__all__ = ["ERROR_CHUNK", "class_mean_errors", "reconstruction_errors", "worst", "worst_first"]
+
+def __getattr__(name: str) -> object:
+    """reconstruction_errors and ERROR_CHUNK from core.model.errors, imported on first use: ranking needs numpy
+    alone, so the command line's parser (which names the gallery's limits) stays free of torch."""
+    if name in ("ERROR_CHUNK", "reconstruction_errors"):
+        from core.model import errors
+
+        return getattr(errors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def worst_first(errors: np.ndarray) -> np.ndarray:

@@ -37,8 +37,9 @@ def reconstruction_errors(
     (a snapshot's detached decoder, a FastDecoder, a live model's decoder); a module in training mode is run in eval
     mode and put back.
     """
-    codes_t = torch.as_tensor(np.asarray(codes, np.float32) if isinstance(codes, np.ndarray) else codes)
-    images_t = torch.as_tensor(images)
+    # torch warns of read-only arrays (a recorded frame's are): those alone are copied
+    codes_t = torch.as_tensor(np.require(codes, np.float32, ["C", "W"]) if isinstance(codes, np.ndarray) else codes)
+    images_t = torch.as_tensor(np.require(images, None, ["C", "W"]) if isinstance(images, np.ndarray) else images)
     if images_t.dtype != torch.uint8:
         raise ValueError(f"images must be uint8 pixels (0–255), got {images_t.dtype}")
     if codes_t.ndim != 2 or images_t.ndim != 4 or len(codes_t) != len(images_t):

@@ -1,0 +1,92 @@
+"""Reconstruction errors: core.model.errors against the model's own forward pass, and in every engine snapshot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from core_testkit import fast_config
+
+from core.events import Snapshot
+from core.model.errors import reconstruction_errors
+from core.settings import ModelConfig
+from core.training.engine import Trainer
+
+
+def _trained(dataset, kind: str) -> Trainer:
+    trainer = Trainer(dataset, fast_config(display_size=96), ModelConfig(3, 1, 28, kind=kind))
+    for _ in trainer.run(snapshots=False):
+        pass
+    return trainer
+
+
+def _own_errors(model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
+    """Each image's MSE through the model's own eval-mode forward pass (a VAE decodes its mean there)."""
+    model.eval()
+    with torch.no_grad():
+        x = images.float() / 255
+        return ((model(x) - x) ** 2).mean(dim=(1, 2, 3)).numpy()
+
+
+@pytest.mark.parametrize("kind", ["autoencoder", "variational"])
+def test_snapshot_errors_equal_the_models_own_per_image_error(digits_subset, kind):
+    trainer = _trained(digits_subset(256), kind)
+    snapshot = trainer.snapshot()
+    assert snapshot.errors is not None and snapshot.errors.shape == (96,) and snapshot.errors.dtype == np.float32
+    expected = _own_errors(trainer.model, trainer.display.images)
+    np.testing.assert_allclose(snapshot.errors, expected, rtol=1e-5, atol=1e-7)
+    assert len(np.unique(snapshot.errors)) > 90  # per image, not one number repeated
+
+
+def test_errors_do_not_depend_on_the_chunk_size(digits_subset):
+    trainer = _trained(digits_subset(256), "autoencoder")
+    snapshot = trainer.snapshot()
+    whole = reconstruction_errors(snapshot.decoder, snapshot.codes, snapshot.display_images, chunk=1000)
+    for chunk in (1, 7, 64):
+        np.testing.assert_allclose(
+            reconstruction_errors(snapshot.decoder, snapshot.codes, snapshot.display_images, chunk=chunk),
+            whole,
+            rtol=1e-5,
+        )
+    # the detached CPU decoder of the snapshot gives the errors the engine computed with the live one
+    np.testing.assert_allclose(whole, snapshot.errors, rtol=1e-5, atol=1e-7)
+
+
+def test_every_snapshot_of_a_run_carries_its_own_errors_and_data_positions(digits_subset):
+    dataset = digits_subset(160)
+    trainer = Trainer(dataset, fast_config(epochs=2, display_size=40, snapshot_interval_s=1e-6, snapshot_budget=1.0))
+    snapshots = [event for event in trainer.run() if isinstance(event, Snapshot)]
+    assert len(snapshots) >= 3
+    for snapshot in snapshots:
+        assert snapshot.errors.shape == (40,)
+        mine = reconstruction_errors(snapshot.decoder, snapshot.codes, snapshot.display_images)
+        np.testing.assert_allclose(snapshot.errors, mine, rtol=1e-5, atol=1e-7)
+        # data_indices name each display image's place in its split
+        assert snapshot.data_split == "training"
+        split = dataset.train
+        assert np.array_equal(split.images[torch.from_numpy(snapshot.data_indices)].numpy(), snapshot.display_images)
+        assert np.array_equal(split.labels[torch.from_numpy(snapshot.data_indices)].numpy(), snapshot.labels)
+    assert not np.allclose(snapshots[0].errors, snapshots[-1].errors)  # training moved them
+
+
+def test_the_test_split_is_the_one_counted_where_there_is_one(digits):
+    from core.data.datasets import ImageDataset, ImageSplit
+
+    dataset = ImageDataset(
+        digits.name,
+        ImageSplit(digits.train.images[:200], digits.train.labels[:200]),
+        ImageSplit(digits.train.images[4000:4100], digits.train.labels[4000:4100]),
+        digits.classes,
+    )
+    snapshot = Trainer(dataset, fast_config(display_size=30)).snapshot()
+    assert snapshot.data_split == "test"
+    assert np.array_equal(dataset.test.images[torch.from_numpy(snapshot.data_indices)].numpy(), snapshot.display_images)
+
+
+def test_bad_pairs_are_refused_with_the_shapes(digits_subset):
+    snapshot = Trainer(digits_subset(64), fast_config(display_size=8)).snapshot()
+    with pytest.raises(ValueError, match="must pair up"):
+        reconstruction_errors(snapshot.decoder, snapshot.codes[:5], snapshot.display_images)
+    with pytest.raises(ValueError, match="uint8"):
+        reconstruction_errors(snapshot.decoder, snapshot.codes, snapshot.display_images.astype(np.float32))
+    assert reconstruction_errors(snapshot.decoder, snapshot.codes[:0], snapshot.display_images[:0]).shape == (0,)
