@@ -65,8 +65,10 @@ class SelectionFeature(QObject):
         self.selection, self.runs, self.dialogs, self.tasks = selection, runs, dialogs, tasks
         self.run = runs[0]  # the run whose display set the indices refer to
         self.panel = SelectionPanel()
-        area = Qt.DockWidgetArea.RightDockWidgetArea
-        self.dock = docks.add("selection", "Selection", self.panel, area, visible=False)
+        # a tab beside the training form (as the comparison): tall enough for rows of tiles, and the latent space
+        # and the preview stay where they are. Hidden until something is selected.
+        area = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.dock = docks.add("selection", "Selection", self.panel, area, tab_with="training", visible=False)
         self._add_actions(menus)
         for run in runs:
             run.latent.add_tools(self._tool_buttons())
@@ -273,16 +275,26 @@ class SelectionFeature(QObject):
 
     def export_gallery(self, path: Path) -> None:
         """Each selected image above its reconstruction, in the dock's order, as one PNG."""
-        from core.latent.selection_files import write_gallery
+        from core.atomic_write import write_atomically
+        from core.commands.render import png_bytes
+        from core.latent.gallery import MAX_COLUMNS, MAX_GALLERY_IMAGES, gallery_picture
 
         chosen = self._chosen()
         if chosen is None:
             return
         view, order = chosen
+        if len(order) > MAX_GALLERY_IMAGES:
+            self.warning.emit(
+                "Too many images for one gallery",
+                f"A gallery draws at most {MAX_GALLERY_IMAGES:,} images; {len(order):,} are selected. "
+                "Select fewer (the worst N, a class), or export the selection as CSV.",
+            )
+            return
         path = Path(path)
+        columns = int(min(MAX_COLUMNS, max(1, np.ceil(np.sqrt(2 * len(order))))))  # pairs of rows: about square
         self._run(
             f"export a gallery to {path}",
-            lambda: write_gallery(path, view, order),
+            lambda: write_atomically(path, png_bytes(gallery_picture(view, order, columns))),
             f"Exported a gallery of {len(order):,} images from {view.where} to {path}",
         )
 

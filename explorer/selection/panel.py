@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -93,7 +94,8 @@ class ErrorBars(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(90)
+        self.getAxis("left").enableAutoSIPrefix(False)
         self.setLabel("left", "mean error")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         self.addItem(self.bars)
@@ -154,22 +156,23 @@ class SelectionPanel(QWidget):
         self.threshold.setSingleStep(0.005)
         self.threshold.setValue(0.05)
         self.threshold_button = QPushButton("Select error above")
+        self.threshold_button.setToolTip("The images whose reconstruction error (mean squared pixel error) is above")
         self.clear_button = QPushButton("Clear")
         self.sort = QComboBox()
         for by, name in SORT_NAMES.items():
             self.sort.addItem(name, by)
         self.bars = ErrorBars()
-        pick = QHBoxLayout()
-        pick.addWidget(self.worst_button)
-        pick.addWidget(self.worst_count)
-        pick.addSpacing(8)
-        pick.addWidget(self.threshold_button)
-        pick.addWidget(self.threshold)
-        pick.addStretch(1)
-        pick.addWidget(self.clear_button)
+        pick = QGridLayout()
+        pick.setContentsMargins(0, 0, 0, 0)
+        pick.addWidget(self.worst_button, 0, 0)
+        pick.addWidget(self.worst_count, 0, 1)
+        pick.addWidget(self.threshold_button, 1, 0)
+        pick.addWidget(self.threshold, 1, 1)
+        pick.setColumnStretch(1, 1)
         order = QHBoxLayout()
         order.addWidget(QLabel("Sort by"))
         order.addWidget(self.sort, 1)
+        order.addWidget(self.clear_button)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)

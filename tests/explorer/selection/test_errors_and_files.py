@@ -119,3 +119,26 @@ def test_the_projector_export_holds_just_the_selected_images(qtbot, trained, tmp
     metadata = (folder / "metadata.tsv").read_text().splitlines()
     assert len(metadata) == 1 + len(selected)
     assert all(line.split("\t")[1] == str(int(snapshot.labels[0])) for line in metadata[1:])
+
+
+def test_the_gallery_shows_the_selection_worst_first_each_image_above_its_reconstruction(qtbot, trained, tmp_path):
+    from PIL import Image
+
+    window = trained
+    view = window.session.view
+    window.select.panel.worst_count.setValue(7)
+    click(window.select.panel.worst_button)
+    path = tmp_path / "gallery.png"
+    export_and_wait(qtbot, window, window.select.export_gallery, path)
+    picture = np.asarray(Image.open(path))
+    size = view.snapshot.display_images.shape[-1]
+    columns = picture.shape[1] // size
+    order = worst(view.snapshot.errors, 7)
+    for k, image in enumerate(order):
+        row, column = divmod(k, columns)
+        top, left = 2 * row * size, column * size
+        np.testing.assert_array_equal(
+            picture[top : top + size, left : left + size], view.snapshot.display_images[image, 0]
+        )
+        rebuilt = picture[top + size : top + 2 * size, left : left + size].astype(np.float64) / 255
+        np.testing.assert_allclose(rebuilt, view.reconstruct(int(image))[0], atol=1 / 255 + 1e-6)
