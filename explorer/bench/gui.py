@@ -33,6 +33,7 @@ from core.training.progress import RunProgress
 from core.training.thread_count import thread_count_kept
 from explorer.app import create_application
 from explorer.bench.pointer import mouse_move_at
+from explorer.bench.selection import selection_figures
 from explorer.bench.timelapse import timelapse_figures
 from explorer.window.main_window import MainWindow
 
@@ -389,6 +390,7 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
                 )
             )
         figures.extend(timelapse_figures(app, window, quick, TimerGapMeter()))
+        figures.extend(selection_figures(app, window, quick))
         window.close()
         window.deleteLater()
         app.processEvents()

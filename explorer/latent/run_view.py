@@ -65,6 +65,7 @@ class RunView(QObject):
         #: For each of this run's display images, its index in the selection's display set (-1: not there).
         self._to_selection: np.ndarray | None = None
         self._drawn: tuple[np.ndarray, np.ndarray, tuple[str, ...], LatentPlane] | None = None
+        self._error_colours: tuple[np.ndarray, np.ndarray] | None = None  # a snapshot's errors and their colours
         #: What the captions call this run ("variational autoencoder (β 4), latent 2, MNIST"); None for the run in
         #: the middle of the window, whose caption says how to explore instead.
         self.title: str | None = None
@@ -164,7 +165,9 @@ class RunView(QObject):
         errors = getattr(view.snapshot, "errors", None) if view is not None else None
         if self.colour_by is not ColourBy.ERROR or errors is None or len(errors) != count:
             return None
-        return error_argb(errors)
+        if self._error_colours is None or self._error_colours[0] is not errors:  # once per snapshot, not per redraw
+            self._error_colours = (errors, error_argb(errors))
+        return self._error_colours[1]
 
     def set_colour_by(self, colour_by: ColourBy) -> None:
         """Colour the points by class or by error from now on; the points shown now are redrawn at once."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from core.latent.view import SnapshotView
 
 #: Rows whose pictures are drawn together: one decode call for a screenful, not one per tile.
-BLOCK = 64
+BLOCK = 32
 #: Tile pictures kept at most (~45 KB each for a 28-pixel image): about 180 MB, a few hundred screens of tiles.
 CACHE_TILES = 4096
 #: The picture's width aimed at: small images are enlarged by whole pixels up to about this.
