@@ -11,6 +11,7 @@ import statistics
 import time
 
 import numpy as np
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
 from core.events import Snapshot
@@ -39,9 +40,9 @@ def _snapshot(count: int, seed: int = 0) -> Snapshot:
 
 
 def dock_tiles_ms(app: QApplication, tiles: int, repeats: int) -> tuple[float, int]:
-    """Median ms from handing the dock `tiles` selected images to the list painted with them, and how many tile
-    pictures that drew: only the rows on screen (and the rest of their block) are decoded; the others are drawn
-    as the list scrolls to them."""
+    """Median ms from handing the dock `tiles` selected images to the list painted with all the pictures it shows
+    (decoded in the background, then painted), and how many tile pictures that drew: only the rows on screen (and
+    the rest of their block) are decoded; the others are drawn as the list scrolls to them."""
     from core.latent.view import view_of
 
     view = view_of(_snapshot(2000))
@@ -58,8 +59,12 @@ def dock_tiles_ms(app: QApplication, tiles: int, repeats: int) -> tuple[float, i
         model.show(view, order, view.snapshot.errors)
         app.processEvents()
         panel.tiles.viewport().repaint()
+        while model.pending:  # the visible tiles' pictures on their way from the decoding thread
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+        panel.tiles.viewport().repaint()
         times.append((time.perf_counter() - start) * 1000)
         drawn = model.drawn - drawn
+    panel.model.worker.shutdown()
     panel.close()
     return statistics.median(times), drawn
 

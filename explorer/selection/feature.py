@@ -6,7 +6,7 @@ it and a lasso on any of them changes it. This feature adds the ways to choose, 
 images (sorted by error, class or distance) with the per-class mean errors, and the files: CSV, a PNG gallery, an
 Embedding Projector folder of just those images, and a CSV of indices read back. Files are written and read as
 background tasks. It gets the selection, the RunViews (the first is the run the indices refer to), the menu and
-dock registries, the file dialogs and the background tasks; never the window.
+dock registries, the file dialogs, the background tasks and the close hooks; never the window.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from explorer.latent.run_view import RunView
     from explorer.latent.shared_selection import SharedSelection
     from explorer.utils.file_dialogs import FileDialogs
-    from explorer.utils.registries import DockRegistry, MenuRegistry
+    from explorer.utils.registries import CloseHooks, DockRegistry, MenuRegistry
     from explorer.utils.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class SelectionFeature(QObject):
         docks: DockRegistry,
         dialogs: FileDialogs,
         tasks: BackgroundTasks,
+        close_hooks: CloseHooks,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -74,6 +75,7 @@ class SelectionFeature(QObject):
             run.latent.add_tools(self._tool_buttons())
             run.latent.legend.classSelected.connect(self.select_class)
         self._connect()
+        close_hooks.add("selection tiles", self.panel.model.worker.shutdown)
 
     # ----- construction -------------------------------------------------------------------------------------------
     def _add_actions(self, menus: MenuRegistry) -> None:

@@ -124,8 +124,9 @@ class MainWindow(QMainWindow):
         layout.central.addWidget(scrubber)
         self.timelapse = TimelapsePlayer(self.session, self.run, self.loss, scrubber, self)
         self.select = SelectionFeature(
-            self.selection, [self.run, self.comparison_run], self.menus, self.docks, self.dialogs, self.tasks, self
-        )
+            self.selection, [self.run, self.comparison_run], self.menus, self.docks, self.dialogs, self.tasks,
+            self.close_hooks, self,
+        )  # fmt: skip
         self._report(self.select)
 
         self._refresh_recent()

@@ -42,6 +42,17 @@ def test_the_worst_n_and_errors_above_t_are_chosen_with_the_docks_buttons(qtbot,
     shown = [int(model.data(model.index(row, 0), Qt.ItemDataRole.UserRole + 1)) for row in range(model.rowCount())]
     assert shown == worst(errors, 10).tolist()
     assert model.data(model.index(0, 0)) == f"{errors[shown[0]]:.4f}"
+    # the first tile's picture, once decoded off the GUI thread: the image above its reconstruction
+    qtbot.waitExposed(panel.tiles)
+    qtbot.waitUntil(lambda: model.drawn > 0 and not model.pending, timeout=30_000)
+    tile = model.picture(0).toImage()
+    view = window.session.view
+    scale = tile.width() // view.snapshot.display_images.shape[-1]
+    size = view.snapshot.display_images.shape[-1]
+    top = [[tile.pixelColor(x * scale, y * scale).red() for x in range(size)] for y in range(size)]
+    np.testing.assert_array_equal(top, view.snapshot.display_images[shown[0], 0])
+    below = [[tile.pixelColor(x * scale, (size + y) * scale).red() for x in range(size)] for y in range(size)]
+    np.testing.assert_allclose(np.array(below) / 255, view.reconstruct(shown[0])[0], atol=1 / 255 + 1e-6)
     threshold = float(np.median(errors))
     panel.threshold.setValue(threshold)
     threshold = panel.threshold.value()  # as the spin box rounds it
