@@ -84,6 +84,8 @@ def run_render_gallery(args: argparse.Namespace) -> int:
         return code
 
     out: Path = args.out
+    if out.is_dir():
+        return fail(f"{out} is a folder: name a file inside it, e.g. {out / 'gallery.png'}", BAD_INPUT)
     if out.suffix.lower() != ".png":
         return fail(f"{out} must end in .png (the picture is written as PNG)", BAD_INPUT)
     try:
@@ -120,7 +122,7 @@ def _check_out(out: Path) -> None:
     from core.commands.render import RenderError
     from core.files.own_output import NotOurs, check_replaceable, is_our_png
 
-    if out.is_dir():
+    if out.is_dir():  # a folder made in its place meanwhile
         raise RenderError(f"{out} is a folder: name a file inside it, e.g. {out / 'gallery.png'}")
     try:
         check_replaceable(out, is_our_png, "a picture")
