@@ -22,7 +22,9 @@ MOUSE_HELP = (
     ("Click a point", "compare that image with its reconstruction"),
     ("Shift+click", "pin a path end (A, then B) on a point or empty space; drag a pin to move it"),
     ("Click a class in the legend", "show that class alone; click it again for all"),
-    ("Drag", "pan the latent view"),
+    ("Ctrl+click a class in the legend", "select its images (with Shift: add them; with Alt: remove them)"),
+    ("Drag", "pan the latent view (Lasso or Rect tool: select the points inside)"),
+    ("Shift+drag, Alt+drag (Lasso, Rect)", "add the points inside to the selection, remove them (Ctrl+drag too)"),
     ("Wheel", "zoom the latent view"),
 )
 
