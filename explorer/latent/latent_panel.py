@@ -152,12 +152,18 @@ class LatentPanel(QWidget):
         self.marker.setVisible(False)
         self.plot.addItem(self.marker, ignoreBounds=True)
         self.marked: int | None = None
-        # the point of the tile under the mouse in the selection dock: an orange ring, hidden otherwise
-        self.ring = QGraphicsEllipseItem(-9, -9, 18, 18)
+        # the point of the tile under the mouse in the selection dock: a wide black ring on a white halo, seen on
+        # any class colour and over the selection's own dark rings; hidden otherwise
+        self.ring = QGraphicsEllipseItem(-11, -11, 22, 22)
         self.ring.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        ring_pen = QPen(QColor(255, 120, 0), 3.0)
+        ring_pen = QPen(QColor(0, 0, 0), 3.0)
         ring_pen.setCosmetic(True)
         self.ring.setPen(ring_pen)
+        halo = QGraphicsEllipseItem(-11, -11, 22, 22, self.ring)
+        halo.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
+        halo_pen = QPen(QColor(255, 255, 255), 7.0)
+        halo_pen.setCosmetic(True)
+        halo.setPen(halo_pen)
         self.ring.setZValue(11)
         self.ring.setVisible(False)
         self.plot.addItem(self.ring, ignoreBounds=True)
@@ -296,7 +302,7 @@ class LatentPanel(QWidget):
         self.marker.setVisible(self.marked is not None)
 
     def show_ring(self, index: int | None, xy: np.ndarray | None = None) -> None:
-        """Ring display point `index` (at `xy`) in orange: the image whose tile the mouse is over; None hides it."""
+        """Ring display point `index` (at `xy`): the image whose tile the mouse is over; None hides it."""
         self.ringed = index if xy is not None else None
         if self.ringed is not None:
             self.ring.setPos(float(xy[0]), float(xy[1]))

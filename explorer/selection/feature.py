@@ -36,10 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOOLS = (
-    (SelectTool.PAN, "select-pan", "&Pan and zoom", "P", "Drag to pan, wheel to zoom"),
-    (SelectTool.LASSO, "select-lasso", "&Lasso select", "L", "Drag round points to select them"),
-    (SelectTool.RECTANGLE, "select-rectangle", "&Rectangle select", "R", "Drag a rectangle over points to select"),
+TOOLS = (  # tool, action id, menu text, the button's text under the plot, key, tip
+    (SelectTool.PAN, "select-pan", "&Pan and zoom", "Pan", "P", "Drag to pan, wheel to zoom"),
+    (SelectTool.LASSO, "select-lasso", "&Lasso select", "Lasso", "L", "Drag round points to select them"),
+    (SelectTool.RECTANGLE, "select-rectangle", "&Rectangle select", "Rect", "R", "Drag a rectangle to select"),
 )
 MODIFIERS_TIP = "Shift adds to the selection, Alt (or Ctrl) removes from it"
 NOTHING = ("Nothing selected", "Select some images first: draw a lasso on the latent space, or pick the worst.")
@@ -81,9 +81,10 @@ class SelectionFeature(QObject):
     def _add_actions(self, menus: MenuRegistry) -> None:
         self.tool_group = QActionGroup(self)
         self.tool_actions: dict[SelectTool, QAction] = {}
-        for tool, action_id, text, key, tip in TOOLS:
+        for tool, action_id, text, short, key, tip in TOOLS:
             tip = f"{tip}. {MODIFIERS_TIP}"
             action = menus.add("select.tools", action_id, text, None, key, checkable=True, tip=tip)
+            action.setIconText(short)  # what a tool button bound to the action shows
             action.setData(tool)
             self.tool_group.addAction(action)
             self.tool_actions[tool] = action
@@ -120,7 +121,6 @@ class SelectionFeature(QObject):
         for tool in SelectTool:
             button = QToolButton()
             button.setDefaultAction(self.tool_actions[tool])
-            button.setText({SelectTool.PAN: "Pan", SelectTool.LASSO: "Lasso", SelectTool.RECTANGLE: "Rect"}[tool])
             button.setAutoRaise(True)
             row.addWidget(button)
         return box
