@@ -153,3 +153,23 @@ def test_the_gallery_shows_the_selection_worst_first_each_image_above_its_recons
         )
         rebuilt = picture[top + size : top + 2 * size, left : left + size].astype(np.float64) / 255
         np.testing.assert_allclose(rebuilt, view.reconstruct(int(image))[0], atol=1 / 255 + 1e-6)
+
+
+def test_the_tiles_stay_where_they_were_scrolled_when_another_snapshot_is_shown(qtbot, trained):
+    window = trained
+    panel = window.select.panel
+    panel.worst_count.setValue(len(window.session.view.snapshot.labels))  # every image: a long list
+    click(panel.worst_button)
+    bar = panel.tiles.verticalScrollBar()
+    qtbot.waitExposed(panel.tiles)
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=10_000)
+    bar.setValue(bar.maximum() // 2)
+    kept = bar.value()
+    assert kept > 0
+    step = window.session.view.snapshot.step
+    slider = window.timelapse.scrubber.slider
+    slider.setFocus()
+    QTest.keyClick(slider, Qt.Key.Key_Home)  # a recorded frame: another snapshot, the same images selected
+    assert window.session.view.snapshot.step != step
+    qtbot.waitUntil(lambda: bar.value() == kept, timeout=10_000)
+    assert panel.model.view is window.session.view
