@@ -12,7 +12,7 @@ def entries(menu) -> list[str]:
 
 def test_the_menus_keep_their_entries_order_and_keys(window) -> None:
     bar = [action.text() for action in window.menuBar().actions()]
-    assert bar == ["&File", "&Training", "&View", "&Help"]
+    assert bar == ["&File", "&Training", "&View", "&Selection", "&Help"]
     menus = window.menus
     file_entries = entries(menus.menu("file"))
     assert file_entries[:3] == ["&Open checkpoint…", "Open &recent", "Open for &comparison…"]
@@ -31,14 +31,24 @@ def test_the_menus_keep_their_entries_order_and_keys(window) -> None:
         "&Fit the latent view", "&Equal scales on both axes", "Decoded &map under the points",
         "Clear the path &pins", "Show &all classes",
     ]  # fmt: skip
+    assert view[5:7] == ["Colour points by &class", "Colour points by reconstruction &error"]
     panels = ["Training", "Preview", "Training loss", "Reconstructions", "KL per latent dimension", "Comparison run"]
-    assert view[5 : 5 + len(panels)] == panels and view[-1] == "Nearest images"
+    assert view[7 : 7 + len(panels)] == panels and view[-2:] == ["Nearest images", "Selection"]
+    assert entries(menus.menu("select")) == [
+        "&Pan and zoom", "&Lasso select", "&Rectangle select",
+        "Select the &worst reconstructions", "Select error &above the threshold", "&Clear the selection",
+        "Show the Selection &panel",
+        "Export selection as &CSV…", "Export selection as PNG &gallery…",
+        "Export selection for the Embedding &Projector…", "&Import a selection (CSV of indices)…",
+    ]  # fmt: skip
     assert entries(menus.menu("help")) == ["&Keyboard shortcuts", "&About convae-explorer"]
     keys = {
         "open": QKeySequence(QKeySequence.StandardKey.Open), "open-comparison": QKeySequence("Ctrl+Shift+O"),
         "start": QKeySequence("Ctrl+R"), "continue": QKeySequence("Ctrl+Shift+R"), "pause": QKeySequence("Space"),
         "stop": QKeySequence("Ctrl+."), "fit": QKeySequence("Ctrl+0"), "equal-scales": QKeySequence("Ctrl+E"),
-        "map": QKeySequence("M"), "clear-pins": QKeySequence("Esc"),
+        "map": QKeySequence("M"), "clear-pins": QKeySequence("Esc"), "select-pan": QKeySequence("P"),
+        "select-lasso": QKeySequence("L"), "select-rectangle": QKeySequence("R"), "select-worst": QKeySequence("W"),
+        "select-clear": QKeySequence("Ctrl+Shift+A"),
     }  # fmt: skip
     assert {action_id: menus.action(action_id).shortcut() for action_id in keys} == keys
     assert menus.action("equal-scales").isCheckable() and menus.action("map").isCheckable()
