@@ -15,6 +15,7 @@ import torch
 from core.bench.atlas import measure_atlas
 from core.bench.common import Plan, Progress
 from core.bench.encoding import measure_encoding
+from core.bench.errors import measure_errors
 from core.bench.figures import Figure, format_seconds, print_table, print_text
 from core.bench.folder_load import measure_folder_load
 from core.bench.loss_run import measure_loss_run
@@ -101,6 +102,7 @@ def run_bench(
                 print_text(format_thread_table(thread_rows) + "\n", sys.stdout)
         sections["encoding"] = measure_encoding(dataset, target, plan, say)
         sections["exploration (map, neighbours)"] = measure_atlas(dataset, quick, say)
+        sections["finding what the model gets wrong (errors, lasso)"] = measure_errors(dataset, target, quick, say)
         sections["image folder (10,000 small PNGs)"] = measure_folder_load(dataset, quick, say)
         if time_to_target:
             from core.bench.target import measure_time_to_target

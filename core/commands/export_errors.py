@@ -33,7 +33,7 @@ def add_errors_parser(kinds: argparse._SubParsersAction) -> None:
 def run_export_errors(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from core.commands.render import RenderError, load_view
+    from core.commands.render import RenderError, finite_or_refused, load_view
     from core.files.own_output import NotOurs, check_replaceable
     from core.files.selection import SelectionFileError, is_our_selection_csv, write_selection_csv
     from core.latent.errors import worst
@@ -48,6 +48,7 @@ def run_export_errors(args: argparse.Namespace) -> int:
         check_replaceable(args.out, is_our_selection_csv, "an errors CSV")  # before the slow part
         view = load_view(args)
         snapshot = view.snapshot
+        finite_or_refused(snapshot.errors, "the reconstruction errors", view)  # a decoder that overflows
         write_selection_csv(args.out, snapshot, np.arange(len(snapshot.codes)), codes=False)
     except (RenderError, SelectionFileError, NotOurs) as error:
         return fail(str(error))

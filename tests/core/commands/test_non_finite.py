@@ -53,6 +53,8 @@ COMMANDS = {
     "drawing": lambda ckpt, out: ["render", "drawing", ckpt, "--image", f"{out}/mine.png", "--out", f"{out}/d.png"],
     "codes": lambda ckpt, out: ["export", "codes", ckpt, "--out", f"{out}/codes.csv"],
     "projector": lambda ckpt, out: ["export", "projector", ckpt, "--out", f"{out}/projector"],
+    "gallery": lambda ckpt, out: ["render", "gallery", ckpt, "--worst", "5", "--out", f"{out}/g.png"],
+    "errors": lambda ckpt, out: ["export", "errors", ckpt, "--out", f"{out}/errors.csv"],
 }
 
 
@@ -66,7 +68,7 @@ def test_huge_weights_are_refused_in_words_and_nothing_is_written(command, huge_
     assert set(tmp_path.iterdir()) == before
 
 
-@pytest.mark.parametrize("command", ["map", "path", "drawing"])
+@pytest.mark.parametrize("command", ["map", "path", "drawing", "gallery", "errors"])
 def test_a_decoder_that_overflows_is_refused_where_it_decodes(command, huge_decoder, tmp_path, capsys):
     _picture(tmp_path)
     before = set(tmp_path.iterdir())
