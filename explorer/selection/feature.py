@@ -148,8 +148,15 @@ class SelectionFeature(QObject):
     def set_colour_by(self, colour_by: ColourBy) -> None:
         for run in self.runs:
             run.set_colour_by(ColourBy(colour_by))
-        if colour_by is ColourBy.ERROR and self.run.shown_errors is None and self.run.session.view is not None:
+        if ColourBy(colour_by) is not ColourBy.ERROR:
+            return
+        if self.run.shown_errors is None and self.run.session.view is not None:
             self.status.emit("This snapshot carries no reconstruction errors: its points keep their class colours.")
+        else:  # the legend still names the classes: say what the colours mean now
+            self.status.emit(
+                "Points coloured by reconstruction error: dark purple small, yellow large "
+                "(log scale, the shown snapshot's 1st to 99th percentile)"
+            )
 
     @Slot(int, object)
     def select_class(self, label: int, how: Combine = Combine.REPLACE) -> None:
