@@ -175,6 +175,11 @@ class SweepGallery(QObject):
         self.window.order.currentIndexChanged.connect(self._relayout)
         self.window.same_scale.toggled.connect(self._apply_scale)
 
+    @property
+    def busy(self) -> bool:
+        """Whether the manifest or a run's checkpoint is being read, or a checkpoint waits to be."""
+        return self._reading or self._loading is not None or bool(self._queue)
+
     # ----- opening ------------------------------------------------------------------------------------------------
     def ask_open(self) -> None:
         directory = self.dialogs.existing_folder("Open a sweep's folder")

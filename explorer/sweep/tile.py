@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QProgressBar,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -70,6 +71,9 @@ class RunTile(QFrame):
         super().__init__(parent)
         self.setObjectName("sweepTile")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        # the grid shares out the space it has, down to each tile's smallest size (then it scrolls): a plot's own
+        # size hint (some 400×480) would make every tile that big and scroll a 2×3 grid on a laptop's screen
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.title = QLabel()
         self.title.setObjectName("panelTitle")
         self.title.setWordWrap(True)
@@ -114,6 +118,11 @@ class RunTile(QFrame):
         grid.addLayout(side, 3, 1)
         grid.setRowStretch(3, 1)
         grid.setColumnStretch(0, 1)
+
+    def hasHeightForWidth(self) -> bool:
+        """No: a tile is as tall as the grid makes it. Its word-wrapped labels would otherwise have the scroll area
+        ask each tile's height for its width, answered from the plot's size hint (some 480 pixels)."""
+        return False
 
 
 def compact(panel: LatentPanel) -> None:
@@ -190,6 +199,7 @@ class GalleryRun(QObject):
 
     def _say(self, text: str) -> None:
         self.tile.latent.hide()
+        self.tile.decoded.hide()  # nothing to decode with
         self.tile.message.setText(text)
         self.tile.message.show()
 
@@ -201,6 +211,7 @@ class GalleryRun(QObject):
         self._images = {np.ascontiguousarray(image).tobytes(): i for i, image in enumerate(snapshot.display_images)}
         self.tile.message.hide()
         self.tile.latent.show()
+        self.tile.decoded.show()
         self.tile.latent.show_points(view.xy, snapshot.labels, snapshot.classes, view.plane)
         self.tile.latent.setToolTip(f"{values_text(self.run, self.axes)}: decoder and points from {view.where}")
         self.tile.open_button.setEnabled(self.path is not None)
