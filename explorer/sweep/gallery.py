@@ -173,7 +173,7 @@ class SweepGallery(QObject):
         close_hooks.add("sweep gallery", self.close)
         self.window.closed.connect(self._stop)
         self.window.order.currentIndexChanged.connect(self._relayout)
-        self.window.same_scale.toggled.connect(self._apply_scale)
+        self.window.same_scale.toggled.connect(self.fit_panels)
 
     @property
     def busy(self) -> bool:
@@ -313,7 +313,7 @@ class SweepGallery(QObject):
             self.status.emit(f"Sweep run {run.tile.title.text()}: {notice}")
         if self.selected is not None:
             run.ring(self.selected)
-        self._apply_scale()
+        self.fit_panels()
         self._finish_load()
 
     def _on_load_failed(self, generation: int, run_id: str, stamp: Stamp | None, error: BaseException) -> None:
@@ -381,7 +381,7 @@ class SweepGallery(QObject):
         self._headers.append(label)
 
     @Slot()
-    def _apply_scale(self) -> None:
+    def fit_panels(self) -> None:
         """One plane range for every loaded panel (the union of their points), or each its own."""
         shown = [run for run in self.runs.values() if run.view is not None]
         if not self.window.same_scale.isChecked() or not shown:

@@ -144,6 +144,14 @@ def test_a_clicked_image_is_ringed_in_every_run_and_a_run_opens_in_the_window(qt
     # the same seed chose the same display images: β 4's run rings the image where it places it
     assert first.tile.latent.marked is not None and gallery.runs["beta=4,seed=1"].tile.latent.marked is not None
 
+    # ranked by final loss: lowest first in reading order, the failed run (no loss) last
+    order = gallery.window.order
+    order.setCurrentIndex(order.findData("final_loss"))
+    grid = gallery.window.grid
+    placed = sorted(gallery.runs.values(), key=lambda run: grid.getItemPosition(grid.indexOf(run.tile))[:2])
+    losses = [run.run.final_loss for run in placed]
+    assert losses[-1] is None and losses[:-1] == sorted(losses[:-1])
+
     # Open › as the main run: the window's own open path reads it
     other = gallery.runs["beta=4,seed=1"]
     other.tile.open_main.trigger()
