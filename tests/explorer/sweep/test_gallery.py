@@ -185,7 +185,7 @@ def test_panels_fill_in_as_a_running_sweep_writes_checkpoints(qtbot, window, tmp
     write_manifest(directory, SweepManifest(axes, {}, (run_of(0.5, 1, trainer=trainer), run_of(4.0, 1, trainer=later))))
     qtbot.waitUntil(lambda: loaded(gallery) == 2, timeout=60_000)
     assert not tile.progress.isVisibleTo(gallery.window) and tile.latent.isVisibleTo(gallery.window)
-    qtbot.waitUntil(lambda: not gallery._poll.isActive(), timeout=10_000)
+    assert gallery.window.summary.text().endswith("2 runs over beta (2): 2 done.")
 
 
 def test_more_than_two_axes_page_the_third_and_rankings_list_every_run() -> None:
@@ -202,3 +202,13 @@ def test_more_than_two_axes_page_the_third_and_rankings_list_every_run() -> None
     ranked = arrange(manifest, "final_loss")
     order = sorted(ranked.cells, key=lambda run_id: ranked.cells[run_id])
     assert order == ["r4", "r1", "r2", "r0", "r3"]  # lowest loss first, the run without one last
+
+
+def test_a_folder_without_a_sweep_is_refused_in_words(qtbot, window, tmp_path: Path) -> None:
+    gallery = window.sweep
+    with qtbot.waitSignal(gallery.warning, timeout=10_000) as warned:
+        gallery.open(tmp_path)
+    title, text = warned.args
+    assert title == "Cannot open the sweep" and "has no sweep.json" in text
+    assert gallery.window.summary.text() == f"Cannot show this sweep: {text}"
+    assert not gallery.runs and not gallery.busy
