@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from explorer.latent.class_legend import ClassLegend
 from explorer.latent.shared_cursor import SharedCursor
-from explorer.sweep.layout import BY_VALUES, RANKINGS, arrange, paged_axes, value_text
+from explorer.sweep.layout import BY_VALUES, RANKINGS, Arrangement, arrange, paged_axes, value_text
 from explorer.sweep.tile import GalleryRun
 
 if TYPE_CHECKING:
@@ -165,6 +165,8 @@ class SweepGallery(QObject):
         self._reading = False
         self._generation = 0  # a newer sweep (or the close) makes every answer of an older one stale
         self._headers: list[QLabel] = []
+        self._arranged: Arrangement | None = None  # the grid as laid out now
+        self._hidden: set[str] = set()  # the runs it leaves out (another page)
         self._page_choosers: dict[str, QComboBox] = {}
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
@@ -215,6 +217,7 @@ class SweepGallery(QObject):
         for run in self.runs.values():
             run.detach()
         self.runs, self._loaded, self.manifest, self.selected = {}, {}, None, None
+        self._arranged, self._hidden = None, set()
         self.cursor.position = None
 
     # ----- the manifest -------------------------------------------------------------------------------------------
@@ -351,17 +354,21 @@ class SweepGallery(QObject):
         manifest = self.manifest
         if manifest is None:
             return
+        order = self.window.order.currentData()
+        page = {axis: chooser.currentData() for axis, chooser in self._page_choosers.items()}
+        for chooser in self._page_choosers.values():
+            chooser.setEnabled(order == BY_VALUES)
+        arrangement = arrange(manifest, order, page)
+        if arrangement == self._arranged and set(self.runs) == set(arrangement.cells) | self._hidden:
+            return  # the manifest read again, nothing moved: the grid stays as it is (no relayout every second)
+        self._arranged = arrangement
+        self._hidden = set(self.runs) - set(arrangement.cells)
         grid = self.window.grid
         for header in self._headers:
             header.deleteLater()
         self._headers = []
         for run in self.runs.values():
             grid.removeWidget(run.tile)
-        order = self.window.order.currentData()
-        page = {axis: chooser.currentData() for axis, chooser in self._page_choosers.items()}
-        for chooser in self._page_choosers.values():
-            chooser.setEnabled(order == BY_VALUES)
-        arrangement = arrange(manifest, order, page)
         offset = 1 if arrangement.column_headers else 0
         for column, text in enumerate(arrangement.column_headers):
             self._header(text, 0, column + offset)
@@ -369,9 +376,9 @@ class SweepGallery(QObject):
             self._header(text, row + offset, 0)
         for run_id, run in self.runs.items():
             cell = arrangement.cells.get(run_id)
-            run.tile.setVisible(cell is not None)
-            if cell is not None:
+            if cell is not None:  # added, then shown: addWidget hid a tile shown just before it (the paging test)
                 grid.addWidget(run.tile, cell[0] + offset, cell[1] + offset)
+            run.tile.setVisible(cell is not None)
 
     def _header(self, text: str, row: int, column: int) -> None:
         label = QLabel(text)

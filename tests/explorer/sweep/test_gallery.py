@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from core_testkit import fast_config
+from PySide6.QtWidgets import QComboBox
 
 from core.data.datasets import load_dataset
 from core.files.checkpoint import Checkpoint, save_checkpoint
@@ -212,3 +213,30 @@ def test_a_folder_without_a_sweep_is_refused_in_words(qtbot, window, tmp_path: P
     assert title == "Cannot open the sweep" and "has no sweep.json" in text
     assert gallery.window.summary.text() == f"Cannot show this sweep: {text}"
     assert not gallery.runs and not gallery.busy
+
+
+def test_a_third_axis_gets_a_chooser_that_pages_the_grid(qtbot, window, tmp_path: Path, tiny_mnist) -> None:
+    """β × seed × lr: the grid shows one lr at a time, chosen above it (the runs share two checkpoints: the gallery
+    lays runs out by the manifest's values)."""
+    directory = tmp_path / "sweep"
+    trained = {beta: train_checkpoint(directory / checkpoint_of(beta, 1), beta, 1) for beta in BETAS}
+    runs = []
+    for beta in BETAS:
+        loss = float(trained[beta].progress.batch_losses[-1])
+        for lr in (0.001, 0.01):
+            settings = {"beta": beta, "seed": 1, "lr": lr}
+            run_id = f"beta={beta:g},lr={lr:g}"
+            runs.append(SweepRun(run_id, settings, "done", checkpoint_of(beta, 1), None, loss, None, None, 1.0))
+    write_manifest(directory, SweepManifest({"beta": list(BETAS), "seed": [1], "lr": [0.001, 0.01]}, {}, tuple(runs)))
+    gallery = window.sweep
+    gallery.open(directory)
+    qtbot.waitUntil(lambda: loaded(gallery) == 4 and not gallery.busy, timeout=60_000)
+    choosers = [box for box in gallery.window.findChildren(QComboBox) if box is not gallery.window.order]
+    assert [chooser.itemText(i) for chooser in choosers for i in range(chooser.count())] == ["lr 0.001", "lr 0.01"]
+
+    def visible() -> set[str]:
+        return {run_id for run_id, run in gallery.runs.items() if run.tile.isVisibleTo(gallery.window)}
+
+    assert visible() == {"beta=0.5,lr=0.001", "beta=4,lr=0.001"}
+    choosers[0].setCurrentIndex(1)
+    assert visible() == {"beta=0.5,lr=0.01", "beta=4,lr=0.01"}
