@@ -118,6 +118,13 @@ class _RunTrainable(tune.Trainable):
         metrics["done"] = report.finished
         return metrics
 
+    def reset_config(self, new_config: dict) -> bool:
+        """The next run on this worker (Tune reuses actors): a worker's start (a Python, torch) costs seconds,
+        often more than a small run's training."""
+        self.training.close()
+        self.setup(new_config)
+        return True
+
     def cleanup(self) -> None:
         self.training.close()
 
@@ -288,7 +295,7 @@ def _run(directory: Path, manifest: SweepManifest, options: SweepOptions, startu
         tuner = tune.Tuner(
             tune.with_resources(_RunTrainable, resources),
             param_space={"run_id": tune.grid_search([run.run_id for run in pending]), "specs": specs},
-            tune_config=tune.TuneConfig(max_concurrent_trials=options.max_parallel or 0),
+            tune_config=tune.TuneConfig(max_concurrent_trials=options.max_parallel or 0, reuse_actors=True),
             run_config=tune.RunConfig(
                 name=f"tune-{time.strftime('%Y%m%d-%H%M%S')}",
                 storage_path=str(directory / "ray"),
