@@ -8,8 +8,8 @@ images, one epoch) and Ray gets 2 CPUs. Ray's heads are stopped by signalling th
 
 from __future__ import annotations
 
-import shutil
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
