@@ -16,6 +16,7 @@ from core.commands.export import add_export_parser
 from core.commands.open import add_open_parser
 from core.commands.render import add_render_parsers
 from core.commands.render_drawing import add_drawing_parser
+from core.commands.render_sweep import add_sweep_render_parser
 from core.commands.render_timelapse import add_timelapse_parser
 from core.commands.sweep import add_sweep_parser
 from core.commands.train import add_train_parser
@@ -72,6 +73,7 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
     render_kinds = add_render_parsers(commands)
     add_timelapse_parser(render_kinds)
     add_drawing_parser(render_kinds)
+    add_sweep_render_parser(render_kinds)
     add_export_parser(commands)
     add_sweep_parser(commands, recipe)
     return parser

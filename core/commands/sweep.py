@@ -86,8 +86,8 @@ def add_sweep_parser(commands: argparse._SubParsersAction, recipe: str = DEFAULT
     sweep.add_argument(
         "--resume",
         action="store_true",
-        help="continue the sweep in --out: runs that did not finish start again (stopped ones from their "
-        "checkpoints), done ones are kept; the grid and settings come from DIR/sweep.json",
+        help="continue the sweep in --out: runs not done (queued, stopped: from their checkpoints, failed) train "
+        "again, done ones are kept; the grid and settings come from DIR/sweep.json",
     )
     sweep.add_argument(
         "--dataset",

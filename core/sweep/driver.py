@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -117,6 +120,13 @@ class _RunTrainable(tune.Trainable):
         metrics["eta_s"] = -1.0 if math.isinf(report.eta_s) else report.eta_s
         metrics["done"] = report.finished
         return metrics
+
+    def reset_config(self, new_config: dict) -> bool:
+        """The next run on this worker (Tune reuses actors): a worker's start (a Python, torch) costs seconds,
+        often more than a small run's training."""
+        self.training.close()
+        self.setup(new_config)
+        return True
 
     def cleanup(self) -> None:
         self.training.close()
@@ -261,6 +271,21 @@ class _ProgressLine:
             print(file=sys.stderr)
 
 
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the sweep as Ctrl+C does (Tune handles SIGINT: every run stops between two steps
+    and saves), as they stop `train`; otherwise they would kill the driver and leave the manifest saying
+    "running"."""
+    names = ("SIGTERM", "SIGHUP")
+    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    previous = {number: signal.signal(number, lambda *_: os.kill(os.getpid(), signal.SIGINT)) for number in numbers}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def run_sweep(directory: Path, manifest: SweepManifest, options: SweepOptions) -> SweepOutcome:
     """Run every run of `manifest` that is not done (queued, failed, or stopped while running: those continue
     from their checkpoints), on the cluster `options` names, keeping DIR/sweep.json up to date."""
@@ -288,7 +313,7 @@ def _run(directory: Path, manifest: SweepManifest, options: SweepOptions, startu
         tuner = tune.Tuner(
             tune.with_resources(_RunTrainable, resources),
             param_space={"run_id": tune.grid_search([run.run_id for run in pending]), "specs": specs},
-            tune_config=tune.TuneConfig(max_concurrent_trials=options.max_parallel or 0),
+            tune_config=tune.TuneConfig(max_concurrent_trials=options.max_parallel, reuse_actors=True),
             run_config=tune.RunConfig(
                 name=f"tune-{time.strftime('%Y%m%d-%H%M%S')}",
                 storage_path=str(directory / "ray"),
@@ -299,7 +324,8 @@ def _run(directory: Path, manifest: SweepManifest, options: SweepOptions, startu
             ),
         )
         try:
-            tuner.fit()
+            with _terminate_as_interrupt():
+                tuner.fit()
         finally:
             line.close()
     run_s = time.perf_counter() - began
