@@ -1,11 +1,12 @@
 """File › Open sweep…: every run of a sweep as a small multiple, in a grid by the swept values, one cursor for all.
 
-The gallery reads only the sweep's files (DIR/sweep.json through core.sweep.manifest, and each run's checkpoint
-through core.runs.opened_view), never Ray: a sweep can run on a cluster while the window on a laptop watches its
-shared folder. All file work is off the GUI thread (BackgroundTasks): the manifest is read, then the checkpoints one
-after another, so tiles fill in as they load and the close waits for at most one read. While runs are queued or
-running, the manifest is read again every second; a run whose checkpoint appeared or changed is loaded again, so
-panels fill in as the sweep produces them, with each run's progress.
+The gallery reads only the sweep's files (DIR/sweep.json through core.sweep.manifest, and each run's checkpoint),
+never Ray: a sweep can run on a cluster while the window on a laptop watches its shared folder. Each run's view is
+core.sweep.gallery's, the one `render sweep` draws, so the window and the picture agree. All file work is off the
+GUI thread (BackgroundTasks): the manifest is read, then the checkpoints one after another, so tiles fill in as they
+load and the close waits for at most one read. While runs are queued or running, the manifest is read again every
+second; a run whose checkpoint appeared or changed is loaded again, so panels fill in as the sweep produces them,
+with each run's progress.
 
 Why a window of its own rather than a dock: 16 small multiples need a screen (or most of one); docked, they would
 squeeze the main run's latent space. A run clicked open goes to the main window through `openRequested`, which the
@@ -39,7 +40,7 @@ from explorer.sweep.layout import BY_VALUES, RANKINGS, Arrangement, arrange, pag
 from explorer.sweep.tile import GalleryRun
 
 if TYPE_CHECKING:
-    from core.runs.opened_view import OpenedView
+    from core.latent.view import SnapshotView
     from core.sweep.manifest import SweepManifest
     from explorer.utils.file_dialogs import FileDialogs
     from explorer.utils.registries import CloseHooks, MenuRegistry
@@ -58,10 +59,14 @@ class SweepRead:
     directory: Path
     manifest: SweepManifest
     stamps: dict[str, Stamp | None]
+    #: Each run's title and result line, as `render sweep` words them (core.sweep.gallery: imported here, in the
+    #: background, as it brings torch with it).
+    titles: dict[str, tuple[str, str]]
 
 
 def read_sweep(directory: Path) -> SweepRead:
     """Read DIR/sweep.json and stat every run's checkpoint (in a background task)."""
+    from core.sweep.gallery import run_result, run_title
     from core.sweep.manifest import read_manifest
 
     manifest = read_manifest(directory)
@@ -74,15 +79,17 @@ def read_sweep(directory: Path) -> SweepRead:
             status = None
         regular = status is not None and path.is_file()
         stamps[run.run_id] = (status.st_mtime_ns, status.st_size) if regular else None
-    return SweepRead(directory, manifest, stamps)
+    titles = {run.run_id: (run_title(run), run_result(run)) for run in manifest.runs}
+    return SweepRead(directory, manifest, stamps, titles)
 
 
-def load_run_view(path: Path) -> tuple[OpenedView, list[str]]:
-    """A run's checkpoint as File › Open would show it, and what it had to say (a stand-in data set)."""
-    from core.runs.opened_view import opened_view
+def load_run_view(path: Path, data_dir: str | None, datasets: dict) -> SnapshotView:
+    """A run's checkpoint as `render sweep` draws it (core.sweep.gallery.load_view, so the two cannot disagree):
+    on the sweep's own data folder, its data set read once for all the runs that share it (`datasets`, touched by
+    one load at a time)."""
+    from core.sweep.gallery import load_view
 
-    notices: list[str] = []
-    return opened_view(path, notices.append), notices
+    return load_view(path, data_dir, False, datasets)
 
 
 class GalleryWindow(QWidget):
@@ -160,6 +167,7 @@ class SweepGallery(QObject):
         self.runs: dict[str, GalleryRun] = {}
         self.selected: np.ndarray | None = None  # the display image ringed in every run
         self._loaded: dict[str, Stamp] = {}  # what each run's shown view was read from
+        self._datasets: dict = {}  # the data sets read for this sweep's runs (core.sweep.gallery.load_view's cache)
         self._queue: list[str] = []
         self._loading: str | None = None
         self._reading = False
@@ -216,7 +224,7 @@ class SweepGallery(QObject):
         self._stop()
         for run in self.runs.values():
             run.detach()
-        self.runs, self._loaded, self.manifest, self.selected = {}, {}, None, None
+        self.runs, self._loaded, self.manifest, self.selected, self._datasets = {}, {}, None, None, {}
         self._arranged, self._hidden = None, set()
         self.cursor.position = None
 
@@ -247,7 +255,6 @@ class SweepGallery(QObject):
             return
         self._reading = False
         manifest = self.manifest = read.manifest
-        axes = list(manifest.axes)
         added = False
         for run in manifest.runs:
             shown = self.runs.get(run.run_id)
@@ -256,7 +263,8 @@ class SweepGallery(QObject):
                 shown.pointClicked.connect(self._select)
                 shown.openRequested.connect(self.openRequested)
                 added = True
-            shown.show_record(run, axes, manifest.checkpoint_path(read.directory, run))
+            title, result = read.titles[run.run_id]
+            shown.show_record(run, title, result, manifest.checkpoint_path(read.directory, run))
             stamp = read.stamps.get(run.run_id)
             wanted = run.state != "failed" and stamp is not None and stamp != self._loaded.get(run.run_id)
             if wanted and run.run_id not in self._queue and run.run_id != self._loading:
@@ -296,24 +304,23 @@ class SweepGallery(QObject):
             stamp = (stamp.st_mtime_ns, stamp.st_size)
         except OSError:
             stamp = None
+        data_dir, datasets = self.manifest.fixed.get("data-dir"), self._datasets
+        data_dir = data_dir if isinstance(data_dir, str) else None  # the sweep's --data-dir, if it named one
         self.tasks.run(
             f"sweep: open run {run_id}",
-            lambda: load_run_view(path),
-            lambda result: self._on_loaded(generation, run_id, stamp, result),
+            lambda: load_run_view(path, data_dir, datasets),
+            lambda view: self._on_loaded(generation, run_id, stamp, view),
             lambda error: self._on_load_failed(generation, run_id, stamp, error),
         )
 
-    def _on_loaded(self, generation: int, run_id: str, stamp: Stamp | None, result) -> None:
+    def _on_loaded(self, generation: int, run_id: str, stamp: Stamp | None, view: SnapshotView) -> None:
         if generation != self._generation:
             return
-        opened, notices = result
         run = self.runs[run_id]
-        run.show_view(opened.view)
+        run.show_view(view)
         if stamp is not None:
             self._loaded[run_id] = stamp
-        self.window.legend.set_classes(opened.view.snapshot.classes)
-        for notice in notices:
-            self.status.emit(f"Sweep run {run.tile.title.text()}: {notice}")
+        self.window.legend.set_classes(view.snapshot.classes)
         if self.selected is not None:
             run.ring(self.selected)
         self.fit_panels()

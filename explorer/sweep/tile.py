@@ -3,13 +3,14 @@ title with its swept values, state and results.
 
 Why not a RunView: a RunView is the wiring from a RunSession (a worker thread that trains or opens, autosaves,
 records a time-lapse) to its panels. A gallery of 16 runs needs none of that: each run is one finished view, read in
-the background by core (core.runs.opened_view, the same view File › Open would show). So a tile is the lighter
+the background by core (core.sweep.gallery.load_view, the view `render sweep` draws). So a tile is the lighter
 sibling: the same LatentPanel, the same HoverDecoder (core's SnapshotView.decode_at) and the same SharedCursor as
 the run and the comparison, with no session. Hovering any tile decodes that plane position in every tile.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,30 +39,6 @@ if TYPE_CHECKING:
 
 DECODED_PX = 84  # the decoded image's side in a tile: 3× a 28-pixel digit, whole pixels
 HOVER_HINT = "hover any\npanel"
-
-
-def setting_text(name: str, value: object) -> str:
-    """'beta 0.1', 'latent-dim 8': a swept value as the command line spells its setting."""
-    shown = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{name} {shown}"
-
-
-def values_text(run: SweepRun, axes: list[str]) -> str:
-    """The run's swept values in the axes' order ('beta 0.1 · latent-dim 2')."""
-    names = [a for a in axes if a in run.settings] + [k for k in run.settings if k not in axes]
-    return " · ".join(setting_text(name, run.settings[name]) for name in names) or run.run_id
-
-
-def results_text(run: SweepRun) -> str:
-    """'loss 0.0312 · KL 3.41 · 2 active': what the run ended with, as far as the manifest says."""
-    parts = []
-    if run.final_loss is not None:
-        parts.append(f"loss {run.final_loss:.4g}")
-    if run.kl is not None:
-        parts.append(f"KL {run.kl:.3g}")
-    if run.active_units is not None:
-        parts.append(f"{run.active_units} active")
-    return " · ".join(parts)
 
 
 class RunTile(QFrame):
@@ -150,7 +127,7 @@ class GalleryRun(QObject):
     def __init__(self, run: SweepRun, cursor: SharedCursor, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.run = run
-        self.path = None
+        self.path: Path | None = None
         self.cursor = cursor
         self.tile = RunTile()
         self.view: SnapshotView | None = None
@@ -163,8 +140,8 @@ class GalleryRun(QObject):
         cursor.moved.connect(self._on_cursor)
         self.tile.open_main.triggered.connect(lambda: self._ask_open(False))
         self.tile.open_comparison.triggered.connect(lambda: self._ask_open(True))
-        self.axes: list[str] = []
-        self.show_record(run, [])
+        self.title = run.run_id
+        self.show_record(run, run.run_id, run.state)
 
     def detach(self) -> None:
         """Off the cursor and off the screen (another sweep is opened)."""
@@ -173,14 +150,12 @@ class GalleryRun(QObject):
         self.deleteLater()
 
     # ----- the manifest's record --------------------------------------------------------------------------------
-    def show_record(self, run: SweepRun, axes: list[str], path=None) -> None:
-        """The run's title, results, state and progress as the manifest has them now."""
-        self.run, self.axes, self.path = run, axes, path
+    def show_record(self, run: SweepRun, title: str, result: str, path: Path | None = None) -> None:
+        """The run's title (its swept values), result, state and progress as the manifest has them now."""
+        self.run, self.title, self.path = run, title, path
         tile = self.tile
-        tile.title.setText(values_text(run, axes))
-        results = results_text(run)
-        state = {"queued": "queued", "running": "running", "failed": "failed", "done": ""}[run.state]
-        tile.results.setText(" · ".join(p for p in (state, results) if p) or " ")
+        tile.title.setText(title)
+        tile.results.setText(result)
         running = run.state in ("queued", "running")
         tile.progress.setVisible(running)
         tile.progress.setValue(round(run.progress * 1000))
@@ -213,7 +188,7 @@ class GalleryRun(QObject):
         self.tile.latent.show()
         self.tile.decoded.show()
         self.tile.latent.show_points(view.xy, snapshot.labels, snapshot.classes, view.plane)
-        self.tile.latent.setToolTip(f"{values_text(self.run, self.axes)}: decoder and points from {view.where}")
+        self.tile.latent.setToolTip(f"{self.title}: decoder and points from {view.where}")
         self.tile.open_button.setEnabled(self.path is not None)
         self.hover.set_view(view)  # decodes the cursor's last position with it, if the cursor has moved
 

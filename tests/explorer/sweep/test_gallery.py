@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox
 from core.data.datasets import load_dataset
 from core.files.checkpoint import Checkpoint, save_checkpoint
 from core.model.autoencoder import ModelConfig
-from core.runs.opened_view import opened_view
+from core.sweep.gallery import load_view
 from core.sweep.manifest import SweepManifest, SweepRun, write_manifest
 from core.training.engine import Trainer
 from explorer.bench import pointer
@@ -111,7 +111,7 @@ def test_one_hover_decodes_the_same_position_in_every_run(qtbot, window, sweep_d
         record = run.last_decoded
         assert record is not None and record.xy == xy and record.view is run.view
         # that run's decoder at that position, read afresh from its checkpoint
-        expected, _code = opened_view(sweep_dir / run.run.checkpoint, lambda _text: None).view.decode_at(*xy)
+        expected, _code = load_view(sweep_dir / run.run.checkpoint, None, False).decode_at(*xy)
         np.testing.assert_allclose(record.image, expected, atol=1e-6)
         shown_pixels = run.tile.decoded.pixmap().toImage()
         assert shown_pixels == to_sized_pixmap(expected, shown_pixels.width(), shown_pixels.height()).toImage()
