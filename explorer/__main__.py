@@ -45,8 +45,10 @@ def bench_figures(quick: bool, device: str) -> list[dict]:
     """The bench's window figures; imports Qt only when called (an ImportError makes the bench skip them)."""
     from explorer.bench.exploration import measure_exploration
     from explorer.bench.gui import measure_gui
+    from explorer.bench.sweep_gallery import measure_sweep_gallery
 
-    return measure_gui(quick=quick, device=device) + measure_exploration(quick=quick)
+    gui = measure_gui(quick=quick, device=device)
+    return gui + measure_exploration(quick=quick) + measure_sweep_gallery(quick=quick)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

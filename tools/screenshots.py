@@ -5,6 +5,7 @@
         python tools/screenshots.py window CHECKPOINT --out docs --sizes 1024x700 1366x768 1920x1080
     python tools/screenshots.py explore CHECKPOINT --out docs         # explore-1280x800.png, explore-1920x1080.png
     python tools/screenshots.py compare AE.safetensors VAE.safetensors --out docs/compare-ae-vae.png
+    python tools/screenshots.py gallery SWEEP_DIR --out docs/sweep-gallery.png
 
 `window`: before, during and after training (a point clicked and hovered); with --sizes, the trained window at
 the screen sizes people have instead. Under a real X server (xcb) the sized pictures are screenshots of the whole
@@ -16,6 +17,9 @@ images with the off-the-data meter (offscreen window grabs).
 `compare`: one checkpoint in the window, another as the comparison run, the same plane position hovered in both
 (one cursor). The hovered position is a display point of the first model: by default the one nearest the middle of
 the second model's codes, so the cursor sits on data in both spaces (--point picks another).
+
+`gallery`: a sweep's folder in the gallery (File › Open sweep…), a point clicked in the first run (ringed in every
+run that shows that image) and a position hovered in one run (decoded by every run).
 
 CHECKPOINT is a trained model, e.g. from `convae-explorer train --dataset digits-5k --epochs 20`; for `compare`
 also `convae-explorer train --dataset digits-5k --model vae --batch-size 256 --epochs 50 --out vae.safetensors`.
@@ -189,6 +193,28 @@ def compare_picture(app: QApplication, window: MainWindow, args: argparse.Namesp
     print(f"wrote {args.out}")
 
 
+# gallery: a sweep's runs, one cursor
+
+
+def gallery_picture(app: QApplication, window: MainWindow, args: argparse.Namespace) -> None:
+    gallery = window.sweep
+    gallery.open(args.sweep)
+    gallery.window.resize(*size_of(args.size))
+    wait_for(app, lambda: gallery.manifest is not None and not gallery.busy, seconds=300)
+    pump(app, 1.0)
+    shown = [run for run in gallery.runs.values() if run.view is not None]
+    first = shown[0]
+    index = int(len(first.view.xy) * 0.37)
+    click_at(first.tile.latent, float(first.view.xy[index, 0]), float(first.view.xy[index, 1]))
+    over = shown[min(1, len(shown) - 1)]
+    (x0, x1), (y0, y1) = over.tile.latent.view_box.viewRange()
+    move_mouse_to(over.tile.latent, x0 + args.at[0] * (x1 - x0), y0 + args.at[1] * (y1 - y0))
+    pump(app, 1.0)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_picture(gallery.window, args.out)
+    print(f"wrote {args.out}")
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="tools/screenshots.py",
@@ -229,6 +255,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "point nearest the middle of the second's codes, so the cursor is on data in both)",
     )
     compare.set_defaults(run=compare_picture)
+
+    gallery = commands.add_parser("gallery", help="a sweep's runs in the gallery, one position hovered in all")
+    gallery.add_argument("sweep", type=Path, help="a sweep's folder (with its sweep.json)")
+    gallery.add_argument("--out", type=Path, default=Path("docs/sweep-gallery.png"), help="the PNG to write")
+    gallery.add_argument("--size", default="1280x800", help="the gallery's window size, WxH (default 1280x800)")
+    gallery.add_argument(
+        "--at", type=float, nargs=2, default=(0.6, 0.4), help="where to hover, as fractions of the second run's view"
+    )
+    gallery.set_defaults(run=gallery_picture)
     return parser.parse_args(argv)
 
 

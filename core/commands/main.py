@@ -18,6 +18,7 @@ from core.commands.export import run_export
 from core.commands.open import run_open
 from core.commands.parser import SUBCOMMANDS, build_parser
 from core.commands.render import run_render
+from core.commands.sweep import run_sweep_command
 from core.commands.train import run_train
 from core.settings import DEFAULT_RECIPE
 
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None, window: WindowSide | None = None) ->
         args_list = ["open", *args_list]
     parser = build_parser()
     args = parser.parse_args(args_list)
-    if args.command == "train" and args.preset != DEFAULT_RECIPE:
+    if args.command in ("train", "sweep") and args.preset != DEFAULT_RECIPE:
         args = build_parser(args.preset).parse_args(args_list)  # the preset's values as defaults, given ones win
     window = window or WindowSide()
     try:
@@ -70,4 +71,6 @@ def _run(args: Any, window: WindowSide) -> int:
         return run_render(args)
     if args.command == "export":
         return run_export(args)
+    if args.command == "sweep":
+        return run_sweep_command(args)
     return run_open(args, window.open_window)

@@ -17,12 +17,14 @@ from core.commands.open import add_open_parser
 from core.commands.render import add_render_parsers
 from core.commands.render_drawing import add_drawing_parser
 from core.commands.render_gallery import add_gallery_parser
+from core.commands.render_sweep import add_sweep_render_parser
 from core.commands.render_timelapse import add_timelapse_parser
+from core.commands.sweep import add_sweep_parser
 from core.commands.train import add_train_parser
 from core.settings import DEFAULT_RECIPE
 
 #: The subcommands by name; a first argument that names none of them is a checkpoint to `open`.
-SUBCOMMANDS = ("open", "train", "bench", "render", "export")
+SUBCOMMANDS = ("open", "train", "bench", "render", "export", "sweep")
 
 
 class CommandLineParser(argparse.ArgumentParser):
@@ -73,5 +75,7 @@ def build_parser(recipe: str = DEFAULT_RECIPE) -> argparse.ArgumentParser:
     add_timelapse_parser(render_kinds)
     add_drawing_parser(render_kinds)
     add_gallery_parser(render_kinds)
+    add_sweep_render_parser(render_kinds)
     add_export_parser(commands)
+    add_sweep_parser(commands, recipe)
     return parser

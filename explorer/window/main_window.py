@@ -30,6 +30,7 @@ from explorer.latent.shared_cursor import SharedCursor
 from explorer.latent.shared_selection import SharedSelection
 from explorer.own_image.feature import OwnImage
 from explorer.selection.feature import SelectionFeature
+from explorer.sweep.gallery import SweepGallery
 from explorer.timelapse.export import TimelapseExporter
 from explorer.timelapse.player import TimelapsePlayer
 from explorer.timelapse.scrubber import ScrubberPanel
@@ -106,6 +107,10 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self._report(self.comparison)
         self.comparison.error.connect(self._on_error)
+        # a sweep's gallery: its own window; a run clicked open there opens here, as the main run or the comparison
+        self.sweep = SweepGallery(self.menus, self.dialogs, self.tasks, self.close_hooks, self)
+        self._report(self.sweep)
+        self.sweep.openRequested.connect(self._open_sweep_run)
         self.own_image = OwnImage(self.session, self.latent, self.docks, self.close_hooks, self)
         # bottom right, under the preview: the right-hand column would need the preview's height plus this panel's,
         # and the window could no longer shrink to 1024×700
@@ -302,6 +307,13 @@ class MainWindow(QMainWindow):
         """Show a saved model; it is read in the background and the current model stays if it is refused."""
         self.dialogs.remember(path)
         return self.session.open(Path(path))
+
+    @Slot(object, bool)
+    def _open_sweep_run(self, path: Path, for_comparison: bool) -> None:
+        if for_comparison:
+            self.comparison.open(path)
+        else:
+            self.open_checkpoint(path)
 
     @Slot(bool)
     def set_equal_scales(self, on: bool) -> None:
