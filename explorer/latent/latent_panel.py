@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsTextItem,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -23,8 +22,12 @@ from explorer.latent.class_legend import ClassLegend
 from explorer.latent.crosshair import CrosshairLine
 from explorer.latent.point_cloud import PointCloudItem
 from explorer.utils.palette import argb_table
+from explorer.utils.wrapped_label import WrappedLabel
 
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
+#: The plot's least height: with a path strip under it, the map's row, the time-lapse's row and the docks below, a
+#: 1024×700 screen leaves the plot about this much; a larger floor pushed the window past the screen's bottom edge.
+MIN_PLOT_HEIGHT = 140
 
 
 class MouseMoveCoalescer(QObject):
@@ -83,7 +86,7 @@ class LatentPanel(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
-        self.plot.setMinimumSize(260, 220)
+        self.plot.setMinimumSize(260, MIN_PLOT_HEIGHT)
         item = self.plot.getPlotItem()
         item.hideButtons()  # pyqtgraph's 14 px 'A': the Fit button below does its job, with a name and a tooltip
         # No grid: with one, every crosshair move repainted both axes' grid pictures (~6 ms a move here).
@@ -112,9 +115,8 @@ class LatentPanel(QWidget):
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Fit the view to the points again, and follow them as they move (Ctrl+0)")
         self.fit_button.clicked.connect(self.reset_view)
-        self.caption = QLabel("Train a model or open a checkpoint to see its latent space.")
+        self.caption = WrappedLabel("Train a model or open a checkpoint to see its latent space.")
         self.caption.setObjectName("panelCaption")
-        self.caption.setWordWrap(True)
         plot_row = QHBoxLayout()
         plot_row.setSpacing(4)
         plot_row.addWidget(self.plot, 1)

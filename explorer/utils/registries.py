@@ -128,6 +128,10 @@ class DockRegistry(Protocol):
 
     def __contains__(self, name: object) -> bool: ...
 
+    def widen(self, name: str, width: int) -> None:
+        """Dock `name` up to `width` pixels wide where the window has the room (it never grows the window)."""
+        ...
+
     def tab_onto(self, name: str, onto: str) -> None:
         """Dock `name` as a tab onto dock `onto` now, unless it is a tab already (as the user arranged it).
 

@@ -73,6 +73,13 @@ class WindowDocks:
         if not self._window.tabifiedDockWidgets(self._docks[name]):
             self._window.tabifyDockWidget(self._docks[onto], self._docks[name])
 
+    def widen(self, name: str, width: int) -> None:
+        """Dock `name` up to `width` pixels wide, taken from the central widget: never past the room the window has
+        (Qt keeps the central widget and the docks beside it at their minimum widths; the window does not grow)."""
+        dock = self._docks[name]
+        if dock.isVisible() and not dock.isFloating() and dock.width() < width:
+            self._window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+
     def items(self) -> Iterator[tuple[str, QDockWidget]]:
         yield from self._docks.items()
 
