@@ -140,6 +140,9 @@ class LatentPanel(QWidget):
         self._gate_hover_events(scene)
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        self._mouse_at: QPointF | None = None  # the mouse's scene position while it is over the plot
+        self.plot.viewport().installEventFilter(self)
+        self.view_box.sigRangeChanged.connect(self._on_range_changed)
 
     def _gate_hover_events(self, scene: pg.GraphicsScene) -> None:
         """pyqtgraph offers every mouse move to each item under it as a hover event (~1 ms a move here); only the
@@ -242,9 +245,25 @@ class LatentPanel(QWidget):
             return None
         return self.view_box.mapSceneToView(scene_pos)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:  # the mouse left the plot: a later refit has no cursor to follow
+            self._mouse_at = None
+        return False
+
+    @Slot()
+    def _on_range_changed(self) -> None:
+        """The view was refit (Fit, a new snapshot followed, the time-lapse's axes) under a mouse that did not move:
+        the plane position under it is another now, and the crosshair and the preview must say so."""
+        if self._mouse_at is None:
+            return
+        point = self.plane_position(self._mouse_at)
+        if point is not None and (point.x(), point.y()) != (self.v_line.value(), self.h_line.value()):
+            self._on_mouse_moved(self._mouse_at)
+
     @Slot(object)
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         point = self.plane_position(scene_pos)
+        self._mouse_at = QPointF(scene_pos) if point is not None else None
         if point is None:
             for line in (self.v_line, self.h_line):
                 line.setVisible(False)
