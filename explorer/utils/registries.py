@@ -128,6 +128,11 @@ class DockRegistry(Protocol):
 
     def __contains__(self, name: object) -> bool: ...
 
+    def place_beside(self, name: str, onto: str, otherwise: str) -> None:
+        """Dock `name` beside dock `onto` where the window still fits its screen, else as a tab of dock `otherwise`
+        (unless the user placed it already)."""
+        ...
+
     def widen(self, name: str, width: int) -> None:
         """Dock `name` up to `width` pixels wide where the window has the room (it never grows the window)."""
         ...

@@ -117,3 +117,20 @@ def test_a_comparison_and_a_path_fit_beside_the_run(tmp_path: Path, tiny_mnist: 
     check_parts(report["explored"])
     assert {"strip", "comparison plot", "comparison strip"} <= report["explored"]["parts"].keys()
     assert report["explored"]["parts"]["time slider"]["rect"][2] >= 50, "the time-lapse slider squeezed to a stub"
+
+
+@pytest.mark.parametrize("screen", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_your_image_opens_beside_the_preview_where_the_screen_has_room(tmp_path: Path, screen) -> None:
+    """Issue 25, item 13: View › Your image opened as a tab over the Preview, not beside it as the README and the
+    guide say. Beside it now, unless the window would then leave a 1024-wide screen: there, a tab of the training
+    form (a tab bar over the preview made the right-hand column too tall for 700 pixels)."""
+    report = open_window(tmp_path, screen, "--your-image")
+    check_fits(report)
+    own, preview = report["docks"]["ownImage"], report["docks"]["preview"]
+    assert own["shown"]
+    if screen[0] <= 1024:
+        assert own["tabbed"] and report["docks"]["training"]["tabbed"] and not preview["tabbed"]
+    else:
+        assert not own["tabbed"] and preview["shown"]
+        mine, theirs = QRect(*own["rect"]), QRect(*preview["rect"])
+        assert not mine.intersects(theirs) and mine.top() == theirs.top(), f"{mine} not beside {theirs}"
