@@ -73,7 +73,9 @@ class ComparisonPanel(QWidget):
     def side_by_side_width(self) -> int:
         """The least width that holds the latent space and the preview side by side."""
         space = max(self.latent.minimumSizeHint().width(), self.kl.minimumSizeHint().width())
-        return space + self.row.spacing() + self.preview.minimumSizeHint().width()
+        # the preview's own least width, not its size hint: laid out under the latent space its texts take the
+        # panel's whole width, and its hint with them, so the panel never went back to side by side
+        return space + self.row.spacing() + self.preview.minimumWidth()
 
     def set_side_by_side(self, beside: bool) -> None:
         """The preview beside the latent space, or under it where the dock is too narrow for both."""
