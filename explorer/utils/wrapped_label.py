@@ -1,6 +1,6 @@
 """A word-wrapped label whose minimum height is the height its text needs at its width.
 
-Qt's QMainWindow lays out its central widget and docks without height-for-width: a plain word-wrapped QLabel counts
+Qt's main-window layout places its central widget and docks without height-for-width: a plain word-wrapped QLabel counts
 as one line there, so when its text wraps onto a second or third line the layout hands out less height than the
 panel needs and squeezes the widget above it (a latent plot's axis drawn over its caption, the path strip's caption
 over the z₁ label). This label says what it needs, so the window reserves the room or refuses to shrink further.
