@@ -13,12 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QFrame, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from core.training.progress import plural
 from explorer.latent.latent_panel import LatentPanel
 from explorer.latent.preview_panel import PreviewPanel
+from explorer.utils.wrapped_label import WrappedLabel
 from explorer.vae.kl_panel import KlPanel
 
 if TYPE_CHECKING:
@@ -45,11 +47,11 @@ class ComparisonPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel("No comparison run")
+        self.title = WrappedLabel("No comparison run")
         self.title.setObjectName("panelTitle")
-        self.title.setWordWrap(True)
         self.latent = LatentPanel()
         self.latent.set_caption(PLACEHOLDER)
+        self.latent.plot.setMinimumWidth(200)  # with its legend, it fits the dock of a 1024-pixel window
         self.preview = PreviewPanel()
         self.kl = KlPanel()  # the comparison's own KL bars and collapse warning (the KL dock shows the first run's)
         self.kl.setMaximumHeight(150)
@@ -59,7 +61,7 @@ class ComparisonPanel(QWidget):
         space = QVBoxLayout()  # the KL bars under the latent space: the preview beside sets the height needed
         space.addWidget(self.latent, 1)
         space.addWidget(self.kl)
-        row = QHBoxLayout()
+        self.row = row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         row.addLayout(space, 3)
         row.addWidget(self.preview, 1)
         layout = QVBoxLayout(self)
@@ -67,6 +69,56 @@ class ComparisonPanel(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(row, 1)
         layout.addWidget(self.stop_button)
+
+    def side_by_side_width(self) -> int:
+        """The least width that holds the latent space and the preview side by side."""
+        space = max(self.latent.minimumSizeHint().width(), self.kl.minimumSizeHint().width())
+        # the preview's own least width, not its size hint: laid out under the latent space its texts take the
+        # panel's whole width, and its hint with them, so the panel never went back to side by side
+        return space + self.row.spacing() + self.preview.minimumWidth()
+
+    def set_side_by_side(self, beside: bool) -> None:
+        """The preview beside the latent space, or under it where the dock is too narrow for both."""
+        direction = QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom
+        if self.row.direction() != direction:
+            self.row.setDirection(direction)
+
+
+class ComparisonScroller(QScrollArea):
+    """The comparison panel in the dock: it scrolls rather than asking the window for room.
+
+    The panel needs some 590×440 pixels with its preview beside its latent space; as a dock that was the dock's
+    minimum, so opening a comparison grew a 1024×700 window to 1224×760, past the screen, and where the window
+    manager kept the window on the screen the central latent plot was squeezed to a third of its width. Here the
+    dock takes the room the window has: the preview goes under the latent space when the dock is narrower than both
+    side by side, and the panel scrolls when it is still too small.
+    """
+
+    def __init__(self, panel: ComparisonPanel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.panel = panel
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        # sized here, not by widgetResizable: that asks a panel of wrapped texts for its height for its width, and
+        # the layout answers with the plots' preferred heights (1,181 pixels), never the room the dock has
+        self.setWidget(panel)
+        panel.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.panel and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self.fit_panel)  # a text or a part shown or hidden: its least size may differ
+        return False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_panel()
+
+    def fit_panel(self) -> None:
+        """The panel as wide as the dock, the preview beside the latent space or under it, and as tall as the dock
+        or as its parts need (then it scrolls)."""
+        width = self.viewport().width()
+        self.panel.set_side_by_side(width >= self.panel.side_by_side_width())
+        least = self.panel.minimumSizeHint()
+        self.panel.resize(max(width, least.width()), max(self.viewport().height(), least.height()))
 
 
 class Comparison(QObject):
@@ -91,10 +143,12 @@ class Comparison(QObject):
         self.run, self.panel, self.controls, self.dialogs = run, panel, controls, dialogs
         self.session = run.session
         # a tab beside the training form: shown, it leaves the first run's latent space and preview where they are,
-        # and the window fits a 1366×768 screen (beside them both it would need some 1,500 pixels). Hidden until a
-        # comparison run is opened or trained.
+        # and (in its scroll area) it never grows the window (beside them both it would need some 1,500 pixels).
+        # Hidden until a comparison run is opened or trained.
         area = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.dock = docks.add("comparison", "Comparison run", panel, area, tab_with="training", visible=False)
+        self.scroller = ComparisonScroller(panel)
+        self.docks = docks
+        self.dock = docks.add("comparison", "Comparison run", self.scroller, area, tab_with="training", visible=False)
         menus.add("file.open", "open-comparison", "Open for &comparison…", self.ask_open, "Ctrl+Shift+O")
         menus.add("training.compare", "train-comparison", "Train co&mparison run (these settings)", self.train)
         run.title = "comparison run"
@@ -137,8 +191,12 @@ class Comparison(QObject):
         self.session.start_new(controls.dataset_name, controls.latent_dim.value(), config, controls.model_choice())
 
     def show_dock(self) -> None:
+        """The dock in front of the training form it shares a tab with, as wide as the window can spare for the
+        preview beside the latent space (the window itself never grows for it)."""
         self.dock.show()
-        self.dock.raise_()  # in front of the training form it shares a tab with
+        self.dock.raise_()
+        scrollbar = self.scroller.verticalScrollBar().sizeHint().width()
+        self.docks.widen("comparison", self.panel.side_by_side_width() + scrollbar + 12)
 
     # ----- from the session -----------------------------------------------------------------------------------
     @Slot(object)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsTextItem,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -28,8 +27,12 @@ from explorer.latent.class_legend import ClassLegend
 from explorer.latent.crosshair import CrosshairLine
 from explorer.latent.point_cloud import PointCloudItem
 from explorer.utils.palette import argb_table
+from explorer.utils.wrapped_label import WrappedLabel
 
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
+#: The plot's least height: with a path strip under it, the map's row, the time-lapse's row and the docks below, a
+#: 1024×700 screen leaves the plot about this much; a larger floor pushed the window past the screen's bottom edge.
+MIN_PLOT_HEIGHT = 140
 
 
 class MouseMoveCoalescer(QObject):
@@ -127,7 +130,7 @@ class LatentPanel(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget(viewBox=SelectingViewBox())
         self.plot.setMenuEnabled(False)
-        self.plot.setMinimumSize(260, 220)
+        self.plot.setMinimumSize(260, MIN_PLOT_HEIGHT)
         item = self.plot.getPlotItem()
         item.hideButtons()  # pyqtgraph's 14 px 'A': the Fit button below does its job, with a name and a tooltip
         # No grid: with one, every crosshair move repainted both axes' grid pictures (~6 ms a move here).
@@ -185,9 +188,8 @@ class LatentPanel(QWidget):
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Fit the view to the points again, and follow them as they move (Ctrl+0)")
         self.fit_button.clicked.connect(self.reset_view)
-        self.caption = QLabel("Train a model or open a checkpoint to see its latent space.")
+        self.caption = WrappedLabel("Train a model or open a checkpoint to see its latent space.")
         self.caption.setObjectName("panelCaption")
-        self.caption.setWordWrap(True)
         plot_row = QHBoxLayout()
         plot_row.setSpacing(4)
         plot_row.addWidget(self.plot, 1)
@@ -212,6 +214,9 @@ class LatentPanel(QWidget):
         self._gate_hover_events(scene)
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        self._mouse_at: QPointF | None = None  # the mouse's scene position while it is over the plot
+        self.plot.viewport().installEventFilter(self)
+        self.view_box.sigRangeChanged.connect(self._on_range_changed)
 
     def _gate_hover_events(self, scene: pg.GraphicsScene) -> None:
         """pyqtgraph offers every mouse move to each item under it as a hover event (~1 ms a move here); only the
@@ -366,9 +371,25 @@ class LatentPanel(QWidget):
             return None
         return self.view_box.mapSceneToView(scene_pos)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:  # the mouse left the plot: a later refit has no cursor to follow
+            self._mouse_at = None
+        return False
+
+    @Slot()
+    def _on_range_changed(self) -> None:
+        """The view was refit (Fit, a new snapshot followed, the time-lapse's axes) under a mouse that did not move:
+        the plane position under it is another now, and the crosshair and the preview must say so."""
+        if self._mouse_at is None:
+            return
+        point = self.plane_position(self._mouse_at)
+        if point is not None and (point.x(), point.y()) != (self.v_line.value(), self.h_line.value()):
+            self._on_mouse_moved(self._mouse_at)
+
     @Slot(object)
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         point = self.plane_position(scene_pos)
+        self._mouse_at = QPointF(scene_pos) if point is not None else None
         if point is None:
             for line in (self.v_line, self.h_line):
                 line.setVisible(False)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSp
 
 from core.latent.atlas import strip
 from explorer.utils.images import to_sized_pixmap
+from explorer.utils.wrapped_label import WrappedLabel
 
 if TYPE_CHECKING:
     from core.latent.atlas import DecodedPath
@@ -34,9 +35,8 @@ class PathStripPanel(QWidget):
         self.strip.setFixedHeight(STRIP_HEIGHT + 4)
         self.strip.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never widens the window
         self.strip.hide()
-        self.caption = QLabel(HINT)
+        self.caption = WrappedLabel(HINT)
         self.caption.setObjectName("panelCaption")
-        self.caption.setWordWrap(True)
         self.frames = QSpinBox()
         self.frames.setRange(MIN_FRAMES, MAX_FRAMES)
         self.frames.setValue(DEFAULT_FRAMES)
@@ -49,15 +49,18 @@ class PathStripPanel(QWidget):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Remove both pins (Esc)")
         self.clear_button.clicked.connect(self.clearRequested)
+        # the caption on a line of its own, the whole width: beside the buttons it wrapped onto five lines in a
+        # 1024-pixel window, and the strip pushed the window past the screen's bottom edge
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.caption, 1)
         for widget in (self.frames, self.export_button, self.clear_button):
-            row.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
+            row.addWidget(widget)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 2, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.strip)
+        layout.addWidget(self.caption)
         layout.addLayout(row)
         self.shown: DecodedPath | None = None
         self.clear()

@@ -18,6 +18,9 @@ OUTLINE_ARGB = 0xFF141414  # the dark ring round each selected point
 UNSELECTED_KEEP = 0.35
 #: A live update keeps the bounds the view follows while its points still fill this share of them on each axis.
 LIVE_BOUNDS_FILL = 0.8
+#: How far (screen pixels) a point's disk reaches past its centre: its radius, rounded up, and the pixel lost when a
+#: centre is truncated to whole pixels.
+STAMP_REACH_PX = 4.0
 
 
 def _still_fits(kept: QRectF, points: QRectF) -> bool:
@@ -147,7 +150,21 @@ class PointCloudItem(pg.GraphicsObject):
         return len(self._x)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(self._bounds)
+        """The points' bounds grown by the pixels a stamp reaches past its centre. Qt repaints only what an item's
+        bounding rect covers: without the margin, the disks of the outermost points stuck out of it, and as the
+        points moved (the time-lapse's playback) the parts outside were never erased: stray point fragments."""
+        rect = QRectF(self._bounds)
+        if rect.isEmpty():
+            return rect
+        px, py = self.pixelVectors()
+        dx = 0.0 if px is None else px.length() * STAMP_REACH_PX
+        dy = 0.0 if py is None else py.length() * STAMP_REACH_PX
+        return rect.adjusted(-dx, -dy, dx, dy)
+
+    def viewTransformChanged(self) -> None:
+        """A zoom changes how far a pixel reaches in plane units: the bounding rect changes with it."""
+        self.prepareGeometryChange()
+        super().viewTransformChanged()
 
     def dataBounds(self, axis: int, frac: float = 1.0, orthoRange=None):
         if not len(self._x):

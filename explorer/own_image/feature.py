@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QFrame, QScrollArea
 
 from explorer.own_image.panel import NO_MODEL, START, OwnImagePanel
 from explorer.own_image.star import StarMarker
@@ -71,7 +71,8 @@ def place(source: np.ndarray | Path, view: SnapshotView | None, stale: Callable[
 
 
 class OwnImage(QObject):
-    """The "Your image" dock (hidden until View › Your image; then a tab beside the preview) and its star."""
+    """The "Your image" dock (hidden until View › Your image; then beside the preview, or a tab of the training form
+    on a narrow screen) and its star."""
 
     def __init__(
         self,
@@ -85,7 +86,15 @@ class OwnImage(QObject):
         self._session, self._latent, self._docks = session, latent, docks
         self.panel = OwnImagePanel()
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.dock = docks.add("ownImage", "Your image", self.panel, right, visible=False)  # object name ownImageDock
+        # in a scroll area: the panel is some 440 pixels tall (the 224-pixel canvas, the two tiles, the texts), more
+        # than a 1024×700 window has beside its bottom docks; as the dock's minimum it grew the window past the screen
+        scroller = QScrollArea()
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setWidgetResizable(True)
+        scroller.setWidget(self.panel)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroller.setMinimumWidth(self.panel.minimumSizeHint().width() + scroller.verticalScrollBar().sizeHint().width())
+        self.dock = docks.add("ownImage", "Your image", scroller, right, visible=False)  # object name ownImageDock
         self._shown_before = False
         self.star = StarMarker()
         latent.plot.addItem(self.star, ignoreBounds=True)
@@ -209,10 +218,12 @@ class OwnImage(QObject):
         first = shown and not self._shown_before
         self._shown_before = self._shown_before or shown
         if first and not self.dock.isFloating():
-            # a tab beside the preview (drawing and hovering rarely happen at once), so the window grows no
-            # taller. Done when first shown, not when built: a hidden dock tabified at start left Qt's tab bar
-            # painted over the dock below it. Only the first time: where the user then moves it, it stays.
-            self._docks.tab_onto("ownImage", "preview")
+            # beside the preview, as the README and the guide say: you draw and watch the hover's decode at once.
+            # Where that would push the window past its screen (1024 wide), a tab of the training form, whose
+            # column scrolls (a tab bar over the preview made its column too tall for 700 pixels). Done when first
+            # shown, not when built: a hidden dock tabified at start left Qt's tab bar painted over the dock below
+            # it. Only the first time: where the user then moves it, it stays.
+            self._docks.place_beside("ownImage", "preview", otherwise="training")
         if shown:
             QTimer.singleShot(0, self.dock.raise_)  # shown from View: its tab to the front, once laid out
         self._show_star()

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSize
 #: Playback speeds offered, in recorded frames a second (points glide between frames at the screen's pace).
 SPEEDS = (("¼×", 1.5), ("½×", 3.0), ("1×", 6.0), ("2×", 12.0), ("4×", 24.0))
 
+MIN_SLIDER_WIDTH = 50
+
 
 class ScrubberPanel(QWidget):
     """Shows where in the run's recording the panels are; emits what the user asks for (the player acts)."""
@@ -38,7 +40,10 @@ class ScrubberPanel(QWidget):
         self.live_button.clicked.connect(self.liveRequested)
         self.label = QLabel("No recording yet")
         self.label.setObjectName("panelCaption")
-        self.label.setMinimumWidth(200)
+        # the slider keeps room to be dragged: with the label at 200 pixels, a comparison open in a 1024-pixel
+        # window squeezed it to a 14-pixel stub that looked like a checkbox
+        self.label.setMinimumWidth(150)
+        self.slider.setMinimumWidth(MIN_SLIDER_WIDTH)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 2)
         layout.addWidget(self.play_button)

@@ -129,6 +129,15 @@ class DockRegistry(Protocol):
 
     def __contains__(self, name: object) -> bool: ...
 
+    def place_beside(self, name: str, onto: str, otherwise: str) -> None:
+        """Dock `name` beside dock `onto` where the window still fits its screen, else as a tab of dock `otherwise`
+        (unless the user placed it already)."""
+        ...
+
+    def widen(self, name: str, width: int) -> None:
+        """Dock `name` up to `width` pixels wide where the window has the room (it never grows the window)."""
+        ...
+
     def tab_onto(self, name: str, onto: str) -> None:
         """Dock `name` as a tab onto dock `onto` now, unless it is a tab already (as the user arranged it).
 

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.model.diagnostics import INACTIVE_KL
+from explorer.utils.wrapped_label import WrappedLabel
 
 if TYPE_CHECKING:
     from core.latent.view import SnapshotView
@@ -39,12 +40,10 @@ class KlPanel(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.plot.addItem(self.bars)
-        self.caption = QLabel(NOT_A_VAE)
-        self.caption.setObjectName("panelCaption")
-        self.caption.setWordWrap(True)
-        self.warning = QLabel("")
+        self.caption = WrappedLabel(NOT_A_VAE)  # wrapped labels that say their height: the comparison's panel
+        self.caption.setObjectName("panelCaption")  # gave the plot above less than its least height otherwise
+        self.warning = WrappedLabel("")
         self.warning.setObjectName("noticeBanner")
-        self.warning.setWordWrap(True)
         self.warning.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -14,6 +14,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
 Area = Qt.DockWidgetArea
+#: Pixels of the screen's width a window manager's frame takes, and a splitter between two docks takes.
+FRAME_ALLOWANCE, SEPARATOR = 8, 6
 
 
 class WindowDocks:
@@ -72,6 +74,27 @@ class WindowDocks:
     def tab_onto(self, name: str, onto: str) -> None:
         if not self._window.tabifiedDockWidgets(self._docks[name]):
             self._window.tabifyDockWidget(self._docks[onto], self._docks[name])
+
+    def place_beside(self, name: str, onto: str, otherwise: str) -> None:
+        """Dock `name` beside dock `onto` (split, side by side) where the window, grown by its width if it must be,
+        still fits its screen; else as a tab onto dock `otherwise`. Unless the user has placed it already (a tab,
+        or floating)."""
+        dock, other = self._docks[name], self._docks[onto]
+        if dock.isFloating() or self._window.tabifiedDockWidgets(dock):
+            return
+        screen = self._window.screen().availableGeometry().width() - FRAME_ALLOWANCE
+        needed = self._window.minimumSizeHint().width() + dock.minimumSizeHint().width() + SEPARATOR
+        if needed <= screen:
+            self._window.splitDockWidget(other, dock, Qt.Orientation.Horizontal)
+        else:
+            self._window.tabifyDockWidget(self._docks[otherwise], dock)
+
+    def widen(self, name: str, width: int) -> None:
+        """Dock `name` up to `width` pixels wide, taken from the central widget: never past the room the window has
+        (Qt keeps the central widget and the docks beside it at their minimum widths; the window does not grow)."""
+        dock = self._docks[name]
+        if dock.isVisible() and not dock.isFloating() and dock.width() < width:
+            self._window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
     def items(self) -> Iterator[tuple[str, QDockWidget]]:
         yield from self._docks.items()
