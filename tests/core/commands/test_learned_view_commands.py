@@ -15,7 +15,6 @@ from core_testkit import recorded_run
 from PIL import Image
 
 pytest.importorskip("umap")
-
 from core.commands.main import main
 from core.commands.render import load_view
 from core.files.checkpoint import Checkpoint, save_checkpoint
@@ -24,6 +23,9 @@ from core.latent.learned_view import LearnedPlane
 from core.runs.start import opened_run
 from core.timelapse.views import view_for
 
+#: A backstop only: numba compiles UMAP's kernels on a process's first layout (seconds on a quiet machine, minutes
+#: with both cores busy elsewhere), and the module's model trains first; the suite's 300 s per test ran out.
+pytestmark = pytest.mark.timeout(1200)
 LATENT = 8
 
 

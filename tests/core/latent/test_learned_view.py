@@ -10,10 +10,13 @@ from core_testkit import recorded_run
 from learned_testkit import trained_latent8
 
 pytest.importorskip("umap")
-
 from core.latent.learned_view import LearnedPlane, align_layout, fit_learned_plane, place_codes
 from core.latent.view import view_of
 from core.timelapse.views import view_for
+
+#: A backstop only: numba compiles UMAP's kernels on a process's first layout (seconds on a quiet machine, minutes
+#: with both cores busy elsewhere), and the module's model trains first; the suite's 300 s per test ran out.
+pytestmark = pytest.mark.timeout(1200)
 
 
 @pytest.fixture(scope="module")
