@@ -167,6 +167,7 @@ def load_view(args: argparse.Namespace):
     core.timelapse.views: the recorded history's aligned plane where the file has one)."""
     from core.data.datasets import DatasetError, load_dataset_for_model
     from core.files.checkpoint import CheckpointError, load_checkpoint
+    from core.latent.learned_view import LearnedViewUnavailable
     from core.model.finite import NotFiniteError, require_finite
     from core.timelapse.views import view_for
 
@@ -190,7 +191,7 @@ def load_view(args: argparse.Namespace):
         require_finite(view.xy, "the display codes' positions on the view plane")
     except NotFiniteError as error:
         raise RenderError(f"{args.checkpoint.name}: {error}") from None
-    except RuntimeError as error:  # core.latent.learned_view.LearnedViewUnavailable: umap-learn is not installed
+    except (LearnedViewUnavailable, ValueError) as error:  # no umap-learn here; too few codes to lay out
         raise RenderError(str(error)) from None
     return view
 
