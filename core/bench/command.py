@@ -68,13 +68,15 @@ def run_bench(
     loss_run: bool,
     gui_figures: GuiFigures | None = None,
     time_to_target: bool = False,
+    learned_view: bool = False,
 ) -> int:
     """Measure, print the machine and the table, write JSON if asked; 0 when every part ran (goals or not).
 
     A missed goal is a finding, not an error; 1 means a part could not run (bad device, GUI bench crashed,
     JSON not written), 130 an interrupt (the figures measured so far are still printed).
     The window figures come from gui_figures(quick, device), which the caller hands in (core imports no Qt);
-    None skips them. time_to_target adds the minutes-long race to the lecture's 20-epoch MSE (core.bench.target).
+    None skips them. time_to_target adds the minutes-long race to the lecture's 20-epoch MSE (core.bench.target);
+    learned_view the learned view's figures against the PCA plane (core.bench.learned_view; minutes, umap-learn).
     """
     try:
         target = resolve_device(device)
@@ -111,6 +113,11 @@ def run_bench(
                 dataset, target, say
             )
         sections["time-lapse and live view"] = measure_timelapse(dataset, target, plan, say)
+        if learned_view:
+            from core.bench.learned_view import measure_learned_view
+
+            name = "learned view (UMAP + inverse) vs PCA plane, digits-5k"
+            sections[name] = measure_learned_view(dataset, quick, say)
         if loss_run:
             sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)
             sections["VAE loss run (L17: latent 2, batch 256, 50 epochs)"] = measure_vae_loss_run(dataset, target, say)

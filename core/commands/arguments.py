@@ -136,3 +136,19 @@ def folder_options(args: argparse.Namespace, resume: Any, stopped: Callable[[], 
         size, colour = args.image_size, args.colour
     progress = progress_printer(f"Reading {name[len(FOLDER_PREFIX) :]}")
     return {"image_size": size, "colour": colour, "progress": progress, "stopped": stopped}
+
+
+# ----- which view of the latent space -------------------------------------------------------------------------------
+
+
+def add_view_argument(parser: argparse.ArgumentParser) -> None:
+    """--view pca|umap: the plane the points lie on and the way back from a position to a code (latent sizes above
+    2; sizes 1 and 2 are drawn as they are either way)."""
+    parser.add_argument(
+        "--view",
+        choices=("pca", "umap"),
+        default="pca",
+        help="latent sizes above 2: pca (the top two principal components; a position maps back onto that plane) "
+        "or umap (a neighbour-preserving layout with a learned way back; needs umap-learn, seconds to compute, "
+        "seeded so the window shows the same layout); default pca",
+    )

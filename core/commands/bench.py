@@ -34,6 +34,16 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         help="also time the lecture's recipe and the fast preset until the running MSE reaches the lecture's "
         "20-epoch level, and compare their latent spaces (minutes: one run of each, taking turns)",
     )
+    _add_learned_view_argument(bench)
+
+
+def _add_learned_view_argument(bench: argparse.ArgumentParser) -> None:
+    bench.add_argument(
+        "--learned-view",
+        action="store_true",
+        help="also measure the learned view (UMAP and its inverse) against the PCA plane on latent-8 and latent-16 "
+        "lecture models trained 5 epochs (minutes; needs umap-learn)",
+    )
 
 
 def run_bench_command(args: argparse.Namespace, window_figures: Callable[[bool, str], Sequence[Any]] | None) -> int:
@@ -57,4 +67,5 @@ def run_bench_command(args: argparse.Namespace, window_figures: Callable[[bool, 
         loss_run=args.loss_run,
         gui_figures=None if args.no_gui else window_figures,
         time_to_target=args.time_to_target,
+        learned_view=args.learned_view,
     )

@@ -11,13 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.commands.arguments import add_data_arguments, user_path
+from core.commands.arguments import add_data_arguments, add_view_argument, user_path
 from core.commands.export_errors import add_errors_parser
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint")
     add_data_arguments(parser)
+    add_view_argument(parser)
 
 
 def add_export_parser(commands: argparse._SubParsersAction) -> None:
@@ -37,7 +38,11 @@ def add_export_parser(commands: argparse._SubParsersAction) -> None:
         "--force", action="store_true", help="write into a folder that holds other files (they are left there)"
     )
     projector.set_defaults(export_handler=run_export_projector)
-    codes = kinds.add_parser("codes", help="the display set's codes as CSV: index, label, class, z0…")
+    codes = kinds.add_parser(
+        "codes",
+        help="the display set's codes as CSV: index, label, class, z0…, then x, y (the position in --view) and "
+        "back_z0… (the code that view's way back gives there)",
+    )
     _add_source_arguments(codes)
     codes.add_argument(
         "--out", type=user_path, required=True, help="the CSV to write (replaces only an earlier export)"
@@ -57,12 +62,16 @@ def _fail(kind: str, message: str) -> int:
 
 def load_display_codes(args: argparse.Namespace):
     """The checkpoint's display set as the window shows it; raises core.commands.render.RenderError."""
+    from dataclasses import replace
+
     from core.commands.render import load_view
     from core.files.checkpoint import load_checkpoint
     from core.files.projector import DisplayCodes
+    from core.latent.view_columns import view_columns
 
     view = load_view(args)
-    return DisplayCodes.of_snapshot(view.snapshot, load_checkpoint(args.checkpoint).dataset)
+    data = DisplayCodes.of_snapshot(view.snapshot, load_checkpoint(args.checkpoint).dataset)
+    return replace(data, extra_columns=view_columns(view))  # x, y, back_z0… of the chosen --view
 
 
 def run_export_projector(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.commands.arguments import add_data_arguments, number_between, user_path
+from core.commands.arguments import add_data_arguments, add_view_argument, number_between, user_path
 from core.latent.atlas import DEFAULT_GRID, DEFAULT_STEPS, MAX_GRID, MAX_STEPS, MIN_GRID, MIN_STEPS
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=user_path, required=True, help="the PNG to write (replaces only an earlier render)"
     )
     add_data_arguments(parser)
+    add_view_argument(parser)
 
 
 def add_render_parsers(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
@@ -166,6 +167,7 @@ def load_view(args: argparse.Namespace):
     core.timelapse.views: the recorded history's aligned plane where the file has one)."""
     from core.data.datasets import DatasetError, load_dataset_for_model
     from core.files.checkpoint import CheckpointError, load_checkpoint
+    from core.latent.learned_view import LearnedViewUnavailable
     from core.model.finite import NotFiniteError, require_finite
     from core.timelapse.views import view_for
 
@@ -185,10 +187,12 @@ def load_view(args: argparse.Namespace):
     try:  # before a plane is fitted to them: NaN codes would fail inside numpy's SVD
         snapshot = trainer.snapshot()
         require_finite(snapshot.codes, "the codes it gives its display images")
-        view = view_for(snapshot, checkpoint.history)
+        view = view_for(snapshot, checkpoint.history, getattr(args, "view", "pca"))
         require_finite(view.xy, "the display codes' positions on the view plane")
     except NotFiniteError as error:
         raise RenderError(f"{args.checkpoint.name}: {error}") from None
+    except (LearnedViewUnavailable, ValueError) as error:  # no umap-learn here; too few codes to lay out
+        raise RenderError(str(error)) from None
     return view
 
 
@@ -237,6 +241,8 @@ def run_render_map(args: argparse.Namespace) -> int:
     n = args.grid
     first, last = decoded.centres[0, 0], decoded.centres[-1, -1]
     mapped = " (plane points mapped back to full codes)" if view.plane.is_pca else ""
+    if getattr(view.plane, "is_learned", False):
+        mapped = " (UMAP layout positions mapped back to codes by the learned inverse)"
     print(f"Decoded {n}×{n} tiles at {view.where}{mapped}")
     print(f"Plane range: {area.text()}  (--range={area.x0!r},{area.x1!r},{area.y0!r},{area.y1!r})")
     print(

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.commands.arguments import number_between, user_path
+from core.commands.arguments import add_view_argument, number_between, user_path
 
 SUFFIXES = (".gif", ".png", ".mp4")
 
@@ -38,6 +38,7 @@ def add_timelapse_parser(render_subparsers: argparse._SubParsersAction) -> argpa
         "--frame", type=int, help="with a .png --out: which frame, 1 to N (negative counts from the end; default last)"
     )
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+    add_view_argument(parser)
     parser.set_defaults(render_handler=run_timelapse)
     return parser
 
@@ -74,6 +75,10 @@ def run_timelapse(args: argparse.Namespace) -> int:
     if frames is None or not len(frames):
         return fail(f"{args.checkpoint.name} holds no run history (it was saved before histories were recorded, or "
                     "trained with --no-history): train it further to record one")  # fmt: skip
+    if getattr(args, "view", "pca") == "umap":
+        frames = _learned(frames)
+        if frames is None:
+            return fail("the learned view needs umap-learn: pip install 'convae-explorer[view]'")
     title = f"{checkpoint.dataset} · latent size {checkpoint.model_config.latent_dim}"
     losses = checkpoint.progress.batch_losses
     if suffix == ".png":
@@ -102,3 +107,18 @@ def run_timelapse(args: argparse.Namespace) -> int:
     what = "1 frame" if suffix == ".png" else f"{len(frames)} frames at {args.fps:g} fps"
     print(f"Wrote {out} ({what}, {out.stat().st_size / 1024:,.0f} KB)")
     return 0
+
+
+def _learned(frames):
+    """Every frame on its learned view (core.timelapse.learned_frames), progress on stderr; None without umap-learn."""
+    from core.latent.learned_view import umap_available
+    from core.timelapse.learned_frames import LearnedFrames
+
+    if not umap_available():
+        return None
+    learned = LearnedFrames(frames)
+
+    def progress(done: int, count: int) -> None:
+        print(f"\rLaying out frame {done}/{count} (UMAP)", end="\n" if done == count else "", file=sys.stderr)
+
+    return learned.all(progress if learned.applies else None)

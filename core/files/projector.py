@@ -71,6 +71,9 @@ class DisplayCodes:
     step: int = 0
     epoch: float = 0.0
     dataset: str = ""
+    #: Columns written after z0… in codes.csv, each (name, N numbers): the view's x, y and back_z0… (a view's
+    #: position of each image and the code its way back gives there; core.latent.view_columns).
+    extra_columns: tuple[tuple[str, np.ndarray], ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.codes)
@@ -150,10 +153,13 @@ def codes_csv(data: DisplayCodes) -> bytes:
     """index, label, class, z0…z{D-1}: one row per display image, with a header."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["index", "label", "class", *(f"z{d}" for d in range(data.codes.shape[1]))])
+    extra_names = [name for name, _ in data.extra_columns]
+    extra = np.stack([np.asarray(c, np.float32) for _, c in data.extra_columns], axis=1) if extra_names else None
+    writer.writerow(["index", "label", "class", *(f"z{d}" for d in range(data.codes.shape[1])), *extra_names])
     for i, code in enumerate(np.asarray(data.codes, np.float32)):
+        more = [f"{v:.9g}" for v in extra[i]] if extra is not None else []
         # one row per line for every tool: line breaks escaped (commas and quotes the csv module quotes)
-        writer.writerow([i, int(data.labels[i]), one_line(data.class_of(i)), *(f"{v:.9g}" for v in code)])
+        writer.writerow([i, int(data.labels[i]), one_line(data.class_of(i)), *(f"{v:.9g}" for v in code), *more])
     return buffer.getvalue().encode()
 
 

@@ -61,8 +61,8 @@ class SnapshotView:
         The code's Gaussian N(μ, diag σ²) projected onto the plane has covariance P·diag(σ²)·Pᵀ (P the plane's two
         axes); its eigenvectors are the ellipse's axes. None for an autoencoder, whose codes are points.
         """
-        if self.snapshot.log_variances is None:
-            return None
+        if self.snapshot.log_variances is None or getattr(self.plane, "components", None) is None:
+            return None  # a learned view (core.latent.learned_view) has no axes to project σ onto
         variances = np.exp(np.asarray(self.snapshot.log_variances[index], np.float64))
         axes = self.plane.components
         covariance = (axes * variances) @ axes.T

@@ -27,7 +27,23 @@ def plane_for(snapshot: Snapshot, history: RunHistory | None) -> LatentPlane:
     return fit_aligned_plane(snapshot.codes, newest.plane if newest is not None else None)
 
 
-def view_for(snapshot: Snapshot, history: RunHistory | None) -> SnapshotView:
+def view_for(
+    snapshot: Snapshot,
+    history: RunHistory | None,
+    projection: str = "pca",
+    previous: SnapshotView | None = None,
+) -> SnapshotView:
     """What the window shows of this snapshot beside `history` (None: a run with no recording), built in the
-    calling thread with the off-the-data meter ready (core.latent.view.view_of)."""
+    calling thread with the off-the-data meter ready (core.latent.view.view_of).
+
+    `projection` "umap" lays the codes out with the learned view (core.latent.learned_view; seconds, and umap-learn
+    imported on first use) for latent sizes above 2: started from and aligned with `previous` where that is a
+    learned view of the same display set (live training), else a fresh seeded layout, so an opened file shows the
+    same layout in the window and in `render`. Latent sizes 1 and 2 are shown as they are in either projection.
+    """
+    if projection == "umap" and snapshot.codes.shape[1] > 2:
+        from core.latent.learned_view import LearnedPlane, fit_learned_plane
+
+        before = previous.plane if previous is not None and isinstance(previous.plane, LearnedPlane) else None
+        return view_of(snapshot, fit_learned_plane(snapshot.codes, before))
     return view_of(snapshot, plane_for(snapshot, history))
