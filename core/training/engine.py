@@ -22,6 +22,7 @@ from core.model.autoencoder import ConvAutoEncoder
 from core.model.snapshot_encoder import encoder_copy
 from core.model.vae import ConvVAE, build_network, encode_moments, kl_per_dimension
 from core.settings import DEVICE_CHOICES, ModelConfig, TrainConfig
+from core.training.batch_codes import BatchCodes
 from core.training.control import TrainingControl
 from core.training.gpu_levers import check_levers
 from core.training.memory import keep_freed_memory
@@ -287,6 +288,10 @@ class _LivePacer:
     def due(self) -> bool:
         return self._count > 0 and time.perf_counter() >= self._next
 
+    def postpone(self) -> None:
+        """The points just moved by other means (core.training.batch_codes): no slice is needed for an interval."""
+        self._next = max(self._next, time.perf_counter() + self._interval)
+
     def take(self, trainer: Trainer) -> LivePoints:
         size = self._size
         indices = (self._offset + np.arange(size)) % self._count
@@ -427,6 +432,9 @@ class Trainer:
         if snapshots:
             yield pacer.timed(self.snapshot)
         commit = _Committer(self, _LastGoodWeights(self.model, self.optimizer), self.commit_every)
+        batch_codes = self._batch_codes(step, live_every_s) if live_every_s is not None and snapshots else None
+        # With batch codes the pacer only fills in when the batches bring no display image for a while (the first
+        # epoch's shuffle takes the display subset's own order: its first 40 % are display images, the rest none).
         live_pacer = (
             _LivePacer(len(self.display.images), live_every_s, live_budget)
             if live_every_s is not None and snapshots
@@ -456,11 +464,19 @@ class Trainer:
                 if config.lr_schedule != "constant":
                     self._set_lr(progress.step + commit.queued)
                 commit.queue(step(indices), len(indices))
+                if batch_codes is not None:
+                    batch_codes.add(indices, step.last_codes)
                 snapshot_due = snapshots and batch + 1 < per_epoch and pacer.due()
                 if (commit.full or snapshot_due) and (yield from commit.all()):
                     return
                 if snapshot_due:
+                    if batch_codes is not None:
+                        batch_codes.clear()
                     yield pacer.timed(self.snapshot)
+                elif batch_codes is not None and commit.idle and batch_codes.due():
+                    yield batch_codes.take(progress.step, progress.epoch + progress.batch_in_epoch / per_epoch)
+                    if live_pacer is not None:
+                        live_pacer.postpone()
                 elif live_pacer is not None and commit.idle and live_pacer.due():
                     yield live_pacer.take(self)
             if (yield from commit.all()):
@@ -474,12 +490,23 @@ class Trainer:
                 progress.epoch - 1, config.epochs, progress.epoch_losses[-1], time.perf_counter() - epoch_start
             )
             if snapshots:
+                if batch_codes is not None:
+                    batch_codes.clear()
                 yield pacer.timed(self.snapshot)
         yield self._ended(
             EndReason.FINISHED,
             f"Training finished: {plural(config.epochs, 'epoch')}, final epoch {loss_name(self.model_config)} "
             f"{progress.epoch_losses[-1]:.4f}.",
         )
+
+    def _batch_codes(self, steps: object, live_every_s: float) -> BatchCodes | None:
+        """Live points from the batches' own forward passes (core.training.batch_codes) where the display images are
+        training images and the step runner keeps codes (the CPU's); None elsewhere: the live pacer re-encodes
+        slices there."""
+        if self.display.source != "training" or self.device.type != "cpu" or not hasattr(steps, "keep_codes"):
+            return None
+        steps.keep_codes = True
+        return BatchCodes(self.display.indices, len(self.dataset.train), live_every_s)
 
     def _set_lr(self, step: int) -> None:
         """The scheduled rate for this step (a function of the step alone, so a resumed run matches exactly)."""
