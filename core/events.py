@@ -73,7 +73,7 @@ class LivePoints:
     epoch: float
     indices: np.ndarray  # (M,) int64 positions in the display set, each once
     #: (M, latent_dim) float32: encoded with the weights after `step` (a re-encoded slice), or by the forward pass of
-    #: the step that last trained on the image, before its update (batch codes: at most `live_every_s` old)
+    #: the step that last trained on the image, before its update (batch codes: since the last move of the points)
     codes: np.ndarray
 
 

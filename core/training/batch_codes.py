@@ -7,11 +7,14 @@ one back for seconds (bench: largest gap between moves 4.4 s). A batch of 32 dra
 the 2,000 display images; an epoch passes every one of them through the encoder. Collecting those codes costs an
 index lookup per step. The codes come from the forward pass of each step, so they are the weights *before* that
 step's update: at most one step older than the LivePoints' `step` says.
+
+When they are handed out is the engine's live clock's decision (core.training.live_moves), not this collector's; it
+asks `complete` besides: in the first epoch the shuffle meets the display images first (they are the first of the
+same seeded permutation), so all of them have moved within 40 % of the epoch, and the window shows that whole picture
+then rather than up to an interval later, or never where an epoch takes less than an interval.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import torch
@@ -22,13 +25,13 @@ from core.events import LivePoints
 class BatchCodes:
     """Collects the display images' codes from the batches trained on and hands them out as LivePoints."""
 
-    def __init__(self, display_indices: np.ndarray, train_count: int, interval_s: float) -> None:
+    def __init__(self, display_indices: np.ndarray, train_count: int) -> None:
         self._position = np.full(train_count, -1, np.int64)  # training image → display position, or -1
         self._position[np.asarray(display_indices, np.int64)] = np.arange(len(display_indices))
-        self._interval = interval_s
-        self._next = time.perf_counter() + interval_s
         self._indices: list[np.ndarray] = []
         self._codes: list[np.ndarray] = []
+        self._moved = np.zeros(len(display_indices), bool)  # display points trained on since the last snapshot
+        self._completed = False  # they all have, and that was handed out
 
     def add(self, batch: torch.Tensor, codes: torch.Tensor | None) -> None:
         """The codes (B×D) the step on training images `batch` (B indices) computed; those of display images kept."""
@@ -39,18 +42,28 @@ class BatchCodes:
         if shown.any():
             self._indices.append(positions[shown])
             self._codes.append(codes.numpy()[shown])  # a copy: boolean indexing
+            self._moved[positions[shown]] = True
 
-    def due(self) -> bool:
-        return bool(self._indices) and time.perf_counter() >= self._next
+    @property
+    def complete(self) -> bool:
+        """Every display point has been trained on since the last snapshot, and the last of them wait to be shown."""
+        return not self._completed and self.pending and bool(self._moved.all())
+
+    @property
+    def pending(self) -> bool:
+        """Some display images were trained on since the last take or clear."""
+        return bool(self._indices)
 
     def clear(self) -> None:
         """Drop what was collected: a snapshot has just placed every point with newer weights."""
         self._indices, self._codes = [], []
+        self._moved[:] = False
+        self._completed = False
 
     def take(self, step: int, epoch: float) -> LivePoints:
         """The collected points (each display image once, its latest code) as one partial update."""
         indices, codes = np.concatenate(self._indices), np.concatenate(self._codes)
-        self.clear()
+        self._indices, self._codes = [], []
+        self._completed = bool(self._moved.all())
         latest = len(indices) - 1 - np.unique(indices[::-1], return_index=True)[1]  # the last time each was seen
-        self._next = time.perf_counter() + self._interval
         return LivePoints(step, epoch, indices[latest].astype(np.int64), np.ascontiguousarray(codes[latest]))

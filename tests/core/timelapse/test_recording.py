@@ -182,23 +182,6 @@ def test_live_points_of_training_display_images_are_the_codes_their_batches_comp
     assert state_equal(trainer.model.state_dict(), plain.model.state_dict())
 
 
-def test_live_points_come_no_more_often_than_asked(digits_subset: Subset) -> None:
-    """The window's pacing spaces them (core.training.pacing): never sooner than live_every_s after the last."""
-    import time
-
-    config = fast_config(epochs=500, batch_size=32, display_size=64)
-    trainer = Trainer(digits_subset(96), config)
-    control = TrainingControl()
-    times = []
-    for event in trainer.run(control, live_every_s=0.3):
-        if isinstance(event, LivePoints):
-            times.append(time.perf_counter())
-            if len(times) == 4:
-                control.stop()
-    assert len(times) == 4
-    assert min(np.diff(times)) >= 0.3
-
-
 def test_a_snapshot_with_non_finite_values_is_not_recorded(digits_subset: Subset) -> None:
     """An overflowed encoder (a run about to diverge) gives NaN codes: nothing to replay, and a file must load."""
     trainer = Trainer(digits_subset(64), fast_config())
