@@ -76,5 +76,7 @@ def test_the_first_epoch_moves_many_points_before_it_ends(qtbot, window) -> None
     during = [s for s in seen if s.epoch < 1 and s.shown_epoch < 1]
     assert during, "no live update was drawn while the first epoch trained"
     assert max(s.moved for s in during) >= MANY // 2  # many points drawn where they moved to, in the first epoch
-    assert all(0 < s.moved <= s.said for s in during)  # the caption says how many moved
+    # the caption counts every point moved since the snapshot; the first batch's codes are the snapshot's weights'
+    # (its forward pass ran before its update), so a few of them are drawn where the snapshot put them
+    assert all(s.moved <= s.said for s in during), during
     assert all(s.inside for s in seen)
