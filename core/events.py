@@ -69,17 +69,21 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class LivePoints:
-    """A few display images re-encoded with the current weights between two full snapshots: a partial update.
+    """Some display images' codes between two full snapshots: a partial update.
 
-    Encoding all display images takes too long to do often on a CPU, so the engine re-encodes a rotating slice of
-    them, often (about twice a second) and within a small share of training time. Only the points move: the
+    Where the display images are training images (the built-in digits, image folders) on the CPU, they are the codes
+    the training batches' own forward passes computed since the last update (core.training.batch_codes): free, and
+    every display point moves once an epoch. Elsewhere, or when the batches bring none for a while, the engine
+    re-encodes a rotating slice of the display set within a small share of training time. Only the points move: the
     decoder, the reconstructions and the other points still come from the last Snapshot, so the window says so.
     """
 
     step: int
     epoch: float
-    indices: np.ndarray  # (M,) int64 positions in the display set
-    codes: np.ndarray  # (M, latent_dim) float32, encoded with the weights after `step`
+    indices: np.ndarray  # (M,) int64 positions in the display set, each once
+    #: (M, latent_dim) float32: encoded with the weights after `step` (a re-encoded slice), or by the forward pass of
+    #: the step that last trained on the image, before its update (batch codes: since the last move of the points)
+    codes: np.ndarray
 
 
 class EndReason(StrEnum):

@@ -22,6 +22,8 @@ from core.training.engine import Trainer, TrainingControl
 from core.training.pacing import window_pacing
 
 MODES = ("plain", "recorded", "live")
+#: "Most points move every few seconds" (issue 25): the share of display points that moved within this many seconds.
+MOVED_WITHIN_S = 5.0
 
 
 def _segment(dataset: ImageDataset, device: torch.device, steps: int, mode: str) -> dict[str, float | list[float]]:
@@ -34,6 +36,8 @@ def _segment(dataset: ImageDataset, device: torch.device, steps: int, mode: str)
     events = trainer.run(control, live_every_s=live_every_s, live_budget=pacing.live_points_budget)
     record_s = live_s = 0.0
     moves: list[float] = []
+    last_moved = np.full(len(trainer.display.images), -np.inf)  # when each display point last moved
+    shares: list[float] = []  # after the first 5 s, at each step: the share of points moved in the last 5 s
     start = time.perf_counter()
     while True:
         asked = time.perf_counter()
@@ -42,10 +46,14 @@ def _segment(dataset: ImageDataset, device: torch.device, steps: int, mode: str)
         if event is None:
             break
         if isinstance(event, LivePoints):
-            live_s += got - asked  # the generator encoded the slice inside this next()
+            live_s += got - asked  # the generator encoded the slice (or gathered batch codes) inside this next()
             moves.append(got)
+            last_moved[event.indices] = got
         elif isinstance(event, Snapshot):
             moves.append(got)
+            last_moved[:] = got
+        elif isinstance(event, BatchEnd) and got - start >= MOVED_WITHIN_S:
+            shares.append(float((last_moved >= got - MOVED_WITHIN_S).mean()))
         if recorder is not None:
             recorder.consume(event)
             record_s += time.perf_counter() - got
@@ -53,7 +61,7 @@ def _segment(dataset: ImageDataset, device: torch.device, steps: int, mode: str)
             control.stop()
     total = time.perf_counter() - start
     gaps = list(np.diff(moves)) if len(moves) > 1 else []
-    return {"total": total, "record": record_s, "live": live_s, "gaps": gaps}
+    return {"total": total, "record": record_s, "live": live_s, "gaps": gaps, "shares": shares}
 
 
 def measure_timelapse(dataset: ImageDataset, device: torch.device, plan: Plan, say: Progress) -> list[Figure]:
@@ -70,6 +78,9 @@ def measure_timelapse(dataset: ImageDataset, device: torch.device, plan: Plan, s
     gaps = [g for r in results["live"] for g in r["gaps"]]
     plain_gaps = [g for r in results["plain"] for g in r["gaps"]]
     largest = 1000 * max(gaps) if gaps else float("nan")
+    shares = [share for r in results["live"] for share in r["shares"]]
+    moved = 100 * median(shares) if shares else float("nan")
+    plain_shares = [share for r in results["plain"] for share in r["shares"]]
     return [
         Figure(
             "time-lapse: recording frames, share of training time",
@@ -90,6 +101,17 @@ def measure_timelapse(dataset: ImageDataset, device: torch.device, plan: Plan, s
             len(gaps),
             f"median {1000 * median(gaps):.0f} ms; without live points (snapshots only) the largest gap is "
             f"{1000 * max(plain_gaps) if plain_gaps else float('nan'):.0f} ms",
+        ),
+        Figure(
+            f"live view: share of display points moved within {MOVED_WITHIN_S:g} s",
+            moved,
+            "%",
+            "≥ 50",
+            bool(moved >= 50),
+            len(shares),
+            f"median over every step after the first {MOVED_WITHIN_S:g} s of each run; least "
+            f"{100 * min(shares) if shares else float('nan'):.0f} %; without live points (snapshots only) the median "
+            f"is {100 * median(plain_shares) if plain_shares else float('nan'):.0f} %",
         ),
         Figure(
             "live view: moving points, share of training time",

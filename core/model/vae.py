@@ -93,7 +93,11 @@ def draw_noise(model: nn.Module, count: int, device: torch.device) -> torch.Tens
 
 
 def training_loss(
-    model: nn.Module, x: torch.Tensor, batch_images: int | None = None, noise: torch.Tensor | None = None
+    model: nn.Module,
+    x: torch.Tensor,
+    batch_images: int | None = None,
+    noise: torch.Tensor | None = None,
+    codes: list[torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(the loss to differentiate, what the step reports) for images x, as the lecture defines each model's loss.
 
@@ -102,14 +106,24 @@ def training_loss(
     `batch_images` is given when x is part of a batch (core.training.step_runners' half batches): the sums are then
     divided by the
     whole batch's size, so the parts' losses and gradients add up to the batch's.
+    `codes`, when given, receives the codes this forward pass computed (detached; a VAE's means): the live view
+    shows them at no cost (core.training.batch_codes). The arithmetic is the same either way.
     """
     if not isinstance(model, ConvVAE):
+        if codes is None:
+            decoded = model(x)
+        else:  # what model(x) computes, in the same order, with the code kept on the way
+            code = model.encoder(x)
+            codes.append(code.detach())
+            decoded = model.decoder(code)
         if batch_images is None:
-            loss = nn.functional.mse_loss(model(x), x)
+            loss = nn.functional.mse_loss(decoded, x)
         else:
-            loss = nn.functional.mse_loss(model(x), x, reduction="sum") / (batch_images * x[0].numel())
+            loss = nn.functional.mse_loss(decoded, x, reduction="sum") / (batch_images * x[0].numel())
         return loss, loss.detach()
     decoded, mean, log_var = model.sample_forward(x, noise)
+    if codes is not None:
+        codes.append(mean.detach())
     images = len(x) if batch_images is None else batch_images
     reconstruction = nn.functional.mse_loss(decoded, x, reduction="sum") / images
     kl = kl_per_image_and_dim(mean, log_var).sum() / images

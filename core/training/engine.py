@@ -23,8 +23,10 @@ from core.model.errors import reconstruction_errors
 from core.model.snapshot_encoder import encoder_copy
 from core.model.vae import ConvVAE, build_network, encode_moments, kl_per_dimension
 from core.settings import DEVICE_CHOICES, ModelConfig, TrainConfig
+from core.training.batch_codes import BatchCodes
 from core.training.control import TrainingControl
 from core.training.gpu_levers import check_levers
+from core.training.live_moves import LiveMoves
 from core.training.memory import keep_freed_memory
 from core.training.pacing import FULL
 from core.training.progress import plural
@@ -269,6 +271,7 @@ class _SnapshotPacer:
     def __init__(self, interval_s: float, budget: float) -> None:
         self._interval, self._budget = interval_s, budget
         self._next = 0.0
+        self.last_s = 0.0  # how long the last snapshot took to make: the live clock leads the next one with points
 
     def due(self) -> bool:
         return time.perf_counter() >= self._next
@@ -277,41 +280,9 @@ class _SnapshotPacer:
         start = time.perf_counter()
         snapshot = make()
         end = time.perf_counter()
-        self._next = end + max(self._interval, (end - start) * (1 / self._budget - 1))
+        self.last_s = end - start
+        self._next = end + max(self._interval, self.last_s * (1 / self._budget - 1))
         return snapshot
-
-
-class _LivePacer:
-    """Re-encodes a rotating slice of the display set about every `interval_s`, sized to cost `budget` of the time.
-
-    The slice grows or shrinks with the measured encoding speed, so the points move at least once a second on a
-    slow CPU at a bounded cost, and all of them are refreshed quickly on a fast machine.
-    """
-
-    def __init__(self, count: int, interval_s: float, budget: float) -> None:
-        self._count, self._interval, self._budget = count, interval_s, budget
-        self._next = time.perf_counter() + interval_s
-        self._size = min(count, 8)
-        self._offset = 0
-
-    def due(self) -> bool:
-        return self._count > 0 and time.perf_counter() >= self._next
-
-    def take(self, trainer: Trainer) -> LivePoints:
-        size = self._size
-        indices = (self._offset + np.arange(size)) % self._count
-        self._offset = (self._offset + size) % self._count
-        start = time.perf_counter()
-        codes = encode_images(trainer.model, trainer.display.images[torch.from_numpy(indices)], trainer.device)
-        end = time.perf_counter()
-        cost = end - start
-        per_image = cost / size
-        target = self._interval * self._budget / (1 - self._budget)
-        self._size = int(min(self._count, max(4, target / max(per_image, 1e-7))))
-        self._next = end + max(self._interval, cost * (1 / self._budget - 1))
-        p = trainer.progress
-        epoch = p.epoch + p.batch_in_epoch / trainer.batches_per_epoch
-        return LivePoints(p.step, epoch, indices.astype(np.int64), codes)
 
 
 class Trainer:
@@ -394,8 +365,9 @@ class Trainer:
         every epoch (and mid-epoch ones, spaced so they cost at most `snapshot_budget` of the time), and
         TrainingEnded last. With snapshots=False (headless training) no Snapshot is made at all. With snapshots, a
         pause and a stop first yield a Snapshot of the weights they stop at (unless the last one shows them); with
-        live_every_s, LivePoints (a re-encoded slice of the display set) come about that often in between, the
-        slice sized to cost `live_budget` of the time (the window's pacing, core.training.pacing).
+        live_every_s, LivePoints move some points in between, one interval after the last move (core.training.
+        live_moves): the batches' own codes of display images where they are trained on, else a re-encoded slice
+        sized to cost `live_budget` of the time (the window's pacing, core.training.pacing).
 
         On the CPU every step is committed (its loss read and checked) as it ends. On a GPU steps are queued
         without waiting and committed in runs of up to `commit_every` (and before a pause, a stop, a snapshot and
@@ -434,14 +406,10 @@ class Trainer:
         count, per_epoch = len(self.dataset.train), self.batches_per_epoch
         self.model.train()
         pacer = _SnapshotPacer(config.snapshot_interval_s, config.snapshot_budget)
+        live = self._live_moves(step, live_every_s, live_budget) if live_every_s is not None and snapshots else None
         if snapshots:
-            yield pacer.timed(self.snapshot)
+            yield from self._snapshot(pacer, live)
         commit = _Committer(self, _LastGoodWeights(self.model, self.optimizer), self.commit_every)
-        live_pacer = (
-            _LivePacer(len(self.display.images), live_every_s, live_budget)
-            if live_every_s is not None and snapshots
-            else None
-        )
 
         while progress.epoch < config.epochs:
             if progress.epoch_rng_state is None:
@@ -457,7 +425,7 @@ class Trainer:
                     return
                 stale = snapshots and self.last_snapshot_step != progress.step
                 if stale and (control.paused or control.stop_requested):
-                    yield pacer.timed(self.snapshot)  # Pause and Stop show the weights they stop at
+                    yield from self._snapshot(pacer, live)  # Pause and Stop show the weights they stop at
                 commit.paused_s += control.wait_while_paused()
                 if control.stop_requested:
                     yield self._ended(EndReason.STOPPED, "Training stopped; the weights so far are kept.")
@@ -466,13 +434,15 @@ class Trainer:
                 if config.lr_schedule != "constant":
                     self._set_lr(progress.step + commit.queued)
                 commit.queue(step(indices), len(indices))
+                if live is not None and live.batch_codes is not None:
+                    live.batch_codes.add(indices, step.last_codes)
                 snapshot_due = snapshots and batch + 1 < per_epoch and pacer.due()
                 if (commit.full or snapshot_due) and (yield from commit.all()):
                     return
                 if snapshot_due:
-                    yield pacer.timed(self.snapshot)
-                elif live_pacer is not None and commit.idle and live_pacer.due():
-                    yield live_pacer.take(self)
+                    yield from self._snapshot(pacer, live)
+                elif live is not None and commit.idle and batch + 1 < per_epoch and live.due():
+                    yield self._live_points(live)  # (after an epoch's last step its snapshot moves every point)
             if (yield from commit.all()):
                 return
             epoch_losses = progress.batch_losses[-per_epoch:]
@@ -484,12 +454,45 @@ class Trainer:
                 progress.epoch - 1, config.epochs, progress.epoch_losses[-1], time.perf_counter() - epoch_start
             )
             if snapshots:
-                yield pacer.timed(self.snapshot)
+                yield from self._snapshot(pacer, live)
         yield self._ended(
             EndReason.FINISHED,
             f"Training finished: {plural(config.epochs, 'epoch')}, final epoch {loss_name(self.model_config)} "
             f"{progress.epoch_losses[-1]:.4f}.",
         )
+
+    def _live_moves(self, steps: object, live_every_s: float, live_budget: float) -> LiveMoves:
+        """The run's live clock (core.training.live_moves), with the batches' own codes (core.training.batch_codes)
+        where the display images are training images and the step runner keeps codes (the CPU's); elsewhere it
+        re-encodes slices of the display set."""
+        batch_codes = None
+        if self.display.source == "training" and self.device.type == "cpu" and hasattr(steps, "keep_codes"):
+            steps.keep_codes = True
+            batch_codes = BatchCodes(self.display.indices, len(self.dataset.train))
+        return LiveMoves(len(self.display.images), live_every_s, live_budget, batch_codes)
+
+    def _live_points(self, live: LiveMoves) -> LivePoints:
+        p = self.progress
+        return live.take(p.step, p.epoch + p.batch_in_epoch / self.batches_per_epoch, self._encode_display)
+
+    def _encode_display(self, positions: np.ndarray) -> np.ndarray:
+        """A live slice's codes, on one thread where the run trains on the CPU: a slice is a few dozen images, and on
+        a busy 2-core host two threads waited for each other at every layer (8 images: 1.3 ms on one thread, 158 ms
+        median on two, with other processes running)."""
+        images = self.display.images[torch.from_numpy(positions)]
+        if self.device.type != "cpu":
+            return encode_images(self.model, images, self.device)
+        with on_threads(1):
+            return encode_images(self.model, images, self.device)
+
+    def _snapshot(self, pacer: _SnapshotPacer, live: LiveMoves | None) -> Iterator[Event]:
+        """A full snapshot, led by LivePoints when the live interval would run out while it encodes (so the points
+        never stand still for a whole interval plus a snapshot). Call it only while no step waits to be committed."""
+        if live is not None and live.due_during(pacer.last_s):
+            yield self._live_points(live)
+        yield pacer.timed(self.snapshot)
+        if live is not None:
+            live.moved()
 
     def _set_lr(self, step: int) -> None:
         """The scheduled rate for this step (a function of the step alone, so a resumed run matches exactly)."""

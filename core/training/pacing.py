@@ -30,6 +30,12 @@ progress five times a second, and the live slices are sized to 1.5 % of the time
 phase of its own now).
 
 The bench's "window's own thread while training" figure measures the thread in every run.
+
+Where the display images are training images (the built-in digits, image folders) on the CPU, the live points come
+from the training batches' own forward passes (core.training.batch_codes) every `live_points_s`, at no encoding
+cost; `live_points_budget` then only bounds the re-encoded slices that fill in while the batches bring no display
+image (the last 60 % of the first epoch: its first 40 % holds them all). One clock spaces every move of the points,
+snapshots included (core.training.live_moves), so the largest gap is about `live_points_s` plus a step.
 """
 
 from __future__ import annotations
@@ -44,8 +50,8 @@ class WindowPacing:
 
     progress_hz: float  # progress updates (bar, label, the losses handed to the curve) a second
     curve_hz: float  # the loss curve's redraws a second, at most
-    live_points_s: float  # least time between two re-encoded slices of the display set (core.training.engine)
-    live_points_budget: float  # the share of training time those slices are sized to cost
+    live_points_s: float  # time from one move of the points to the next live one (core.training.live_moves)
+    live_points_budget: float  # the share of training time re-encoded slices are sized to cost
 
 
 #: Where a core is spare or training runs on a GPU.

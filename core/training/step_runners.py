@@ -39,11 +39,20 @@ class EagerSteps:
     ) -> None:
         self.model, self.optimizer, self.images = model, optimizer, images
         self.loss = loss or loss_function(model)  # core.training.gpu_levers: the lecture's loss, or one with levers
+        #: Keep each batch's codes from its forward pass in last_codes (the CPU's live view: core.training.batch_codes).
+        #: The levers (bf16, compile) are CUDA's, so the plain loss computes them.
+        self.keep_codes = False
+        self.last_codes: torch.Tensor | None = None
 
     def __call__(self, indices: torch.Tensor, *, set_to_none: bool = True) -> torch.Tensor:
         """Train on images[indices]; return the batch's loss (before the update) as a detached device scalar."""
         x = to_float(self.images[indices])
-        loss, report = self.loss(x)
+        if self.keep_codes:
+            codes: list[torch.Tensor] = []
+            loss, report = training_loss(self.model, x, codes=codes)
+            self.last_codes = codes[0]
+        else:
+            loss, report = self.loss(x)
         self.optimizer.zero_grad(set_to_none=set_to_none)
         loss.backward()
         self.optimizer.step()
@@ -77,6 +86,8 @@ class SplitSteps:
         self.parts = parts
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._eager = EagerSteps(model, optimizer, images)
+        self.keep_codes = False  # as EagerSteps': each batch's codes, slices in order, in last_codes
+        self.last_codes: torch.Tensor | None = None
         self.helper_threads = max(1, threads // parts)
         self.own_threads = max(1, threads - (parts - 1) * self.helper_threads)
         self.teams = [ThreadTeam(self.own_threads, "convae-batch-part")] + [
@@ -84,10 +95,10 @@ class SplitSteps:
         ]
 
     def _slice(
-        self, indices: torch.Tensor, images: int, noise: torch.Tensor | None
+        self, indices: torch.Tensor, images: int, noise: torch.Tensor | None, codes: list[torch.Tensor] | None = None
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         x = to_float(self.images[indices])
-        loss, report = training_loss(self.model, x, images, noise)
+        loss, report = training_loss(self.model, x, images, noise, codes)
         return report, torch.autograd.grad(loss, self._params)
 
     def __call__(self, indices: torch.Tensor) -> torch.Tensor:
@@ -101,15 +112,23 @@ class SplitSteps:
         into the next step's slices, where they took a core from another team.
         """
         if self.parts == 1 or len(indices) < self.parts:
-            return self._eager(indices)
+            self._eager.keep_codes = self.keep_codes
+            report = self._eager(indices)
+            self.last_codes = self._eager.last_codes
+            return report
         bounds = [round(i * len(indices) / self.parts) for i in range(self.parts + 1)]
         noise = draw_noise(self.model, len(indices), self.images.device)  # drawn here, in order: reproducible
+        codes: list[list[torch.Tensor]] | list[None] = (
+            [[] for _ in range(self.parts)] if self.keep_codes else [None] * self.parts
+        )
         others = [
-            team.submit(self._slice, indices[a:b], len(indices), _part(noise, a, b))
-            for team, (a, b) in zip(self.teams[1:], itertools.pairwise(bounds[1:]), strict=True)
+            team.submit(self._slice, indices[a:b], len(indices), _part(noise, a, b), part_codes)
+            for team, (a, b), part_codes in zip(self.teams[1:], itertools.pairwise(bounds[1:]), codes[1:], strict=True)
         ]
-        results = [self._slice(indices[: bounds[1]], len(indices), _part(noise, 0, bounds[1]))]
+        results = [self._slice(indices[: bounds[1]], len(indices), _part(noise, 0, bounds[1]), codes[0])]
         results += [other.result() for other in others]
+        if self.keep_codes:
+            self.last_codes = torch.cat([part[0] for part in codes])
         for position, parameter in enumerate(self._params):
             if parameter.grad is None:  # the parameter's own layout: fused Adam walks grad and weight in step
                 parameter.grad = torch.empty_like(parameter)

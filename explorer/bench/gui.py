@@ -23,6 +23,7 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from core.bench.steady import paired_ratio, steady_rate, whole_rate
+from core.bench.timelapse import MOVED_WITHIN_S
 from core.data.datasets import load_builtin_digits
 from core.events import BatchEnd
 from core.latent.plane import fit_plane
@@ -107,6 +108,66 @@ class TimerGapMeter:
         """Stop, and return the largest gap in milliseconds."""
         self.timer.stop()
         return max(self.gaps, default=0.0) * 1000
+
+
+class _LiveMoves:
+    """When the window's latent panel got moved points while a run trained: live updates and full views alike.
+
+    Issue 25, defect 9 was seen in a real window, not in the engine's events: this times what reaches the window's
+    thread (core.bench.timelapse times the engine's own events)."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+        self.start = time.perf_counter()
+        self.times: list[float] = []
+        view = session.view  # per display point: when it last moved within the phase
+        self._last_moved = None if view is None else np.full(len(view.xy), -np.inf)
+        session.livePoints.connect(self._on_live)
+        session.viewChanged.connect(self._on_view)
+
+    def _on_live(self, update) -> None:
+        now = time.perf_counter()
+        self.times.append(now)
+        if self._last_moved is not None:
+            self._last_moved[update.indices] = now
+
+    def _on_view(self, view) -> None:
+        now = time.perf_counter()
+        self.times.append(now)
+        self._last_moved = np.full(len(view.xy), now)
+
+    def stop(self) -> None:
+        self.end = time.perf_counter()
+        self._session.livePoints.disconnect(self._on_live)
+        self._session.viewChanged.disconnect(self._on_view)
+
+    def figures(self, phase_s: float) -> list[dict]:
+        edges = [self.start, *self.times, self.end]  # a phase without a move counts as one gap
+        largest = 1000 * float(np.max(np.diff(edges)))
+        within = MOVED_WITHIN_S
+        last = self._last_moved
+        moved = 0.0 if last is None else 100 * float((last >= self.end - within).mean())
+        return [
+            figure(
+                "live view in the window: largest gap between moves of the points",
+                largest,
+                "ms",
+                "≤ 1000",
+                bool(largest <= 1000),
+                len(self.times),
+                f"live updates and full views as the window's thread got them, over the {phase_s:.0f} s timer-gap "
+                "phase (the run training on, never paused); its start and end count as moves",
+            ),
+            figure(
+                f"live view in the window: share of display points moved within {within:g} s",
+                moved,
+                "%",
+                "≥ 50",
+                bool(moved >= 50),
+                1,
+                f"at the end of the same {phase_s:.0f} s phase",
+            ),
+        ]
 
 
 class _GuiRun:
@@ -348,9 +409,11 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
         # a second, each preempting a training team, took 2-3 % off the window's rate when it ran in those phases.
         gap_s = rounds * phase / 2
         meter = TimerGapMeter()
+        moves = _LiveMoves(window.session)
         meter.start()
         _pump(app, gap_s)
         meter.stop()
+        moves.stop()
         run.stop()
         engine_phases = engine_alone.phases[1:]  # the warm-up's phase is not a round's
         figures.append(_window_ratio_figure(engine_phases, run.phases, engine_rates, gui_rates, phase, every_s))
@@ -368,6 +431,8 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
                 "rounds, the run training on",
             )
         )
+
+        figures.extend(moves.figures(gap_s))
 
         moves = 120  # p95 of 120: the 6th-slowest move (of 50, the 3rd swung the figure by 1 ms between runs)
         figures.append(_hover_figure("hover latency idle, p95", _hover_latencies(app, window, moves, 0.002), 5.0))

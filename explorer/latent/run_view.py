@@ -72,7 +72,7 @@ class RunView(QObject):
         self.hover = HoverDecoder(NEAREST if neighbours is not None else 0, self)
         self.ellipse = SigmaEllipse(latent)
         self._live_xy: np.ndarray | None = None  # the shown live view's points, moved by partial updates
-        self._moved = np.zeros(0, bool)  # which of them were re-encoded since the last full snapshot
+        self._moved = np.zeros(0, bool)  # which of them moved since the last full snapshot
         session.runReady.connect(self._on_run_ready)
         session.viewChanged.connect(self._on_view)
         session.livePoints.connect(self._on_live_points)
@@ -120,7 +120,8 @@ class RunView(QObject):
 
     @Slot(object)
     def _on_live_points(self, update: LiveUpdate) -> None:
-        """Points re-encoded since the last full snapshot, on its plane: moved where they are now."""
+        """Points encoded since the last full snapshot (by the training batches or a re-encoded slice), on its
+        plane: moved where they are now."""
         view = self.session.view
         if self._live_xy is None or view is None or update.plane_step != view.snapshot.step:
             return
@@ -130,7 +131,7 @@ class RunView(QObject):
         self._draw(self._live_xy, snapshot.labels, snapshot.classes, view.plane, live=True)
         moved = int(self._moved.sum())
         self._say(
-            f"Live: {moved:,} of {len(self._moved):,} points re-encoded up to step {update.step:,} (partial update); "
+            f"Live: {moved:,} of {len(self._moved):,} points moved up to step {update.step:,} (partial update); "
             f"the other points, hover and reconstructions are from the full snapshot at {view.where}."
         )
 

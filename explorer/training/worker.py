@@ -79,7 +79,8 @@ def _is_refusal(error: Exception) -> bool:
 
 @dataclass(frozen=True)
 class LiveUpdate:
-    """Display points re-encoded since the last full snapshot, placed on that snapshot's view plane."""
+    """Display points encoded since the last full snapshot (core.events.LivePoints), placed on that snapshot's view
+    plane."""
 
     step: int
     epoch: float
@@ -101,7 +102,7 @@ class TrainingWorker(QObject):
     epochEnded = Signal(object)
     viewReady = Signal(object)  # SnapshotView, built here from each snapshot
     historyChanged = Signal(object)  # HistoryFrames: the run's recorded frames so far (core.timelapse.recording)
-    livePoints = Signal(object)  # LiveUpdate: a slice of the points moved between two snapshots
+    livePoints = Signal(object)  # LiveUpdate: some of the points moved between two snapshots
     notice = Signal(str)
     ended = Signal(object)  # TrainingEnded
     saved = Signal(str)

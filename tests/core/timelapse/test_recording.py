@@ -9,9 +9,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import torch
-from core_testkit import fast_config, recorded_run
+from core_testkit import fast_config, recorded_run, state_equal
 
-from core.data.datasets import ImageDataset
+from core.data.datasets import ImageDataset, ImageSplit
 from core.events import BatchEnd, LivePoints, Snapshot
 from core.latent.plane import LatentPlane, fit_aligned_plane, fit_plane
 from core.timelapse.recording import RunHistory, thinned_evenly
@@ -122,11 +122,20 @@ def test_pause_and_stop_yield_a_fresh_snapshot(digits_subset: Subset) -> None:
     assert [s.step for s in snapshots] == [0, 2]
 
 
-def test_live_points_are_display_codes_at_the_current_weights(digits_subset: Subset) -> None:
+def with_test_split(dataset: ImageDataset, count: int) -> ImageDataset:
+    """`dataset` whose last `count` training images are its test split: the display set then holds no training image."""
+    train = ImageSplit(dataset.train.images[:-count], dataset.train.labels[:-count])
+    test = ImageSplit(dataset.train.images[-count:], dataset.train.labels[-count:])
+    return ImageDataset(dataset.name, train, test, dataset.classes)
+
+
+def test_live_points_of_a_test_display_set_are_display_codes_at_the_current_weights(digits_subset: Subset) -> None:
+    """Where the display images are not trained on (a test split), slices of them are re-encoded."""
     from core.training.engine import encode_images
 
     config = fast_config(epochs=200, batch_size=32, display_size=64)
-    trainer = Trainer(digits_subset(96), config)
+    trainer = Trainer(with_test_split(digits_subset(160), 64), config)
+    assert trainer.display.source == "test"
     control = TrainingControl()
     seen = 0
     for event in trainer.run(control, live_every_s=0.5):
@@ -139,21 +148,38 @@ def test_live_points_are_display_codes_at_the_current_weights(digits_subset: Sub
     assert seen == 1
 
 
-def test_live_points_come_no_more_often_than_asked(digits_subset: Subset) -> None:
-    """The window's pacing spaces them (core.training.pacing): never sooner than live_every_s after the last."""
-    import time
+def test_live_points_of_training_display_images_are_the_codes_their_batches_computed(digits_subset: Subset) -> None:
+    """Issue 25, defect 9: where the display images are training images (the built-in digits, image folders), each
+    batch's forward pass encodes some of them for free. Each LivePoints then holds the codes the steps since the last
+    one computed (the weights before each step's update); over an epoch every display point moves; and training is
+    exactly what it is without them."""
+    import copy
 
-    config = fast_config(epochs=500, batch_size=32, display_size=64)
-    trainer = Trainer(digits_subset(96), config)
-    control = TrainingControl()
-    times = []
-    for event in trainer.run(control, live_every_s=0.3):
+    from core.training.engine import encode_images
+
+    dataset = digits_subset(96)
+    config = fast_config(epochs=2, batch_size=16, display_size=40)
+    plain = Trainer(dataset, config)
+    list(plain.run(TrainingControl(), snapshots=False))
+    trainer = Trainer(dataset, config)
+    assert trainer.display.source == "training"
+    weights_after = {0: copy.deepcopy(trainer.model)}  # step → the weights after it: what step + 1 encodes with
+    moved: dict[int, set[int]] = {0: set(), 1: set()}
+    for event in trainer.run(TrainingControl(), live_every_s=0.0):  # 0: after every step that met display images
         if isinstance(event, LivePoints):
-            times.append(time.perf_counter())
-            if len(times) == 4:
-                control.stop()
-    assert len(times) == 4
-    assert min(np.diff(times)) >= 0.3
+            batch = trainer.display.images[torch.from_numpy(event.indices)]
+            assert event.step == trainer.progress.step and len(set(event.indices.tolist())) == len(event.indices)
+            from_batch = encode_images(weights_after[event.step - 1], batch, torch.device("cpu"))
+            if np.allclose(event.codes, from_batch, rtol=1e-4, atol=1e-5):
+                moved[int(event.epoch - 1e-9)].update(event.indices.tolist())
+            else:  # no display image in the last batches: the pacer re-encoded a slice with the current weights
+                re_encoded = encode_images(trainer.model, batch, torch.device("cpu"))
+                np.testing.assert_allclose(event.codes, re_encoded, rtol=1e-4, atol=1e-5)
+        elif isinstance(event, BatchEnd):
+            weights_after[event.step] = copy.deepcopy(trainer.model)
+    assert moved[0] == moved[1] == set(range(40))  # every display point, every epoch
+    assert trainer.progress.batch_losses == plain.progress.batch_losses  # the same arithmetic, codes kept or not
+    assert state_equal(trainer.model.state_dict(), plain.model.state_dict())
 
 
 def test_a_snapshot_with_non_finite_values_is_not_recorded(digits_subset: Subset) -> None:
