@@ -71,6 +71,10 @@ class DisplayCodes:
     step: int = 0
     epoch: float = 0.0
     dataset: str = ""
+    #: Each display image's position in its split of the data set, and that split ("training" or "test"), so a user
+    #: finds each image in their own data; None where unknown (the window's live exports).
+    data_indices: np.ndarray | None = None
+    split: str = ""
 
     def __post_init__(self) -> None:
         n = len(self.codes)
@@ -80,7 +84,7 @@ class DisplayCodes:
             raise ExportError("codes, labels and images do not belong together (their counts differ)")
 
     @classmethod
-    def of_snapshot(cls, snapshot, dataset: str = "") -> DisplayCodes:
+    def of_snapshot(cls, snapshot, dataset: str = "", data_indices=None, split: str = "") -> DisplayCodes:
         """The display set of a core.events.Snapshot (the window's current one, or a checkpoint's)."""
         return cls(
             np.asarray(snapshot.codes, np.float32),
@@ -90,6 +94,8 @@ class DisplayCodes:
             int(snapshot.step),
             float(snapshot.epoch),
             dataset,
+            None if data_indices is None else np.asarray(data_indices, np.int64),
+            split,
         )
 
     def class_of(self, index: int) -> str:
@@ -147,13 +153,19 @@ def metadata_tsv(data: DisplayCodes) -> bytes:
 
 
 def codes_csv(data: DisplayCodes) -> bytes:
-    """index, label, class, z0…z{D-1}: one row per display image, with a header."""
+    """index, label, class, z0…z{D-1} (and data_index, split where known): one row per display image, a header.
+
+    data_index and split come last, so the header still begins as every export of codes does (own_output)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["index", "label", "class", *(f"z{d}" for d in range(data.codes.shape[1]))])
+    where = data.data_indices is not None
+    writer.writerow(
+        ["index", "label", "class", *(f"z{d}" for d in range(data.codes.shape[1])), *(["data_index", "split"] * where)]
+    )
     for i, code in enumerate(np.asarray(data.codes, np.float32)):
         # one row per line for every tool: line breaks escaped (commas and quotes the csv module quotes)
-        writer.writerow([i, int(data.labels[i]), one_line(data.class_of(i)), *(f"{v:.9g}" for v in code)])
+        extra = [int(data.data_indices[i]), data.split] if data.data_indices is not None else []
+        writer.writerow([i, int(data.labels[i]), one_line(data.class_of(i)), *(f"{v:.9g}" for v in code), *extra])
     return buffer.getvalue().encode()
 
 
