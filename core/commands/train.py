@@ -221,7 +221,8 @@ def _run_train(args: argparse.Namespace) -> int:
             EXIT_USAGE,
         )
     from core.commands.own_model import OwnModelRefused, own_options_alone, refuse, source_from_args, uses_own_model
-    from core.model.own_code import OwnCodeError
+    from core.files.foreign_weights import WeightsError
+    from core.model.own_module import OwnModelError
 
     own = uses_own_model(args)
     if own and args.resume:
@@ -283,8 +284,8 @@ def _run_train(args: argparse.Namespace) -> int:
             return fail(f"{error}\nThe built-in digits always work: --dataset digits-5k")
         except OwnModelRefused as error:
             return refuse("train", error)
-        except OwnCodeError as error:  # the user's own code raised: their traceback
-            return fail(error.full(), EXIT_USAGE)
+        except (OwnModelError, WeightsError) as error:  # the module or its weights do not fit: shapes compared
+            return fail(str(error), EXIT_USAGE)
         except (CheckpointError, OutputError, ValueError) as error:
             return fail(str(error))
         if resume and trainer.finished:
