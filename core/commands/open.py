@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from core.commands.arguments import EXIT_USAGE, add_data_dir_argument, user_path
+from core.commands.arguments import EXIT_USAGE, add_data_dir_argument, add_model_code_arguments, user_path
 
 
 def add_open_parser(commands: argparse._SubParsersAction) -> None:
@@ -19,9 +19,48 @@ def add_open_parser(commands: argparse._SubParsersAction) -> None:
     open_cmd = commands.add_parser("open", help="open the window (optionally on a checkpoint); the default")
     open_cmd.add_argument("checkpoint", nargs="?", type=user_path, help="a .safetensors checkpoint to explore")
     add_data_dir_argument(open_cmd, note="; the window uses it for this launch")
+    add_model_code_arguments(open_cmd, weights=True, dataset=True)
+
+
+def own_model_checkpoint(args: argparse.Namespace) -> Path:
+    """`open --model-code … --weights … --dataset …`: the weights as a checkpoint of ours (the module's source and
+    SHA-256 recorded), written to the per-user cache, so the window opens them as it opens any saved run and can
+    train them further. Raises OwnModelRefused."""
+    from platformdirs import user_cache_dir
+
+    from core.commands.own_model import checkpoint_from_args
+    from core.files.checkpoint import CheckpointError, save_checkpoint
+
+    checkpoint, _ = checkpoint_from_args(args)
+    source = checkpoint.model_config.source
+    folder = Path(user_cache_dir("convae-explorer", appauthor=False)) / "own-models"
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = Path(args.weights)
+    path = folder / f"{weights.stem}-{source.class_name}-{source.sha256[:12]}.safetensors"
+    try:
+        return save_checkpoint(path, checkpoint)
+    except CheckpointError as error:
+        from core.commands.own_model import OwnModelRefused
+
+        raise OwnModelRefused(str(error)) from None
 
 
 def run_open(args: argparse.Namespace, open_window: Callable[[Path | None], int] | None) -> int:
+    from core.commands.own_model import OwnModelRefused, own_options_alone, refuse, uses_own_model
+
+    if uses_own_model(args):
+        if args.checkpoint is not None:
+            print(f"convae-explorer: name a checkpoint ({args.checkpoint}) or --model-code, not both.", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            args.checkpoint = own_model_checkpoint(args)
+        except OwnModelRefused as error:
+            return refuse("open", error)
+    elif own_options_alone(args) or getattr(args, "dataset", None):
+        print(
+            "convae-explorer: --weights, --dataset and the ranges go with --model-code FILE.py:Class.", file=sys.stderr
+        )
+        return EXIT_USAGE
     checkpoint = getattr(args, "checkpoint", None)
     if checkpoint is not None and not checkpoint.is_file():
         what = "is not a file" if checkpoint.exists() else "does not exist"

@@ -60,7 +60,9 @@ def checkpoint_from_args(args: argparse.Namespace, *, need_weights: bool = True)
         raise OwnModelRefused("--model-code needs --weights: the trained weights to explore")
     source = source_from_args(args)
     try:
-        dataset = load_dataset(args.dataset, getattr(args, "data_dir", None), download=not args.no_download)
+        dataset = load_dataset(
+            args.dataset, getattr(args, "data_dir", None), download=not getattr(args, "no_download", False)
+        )
     except DatasetError as error:
         raise OwnModelRefused(str(error)) from None
     try:

@@ -169,3 +169,21 @@ def test_train_refuses_a_module_whose_decode_leaves_0_1_and_takes_the_range_it_g
     assert main(base) == 2
     assert "--output-range" in capsys.readouterr().err and not out.exists()
     assert main([*base, "--model-args", json.dumps({"latent": 2}), "--output-range=-1000,1000"]) == 0
+
+
+def test_open_turns_weights_trained_elsewhere_into_a_checkpoint_the_window_opens(lightning, tmp_path, monkeypatch):
+    from core.commands.main import WindowSide
+    from core.files.checkpoint import load_checkpoint
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code, weights, net = lightning
+    opened = []
+    side = WindowSide(open_window=lambda path: opened.append(path) or 0)
+    assert main(["open", *_own(code, weights)], side) == 0
+    (path,) = opened
+    assert path.is_relative_to(tmp_path / "cache")
+    saved = load_checkpoint(path)
+    assert saved.model_config.source.class_name == "MLP" and saved.dataset == "digits-5k"
+    for key, value in net.state_dict().items():
+        torch.testing.assert_close(saved.model_state[key], value)
+    assert main(["open", "--weights", str(weights)], side) == 2 and len(opened) == 1
