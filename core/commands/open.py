@@ -23,25 +23,24 @@ def add_open_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def own_model_checkpoint(args: argparse.Namespace) -> Path:
-    """`open --model-code … --weights … --dataset …`: the weights as a checkpoint of ours (the module's source and
-    SHA-256 recorded), written to the per-user cache, so the window opens them as it opens any saved run and can
-    train them further. Raises OwnModelRefused."""
-    from platformdirs import user_cache_dir
+    """`open --model-code … --weights … --dataset …`: the weights as a checkpoint of ours (core.runs.own_model), so
+    the window opens them as any saved run and can train them further. Raises OwnModelRefused."""
+    from core.commands.own_model import OwnModelRefused, source_from_args
+    from core.data.datasets import DatasetError
+    from core.files.checkpoint import CheckpointError
+    from core.files.foreign_weights import WeightsError
+    from core.model.own_code import OwnCodeError
+    from core.model.own_module import OwnModelError
+    from core.runs.own_model import own_model_checkpoint as write_checkpoint
 
-    from core.commands.own_model import checkpoint_from_args
-    from core.files.checkpoint import CheckpointError, save_checkpoint
-
-    checkpoint, _ = checkpoint_from_args(args)
-    source = checkpoint.model_config.source
-    folder = Path(user_cache_dir("convae-explorer", appauthor=False)) / "own-models"
-    folder.mkdir(parents=True, exist_ok=True)
-    weights = Path(args.weights)
-    path = folder / f"{weights.stem}-{source.class_name}-{source.sha256[:12]}.safetensors"
+    for option in ("dataset", "weights"):
+        if getattr(args, option) is None:
+            raise OwnModelRefused(f"--model-code needs --{option}: --model-code F.py:Class --weights W --dataset D")
     try:
-        return save_checkpoint(path, checkpoint)
-    except CheckpointError as error:
-        from core.commands.own_model import OwnModelRefused
-
+        return write_checkpoint(source_from_args(args), args.weights, args.dataset, getattr(args, "data_dir", None))
+    except OwnCodeError as error:
+        raise OwnModelRefused(error.full()) from None
+    except (DatasetError, WeightsError, CheckpointError, OwnModelError) as error:
         raise OwnModelRefused(str(error)) from None
 
 

@@ -57,7 +57,7 @@ _MAX_STEPS = 20_000_000
 _MAX_FILE_BYTES = 384 << 20
 #: The dtypes our files hold: float32 weights and optimizer state, float64 losses, the uint8 shuffle state, and the
 #: run history's float16 decoder weights and reconstructions (core.timelapse.stored).
-_DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1, "F16": 2, "I64": 8}  # I64: a user's module's BatchNorm step counts
+_DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1, "F16": 2, "I64": 8}  # I64 only in a user's module's (BatchNorm counts)
 #: A user's own module names its tensors: a checkpoint of one may hold as many as this (a large U-Net has a few
 #: thousand), with three Adam tensors beside each parameter.
 _MAX_OWN_TENSORS = 65_536
@@ -307,7 +307,7 @@ def _read_safetensors(path: Path, handle) -> tuple[dict[str, str], dict[str, tor
             )
     data_size = status.st_size - 8 - header_size
     try:
-        _check_layout(header, data_size)
+        _check_layout(header, data_size, _names_own_module(metadata))
     except CheckpointError as error:
         raise unreadable(str(error)) from None
     handle.seek(0)
@@ -339,7 +339,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
     return result
 
 
-def _check_layout(header: dict, data_size: int) -> None:
+def _check_layout(header: dict, data_size: int, own: bool = False) -> None:
     """Refuse a header that no checkpoint of ours has, before any tensor data is read.
 
     An unknown dtype, an impossible shape, or shapes and offsets that do not tile the file's data exactly
@@ -350,7 +350,7 @@ def _check_layout(header: dict, data_size: int) -> None:
         if not isinstance(info, dict):
             raise CheckpointError(f"the entry for tensor {name!r} is not a JSON object")
         dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
-        if dtype not in _DTYPE_SIZES:
+        if dtype not in _DTYPE_SIZES or (dtype == "I64" and not own):  # I64: a user's module's step counts only
             raise CheckpointError(
                 f"the tensor {name!r} has dtype {dtype!r}; our checkpoints hold only F32, F64, F16 and U8"
             )

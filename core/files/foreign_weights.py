@@ -15,7 +15,6 @@ on the data, the weights in, a Checkpoint every command and the window open like
 from __future__ import annotations
 
 import io
-import pickle
 import re
 import stat
 import zipfile
@@ -86,15 +85,15 @@ def _refuse_torchscript(path: Path, data: bytes) -> None:
 def _torch_file(path: Path, data: bytes) -> dict[str, torch.Tensor]:
     try:
         loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
+    except Exception as error:  # torch's refusal is an UnpicklingError; anything else is a damaged file
+        if type(error).__name__ != "UnpicklingError":
+            raise WeightsError(f"{path.name} is not a readable PyTorch file: {error}") from None
         first = _reason(str(error)) or type(error).__name__
         raise WeightsError(
             f"{path.name} holds more than weights: reading it needs full unpickling, which can run any code, so it "
             f"is refused (torch.load with weights_only=True said: {first}). It is probably a whole model saved with "
             "torch.save(model); save torch.save(model.state_dict(), …) instead"
         ) from None
-    except (RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile) as error:
-        raise WeightsError(f"{path.name} is not a readable PyTorch file: {error}") from None
     return _state_of(path, loaded)
 
 
@@ -106,7 +105,8 @@ def _reason(text: str) -> str:
 
 
 def _state_of(path: Path, loaded: object) -> dict[str, torch.Tensor]:
-    """The state dict inside what torch.load gave: itself, Lightning's `state_dict`, or pythae's `model_state_dict`."""
+    """The state dict inside what the weights-only load gave: itself, Lightning's `state_dict`, or pythae's
+    `model_state_dict`."""
     if isinstance(loaded, dict):
         for key in ("state_dict", "model_state_dict"):
             if isinstance(loaded.get(key), dict):
