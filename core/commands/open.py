@@ -28,9 +28,7 @@ def own_model_checkpoint(args: argparse.Namespace) -> Path:
     from core.commands.own_model import OwnModelRefused, source_from_args
     from core.data.datasets import DatasetError
     from core.files.checkpoint import CheckpointError
-    from core.files.foreign_weights import WeightsError
-    from core.model.own_code import OwnCodeError
-    from core.model.own_module import OwnModelError
+    from core.runs.own_model import OwnModelOpenError
     from core.runs.own_model import own_model_checkpoint as write_checkpoint
 
     for option in ("dataset", "weights"):
@@ -38,9 +36,7 @@ def own_model_checkpoint(args: argparse.Namespace) -> Path:
             raise OwnModelRefused(f"--model-code needs --{option}: --model-code F.py:Class --weights W --dataset D")
     try:
         return write_checkpoint(source_from_args(args), args.weights, args.dataset, getattr(args, "data_dir", None))
-    except OwnCodeError as error:
-        raise OwnModelRefused(error.full()) from None
-    except (DatasetError, WeightsError, CheckpointError, OwnModelError) as error:
+    except (DatasetError, CheckpointError, OwnModelOpenError) as error:
         raise OwnModelRefused(str(error)) from None
 
 

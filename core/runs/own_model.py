@@ -15,8 +15,15 @@ from platformdirs import user_cache_dir
 
 from core.data.datasets import load_dataset
 from core.files.checkpoint import save_checkpoint
-from core.files.foreign_weights import checkpoint_from_code
+from core.files.foreign_weights import WeightsError, checkpoint_from_code
+from core.model.own_code import OwnCodeError
+from core.model.own_module import OwnModelError
 from core.settings import ModelSource
+
+
+class OwnModelOpenError(ValueError):
+    """The user's module or its weights could not be opened; the message (with the traceback of their own code where
+    it raised) is for the user. A ValueError, so the window shows it as a refusal, not as a bug of ours."""
 
 
 def own_models_folder() -> Path:
@@ -32,9 +39,14 @@ def own_model_checkpoint(
     download: bool = True,
 ) -> Path:
     """The checkpoint file of `weights` in the user's module on `dataset_name`. Raises DatasetError, WeightsError,
-    CheckpointError, or OwnCodeError / OwnModelError from the module."""
+    CheckpointError or OwnModelOpenError."""
     dataset = load_dataset(dataset_name, data_dir, download)
-    checkpoint = checkpoint_from_code(source, weights, dataset)
+    try:
+        checkpoint = checkpoint_from_code(source, weights, dataset)
+    except OwnCodeError as error:
+        raise OwnModelOpenError(error.full()) from None
+    except (WeightsError, OwnModelError) as error:
+        raise OwnModelOpenError(str(error)) from None
     folder = own_models_folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{Path(weights).stem}-{source.class_name}-{source.sha256[:12]}.safetensors"
