@@ -349,7 +349,11 @@ class ModelConfig:
     def describe(self) -> str:
         """'autoencoder' or 'variational autoencoder (β 4)': the model as titles and messages name it."""
         kind = f"variational autoencoder (β {_number(self.beta)})" if self.variational else "autoencoder"
-        return kind if self.source is None else f"your own {kind} {self.source.label}"
+        if self.source is None:
+            return kind
+        shape = self.source.code_shape
+        flat = f" (its {'×'.join(map(str, shape))} codes flattened for the view)" if self.source.spatial else ""
+        return f"your own {kind} {self.source.label}{flat}"
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -79,6 +79,7 @@ def test_a_spatial_latent_is_flattened_for_the_view_and_unflattened_for_the_deco
     )
     config = probe(source, data.train.images, beta=1.0)
     assert config.source.code_shape == (2, 7, 7) and config.latent_dim == 98 and config.source.spatial
+    assert config.describe() == "your own autoencoder spatial.py:Spatial (its 2×7×7 codes flattened for the view)"
     trainer, events = _train(config, data)
     snapshot = next(e for e in reversed(events) if isinstance(e, Snapshot))
     assert snapshot.codes.shape == (64, 98)
