@@ -187,3 +187,24 @@ def test_open_turns_weights_trained_elsewhere_into_a_checkpoint_the_window_opens
     for key, value in net.state_dict().items():
         torch.testing.assert_close(saved.model_state[key], value)
     assert main(["open", "--weights", str(weights)], side) == 2 and len(opened) == 1
+
+
+def test_render_path_and_drawing_take_a_users_module_and_weights(lightning, tmp_path, capsys):
+    code, weights, net = lightning
+    strip = tmp_path / "path.png"
+    assert main(["render", "path", *_own(code, weights), "--from", "0", "--to", "5", "--steps", "4",
+                 "--out", str(strip)]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    ends = [tuple(float(v) for v in m) for m in re.findall(r"at plane position \((\S+), (\S+)\)", printed)]
+    picture = np.asarray(Image.open(strip))
+    assert picture.shape == (28, 4 * 28)
+    with torch.no_grad():  # a latent-2 view is the codes themselves: the last frame is the decode of the end
+        own = net.decode(torch.tensor([ends[1]], dtype=torch.float32))[0, 0].numpy()
+    assert np.abs(picture[:, -28:].astype(int) - to_uint8(own[None]).astype(int)[0]).max() <= 1
+    image = np.zeros((28, 28), np.uint8)
+    image[5:23, 12:16] = 255
+    Image.fromarray(image).save(tmp_path / "one.png")
+    drawing = tmp_path / "drawing.png"
+    assert main(["render", "drawing", *_own(code, weights), "--image", str(tmp_path / "one.png"),
+                 "--out", str(drawing)]) == 0  # fmt: skip
+    assert "Your image at" in capsys.readouterr().out and drawing.is_file()
