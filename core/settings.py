@@ -221,24 +221,120 @@ def check_device(name: object) -> str:
     raise ValueError(f"device must be one of {', '.join(DEVICE_CHOICES)} or cuda:N (N a GPU number), got {name!r}")
 
 
+#: The most numbers a user's own module's (flattened) code may hold: a 4×32×32 spatial latent, and then some.
+OWN_MAX_LATENT = 65_536
+
+
+def _range_pair(value: object, what: str) -> tuple[float, float]:
+    """(low, high) with low < high, both finite: an --input-range or --output-range."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"{what} must be two numbers low,high, got {value!r}")
+    low, high = (float(v) for v in value)
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"{what} must be two finite numbers with low < high, got {low:g},{high:g}")
+    return (low, high)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A user's own module: where its code is, which class, its constructor's keyword arguments, and the SHA-256 of
+    the file's bytes when the user consented to run it (the trust record a checkpoint keeps).
+
+    `args_json` is canonical JSON (sorted keys) so that two sources compare and hash equal when they build the same
+    module. The ranges map the data's [0, 1] pixels to what the module takes and back from what it gives.
+    """
+
+    path: str
+    class_name: str
+    args_json: str = "{}"
+    sha256: str = ""
+    input_range: tuple[float, float] = (0.0, 1.0)
+    output_range: tuple[float, float] = (0.0, 1.0)
+    #: One image's code as the module gives it, e.g. (2,) or (4, 7, 7) for a spatial latent (flattened for the view,
+    #: unflattened for the decoder); () until the module has been probed.
+    code_shape: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, str) or not self.path:
+            raise ValueError("a model source needs the path of its code file")
+        if not isinstance(self.class_name, str) or not self.class_name.isidentifier():
+            raise ValueError(f"the class name must be a Python identifier, got {self.class_name!r}")
+        if not isinstance(self.sha256, str) or (self.sha256 and not re.fullmatch(r"[0-9a-f]{64}", self.sha256)):
+            raise ValueError(f"sha256 must be 64 hexadecimal digits, got {self.sha256!r}")
+        object.__setattr__(self, "input_range", _range_pair(self.input_range, "the input range"))
+        object.__setattr__(self, "output_range", _range_pair(self.output_range, "the output range"))
+        shape = tuple(self.code_shape)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= OWN_MAX_LATENT for n in shape):
+            raise ValueError(f"a code's shape must be positive whole numbers, got {self.code_shape!r}")
+        if len(shape) > 4 or math.prod(shape) > OWN_MAX_LATENT:
+            raise ValueError(f"a code of shape {shape} is larger than the {OWN_MAX_LATENT:,} numbers a view takes")
+        object.__setattr__(self, "code_shape", shape)
+
+    @property
+    def spatial(self) -> bool:
+        """The module's code is not flat (N×C×h×w, say): the view shows it flattened."""
+        return len(self.code_shape) > 1
+
+    @property
+    def label(self) -> str:
+        """'model.py:Net', as `--model-code` names it."""
+        return f"{os.path.basename(self.path)}:{self.class_name}"
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "class_name": self.class_name,
+            "args_json": self.args_json,
+            "sha256": self.sha256,
+            "input_range": list(self.input_range),
+            "output_range": list(self.output_range),
+            "code_shape": list(self.code_shape),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelSource:
+        if not isinstance(data, dict):
+            raise ValueError(f"the model source must be a mapping, got {data!r}")
+        args_json = data.get("args_json", "{}")
+        if not isinstance(args_json, str):
+            raise ValueError("the model source's constructor arguments must be JSON text")
+        return cls(
+            path=data["path"],
+            class_name=data["class_name"],
+            args_json=args_json,
+            sha256=data.get("sha256", ""),
+            input_range=tuple(data.get("input_range", (0.0, 1.0))),
+            output_range=tuple(data.get("output_range", (0.0, 1.0))),
+            code_shape=tuple(data.get("code_shape", ())),
+        )
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """Everything needed to rebuild the network: stored in every checkpoint."""
+    """Everything needed to rebuild the network: stored in every checkpoint.
+
+    With a `source` the network is the user's own module (core.model.own_module): `latent_dim` is then the size of
+    its flattened code and `kind` says whether its encoder gives (mu, logvar).
+    """
 
     latent_dim: int = int(SETTINGS["latent_dim"].default)
     channels: int = 1
     image_size: int = 28
     kind: str = DEFAULT_MODEL  # "autoencoder" (L16) or "variational" (L17)
     beta: float = SETTINGS["beta"].default  # the KL term's weight; used by a variational model only
+    source: ModelSource | None = None  # a user's own module; None: the lecture's network
 
     def __post_init__(self) -> None:
-        SETTINGS["latent_dim"].check(self.latent_dim)
+        if self.source is None:
+            SETTINGS["latent_dim"].check(self.latent_dim)
+        elif not isinstance(self.latent_dim, int) or not 1 <= self.latent_dim <= OWN_MAX_LATENT:
+            raise ValueError(f"a module's code must hold 1 to {OWN_MAX_LATENT:,} numbers, got {self.latent_dim!r}")
         if self.kind not in MODEL_KINDS:
             raise ValueError(f"model kind must be one of {', '.join(MODEL_KINDS)}, got {self.kind!r}")
         SETTINGS["beta"].check(self.beta)
         if not 1 <= self.channels <= 4:
             raise ValueError(f"channels must be between 1 and 4, got {self.channels}")
-        if self.image_size < 8 or self.image_size % 4 != 0:
+        if self.image_size < 8 or (self.source is None and self.image_size % 4 != 0):
             raise ValueError(f"image_size must be a multiple of 4 and at least 8, got {self.image_size}")
 
     @property
@@ -252,10 +348,20 @@ class ModelConfig:
 
     def describe(self) -> str:
         """'autoencoder' or 'variational autoencoder (β 4)': the model as titles and messages name it."""
-        return f"variational autoencoder (β {_number(self.beta)})" if self.variational else "autoencoder"
+        kind = f"variational autoencoder (β {_number(self.beta)})" if self.variational else "autoencoder"
+        if self.source is None:
+            return kind
+        shape = self.source.code_shape
+        flat = f" (its {'×'.join(map(str, shape))} codes flattened for the view)" if self.source.spatial else ""
+        return f"your own {kind} {self.source.label}{flat}"
 
-    def to_dict(self) -> dict[str, int | str | float]:
-        return asdict(self)
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if self.source is None:
+            data.pop("source")  # files of the lecture's networks stay as they were
+        else:
+            data["source"] = self.source.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
@@ -264,7 +370,8 @@ class ModelConfig:
         kind, beta = data.get("kind", DEFAULT_MODEL), data.get("beta", SETTINGS["beta"].default)
         if not isinstance(kind, str):
             raise ValueError(f"model kind must be a name, got {kind!r}")
-        return cls(**sizes, kind=kind, beta=beta)
+        source = data.get("source")
+        return cls(**sizes, kind=kind, beta=beta, source=None if source is None else ModelSource.from_dict(source))
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,41 @@ def add_view_argument(parser: argparse.ArgumentParser) -> None:
         "or umap (a neighbour-preserving layout with a learned way back; needs umap-learn, seconds to compute, "
         "seeded so the window shows the same layout); default pca",
     )
+
+
+# ----- a user's own model (core.model.own_module) -------------------------------------------------------------------
+
+
+def value_range(text: str) -> tuple[float, float]:
+    """`LOW,HIGH` (argparse type), e.g. -1,1 for a module that takes or gives pixels in [-1, 1]."""
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a range is two numbers LOW,HIGH (e.g. -1,1), got {text!r}") from None
+    if not (low < high and abs(low) < float("inf") and abs(high) < float("inf")):
+        raise argparse.ArgumentTypeError(f"a range needs finite LOW < HIGH, got {text!r}")
+    return (low, high)
+
+
+def add_model_code_arguments(parser: argparse.ArgumentParser, *, weights: bool, dataset: bool) -> None:
+    """--model-code FILE.py:Class, --model-args JSON, the pixel ranges, and (for opening weights trained elsewhere)
+    --weights and --dataset. Naming the file is the consent to run it."""
+    group = parser.add_argument_group("your own model (instead of a checkpoint)")
+    group.add_argument(
+        "--model-code",
+        metavar="FILE.py:Class",
+        help="your own nn.Module with encode(x) and decode(z): naming the file runs its code",
+    )
+    group.add_argument("--model-args", metavar="JSON", help="keyword arguments for the class, a JSON object")
+    if weights:
+        group.add_argument(
+            "--weights", type=user_path, help="its weights: .safetensors, a .pt/.pth state dict or a Lightning .ckpt"
+        )
+    if dataset:
+        group.add_argument("--dataset", type=dataset_type, metavar="NAME", help="the data set to explore it on")
+    group.add_argument(
+        "--input-range", type=value_range, metavar="LOW,HIGH", help="the pixel range encode takes (default 0,1)"
+    )
+    group.add_argument(
+        "--output-range", type=value_range, metavar="LOW,HIGH", help="the pixel range decode gives (default 0,1)"
+    )

@@ -11,14 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.commands.arguments import add_data_arguments, add_view_argument, user_path
+from core.commands.arguments import add_data_arguments, add_model_code_arguments, add_view_argument, user_path
 from core.commands.export_errors import add_errors_parser
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint")
+    parser.add_argument(
+        "checkpoint", nargs="?", type=user_path, help="a .safetensors checkpoint (or --model-code … --weights …)"
+    )
     add_data_arguments(parser)
     add_view_argument(parser)
+    add_model_code_arguments(parser, weights=True, dataset=True)
 
 
 def add_export_parser(commands: argparse._SubParsersAction) -> None:
@@ -55,22 +58,21 @@ def run_export(args: argparse.Namespace) -> int:
     return int(args.export_handler(args))
 
 
-def _fail(kind: str, message: str) -> int:
+def _fail(kind: str, message: str, code: int = 1) -> int:
     print(f"convae-explorer export {kind}: {message}", file=sys.stderr)
-    return 1
+    return code
 
 
 def load_display_codes(args: argparse.Namespace):
     """The checkpoint's display set as the window shows it; raises core.commands.render.RenderError."""
     from dataclasses import replace
 
-    from core.commands.render import load_view
-    from core.files.checkpoint import load_checkpoint
+    from core.commands.render import load_view_and_display
     from core.files.projector import DisplayCodes
     from core.latent.view_columns import view_columns
 
-    view = load_view(args)
-    data = DisplayCodes.of_snapshot(view.snapshot, load_checkpoint(args.checkpoint).dataset)
+    view, display, dataset = load_view_and_display(args)
+    data = DisplayCodes.of_snapshot(view.snapshot, dataset, display.indices, display.source)
     return replace(data, extra_columns=view_columns(view))  # x, y, back_z0… of the chosen --view
 
 
@@ -83,7 +85,7 @@ def run_export_projector(args: argparse.Namespace) -> int:
         data = load_display_codes(args)
         summary = write_projector(args.out, data, force=args.force)
     except (RenderError, ExportError) as error:
-        return _fail("projector", str(error))
+        return _fail("projector", str(error), getattr(error, "exit_code", 1))
     print(summary.line())
     print(
         "Open it at projector.tensorflow.org (Load: tensors.tsv, then metadata.tsv) or with "
@@ -102,7 +104,7 @@ def run_export_codes(args: argparse.Namespace) -> int:
         data = load_display_codes(args)
         write_codes_csv(args.out, data)
     except (RenderError, ExportError) as error:
-        return _fail("codes", str(error))
+        return _fail("codes", str(error), getattr(error, "exit_code", 1))
     escaped = escaped_names_note(data.classes)
     print(
         f"Wrote {len(data.codes):,} codes of {data.codes.shape[1]} numbers to {args.out}"

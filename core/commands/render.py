@@ -18,7 +18,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.commands.arguments import add_data_arguments, add_view_argument, number_between, user_path
+from core.commands.arguments import (
+    EXIT_USAGE,
+    add_data_arguments,
+    add_model_code_arguments,
+    add_view_argument,
+    number_between,
+    user_path,
+)
 from core.latent.atlas import DEFAULT_GRID, DEFAULT_STEPS, MAX_GRID, MAX_STEPS, MIN_GRID, MIN_STEPS
 
 if TYPE_CHECKING:
@@ -69,12 +76,15 @@ def path_end(text: str) -> int | tuple[float, float]:
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint")
+    parser.add_argument(
+        "checkpoint", nargs="?", type=user_path, help="a .safetensors checkpoint (or --model-code … --weights …)"
+    )
     parser.add_argument(
         "--out", type=user_path, required=True, help="the PNG to write (replaces only an earlier render)"
     )
     add_data_arguments(parser)
     add_view_argument(parser)
+    add_model_code_arguments(parser, weights=True, dataset=True)
 
 
 def add_render_parsers(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
@@ -141,10 +151,18 @@ def run_render(args: argparse.Namespace) -> int:
 class RenderError(Exception):
     """What went wrong, said to the user."""
 
+    exit_code = 1
 
-def _fail(kind: str, message: str) -> int:
+
+class RenderRefused(RenderError):
+    """The command line named no model, or a user's own model that cannot be opened: a usage error (exit code 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+def _fail(kind: str, message: str, code: int = 1) -> int:
     print(f"convae-explorer render {kind}: {message}", file=sys.stderr)
-    return 1
+    return code
 
 
 def _check_out(out: Path) -> None:
@@ -162,15 +180,27 @@ def _check_out(out: Path) -> None:
         raise RenderError(str(error)) from None
 
 
-def load_view(args: argparse.Namespace):
-    """The checkpoint's snapshot as the window shows it: same display set (seeded), same plane (the window's choice,
-    core.timelapse.views: the recorded history's aligned plane where the file has one)."""
+def load_model(args: argparse.Namespace):
+    """(checkpoint, data set): the checkpoint named, or the user's own model from --model-code, --weights and
+    --dataset (core.commands.own_model). RenderRefused (exit code 2) when neither or both are named."""
+    from core.commands.own_model import OwnModelRefused, checkpoint_from_args, own_options_alone, uses_own_model
     from core.data.datasets import DatasetError, load_dataset_for_model
     from core.files.checkpoint import CheckpointError, load_checkpoint
-    from core.latent.learned_view import LearnedViewUnavailable
-    from core.model.finite import NotFiniteError, require_finite
-    from core.timelapse.views import view_for
 
+    if uses_own_model(args):
+        if args.checkpoint is not None:
+            raise RenderRefused(f"name a checkpoint ({args.checkpoint}) or --model-code, not both")
+        try:
+            return checkpoint_from_args(args)
+        except OwnModelRefused as error:
+            raise RenderRefused(str(error)) from None
+    alone = own_options_alone(args) + (["--dataset"] if getattr(args, "dataset", None) else [])
+    if args.checkpoint is None:
+        raise RenderRefused(
+            "name a checkpoint, or your own model with --model-code FILE.py:Class --weights W --dataset D"
+        )
+    if alone:
+        raise RenderRefused(f"{', '.join(alone)} go with --model-code; a checkpoint brings its own")
     if not args.checkpoint.is_file():
         what = "is not a file" if args.checkpoint.exists() else "does not exist"
         raise RenderError(f"{args.checkpoint} {what}")
@@ -179,9 +209,30 @@ def load_view(args: argparse.Namespace):
         dataset = load_dataset_for_model(
             checkpoint.dataset, checkpoint.model_config, args.data_dir, download=not args.no_download
         )
-        trainer = checkpoint.resume(dataset, device="cpu", num_threads=1)
     except DatasetError as error:
         raise RenderError(f"{error} (the display images of {checkpoint.dataset} are needed)") from None
+    except CheckpointError as error:
+        raise RenderError(str(error)) from None
+    return checkpoint, dataset
+
+
+def load_view(args: argparse.Namespace):
+    """The checkpoint's snapshot as the window shows it: same display set (seeded), same plane (the window's choice,
+    core.timelapse.views: the recorded history's aligned plane where the file has one)."""
+    return load_view_and_display(args)[0]
+
+
+def load_view_and_display(args: argparse.Namespace):
+    """(view, the display set it shows, the data set's name): load_view with where its images come from."""
+    from core.files.checkpoint import CheckpointError
+    from core.latent.learned_view import LearnedViewUnavailable
+    from core.model.finite import NotFiniteError, require_finite
+    from core.model.own_code import OwnCodeError
+    from core.timelapse.views import view_for
+
+    checkpoint, dataset = load_model(args)
+    try:
+        trainer = checkpoint.resume(dataset, device="cpu", num_threads=1)
     except (CheckpointError, ValueError) as error:
         raise RenderError(str(error)) from None
     try:  # before a plane is fitted to them: NaN codes would fail inside numpy's SVD
@@ -190,10 +241,12 @@ def load_view(args: argparse.Namespace):
         view = view_for(snapshot, checkpoint.history, getattr(args, "view", "pca"))
         require_finite(view.xy, "the display codes' positions on the view plane")
     except NotFiniteError as error:
-        raise RenderError(f"{args.checkpoint.name}: {error}") from None
+        raise RenderError(f"{args.checkpoint.name if args.checkpoint else 'the model'}: {error}") from None
     except (LearnedViewUnavailable, ValueError) as error:  # no umap-learn here; too few codes to lay out
         raise RenderError(str(error)) from None
-    return view
+    except OwnCodeError as error:  # the user's own code raised while encoding: their traceback
+        raise RenderRefused(error.full()) from None
+    return view, trainer.display, checkpoint.dataset
 
 
 def finite_or_refused(values, what: str, view) -> None:
@@ -237,7 +290,7 @@ def run_render_map(args: argparse.Namespace) -> int:
         picture = mosaic(decoded.tiles)
         _write(args.out, picture)
     except RenderError as error:
-        return _fail("map", str(error))
+        return _fail("map", str(error), error.exit_code)
     n = args.grid
     first, last = decoded.centres[0, 0], decoded.centres[-1, -1]
     mapped = " (plane points mapped back to full codes)" if view.plane.is_pca else ""
@@ -275,7 +328,7 @@ def run_render_path(args: argparse.Namespace) -> int:
         picture = scaled(strip(frames), args.scale)
         _write(args.out, picture)
     except RenderError as error:
-        return _fail("path", str(error))
+        return _fail("path", str(error), error.exit_code)
     print(f"Decoded {args.steps} frames at {view.where}, {path.described}")
     for name, end in zip(("From", "To"), ends, strict=True):
         what = f"image #{end.index} ({view.label_of(end.index)}) " if end.index is not None else ""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from core.commands.arguments import add_data_arguments, user_path
+from core.commands.arguments import add_data_arguments, add_model_code_arguments, user_path
 from core.timelapse.pictures import BACKGROUND, FAINT, INK, Layout, _font, class_rgb
 
 if TYPE_CHECKING:  # the command loads torch only once it runs
@@ -39,13 +39,16 @@ def add_drawing_parser(render_subparsers: argparse._SubParsersAction) -> argpars
         "framing for digits), encode it with the checkpoint, and draw it as a star among the display codes, with "
         "its reconstruction.",
     )
-    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint")
+    parser.add_argument(
+        "checkpoint", nargs="?", type=user_path, help="a .safetensors checkpoint (or --model-code … --weights …)"
+    )
     parser.add_argument("--image", type=user_path, required=True, help="your picture: a PNG, JPEG or other image file")
     parser.add_argument(
         "--out", type=user_path, required=True, help="the PNG to write (replaces only an earlier render)"
     )
     parser.add_argument("--width", type=int, default=800, help="pixels, 480 to 4000 (default 800)")
     add_data_arguments(parser)
+    add_model_code_arguments(parser, weights=True, dataset=True)
     parser.set_defaults(render_handler=run_render_drawing)
     return parser
 
@@ -157,7 +160,7 @@ def run_render_drawing(args: argparse.Namespace) -> int:
     except PictureError as error:
         return fail(str(error))
     except RenderError as error:
-        return fail(str(error))
+        return fail(str(error), error.exit_code)
     pinned = pin_image(view, as_network_input(view, picture))
     try:
         finite_or_refused(pinned.code, "the numbers of your image's code", view)

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.commands.arguments import add_view_argument, number_between, user_path
+from core.commands.arguments import add_model_code_arguments, add_view_argument, number_between, user_path
 
 SUFFIXES = (".gif", ".png", ".mp4")
 
@@ -24,7 +24,8 @@ def add_timelapse_parser(render_subparsers: argparse._SubParsersAction) -> argpa
         description="Draw every frame a checkpoint's run history kept: the display images' codes coloured by class, "
         "with step, epoch and loss, on axes fixed over the whole run.",
     )
-    parser.add_argument("checkpoint", type=user_path, help="a .safetensors checkpoint with a run history")
+    parser.add_argument("checkpoint", nargs="?", type=user_path, help="a .safetensors checkpoint with a run history")
+    add_model_code_arguments(parser, weights=True, dataset=True)
     parser.add_argument(
         "--out", type=user_path, required=True, help="run.gif, run.mp4 (needs imageio-ffmpeg) or frame.png"
     )
@@ -53,6 +54,16 @@ def run_timelapse(args: argparse.Namespace) -> int:
         print(f"convae-explorer render timelapse: {message}", file=sys.stderr)
         return code
 
+    from core.commands.own_model import uses_own_model
+
+    if uses_own_model(args):  # weights trained elsewhere come without the frames a run records as it trains
+        return fail(
+            "a time-lapse is recorded while a model trains here, and weights trained elsewhere have none: train your "
+            "module with `train --model-code FILE.py:Class … --out F.safetensors`, then render F.safetensors",
+            2,
+        )
+    if args.checkpoint is None:
+        return fail("name a checkpoint with a run history", 2)
     out: Path = args.out
     suffix = out.suffix.lower()
     if suffix not in SUFFIXES:

@@ -20,6 +20,7 @@ from core.commands.arguments import (
     EXIT_USAGE,
     add_data_arguments,
     add_folder_arguments,
+    add_model_code_arguments,
     dataset_type,
     device_type,
     folder_options,
@@ -61,6 +62,7 @@ def add_train_parser(commands: argparse._SubParsersAction, recipe: str = DEFAULT
     add_folder_arguments(train)
     add_setting_arguments(train, RECIPES[recipe].values)
     add_model_argument(train)
+    add_model_code_arguments(train, weights=True, dataset=False)
     train.add_argument(
         "--preset",
         choices=tuple(RECIPES),
@@ -182,6 +184,16 @@ class _SignalStop:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from core.model.own_code import OwnCodeError
+
+    try:
+        return _run_train(args)
+    except OwnCodeError as error:  # raised inside the user's own module while training: their traceback
+        print(f"convae-explorer train: {error.full()}\nNo checkpoint was written.", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run_train(args: argparse.Namespace) -> int:
     from core.data.datasets import DatasetError, LoadStopped, load_dataset
     from core.events import BatchEnd, EndReason, EpochEnd, TrainingEnded
     from core.files.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
@@ -208,6 +220,15 @@ def run_train(args: argparse.Namespace) -> int:
             "--dataset cannot be combined with --resume: a checkpoint continues on the data set it was trained on",
             EXIT_USAGE,
         )
+    from core.commands.own_model import OwnModelRefused, own_options_alone, refuse, source_from_args, uses_own_model
+    from core.files.foreign_weights import WeightsError
+    from core.model.own_module import OwnModelError
+
+    own = uses_own_model(args)
+    if own and args.resume:
+        return fail("--model-code cannot be combined with --resume: the checkpoint names its own model", EXIT_USAGE)
+    if not own and own_options_alone(args):
+        return fail(f"{', '.join(own_options_alone(args))} go with --model-code FILE.py:Class", EXIT_USAGE)
     control = TrainingControl()
     stopper = _SignalStop(control.stop)
     with stopper.installed():
@@ -245,15 +266,26 @@ def run_train(args: argparse.Namespace) -> int:
                     bf16=args.bf16,
                     compile=args.compile,
                 )
-                model_config = ModelConfig(
-                    args.latent_dim, dataset.channels, dataset.image_size, kind=args.model, beta=args.beta
-                )
-                trainer = Trainer(dataset, config, model_config)
+                if own:  # the user's module, probed on this data (and started from --weights where given)
+                    from core.files.foreign_weights import checkpoint_from_code
+
+                    start = checkpoint_from_code(source_from_args(args), args.weights, dataset, beta=args.beta)
+                    state = start.model_state if args.weights is not None else None
+                    trainer = Trainer(dataset, config, start.model_config, model_state=state)
+                else:
+                    model_config = ModelConfig(
+                        args.latent_dim, dataset.channels, dataset.image_size, kind=args.model, beta=args.beta
+                    )
+                    trainer = Trainer(dataset, config, model_config)
         except LoadStopped as error:
             print(f"{error}; nothing was trained, no checkpoint was written.", file=sys.stderr, flush=True)
             return 128 + (stopper.received or signal.SIGINT)
         except DatasetError as error:
             return fail(f"{error}\nThe built-in digits always work: --dataset digits-5k")
+        except OwnModelRefused as error:
+            return refuse("train", error)
+        except (OwnModelError, WeightsError) as error:  # the module or its weights do not fit: shapes compared
+            return fail(str(error), EXIT_USAGE)
         except (CheckpointError, OutputError, ValueError) as error:
             return fail(str(error))
         if resume and trainer.finished:

@@ -26,6 +26,7 @@ from core.data.datasets import ImageDataset
 from core.files.checkpoint_header import HEADER_LIMIT, META_KEY
 from core.files.file_kind import foreign_kind
 from core.model.autoencoder import ModelConfig
+from core.model.own_code import OwnCodeError
 from core.model.vae import build_network
 from core.timelapse.recording import RunHistory
 from core.timelapse.stored import HistoryFileError, history_from_tensors, history_tensors
@@ -56,7 +57,10 @@ _MAX_STEPS = 20_000_000
 _MAX_FILE_BYTES = 384 << 20
 #: The dtypes our files hold: float32 weights and optimizer state, float64 losses, the uint8 shuffle state, and the
 #: run history's float16 decoder weights and reconstructions (core.timelapse.stored).
-_DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1, "F16": 2}
+_DTYPE_SIZES = {"F32": 4, "F64": 8, "U8": 1, "F16": 2, "I64": 8}  # I64 only in a user's module's (BatchNorm counts)
+#: A user's own module names its tensors: a checkpoint of one may hold as many as this (a large U-Net has a few
+#: thousand), with three Adam tensors beside each parameter.
+_MAX_OWN_TENSORS = 65_536
 
 
 def _tensor_names(kind: str) -> frozenset[str]:
@@ -288,7 +292,7 @@ def _read_safetensors(path: Path, handle) -> tuple[dict[str, str], dict[str, tor
     metadata = header.pop("__metadata__", {})
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise unreadable("its metadata is not a mapping of names to strings")
-    if len(header) > _MAX_TENSORS:
+    if len(header) > (_MAX_OWN_TENSORS if _names_own_module(metadata) else _MAX_TENSORS):
         unknown = sorted(set(header) - _TENSOR_NAMES)
         raise CheckpointError(
             f"{path.name}: unexpected tensors {', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''} "
@@ -303,7 +307,7 @@ def _read_safetensors(path: Path, handle) -> tuple[dict[str, str], dict[str, tor
             )
     data_size = status.st_size - 8 - header_size
     try:
-        _check_layout(header, data_size)
+        _check_layout(header, data_size, _names_own_module(metadata))
     except CheckpointError as error:
         raise unreadable(str(error)) from None
     handle.seek(0)
@@ -317,6 +321,16 @@ def _read_safetensors(path: Path, handle) -> tuple[dict[str, str], dict[str, tor
     return metadata, tensors
 
 
+def _names_own_module(metadata: dict[str, str]) -> bool:
+    """Whether the metadata describes a user's own module (whose tensors are named by the module, not by us)."""
+    try:
+        meta = json.loads(metadata.get(META_KEY, "{}"))
+        config = meta.get("model_config") if isinstance(meta, dict) else None
+        return isinstance(config, dict) and "source" in config
+    except (ValueError, RecursionError):
+        return False
+
+
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
     """JSON objects as dicts, refusing a repeated key (which safetensors' own parser might resolve differently)."""
     result = dict(pairs)
@@ -325,7 +339,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
     return result
 
 
-def _check_layout(header: dict, data_size: int) -> None:
+def _check_layout(header: dict, data_size: int, own: bool = False) -> None:
     """Refuse a header that no checkpoint of ours has, before any tensor data is read.
 
     An unknown dtype, an impossible shape, or shapes and offsets that do not tile the file's data exactly
@@ -336,7 +350,7 @@ def _check_layout(header: dict, data_size: int) -> None:
         if not isinstance(info, dict):
             raise CheckpointError(f"the entry for tensor {name!r} is not a JSON object")
         dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
-        if dtype not in _DTYPE_SIZES:
+        if dtype not in _DTYPE_SIZES or (dtype == "I64" and not own):  # I64: a user's module's step counts only
             raise CheckpointError(
                 f"the tensor {name!r} has dtype {dtype!r}; our checkpoints hold only F32, F64, F16 and U8"
             )
@@ -411,6 +425,8 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
     try:  # shapes from a model on the meta device: a huge image_size in the metadata must not allocate anything
         with torch.device("meta"):
             shapes = build_network(model_config).state_dict()
+    except OwnCodeError as error:  # the trust record: a changed or missing file is named, never run unasked
+        raise CheckpointError(f"its model is your own code ({model_config.source.label}): {error.full()}") from None
     except (RuntimeError, TypeError, ValueError, OverflowError) as error:
         raise CheckpointError(f"the model settings {model_config.to_dict()} are impossible ({error})") from error
     expected = {f"model.{k}": v for k, v in shapes.items()}
@@ -419,7 +435,7 @@ def _checkpoint_from_parts(metadata: dict[str, str], tensors: dict[str, torch.Te
     optimizer_state = _optimizer_state(tensors, reference, train_config.lr)
     known = set(expected) | {k for k in tensors if k.startswith("optimizer.")}
     known |= set(_PROGRESS_TENSORS)
-    known |= history_tensor_names()
+    known |= history_tensor_names(model_config)
     unknown = sorted(set(tensors) - known)
     if unknown:
         raise CheckpointError(f"unexpected tensors {', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''}")

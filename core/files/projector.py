@@ -71,6 +71,10 @@ class DisplayCodes:
     step: int = 0
     epoch: float = 0.0
     dataset: str = ""
+    #: Each display image's position in its split of the data set, and that split ("training" or "test"), so a user
+    #: finds each image in their own data; None where unknown (the window's live exports).
+    data_indices: np.ndarray | None = None
+    split: str = ""
     #: Columns written after z0… in codes.csv, each (name, N numbers): the view's x, y and back_z0… (a view's
     #: position of each image and the code its way back gives there; core.latent.view_columns).
     extra_columns: tuple[tuple[str, np.ndarray], ...] = ()
@@ -83,7 +87,7 @@ class DisplayCodes:
             raise ExportError("codes, labels and images do not belong together (their counts differ)")
 
     @classmethod
-    def of_snapshot(cls, snapshot, dataset: str = "") -> DisplayCodes:
+    def of_snapshot(cls, snapshot, dataset: str = "", data_indices=None, split: str = "") -> DisplayCodes:
         """The display set of a core.events.Snapshot (the window's current one, or a checkpoint's)."""
         return cls(
             np.asarray(snapshot.codes, np.float32),
@@ -93,6 +97,8 @@ class DisplayCodes:
             int(snapshot.step),
             float(snapshot.epoch),
             dataset,
+            None if data_indices is None else np.asarray(data_indices, np.int64),
+            split,
         )
 
     def class_of(self, index: int) -> str:
@@ -150,16 +156,31 @@ def metadata_tsv(data: DisplayCodes) -> bytes:
 
 
 def codes_csv(data: DisplayCodes) -> bytes:
-    """index, label, class, z0…z{D-1}: one row per display image, with a header."""
+    """index, label, class, z0…z{D-1} (and data_index, split where known): one row per display image, a header.
+
+    data_index and split come last, so the header still begins as every export of codes does (own_output)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     extra_names = [name for name, _ in data.extra_columns]
     extra = np.stack([np.asarray(c, np.float32) for _, c in data.extra_columns], axis=1) if extra_names else None
-    writer.writerow(["index", "label", "class", *(f"z{d}" for d in range(data.codes.shape[1])), *extra_names])
+    where = data.data_indices is not None
+    writer.writerow(
+        [
+            "index",
+            "label",
+            "class",
+            *(f"z{d}" for d in range(data.codes.shape[1])),
+            *(["data_index", "split"] * where),
+            *extra_names,
+        ]
+    )
     for i, code in enumerate(np.asarray(data.codes, np.float32)):
         more = [f"{v:.9g}" for v in extra[i]] if extra is not None else []
         # one row per line for every tool: line breaks escaped (commas and quotes the csv module quotes)
-        writer.writerow([i, int(data.labels[i]), one_line(data.class_of(i)), *(f"{v:.9g}" for v in code), *more])
+        place = [int(data.data_indices[i]), data.split] if data.data_indices is not None else []
+        writer.writerow(
+            [i, int(data.labels[i]), one_line(data.class_of(i)), *(f"{v:.9g}" for v in code), *place, *more]
+        )
     return buffer.getvalue().encode()
 
 

@@ -77,8 +77,13 @@ class ConvVAE(ConvAutoEncoder):
         return self.decoder(self.encode(x))
 
 
-def build_network(config: ModelConfig, noise_seed: int = 0) -> ConvAutoEncoder:
-    """The network `config` describes: L16's autoencoder or L17's variational one."""
+def build_network(config: ModelConfig, noise_seed: int = 0) -> nn.Module:
+    """The network `config` describes: L16's autoencoder, L17's variational one, or the user's own module (wrapped by
+    core.model.own_module so that everything downstream uses it as it uses the lecture's)."""
+    if config.source is not None:
+        from core.model.own_module import build_own
+
+        return build_own(config, noise_seed)
     return ConvVAE(config, noise_seed) if config.variational else ConvAutoEncoder(config)
 
 
@@ -89,7 +94,8 @@ def kl_per_image_and_dim(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Ten
 
 def draw_noise(model: nn.Module, count: int, device: torch.device) -> torch.Tensor | None:
     """ε for a whole batch, drawn before the batch is split between threads (None for an autoencoder)."""
-    return model.noise(count, device) if isinstance(model, ConvVAE) else None
+    variational = isinstance(model, ConvVAE) or (hasattr(model, "own_training_loss") and model.config.variational)
+    return model.noise(count, device) if variational else None
 
 
 def training_loss(
@@ -107,8 +113,11 @@ def training_loss(
     divided by the
     whole batch's size, so the parts' losses and gradients add up to the batch's.
     `codes`, when given, receives the codes this forward pass computed (detached; a VAE's means): the live view
-    shows them at no cost (core.training.batch_codes). The arithmetic is the same either way.
+    shows them at no cost (core.training.batch_codes). The arithmetic is the same either way. A user's own module
+    (core.model.own_module) brings its own.
     """
+    if hasattr(model, "own_training_loss"):
+        return model.own_training_loss(x, batch_images, noise)
     if not isinstance(model, ConvVAE):
         if codes is None:
             decoded = model(x)

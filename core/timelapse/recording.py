@@ -257,9 +257,9 @@ def _template_decoder(config: ModelConfig) -> nn.Module:
     with _TEMPLATE_LOCK:
         template = _TEMPLATES.get(config)
         if template is None:
-            from core.model.autoencoder import ConvAutoEncoder
+            from core.model.vae import build_network
 
-            template = ConvAutoEncoder(config).decoder.eval()
+            template = build_network(config).decoder.eval()
             for parameter in template.parameters():
                 parameter.requires_grad_(False)
             _TEMPLATES[config] = template

@@ -30,16 +30,23 @@ class HistoryFileError(ValueError):
     """The history tensors of a checkpoint are not as we write them; the message says how."""
 
 
-def decoder_keys(config: ModelConfig | None = None) -> list[str]:
-    from core.model.autoencoder import ConvAutoEncoder
+def _decoder_shapes(config: ModelConfig | None) -> dict[str, torch.Tensor]:
+    """The decoder's state dict on the meta device: the lecture's, or a user's own module's (whose decoder is the
+    whole module, core.model.own_module)."""
+    from core.model.vae import build_network
 
     with torch.device("meta"):
-        return list(ConvAutoEncoder(config or ModelConfig()).decoder.state_dict())
+        return build_network(config or ModelConfig()).decoder.state_dict()
 
 
-def tensor_names() -> frozenset[str]:
-    """Every tensor name a history adds to a checkpoint (the decoder's keys do not depend on the settings)."""
-    names = [*_SCALARS, *_ARRAYS, *_PLANES, *(f"decoder.{k}" for k in decoder_keys())]
+def decoder_keys(config: ModelConfig | None = None) -> list[str]:
+    return list(_decoder_shapes(config))
+
+
+def tensor_names(config: ModelConfig | None = None) -> frozenset[str]:
+    """Every tensor name a history adds to a checkpoint (the lecture's decoder's keys do not depend on the settings;
+    a user's own module's are its own)."""
+    names = [*_SCALARS, *_ARRAYS, *_PLANES, *(f"decoder.{k}" for k in decoder_keys(config))]
     return frozenset(_PREFIX + n for n in names)
 
 
@@ -125,10 +132,7 @@ def history_from_tensors(
     components = get("plane_components", torch.float64, (count, 2, d))
     explained = get("plane_explained", torch.float64, (count, 2))
     weights = {}
-    with torch.device("meta"):
-        from core.model.autoencoder import ConvAutoEncoder
-
-        shapes = ConvAutoEncoder(config).decoder.state_dict()
+    shapes = _decoder_shapes(config)
     for key in keys:
         weights[key] = get(f"decoder.{key}", STORED_DTYPE, (count, math.prod(shapes[key].shape)))
 

@@ -21,7 +21,7 @@ from core.events import BatchEnd, EndReason, EpochEnd, Event, LivePoints, Snapsh
 from core.model.autoencoder import ConvAutoEncoder
 from core.model.errors import reconstruction_errors
 from core.model.snapshot_encoder import encoder_copy
-from core.model.vae import ConvVAE, build_network, encode_moments, kl_per_dimension
+from core.model.vae import build_network, encode_moments, kl_per_dimension
 from core.settings import DEVICE_CHOICES, ModelConfig, TrainConfig
 from core.training.batch_codes import BatchCodes
 from core.training.control import TrainingControl
@@ -71,7 +71,7 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def build_model(model_config: ModelConfig, seed: int) -> ConvAutoEncoder:
+def build_model(model_config: ModelConfig, seed: int) -> nn.Module:
     """The network with initial weights fixed by the seed (the global RNG is restored afterwards)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -179,7 +179,7 @@ def take_snapshot(
     """Freeze the model's current state for display: codes, their reconstruction errors, sample reconstructions and a
     CPU decoder copy."""
     log_vars = kl = None
-    if isinstance(model, ConvVAE):
+    if model.config.variational:
         codes, log_vars = encode_moments(model, display.images, device)
         kl = kl_per_dimension(codes, log_vars)
     else:
@@ -211,7 +211,7 @@ def take_snapshot(
         classes=display.classes,
         log_variances=log_vars,
         kl_per_dim=kl,
-        beta=model.config.beta if isinstance(model, ConvVAE) else None,
+        beta=model.config.beta if model.config.variational else None,
         encoder=encoder_copy(model),
         errors=errors,
         data_indices=display.indices,
@@ -417,7 +417,7 @@ class Trainer:
             else:  # resumed (or a later epoch): the state saved for this epoch, so the shuffle matches exactly
                 self._generator.set_state(progress.epoch_rng_state)
             order = torch.randperm(count, generator=self._generator).to(self.device)
-            if isinstance(self.model, ConvVAE):  # ε too is fixed by (seed, epoch): a resumed run draws the same
+            if self.model_config.variational:  # ε too is fixed by (seed, epoch): a resumed run draws the same
                 self.model.restart_noise(config.seed, progress.epoch, progress.batch_in_epoch, config.batch_size)
             epoch_start = time.perf_counter()
             for batch in range(progress.batch_in_epoch, per_epoch):

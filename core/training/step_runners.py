@@ -306,6 +306,11 @@ def make_steps(
     bf16 and compiled are core.training.gpu_levers's opt-in CUDA levers (the caller checks they apply).
     """
     runner = choose_step_runner(images.device, threads, batch_size, fixed_lr)
+    own = hasattr(model, "own_training_loss")  # a user's own module (core.model.own_module)
+    if own and runner == GRAPHS:
+        runner = WHOLE  # their code may sync with the host or branch on values: a CUDA graph cannot replay that
+    if own and not model.batch_safe:
+        runner = WHOLE  # BatchNorm or their own loss: slices would not add up to the batch's maths
     full = loss_function(model, bf16=bf16, compiled=compiled)
     if runner == GRAPHS:
         short = loss_function(model, bf16=bf16)  # never compiled: a short batch must not compile again

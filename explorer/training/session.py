@@ -159,6 +159,25 @@ class RunSession(QObject):
         self.status.emit(f"Opening {path.name}…")
         return True
 
+    def open_own(self, source, weights: Path, dataset: str) -> bool:
+        """Show weights trained elsewhere in the user's own module (`source`, a core.settings.ModelSource the user
+        agreed to run): core makes them a checkpoint of ours (core.runs.own_model) in the worker thread, then opens
+        it as any saved model; a module or weights that do not fit are refused with core's message."""
+        if self.running:
+            self.warning.emit("Training in progress", "Stop training before opening another model.")
+            return False
+
+        def factory(notify, stopped):
+            from core.runs.own_model import own_model_checkpoint
+            from core.runs.start import opened_run
+
+            return opened_run(own_model_checkpoint(source, weights, dataset), notify, stopped)
+
+        if not self._start(factory, train=False, refusal_title="Cannot open your model"):
+            return False
+        self.status.emit(f"Opening your model {source.label} with {Path(weights).name}…")
+        return True
+
     def _new_autosave_file(self) -> Path:
         from core.files.autosave import new_autosave_path
 

@@ -34,6 +34,7 @@ class FileActions:
         """Open, Save and the window's own exports, by id, with today's texts and keys."""
         std = QKeySequence.StandardKey
         menus.add("file.open", "open", "&Open checkpoint…", self.ask_open, std.Open)
+        menus.add("file.open", "open-own-model", "Open your own &model…", self.ask_open_own)
         menus.add("file.save", "save", "&Save checkpoint…", self.ask_save, std.Save)
         menus.add("file.export", "export-plot-png", "Export latent plot as &PNG…", self.ask_export_plot)
         menus.add("file.export", "export-plot-svg", "Export latent plot as S&VG…", self.ask_export_svg)
@@ -43,6 +44,36 @@ class FileActions:
         path = self.window.dialogs.open_checkpoint()
         if path is not None:
             self.window.open_checkpoint(path)
+
+    def ask_open_own(self) -> None:
+        """The dialog, then the question before the user's code runs (once per file content), then the open."""
+        from explorer.window.own_model_dialog import (
+            TRUSTED_KEY,
+            OwnModelDialog,
+            code_digest,
+            is_trusted,
+            source_for,
+            trust_question,
+        )
+
+        window = self.window
+        dialog = OwnModelDialog(window, window.dialogs.last_folder())
+        self.own_model_dialog = dialog  # reachable while it is open (tests drive it like a user)
+        if dialog.exec() != OwnModelDialog.DialogCode.Accepted or (choice := dialog.choice()) is None:
+            return
+        try:
+            digest, text = code_digest(choice.code)
+        except OSError as error:
+            window.warn("Cannot open your model", f"{choice.code}: {error.strerror or error}")
+            return
+        settings = window.settings
+        if not is_trusted(settings, digest):
+            question = trust_question(window, choice.code, digest, text)
+            self.trust_question = question
+            if question.exec() != question.StandardButton.Yes:
+                return
+            settings.setValue(f"{TRUSTED_KEY}/{digest}", str(choice.code))
+        window.session.open_own(source_for(choice, digest), choice.weights, choice.dataset)
 
     def ask_save(self) -> None:
         if self.window.session.model is None and not self.window.session.training:

@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         """The window's own menu entries; features add theirs (by section id) as they are installed."""
         std, menus, files = QKeySequence.StandardKey, self.menus, self.files
         menus.add("file.open", "open", "&Open checkpoint…", files.ask_open, std.Open)
+        menus.add("file.open", "open-own-model", "Open your own &model…", files.ask_open_own)
         self.recent_menu = menus.add_menu("file.open", "recent", "Open &recent")
         menus.add("file.save", "save", "&Save checkpoint…", files.ask_save, std.Save)
         menus.add("file.export", "export-plot-png", "Export latent plot as &PNG…", files.ask_export_plot)

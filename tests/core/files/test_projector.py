@@ -90,8 +90,10 @@ def test_projector_export_holds_the_checkpoints_codes_labels_and_images(model, e
     with open(out / "codes.csv", newline="") as handle:
         table = list(csv.reader(handle))
     view_columns = ["x", "y", "back_z0", "back_z1", "back_z2"]  # the view's position and way back (issue 27)
-    assert table[0] == ["index", "label", "class", "z0", "z1", "z2", *view_columns] and len(table) == n + 1
+    header = ["index", "label", "class", "z0", "z1", "z2", "data_index", "split", *view_columns]
+    assert table[0] == header and len(table) == n + 1
     assert np.array_equal(np.array([row[3:6] for row in table[1:]], dtype=np.float32), expected.codes)
+    assert {row[7] for row in table[1:]} == {"training"} and len({row[6] for row in table[1:]}) == n
     assert [int(row[1]) for row in table[1:]] == expected.labels.tolist()
     assert json.loads((out / "convae-export.json").read_text())["count"] == n
 
@@ -102,8 +104,8 @@ def test_export_codes_writes_the_csv_alone(model, expected, tmp_path) -> None:
     with open(out, newline="") as handle:
         table = list(csv.reader(handle))
     assert table[0][:3] == ["index", "label", "class"]
-    dim = expected.codes.shape[1]
-    assert np.array_equal(np.array([row[3 : 3 + dim] for row in table[1:]], dtype=np.float32), expected.codes)
+    z = [i for i, name in enumerate(table[0]) if re.fullmatch(r"z\d+", name)]  # other columns follow the codes
+    assert np.array_equal(np.array([[row[i] for i in z] for row in table[1:]], dtype=np.float32), expected.codes)
 
 
 def test_a_second_export_replaces_the_first_but_a_foreign_folder_is_refused(model, tmp_path, capsys) -> None:

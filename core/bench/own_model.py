@@ -1,0 +1,82 @@
+"""The engine training a user's own module against a plain PyTorch loop over the same module and data.
+
+The issue's bar: the engine trains a user's module at ≥ 0.95× the loop a user would write themselves: the images in
+memory, a shuffled permutation per epoch, the batch made float, MSE, zero_grad / backward / Adam's step, the loss
+read every step. Both train the same freshly seeded module for one epoch at the same torch thread count; the two
+are interleaved (A B A B …) so that a change in the machine's load falls on both, and the medians are compared.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from core.data.datasets import ImageDataset
+from core.model.own_module import probe
+from core.settings import ModelSource, TrainConfig
+from core.training.engine import Trainer
+
+
+@dataclass(frozen=True)
+class OwnModelFigure:
+    engine_images_per_s: float
+    plain_images_per_s: float
+    rounds: int
+
+    @property
+    def ratio(self) -> float:
+        return self.engine_images_per_s / self.plain_images_per_s
+
+    def line(self) -> str:
+        return (
+            f"your own module: engine {self.engine_images_per_s:,.0f} img/s, plain PyTorch loop "
+            f"{self.plain_images_per_s:,.0f} img/s, ratio {self.ratio:.2f} "
+            f"(medians of {self.rounds} interleaved rounds)"
+        )
+
+
+def _plain_epoch(source: ModelSource, data: ImageDataset, batch: int, seed: int) -> float:
+    """One epoch of the loop a user would write; images per second."""
+    from core.model.own_code import build_module
+
+    torch.manual_seed(seed)
+    net = build_module(source)
+    optimizer = torch.optim.Adam(net.parameters(), lr=5e-4)
+    images = data.train.images
+    start = time.perf_counter()
+    order = torch.randperm(len(images))
+    for i in range(0, len(images), batch):
+        x = images[order[i : i + batch]].float() / 255
+        loss = F.mse_loss(net.decode(net.encode(x)), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss.item()
+    return len(images) / (time.perf_counter() - start)
+
+
+def _engine_epoch(source: ModelSource, data: ImageDataset, batch: int, seed: int, threads: int) -> float:
+    config = probe(source, data.train.images, beta=1.0)
+    trainer = Trainer(
+        data, TrainConfig(epochs=1, batch_size=batch, seed=seed, device="cpu", num_threads=threads), config
+    )
+    start = time.perf_counter()
+    for _ in trainer.run(snapshots=False):
+        pass
+    return len(data.train) / (time.perf_counter() - start)
+
+
+def measure_own_model(source: ModelSource, data: ImageDataset, rounds: int = 5, batch: int = 32) -> OwnModelFigure:
+    """Interleaved epochs of the engine and of the plain loop, at the calling thread's torch thread count."""
+    threads = torch.get_num_threads()
+    engine, plain = [], []
+    _plain_epoch(source, data, batch, 0)  # warm-up: first allocations, the file's import
+    for round_ in range(rounds):
+        engine.append(_engine_epoch(source, data, batch, round_, threads))
+        torch.set_num_threads(threads)  # the engine sets the count of the thread it trains on: the same here
+        plain.append(_plain_epoch(source, data, batch, round_))
+    return OwnModelFigure(statistics.median(engine), statistics.median(plain), rounds)
