@@ -58,6 +58,12 @@ def test_render_builds_the_learned_view_the_window_shows_of_an_opened_file(windo
     np.testing.assert_allclose(rendered_view.plane.from_plane(probe), window_view.plane.from_plane(probe), atol=1e-5)
 
 
+def columns(table: list[list[str]], names: list[str], dtype=np.float32) -> np.ndarray:
+    """The named columns of a CSV read whole (its first row the header), as numbers."""
+    at = [table[0].index(name) for name in names]
+    return np.array([[row[i] for i in at] for row in table[1:]], dtype=dtype)
+
+
 def test_export_codes_writes_positions_and_the_inverse_codes(model, window_view, tmp_path) -> None:
     out = tmp_path / "codes.csv"
     assert main(["export", "codes", str(model), "--out", str(out), "--view", "umap", "--no-download"]) == 0
@@ -65,9 +71,8 @@ def test_export_codes_writes_positions_and_the_inverse_codes(model, window_view,
         table = list(csv.reader(handle))
     z = [f"z{d}" for d in range(LATENT)]
     back = [f"back_z{d}" for d in range(LATENT)]
-    assert table[0] == ["index", "label", "class", *z, "x", "y", *back]
-    values = np.array([row[3:] for row in table[1:]], dtype=np.float32)
-    codes, xy, back_z = values[:, :LATENT], values[:, LATENT : LATENT + 2], values[:, LATENT + 2 :]
+    assert table[0] == ["index", "label", "class", *z, "data_index", "split", "x", "y", *back]
+    codes, xy, back_z = columns(table, z), columns(table, ["x", "y"]), columns(table, back)
     np.testing.assert_array_equal(codes, window_view.snapshot.codes)
     np.testing.assert_array_equal(xy, window_view.xy)
     np.testing.assert_allclose(back_z, window_view.plane.from_plane(window_view.xy), atol=1e-5)
@@ -78,9 +83,9 @@ def test_export_codes_of_the_pca_view_gives_the_planes_way_back(model, tmp_path)
     assert main(["export", "codes", str(model), "--out", str(out), "--no-download"]) == 0
     with open(out, newline="") as handle:
         table = list(csv.reader(handle))
-    values = np.array([row[3:] for row in table[1:]], dtype=np.float64)
     plane = load_view(argparse.Namespace(checkpoint=model, data_dir=None, no_download=True)).plane
-    np.testing.assert_allclose(values[:, LATENT + 2 :], plane.from_plane(values[:, LATENT : LATENT + 2]), atol=1e-5)
+    xy, back_z = columns(table, ["x", "y"], np.float64), columns(table, [f"back_z{d}" for d in range(LATENT)])
+    np.testing.assert_allclose(back_z, plane.from_plane(xy), atol=1e-5)
 
 
 def test_render_path_from_a_position_decodes_what_the_window_decodes_there(model, window_view, tmp_path, capsys):
