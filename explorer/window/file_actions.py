@@ -75,6 +75,26 @@ class FileActions:
             settings.setValue(f"{TRUSTED_KEY}/{digest}", str(choice.code))
         window.session.open_own(source_for(choice, digest), choice.weights, choice.dataset)
 
+    def code_may_run(self, checkpoint: Path) -> bool:
+        """A checkpoint of the user's own module runs their code when it opens: ask first, once per file content,
+        as *Open your own model…* does (a yes there or a --model-code counts)."""
+        from explorer.window.own_model_dialog import TRUSTED_KEY, code_to_ask_about, is_trusted, trust_question
+
+        found = code_to_ask_about(checkpoint)
+        if found is None:
+            return True
+        code, digest, text = found
+        settings = self.window.settings
+        if is_trusted(settings, digest):
+            return True
+        question = trust_question(self.window, code, digest, text)
+        self.trust_question = question  # reachable while it is open (tests answer it like a user)
+        if question.exec() != question.StandardButton.Yes:
+            self.window._on_status(f"Not opened: {checkpoint} would run {code}")
+            return False
+        settings.setValue(f"{TRUSTED_KEY}/{digest}", str(code))
+        return True
+
     def ask_save(self) -> None:
         if self.window.session.model is None and not self.window.session.training:
             self.window.warn("Nothing to save", "Train a model or open a checkpoint first.")

@@ -307,6 +307,8 @@ class MainWindow(QMainWindow):
     def open_checkpoint(self, path: Path) -> bool:
         """Show a saved model; it is read in the background and the current model stays if it is refused."""
         self.dialogs.remember(path)
+        if not self.files.code_may_run(Path(path)):
+            return False
         return self.session.open(Path(path))
 
     @Slot(object, bool)

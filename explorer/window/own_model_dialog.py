@@ -137,3 +137,32 @@ def trust_question(parent: QWidget, path: Path, digest: str, text: str) -> QMess
 def source_for(choice: OwnModelChoice, digest: str) -> ModelSource:
     """The model's source with the SHA-256 the user agreed to (a file changed since is refused when imported)."""
     return ModelSource(str(choice.code.resolve()), choice.class_name, choice.args_json, digest)
+
+
+def code_to_ask_about(checkpoint: Path) -> tuple[Path, str, str] | None:
+    """(code file, SHA-256, its text) when opening `checkpoint` would run a user's code that is still as recorded.
+
+    None for a checkpoint of the lecture's networks, for one this app wrote after a yes or a --model-code (the
+    per-user folder of opened models), and for a recorded file that is missing or changed: core refuses those when
+    it imports them and names the file it needs, so there is nothing to ask. Reads the header alone (a few KB) of a
+    regular file, so a FIFO named like a checkpoint cannot block the window.
+    """
+    from core.files.checkpoint_header import read_app_metadata
+    from core.runs.own_model import own_models_folder
+
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file() or checkpoint.resolve().parent == own_models_folder().resolve():
+        return None
+    meta = read_app_metadata(checkpoint)
+    config = meta.get("model_config") if meta else None
+    source = config.get("source") if isinstance(config, dict) else None
+    if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+        return None
+    code = Path(source["path"])
+    try:
+        if not code.is_file():
+            return None
+        digest, text = code_digest(code)
+    except OSError:
+        return None
+    return (code, digest, text) if digest == source.get("sha256") else None

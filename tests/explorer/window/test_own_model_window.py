@@ -25,7 +25,23 @@ def test_a_checkpoint_of_a_users_module_opens_with_points_grids_and_hover(qtbot,
     for _ in trainer.run(snapshots=False):
         pass
     path = save_checkpoint(tmp_path / "own.safetensors", Checkpoint.from_trainer(trainer))
+    asked = []
+
+    def answer(reply):
+        def act(box) -> None:
+            asked.append(box.text())
+            box.button(reply).click()
+
+        return act
+
+    # opening it runs the module's file: the window asks first, and a No opens nothing
+    _when_shown(qtbot, lambda: getattr(window.files, "trust_question", None), answer(QMessageBox.StandardButton.No))
+    assert not window.open_checkpoint(path)
+    assert len(asked) == 1 and "mlp" in asked[0] and window.session.model is None
+    window.files.trust_question = None
+    _when_shown(qtbot, lambda: window.files.trust_question, answer(QMessageBox.StandardButton.Yes))
     assert window.open_checkpoint(path)
+    assert len(asked) == 2
     wait_for_snapshot(qtbot, window)
     qtbot.waitUntil(lambda: not window.running, timeout=30_000)
     assert window.latent.points.count > 0
@@ -38,6 +54,10 @@ def test_a_checkpoint_of_a_users_module_opens_with_points_grids_and_hover(qtbot,
     with torch.no_grad():
         own = net.decode(torch.from_numpy(np.asarray(decoded.last.code, np.float32))[None])[0].numpy()
     np.testing.assert_allclose(decoded.last.image, own, atol=1e-5)
+    window.files.trust_question = None  # the same file content again: not asked (its SHA-256 is remembered)
+    assert window.open_checkpoint(path)
+    qtbot.waitUntil(lambda: not window.running, timeout=30_000)
+    assert window.files.trust_question is None and len(asked) == 2
 
 
 def _when_shown(qtbot, find, act) -> None:
