@@ -7,6 +7,7 @@ resume or stop it from any thread through TrainingControl; nothing here knows ab
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -172,7 +173,7 @@ class DisplaySet:
 
 
 def take_snapshot(
-    model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float
+    model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float, errors: bool = True
 ) -> Snapshot:
     """Freeze the model's current state for display: codes, their reconstruction errors, sample reconstructions and a
     CPU decoder copy."""
@@ -190,7 +191,7 @@ def take_snapshot(
     # Every display image's error, decoded on the training device with the live decoder (the detached CPU copy
     # below holds the same weights): on a GPU a few milliseconds, on a CPU about one encoding pass more; the
     # snapshot pacer counts it with the rest of the snapshot (docs/performance.md, "Reconstruction errors").
-    errors = reconstruction_errors(model.decoder, codes, display.images, device)
+    per_image = reconstruction_errors(model.decoder, codes, display.images, device) if errors else None
     model.train(was_training)
     # The hover decodes one code at a time on the CPU: oneDNN's channels_last kernels do that in about half the time.
     cpu = torch.device("cpu")
@@ -211,7 +212,7 @@ def take_snapshot(
         kl_per_dim=kl,
         beta=model.config.beta if isinstance(model, ConvVAE) else None,
         encoder=encoder_copy(model),
-        errors=errors,
+        errors=per_image,
         data_indices=display.indices,
         data_split=display.source,
     )
@@ -373,12 +374,12 @@ class Trainer:
     def finished(self) -> bool:
         return self.progress.epoch >= self.config.epochs
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, errors: bool = True) -> Snapshot:
+        """The model's current state for display; `errors` False leaves Snapshot.errors None (no decode pass)."""
         p = self.progress
         self.last_snapshot_step = p.step  # Pause and Stop make a fresh one when this is behind
-        return take_snapshot(
-            self.model, self.display, self.device, p.step, p.epoch + p.batch_in_epoch / self.batches_per_epoch
-        )
+        epoch = p.epoch + p.batch_in_epoch / self.batches_per_epoch
+        return take_snapshot(self.model, self.display, self.device, p.step, epoch, errors)
 
     def run(
         self,
@@ -387,6 +388,7 @@ class Trainer:
         snapshots: bool = True,
         live_every_s: float | None = None,
         live_budget: float = FULL.live_points_budget,
+        snapshot_errors: bool = True,
     ) -> Iterator[Event]:
         """Train until the configured epochs are done, stop is requested, or the loss stops being finite.
 
@@ -395,7 +397,9 @@ class Trainer:
         TrainingEnded last. With snapshots=False (headless training) no Snapshot is made at all. With snapshots, a
         pause and a stop first yield a Snapshot of the weights they stop at (unless the last one shows them); with
         live_every_s, LivePoints (a re-encoded slice of the display set) come about that often in between, the
-        slice sized to cost `live_budget` of the time (the window's pacing, core.training.pacing).
+        slice sized to cost `live_budget` of the time (the window's pacing, core.training.pacing). With
+        snapshot_errors=False the snapshots carry no reconstruction errors (headless training records frames whose
+        errors a file does not keep: it need not pay for them).
 
         On the CPU every step is committed (its loss read and checked) as it ends. On a GPU steps are queued
         without waiting and committed in runs of up to `commit_every` (and before a pause, a stop, a snapshot and
@@ -418,7 +422,7 @@ class Trainer:
             compiled=self.config.compile,
         )
         try:
-            yield from self._train(control, snapshots, step, live_every_s, live_budget)
+            yield from self._train(control, snapshots, step, live_every_s, live_budget, snapshot_errors)
         finally:
             close_steps(step)
 
@@ -429,13 +433,15 @@ class Trainer:
         step: Callable[[torch.Tensor], torch.Tensor],
         live_every_s: float | None,
         live_budget: float,
+        snapshot_errors: bool = True,
     ) -> Iterator[Event]:
         config, progress = self.config, self.progress
+        make_snapshot = functools.partial(self.snapshot, snapshot_errors)
         count, per_epoch = len(self.dataset.train), self.batches_per_epoch
         self.model.train()
         pacer = _SnapshotPacer(config.snapshot_interval_s, config.snapshot_budget)
         if snapshots:
-            yield pacer.timed(self.snapshot)
+            yield pacer.timed(make_snapshot)
         commit = _Committer(self, _LastGoodWeights(self.model, self.optimizer), self.commit_every)
         live_pacer = (
             _LivePacer(len(self.display.images), live_every_s, live_budget)
@@ -457,7 +463,7 @@ class Trainer:
                     return
                 stale = snapshots and self.last_snapshot_step != progress.step
                 if stale and (control.paused or control.stop_requested):
-                    yield pacer.timed(self.snapshot)  # Pause and Stop show the weights they stop at
+                    yield pacer.timed(make_snapshot)  # Pause and Stop show the weights they stop at
                 commit.paused_s += control.wait_while_paused()
                 if control.stop_requested:
                     yield self._ended(EndReason.STOPPED, "Training stopped; the weights so far are kept.")
@@ -470,7 +476,7 @@ class Trainer:
                 if (commit.full or snapshot_due) and (yield from commit.all()):
                     return
                 if snapshot_due:
-                    yield pacer.timed(self.snapshot)
+                    yield pacer.timed(make_snapshot)
                 elif live_pacer is not None and commit.idle and live_pacer.due():
                     yield live_pacer.take(self)
             if (yield from commit.all()):
@@ -484,7 +490,7 @@ class Trainer:
                 progress.epoch - 1, config.epochs, progress.epoch_losses[-1], time.perf_counter() - epoch_start
             )
             if snapshots:
-                yield pacer.timed(self.snapshot)
+                yield pacer.timed(make_snapshot)
         yield self._ended(
             EndReason.FINISHED,
             f"Training finished: {plural(config.epochs, 'epoch')}, final epoch {loss_name(self.model_config)} "
