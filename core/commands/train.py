@@ -311,7 +311,8 @@ def _run_train(args: argparse.Namespace) -> int:
         history = resume.history.copy() if resume is not None and resume.history is not None else RunHistory()
         recorder = HistoryRecorder(history, trainer.model_config)
         if stopper.received is None:  # a signal while loading: save what there is, train nothing
-            for event in trainer.run(control, snapshots=not args.no_history):
+            # the frames keep no errors in the file: the snapshots need not compute them
+            for event in trainer.run(control, snapshots=not args.no_history, snapshot_errors=False):
                 recorder.consume(event)
                 if isinstance(event, BatchEnd):
                     now = time.perf_counter()

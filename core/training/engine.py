@@ -7,6 +7,7 @@ resume or stop it from any thread through TrainingControl; nothing here knows ab
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -174,7 +175,7 @@ class DisplaySet:
 
 
 def take_snapshot(
-    model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float
+    model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float, errors: bool = True
 ) -> Snapshot:
     """Freeze the model's current state for display: codes, their reconstruction errors, sample reconstructions and a
     CPU decoder copy."""
@@ -192,7 +193,7 @@ def take_snapshot(
     # Every display image's error, decoded on the training device with the live decoder (the detached CPU copy
     # below holds the same weights): on a GPU a few milliseconds, on a CPU about one encoding pass more; the
     # snapshot pacer counts it with the rest of the snapshot (docs/performance.md, "Reconstruction errors").
-    errors = reconstruction_errors(model.decoder, codes, display.images, device)
+    per_image = reconstruction_errors(model.decoder, codes, display.images, device) if errors else None
     model.train(was_training)
     # The hover decodes one code at a time on the CPU: oneDNN's channels_last kernels do that in about half the time.
     cpu = torch.device("cpu")
@@ -213,7 +214,7 @@ def take_snapshot(
         kl_per_dim=kl,
         beta=model.config.beta if model.config.variational else None,
         encoder=encoder_copy(model),
-        errors=errors,
+        errors=per_image,
         data_indices=display.indices,
         data_split=display.source,
     )
@@ -344,12 +345,12 @@ class Trainer:
     def finished(self) -> bool:
         return self.progress.epoch >= self.config.epochs
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, errors: bool = True) -> Snapshot:
+        """The model's current state for display; `errors` False leaves Snapshot.errors None (no decode pass)."""
         p = self.progress
         self.last_snapshot_step = p.step  # Pause and Stop make a fresh one when this is behind
-        return take_snapshot(
-            self.model, self.display, self.device, p.step, p.epoch + p.batch_in_epoch / self.batches_per_epoch
-        )
+        epoch = p.epoch + p.batch_in_epoch / self.batches_per_epoch
+        return take_snapshot(self.model, self.display, self.device, p.step, epoch, errors)
 
     def run(
         self,
@@ -358,6 +359,7 @@ class Trainer:
         snapshots: bool = True,
         live_every_s: float | None = None,
         live_budget: float = FULL.live_points_budget,
+        snapshot_errors: bool = True,
     ) -> Iterator[Event]:
         """Train until the configured epochs are done, stop is requested, or the loss stops being finite.
 
@@ -367,7 +369,9 @@ class Trainer:
         pause and a stop first yield a Snapshot of the weights they stop at (unless the last one shows them); with
         live_every_s, LivePoints move some points in between, one interval after the last move (core.training.
         live_moves): the batches' own codes of display images where they are trained on, else a re-encoded slice
-        sized to cost `live_budget` of the time (the window's pacing, core.training.pacing).
+        sized to cost `live_budget` of the time (the window's pacing, core.training.pacing). With
+        snapshot_errors=False the snapshots carry no reconstruction errors (headless training records frames whose
+        errors a file does not keep: it need not pay for them).
 
         On the CPU every step is committed (its loss read and checked) as it ends. On a GPU steps are queued
         without waiting and committed in runs of up to `commit_every` (and before a pause, a stop, a snapshot and
@@ -390,7 +394,7 @@ class Trainer:
             compiled=self.config.compile,
         )
         try:
-            yield from self._train(control, snapshots, step, live_every_s, live_budget)
+            yield from self._train(control, snapshots, step, live_every_s, live_budget, snapshot_errors)
         finally:
             close_steps(step)
 
@@ -401,14 +405,16 @@ class Trainer:
         step: Callable[[torch.Tensor], torch.Tensor],
         live_every_s: float | None,
         live_budget: float,
+        snapshot_errors: bool = True,
     ) -> Iterator[Event]:
         config, progress = self.config, self.progress
+        make_snapshot = functools.partial(self.snapshot, snapshot_errors)
         count, per_epoch = len(self.dataset.train), self.batches_per_epoch
         self.model.train()
         pacer = _SnapshotPacer(config.snapshot_interval_s, config.snapshot_budget)
         live = self._live_moves(step, live_every_s, live_budget) if live_every_s is not None and snapshots else None
         if snapshots:
-            yield from self._snapshot(pacer, live)
+            yield from self._snapshot(pacer, live, make_snapshot)
         commit = _Committer(self, _LastGoodWeights(self.model, self.optimizer), self.commit_every)
 
         while progress.epoch < config.epochs:
@@ -425,7 +431,9 @@ class Trainer:
                     return
                 stale = snapshots and self.last_snapshot_step != progress.step
                 if stale and (control.paused or control.stop_requested):
-                    yield from self._snapshot(pacer, live)  # Pause and Stop show the weights they stop at
+                    yield from self._snapshot(
+                        pacer, live, make_snapshot
+                    )  # Pause and Stop show the weights they stop at
                 commit.paused_s += control.wait_while_paused()
                 if control.stop_requested:
                     yield self._ended(EndReason.STOPPED, "Training stopped; the weights so far are kept.")
@@ -440,7 +448,7 @@ class Trainer:
                 if (commit.full or snapshot_due) and (yield from commit.all()):
                     return
                 if snapshot_due:
-                    yield from self._snapshot(pacer, live)
+                    yield from self._snapshot(pacer, live, make_snapshot)
                 elif live is not None and commit.idle and batch + 1 < per_epoch and live.due():
                     yield self._live_points(live)  # (after an epoch's last step its snapshot moves every point)
             if (yield from commit.all()):
@@ -454,7 +462,7 @@ class Trainer:
                 progress.epoch - 1, config.epochs, progress.epoch_losses[-1], time.perf_counter() - epoch_start
             )
             if snapshots:
-                yield from self._snapshot(pacer, live)
+                yield from self._snapshot(pacer, live, make_snapshot)
         yield self._ended(
             EndReason.FINISHED,
             f"Training finished: {plural(config.epochs, 'epoch')}, final epoch {loss_name(self.model_config)} "
@@ -485,12 +493,14 @@ class Trainer:
         with on_threads(1):
             return encode_images(self.model, images, self.device)
 
-    def _snapshot(self, pacer: _SnapshotPacer, live: LiveMoves | None) -> Iterator[Event]:
+    def _snapshot(
+        self, pacer: _SnapshotPacer, live: LiveMoves | None, make_snapshot: Callable[[], Snapshot]
+    ) -> Iterator[Event]:
         """A full snapshot, led by LivePoints when the live interval would run out while it encodes (so the points
         never stand still for a whole interval plus a snapshot). Call it only while no step waits to be committed."""
         if live is not None and live.due_during(pacer.last_s):
             yield self._live_points(live)
-        yield pacer.timed(self.snapshot)
+        yield pacer.timed(make_snapshot)
         if live is not None:
             live.moved()
 

@@ -68,7 +68,7 @@ def test_huge_weights_are_refused_in_words_and_nothing_is_written(command, huge_
     assert set(tmp_path.iterdir()) == before
 
 
-@pytest.mark.parametrize("command", ["map", "path", "drawing", "gallery", "errors"])
+@pytest.mark.parametrize("command", ["map", "path", "drawing", "gallery"])
 def test_a_decoder_that_overflows_is_refused_where_it_decodes(command, huge_decoder, tmp_path, capsys):
     _picture(tmp_path)
     before = set(tmp_path.iterdir())

@@ -90,3 +90,10 @@ def test_bad_pairs_are_refused_with_the_shapes(digits_subset):
     with pytest.raises(ValueError, match="uint8"):
         reconstruction_errors(snapshot.decoder, snapshot.codes, snapshot.display_images.astype(np.float32))
     assert reconstruction_errors(snapshot.decoder, snapshot.codes[:0], snapshot.display_images[:0]).shape == (0,)
+
+
+def test_a_run_may_leave_the_errors_out_as_headless_training_does(digits_subset):
+    trainer = Trainer(digits_subset(96), fast_config(display_size=16))
+    snapshots = [event for event in trainer.run(snapshot_errors=False) if isinstance(event, Snapshot)]
+    assert snapshots and all(snapshot.errors is None for snapshot in snapshots)
+    assert all(snapshot.data_indices is not None for snapshot in snapshots)
