@@ -138,14 +138,15 @@ def test_live_points_of_a_test_display_set_are_display_codes_at_the_current_weig
     assert trainer.display.source == "test"
     control = TrainingControl()
     seen = 0
-    for event in trainer.run(control, live_every_s=0.5):
+    # due after any step: an epoch here may be shorter than any interval, and a snapshot restarts the live clock
+    for event in trainer.run(control, live_every_s=1e-6):
         if isinstance(event, LivePoints):
             seen += 1
             expected = encode_images(trainer.model, trainer.display.images[torch.from_numpy(event.indices)], "cpu")
             np.testing.assert_array_equal(event.codes, expected)
             assert event.step == trainer.progress.step
             control.stop()
-    assert seen == 1
+    assert seen >= 1  # (the stop's snapshot may be led by one more, at the weights it stops at)
 
 
 def test_live_points_of_training_display_images_are_the_codes_their_batches_computed(digits_subset: Subset) -> None:
