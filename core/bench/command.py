@@ -105,6 +105,10 @@ def run_bench(
         sections["encoding"] = measure_encoding(dataset, target, plan, say)
         sections["exploration (map, neighbours)"] = measure_atlas(dataset, quick, say)
         sections["finding what the model gets wrong (errors, lasso)"] = measure_errors(dataset, target, quick, say)
+        if target.type == "cpu":
+            from core.bench.own_model import measure_own_model_section
+
+            sections["your own module"] = measure_own_model_section(dataset, quick, say)
         sections["image folder (10,000 small PNGs)"] = measure_folder_load(dataset, quick, say)
         if time_to_target:
             from core.bench.target import measure_time_to_target

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from core.bench.common import Progress
+from core.bench.figures import Figure
 from core.data.datasets import ImageDataset
 from core.model.own_module import probe
 from core.settings import ModelSource, TrainConfig
@@ -80,3 +82,48 @@ def measure_own_model(source: ModelSource, data: ImageDataset, rounds: int = 5, 
         torch.set_num_threads(threads)  # the engine sets the count of the thread it trains on: the same here
         plain.append(_plain_epoch(source, data, batch, round_))
     return OwnModelFigure(statistics.median(engine), statistics.median(plain), rounds)
+
+
+#: The guide's ten-line example (docs/guide/own-model.md): what a user brings, written to a file as they would.
+GUIDE_EXAMPLE = """from torch import nn
+
+class TinyAE(nn.Module):
+    def __init__(self, latent=2):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, latent))
+        self.dec = nn.Sequential(nn.Linear(latent, 128), nn.ReLU(), nn.Linear(128, 784), nn.Sigmoid())
+    def encode(self, x):
+        return self.enc(x)
+    def decode(self, z):
+        return self.dec(z).view(-1, 1, 28, 28)
+"""
+
+#: The issue's bar for the engine against the plain loop.
+OWN_MODEL_GOAL = 0.95
+
+
+def measure_own_model_section(dataset: ImageDataset, quick: bool, say: Progress) -> list[Figure]:
+    """`bench`'s figure for a user's module: the guide's example, engine ÷ plain loop (medians, interleaved)."""
+    import tempfile
+    from pathlib import Path
+
+    from core.model.own_code import source_of
+
+    rounds = 3 if quick else 5
+    say(f"your own module: the guide's TinyAE, engine and a plain PyTorch loop, one epoch each ×{rounds}, in turn")
+    with tempfile.TemporaryDirectory(prefix="convae-own-bench-") as folder:
+        code = Path(folder) / "tiny.py"
+        code.write_text(GUIDE_EXAMPLE)
+        figure = measure_own_model(source_of(code, "TinyAE"), dataset, rounds=rounds)
+    return [
+        Figure(
+            "your own module (the guide's TinyAE, batch 32): engine ÷ a plain PyTorch loop",
+            figure.ratio,
+            "×",
+            goal=f"≥ {OWN_MODEL_GOAL:g}",
+            met=figure.ratio >= OWN_MODEL_GOAL,
+            n=rounds,
+            detail=f"engine {figure.engine_images_per_s:,.0f} img/s, plain loop {figure.plain_images_per_s:,.0f} "
+            f"img/s, medians of {rounds} interleaved epochs at {torch.get_num_threads()} torch threads",
+        )
+    ]
