@@ -26,7 +26,15 @@ from core.data.datasets import (
 from core.data.image_folder import progress_reporter
 from core.files.checkpoint import Checkpoint, load_checkpoint
 from core.runs.records import ModelAtRest
-from core.settings import BUILTIN_DATASET, DATASETS, ModelConfig, TrainConfig, dataset_title, is_folder_dataset
+from core.settings import (
+    BUILTIN_DATASET,
+    DATASETS,
+    ModelConfig,
+    ModelSource,
+    TrainConfig,
+    dataset_title,
+    is_folder_dataset,
+)
 from core.timelapse.recording import RunHistory
 from core.training.engine import Trainer, resolve_device
 
@@ -91,9 +99,25 @@ def new_run(
     kind: str = "autoencoder",
     beta: float = 1.0,
     stopped: Stopped | None = None,
+    source: ModelSource | None = None,
 ) -> PreparedRun:
+    """A new model on `dataset`: the lecture's network of `kind` and `latent_dim`, or the user's own module
+    (`source`, which the user agreed to run): its latent size and kind then come from the module, probed on the data
+    (core.model.own_module.probe); a module that does not fit, or code that raises, is refused with the reason."""
     data = load_with_fallback(dataset, notify, stopped)
-    model_config = ModelConfig(latent_dim, data.channels, data.image_size, kind=kind, beta=beta)
+    if source is None:
+        model_config = ModelConfig(latent_dim, data.channels, data.image_size, kind=kind, beta=beta)
+    else:
+        from core.model.own_code import OwnCodeError
+        from core.model.own_module import OwnModelError, probe
+        from core.runs.own_model import OwnModelOpenError
+
+        try:
+            model_config = probe(source, data.train.images, beta=beta)
+        except OwnCodeError as error:  # their code raised: the message and their traceback
+            raise OwnModelOpenError(error.full()) from None
+        except OwnModelError as error:
+            raise OwnModelOpenError(str(error)) from None
     return PreparedRun(Trainer(data, config, model_config), data.name)
 
 

@@ -7,6 +7,7 @@ invalid can be typed and the window never disagrees with the command line.
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
@@ -32,10 +33,16 @@ from core.settings import (
     RECIPES,
     SETTINGS,
     ModelConfig,
+    ModelSource,
     Setting,
     TrainConfig,
     recipe_of,
 )
+
+#: The Model box's entry for a PyTorch module of the user's own (File › Open your own model… opens one trained
+#: elsewhere; this trains one here).
+OWN_MODEL = "own"
+OWN_MODEL_LABEL = "Your own model…"
 
 
 def spin_box(setting: Setting) -> QSpinBox | QDoubleSpinBox:
@@ -61,6 +68,7 @@ class ControlsPanel(QWidget):
     pauseToggled = Signal()
     stopRequested = Signal()
     dataSetsRequested = Signal()
+    ownModelRequested = Signal()  # "Your own model…" chosen in the Model box: the window asks which module
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,8 +85,15 @@ class ControlsPanel(QWidget):
         self.model = QComboBox()
         for name, label in MODEL_KINDS.items():
             self.model.addItem(label, name)
+        self.model.addItem(OWN_MODEL_LABEL, OWN_MODEL)
+        self.own_source: ModelSource | None = None  # the user's module chosen for a new run (OWN_MODEL)
+        self._last_kind = first.model  # where the box returns when choosing a module of one's own is cancelled
         self.model.setCurrentIndex(self.model.findData(first.model))
-        self.model.setToolTip("The network: L16's autoencoder, or L17's variational autoencoder (codes as Gaussians)")
+        self.model.setToolTip(
+            "The network: L16's autoencoder, L17's variational autoencoder (codes as Gaussians), or your own PyTorch "
+            "module with encode and decode"
+        )
+        self.model.activated.connect(self._on_model_chosen)
         self.spins = {name: spin_box(setting) for name, setting in SETTINGS.items() if setting.in_window}
         self.model.currentIndexChanged.connect(self._on_model_changed)
         self.latent_dim, self.epochs, self.batch_size = (self.spins[n] for n in ("latent_dim", "epochs", "batch_size"))
@@ -155,7 +170,7 @@ class ControlsPanel(QWidget):
         training = running if training is None else training
         for widget in (self.dataset, self.model, self.recipe, *self.spins.values(), self.device):
             widget.setEnabled(not running)
-        self.spins["beta"].setEnabled(not running and self.model_kind == "variational")
+        self._on_model_changed()  # β and the latent size as the model allows
         self.train_button.setEnabled(not running)
         self.continue_button.setEnabled(not running and self._can_continue)
         self.pause_button.setEnabled(training)
@@ -207,18 +222,47 @@ class ControlsPanel(QWidget):
     def model_kind(self) -> str:
         return self.model.currentData()
 
-    def model_choice(self) -> dict[str, str | float]:
-        """The model kind and β for a new run (ModelConfig's fields; the data set decides its image size)."""
+    def model_choice(self) -> dict[str, object]:
+        """The model kind and β for a new run (ModelConfig's fields; the data set decides its image size), or the
+        user's module (core.runs.start.new_run's `source`: its latent size and kind come from the module)."""
+        if self.model_kind == OWN_MODEL:
+            return {"source": self.own_source, "beta": self.spins["beta"].value()}
         return {"kind": self.model_kind, "beta": self.spins["beta"].value()}
+
+    def _on_model_chosen(self, index: int) -> None:
+        """A user's pick in the Model box: "Your own model…" asks the window for a module (every time, so another
+        can be chosen); the others are remembered as where a cancelled choice returns."""
+        if self.model.itemData(index) == OWN_MODEL:
+            self.ownModelRequested.emit()
+        else:
+            self._last_kind = self.model.itemData(index)
+
+    def set_own_model(self, source: ModelSource | None) -> None:
+        """The module the user chose (and agreed to run) for the next Train; None: the choice was cancelled, and the
+        box goes back to the model it showed, unless a module was chosen before."""
+        if source is not None:
+            self.own_source = source
+        own = self.model.findData(OWN_MODEL)
+        if self.own_source is None:
+            self.model.setCurrentIndex(self.model.findData(self._last_kind))
+            return
+        self.model.setItemText(own, f"Your own: {self.own_source.class_name} ({Path(self.own_source.path).name})")
+        self.model.setCurrentIndex(own)
 
     def show_model_settings(self, model_config: ModelConfig) -> None:
         """Reflect an opened model's kind and β, so Train starts from what the user sees."""
-        self.model.setCurrentIndex(self.model.findData(model_config.kind))
+        if model_config.source is not None:
+            self.set_own_model(model_config.source)
+        else:
+            self.model.setCurrentIndex(self.model.findData(model_config.kind))
+            self._last_kind = model_config.kind
         self.spins["beta"].setValue(model_config.beta)
 
     def _on_model_changed(self) -> None:
-        """β weighs a VAE's KL term: offered only for that model."""
-        self.spins["beta"].setEnabled(self.model.isEnabled() and self.model_kind == "variational")
+        """β weighs a VAE's KL term: offered for that model and for a module of one's own (whose encode may give
+        (mu, logvar)); a module's latent size is its own."""
+        self.spins["beta"].setEnabled(self.model.isEnabled() and self.model_kind in ("variational", OWN_MODEL))
+        self.latent_dim.setEnabled(self.model.isEnabled() and self.model_kind != OWN_MODEL)
 
     @property
     def dataset_name(self) -> str:
@@ -226,7 +270,7 @@ class ControlsPanel(QWidget):
 
     def save(self, settings: QSettings) -> None:
         settings.setValue("train/dataset", self.dataset_name)
-        settings.setValue("train/model", self.model_kind)
+        settings.setValue("train/model", self._last_kind if self.model_kind == OWN_MODEL else self.model_kind)
         settings.setValue("train/device", self.device.currentData())
         for name, box in self.spins.items():
             settings.setValue(f"train/{name}", box.value())
@@ -235,8 +279,10 @@ class ControlsPanel(QWidget):
         """Remembered values, each checked: one that does not parse or lies outside its range is ignored."""
         for combo, key in ((self.dataset, "train/dataset"), (self.model, "train/model"), (self.device, "train/device")):
             index = combo.findData(settings.value(key))
-            if index >= 0:
+            if index >= 0 and combo.itemData(index) != OWN_MODEL:  # a module of one's own is chosen anew each time
                 combo.setCurrentIndex(index)
+        if self.model_kind != OWN_MODEL:
+            self._last_kind = self.model_kind
         for name, box in self.spins.items():
             value = settings.value(f"train/{name}")
             if value is None:

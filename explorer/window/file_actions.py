@@ -47,6 +47,20 @@ class FileActions:
 
     def ask_open_own(self) -> None:
         """The dialog, then the question before the user's code runs (once per file content), then the open."""
+        chosen = self._ask_own_model(for_training=False)
+        if chosen is not None:
+            source, choice = chosen
+            self.window.session.open_own(source, choice.weights, choice.dataset)
+
+    def ask_own_for_training(self) -> None:
+        """The training form's "Your own model…": which module (the same dialog without weights and data set, and
+        the same question), kept by the form for the next Train; cancelled, the form shows its model as before."""
+        chosen = self._ask_own_model(for_training=True)
+        self.window.controls.set_own_model(None if chosen is None else chosen[0])
+
+    def _ask_own_model(self, for_training: bool):
+        """(the model's source, the dialog's choice) once the user chose a module and agreed to run its file; None
+        when they cancelled, said no, or the file cannot be read (said in a message)."""
         from explorer.window.own_model_dialog import (
             TRUSTED_KEY,
             OwnModelDialog,
@@ -57,23 +71,23 @@ class FileActions:
         )
 
         window = self.window
-        dialog = OwnModelDialog(window, window.dialogs.last_folder())
+        dialog = OwnModelDialog(window, window.dialogs.last_folder(), for_training=for_training)
         self.own_model_dialog = dialog  # reachable while it is open (tests drive it like a user)
         if dialog.exec() != OwnModelDialog.DialogCode.Accepted or (choice := dialog.choice()) is None:
-            return
+            return None
         try:
             digest, text = code_digest(choice.code)
         except OSError as error:
             window.warn("Cannot open your model", f"{choice.code}: {error.strerror or error}")
-            return
+            return None
         settings = window.settings
         if not is_trusted(settings, digest):
             question = trust_question(window, choice.code, digest, text)
             self.trust_question = question
             if question.exec() != question.StandardButton.Yes:
-                return
+                return None
             settings.setValue(f"{TRUSTED_KEY}/{digest}", str(choice.code))
-        window.session.open_own(source_for(choice, digest), choice.weights, choice.dataset)
+        return source_for(choice, digest), choice
 
     def code_may_run(self, checkpoint: Path) -> bool:
         """A checkpoint of the user's own module runs their code when it opens: ask first, once per file content,

@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.controls.trainRequested.connect(self.start_training)
+        self.controls.ownModelRequested.connect(self.files.ask_own_for_training)
         self.controls.continueRequested.connect(self.continue_training)
         self.controls.pauseToggled.connect(self.toggle_pause)
         self.controls.stopRequested.connect(self.stop_training)

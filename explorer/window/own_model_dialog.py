@@ -43,16 +43,17 @@ class OwnModelChoice:
     code: Path
     class_name: str
     args_json: str
-    weights: Path
+    weights: Path | None  # None when the module is to be trained here from its own initial weights
     dataset: str
 
 
 class OwnModelDialog(QDialog):
     """The five fields; OK only with a code file, a class, JSON arguments and a weights file."""
 
-    def __init__(self, parent: QWidget | None = None, start_folder: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, start_folder: str = "", for_training: bool = False) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Open your own model")
+        self.for_training = for_training  # the training form's "Your own model…": no weights, its data set
+        self.setWindowTitle("Train your own model" if for_training else "Open your own model")
         self._folder = start_folder
         self.code = QLineEdit(placeholderText="model.py")
         self.class_name = QLineEdit(placeholderText="AutoEncoder")
@@ -65,8 +66,9 @@ class OwnModelDialog(QDialog):
         form.addRow("Code file", self._with_browse(self.code, "Python files (*.py)"))
         form.addRow("Class", self.class_name)
         form.addRow("Arguments (JSON)", self.args)
-        form.addRow("Weights", self._with_browse(self.weights, "Weights (*.safetensors *.pt *.pth *.ckpt)"))
-        form.addRow("Data set", self.dataset)
+        if not for_training:  # a new run starts from the module's own initial weights, on the form's data set
+            form.addRow("Weights", self._with_browse(self.weights, "Weights (*.safetensors *.pt *.pth *.ckpt)"))
+            form.addRow("Data set", self.dataset)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -97,11 +99,11 @@ class OwnModelDialog(QDialog):
             args = json.loads(self.args.text() or "{}")
         except ValueError:
             return None
-        if not (code and weights and name.isidentifier() and isinstance(args, dict)):
+        if not (code and (weights or self.for_training) and name.isidentifier() and isinstance(args, dict)):
             return None
         return OwnModelChoice(
-            Path(code).expanduser(), name, json.dumps(args, sort_keys=True), Path(weights).expanduser(),
-            str(self.dataset.currentData()),
+            Path(code).expanduser(), name, json.dumps(args, sort_keys=True),
+            Path(weights).expanduser() if weights else None, str(self.dataset.currentData()),
         )  # fmt: skip
 
     def _check(self) -> None:

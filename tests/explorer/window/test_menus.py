@@ -15,7 +15,7 @@ def test_the_menus_keep_their_entries_order_and_keys(window) -> None:
     assert bar == ["&File", "&Training", "&View", "&Selection", "&Help"]
     menus = window.menus
     file_entries = entries(menus.menu("file"))
-    assert file_entries[:3] == ["&Open checkpoint…", "Open &recent", "Open for &comparison…"]
+    assert file_entries[:4] == ["&Open checkpoint…", "Open your own &model…", "Open &recent", "Open for &comparison…"]
     assert file_entries.index("&Save checkpoint…") < file_entries.index("Export latent plot as &PNG…")
     exports = ["Export latent plot as &PNG…", "Export latent plot as S&VG…", "Export path strip as P&NG…",
                "Export loss as &CSV…"]  # fmt: skip

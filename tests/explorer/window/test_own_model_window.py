@@ -110,3 +110,41 @@ def test_file_open_your_own_model_asks_once_per_file_content_then_opens_it(qtbot
     window.menus.action("open-own-model").trigger()
     qtbot.waitUntil(lambda: not window.running, timeout=30_000)
     assert files.trust_question is None and len(asked) == 1
+
+
+def test_the_training_forms_your_own_model_trains_the_users_module_here(qtbot, window, tiny_mnist, tmp_path):
+    """Model › "Your own model…" (real keys on the box), the module's file and class, the question, then Train: the
+    run trains the user's module on the form's data set, its latent size the module's own."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    code = write_module(tmp_path, "mlp", MLP)
+    controls, files = window.controls, window.files
+    asked = []
+
+    def fill(dialog) -> None:
+        assert dialog.for_training and not dialog.weights.isVisible()  # trained here: no weights to name
+        dialog.code.setText(str(code))
+        dialog.class_name.setText("MLP")
+        dialog.args.setText('{"latent": 3}')
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+    def agree(box) -> None:
+        asked.append(box.text())
+        box.button(QMessageBox.StandardButton.Yes).click()
+
+    controls.dataset.setCurrentIndex(controls.dataset.findData("mnist"))
+    controls.epochs.setValue(1)
+    _when_shown(qtbot, lambda: getattr(files, "own_model_dialog", None), fill)
+    _when_shown(qtbot, lambda: getattr(files, "trust_question", None), agree)
+    controls.model.setFocus()
+    while controls.model.currentData() != "own":  # the last entry: Down until it is chosen, as a user would
+        QTest.keyClick(controls.model, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: controls.own_source is not None, timeout=10_000)
+    assert len(asked) == 1 and "MLP" in controls.model.currentText() and not controls.latent_dim.isEnabled()
+    QTest.mouseClick(controls.train_button, Qt.MouseButton.LeftButton)
+    wait_for_snapshot(qtbot, window)
+    qtbot.waitUntil(lambda: not window.running, timeout=120_000)
+    config = window.session.info.model_config
+    assert config.source.class_name == "MLP" and config.latent_dim == 3
+    assert window.session.view.snapshot.codes.shape[1] == 3
