@@ -96,6 +96,26 @@ def test_the_window_shows_the_layout_render_draws_of_the_same_file(qtbot, window
     np.testing.assert_allclose(shown.plane.from_plane(probe), rendered.plane.from_plane(probe), atol=1e-5)
 
 
+def test_the_learned_views_map_dims_tiles_far_from_the_points_as_render_map_does(qtbot, window, model) -> None:
+    from core.latent.atlas import decode_map, mosaic, shown_tiles
+
+    open_in_learned_view(qtbot, window, model)
+    shown = window.session.view
+    (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
+    # room around the points: part of the plot lies far from every one of them
+    window.latent.view_box.setRange(xRange=(x0, x1 + 2 * (x1 - x0)), yRange=(y0, y1), padding=0)
+    window.exploration.map_action.trigger()
+    layer = window.exploration.map
+    qtbot.waitUntil(lambda: layer.shown is not None and not layer.worker.busy, timeout=60_000)
+    decoded = layer.shown.decoded
+    assert decoded.dims and "dimmed" in window.exploration.map_controls.caption.text()
+    rendered = load_view(argparse.Namespace(checkpoint=model, data_dir=None, no_download=True, view="umap"))
+    rows, columns = decoded.centres.shape[:2]
+    headless = decode_map(rendered, decoded.area, columns, rows)
+    np.testing.assert_array_equal(mosaic(shown_tiles(headless)), layer.shown.picture)
+    assert shown.snapshot.step == decoded.step
+
+
 def test_the_projection_is_remembered(qtbot, window, model, settings_path) -> None:
     window.menus.action("projection-umap").trigger()
     window.settings.sync()
