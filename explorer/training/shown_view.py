@@ -156,10 +156,11 @@ class ShownView(QObject):
             return lay_out_frame
         previous = self._previous
 
-        def lay_out(_stale: Callable[[], bool]) -> object:
+        def lay_out(stale: Callable[[], bool]) -> object:
             from core.timelapse.views import view_for
 
-            return view, view_for(view.snapshot, None, UMAP, previous=previous)
+            learned = view_for(view.snapshot, None, UMAP, previous=previous, cancelled=stale)
+            return None if learned is None else (view, learned)
 
         return lay_out
 

@@ -46,6 +46,14 @@ def learned_shown(window) -> bool:
     return view is not None and isinstance(view.plane, LearnedPlane)
 
 
+def drawn_points(window) -> np.ndarray:
+    """The latent panel's points as drawn, back in the order of the display set."""
+    cloud = window.latent.points
+    xy = np.zeros((cloud.count, 2), np.float32)
+    xy[cloud._order, 0], xy[cloud._order, 1] = cloud._x, cloud._y
+    return xy
+
+
 def in_range(window, x: float, y: float) -> bool:
     (x0, x1), (y0, y1) = window.latent.view_box.viewRange()
     return x0 < x < x1 and y0 < y < y1
@@ -116,6 +124,36 @@ def test_the_learned_views_map_dims_tiles_far_from_the_points_as_render_map_does
     assert shown.snapshot.step == decoded.step
 
 
+def test_a_scrubbed_frame_is_shown_in_the_learned_frames_layout(qtbot, window, model) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from core.timelapse.learned_frames import LearnedFrames
+
+    open_in_learned_view(qtbot, window, model)
+    frames = window.timelapse.frames
+    assert frames is not None and len(frames) >= 2
+    slider = window.timelapse.scrubber.slider
+    slider.setFocus()
+    QTest.keyClick(slider, Qt.Key.Key_Home)  # real key presses: to the second frame
+    QTest.keyClick(slider, Qt.Key.Key_Right)
+    step = frames.frames[1].step
+
+    def frame_shown() -> bool:
+        view = window.session.view
+        return learned_shown(window) and view.snapshot.step == step
+
+    qtbot.waitUntil(frame_shown, timeout=LAYOUT_WAIT_MS)
+    # the layout `render timelapse --view umap` draws of this frame: frames laid out in order, each aligned
+    expected = LearnedFrames(frames).plane(1)
+    np.testing.assert_array_equal(window.session.view.xy, expected.layout)
+    assert "learned view's inverse" in window.latent.caption.text()
+    # back to live: the live learned view again, at once (kept)
+    live = window.session.shown.live
+    QTest.mouseClick(window.timelapse.scrubber.live_button, Qt.MouseButton.LeftButton)
+    assert learned_shown(window) and window.session.view.snapshot is live.snapshot
+
+
 def test_the_projection_is_remembered(qtbot, window, model, settings_path) -> None:
     window.menus.action("projection-umap").trigger()
     window.settings.sync()
@@ -141,5 +179,7 @@ def test_switching_to_the_learned_view_while_training_keeps_the_window_responsiv
     with qtbot.waitSignal(window.session.livePoints, timeout=60_000):
         pass
     assert "partial update" not in window.latent.caption.text()
+    assert learned_shown(window)
+    np.testing.assert_array_equal(drawn_points(window), window.session.view.xy)
     window.stop_training()
     qtbot.waitUntil(lambda: not window.running, timeout=60_000)
