@@ -128,7 +128,10 @@ class ShownView(QObject):
         done = self._learned.get(id(view))
         if done is not None:
             self._show(done[1])
-        elif self._running is None:
+            return
+        if self.view is None:  # nothing on screen yet (a new run, an opened file): the plane until the layout is ready
+            self._show(view)
+        if self._running is None:
             self._start(view, frame)
 
     def _start(self, view: SnapshotView, frame: tuple[HistoryFrames, int] | None) -> None:
