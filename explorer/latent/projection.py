@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QSettings, Signal, Slot
 from PySide6.QtGui import QActionGroup
 
+from core.latent.learned_view import umap_available
 from explorer.training.session import RunSession
 from explorer.training.shown_view import PCA, UMAP
 from explorer.utils.registries import CloseHooks, MenuRegistry
@@ -20,6 +21,7 @@ from explorer.utils.registries import CloseHooks, MenuRegistry
 #: Where the choice is remembered.
 PROJECTION_KEY = "view/projection"
 LAYING_OUT = "Laying out the learned view… (the view before it stays shown until it is ready)"
+MISSING = "The learned view needs umap-learn: pip install 'convae-explorer[view]'"
 
 
 class ProjectionChoice(QObject):
@@ -57,8 +59,13 @@ class ProjectionChoice(QObject):
             session.shown.layingOut.connect(self._on_laying_out)
             session.shown.failed.connect(self._on_failed)
             close_hooks.add("learned view", session.shown.shutdown)
+        available = umap_available()  # looked up, not imported: umap-learn takes seconds to import
+        if not available:
+            self.actions[UMAP].setEnabled(False)
+            self.actions[UMAP].setToolTip(MISSING)
+            self.actions[UMAP].setStatusTip(MISSING)
         saved = settings.value(PROJECTION_KEY, PCA)
-        self.choose(saved if saved in (PCA, UMAP) else PCA, remember=False)
+        self.choose(saved if saved == UMAP and available else PCA, remember=False)
 
     @property
     def projection(self) -> str:
