@@ -41,14 +41,20 @@ def open_window(checkpoint: Path | None) -> int:
         return 1
 
 
-def bench_figures(quick: bool, device: str) -> list[dict]:
-    """The bench's window figures; imports Qt only when called (an ImportError makes the bench skip them)."""
+def bench_figures(quick: bool, device: str, learned_view: bool = False) -> list[dict]:
+    """The bench's window figures; imports Qt only when called (an ImportError makes the bench skip them).
+    `learned_view` (bench --learned-view) adds the window's figures while it lays the learned view out."""
     from explorer.bench.exploration import measure_exploration
     from explorer.bench.gui import measure_gui
     from explorer.bench.sweep_gallery import measure_sweep_gallery
 
     gui = measure_gui(quick=quick, device=device)
-    return gui + measure_exploration(quick=quick) + measure_sweep_gallery(quick=quick)
+    figures = gui + measure_exploration(quick=quick) + measure_sweep_gallery(quick=quick)
+    if learned_view:
+        from explorer.bench.learned_view import measure_learned_window
+
+        figures += measure_learned_window(quick=quick)
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> int:

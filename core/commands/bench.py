@@ -42,7 +42,7 @@ def _add_learned_view_argument(bench: argparse.ArgumentParser) -> None:
         "--learned-view",
         action="store_true",
         help="also measure the learned view (UMAP and its inverse) against the PCA plane on latent-8 and latent-16 "
-        "lecture models trained 5 epochs (minutes; needs umap-learn)",
+        "lecture models trained 5 epochs, and the window while it lays the view out (minutes; needs umap-learn)",
     )
 
 
@@ -60,6 +60,10 @@ def run_bench_command(args: argparse.Namespace, window_figures: Callable[[bool, 
         except NotOurs as error:
             print(f"convae-explorer bench: {error}", file=sys.stderr)
             return 1
+    if window_figures is not None and args.learned_view:  # the window's own learned-view figures too
+        from functools import partial
+
+        window_figures = partial(window_figures, learned_view=True)
     return run_bench(
         quick=args.quick,
         json_path=args.json,

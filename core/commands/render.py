@@ -278,7 +278,7 @@ def _write(out: Path, picture) -> None:
 
 
 def run_render_map(args: argparse.Namespace) -> int:
-    from core.latent.atlas import data_range, decode_map, mosaic
+    from core.latent.atlas import data_range, decode_map, mosaic, shown_tiles
 
     try:
         _check_out(args.out)
@@ -287,7 +287,7 @@ def run_render_map(args: argparse.Namespace) -> int:
         decoded = decode_map(view, area, args.grid)
         finite_or_refused(decoded.centres, "the cell centres of this range", view)
         finite_or_refused(decoded.tiles, "the decoded tiles", view)
-        picture = mosaic(decoded.tiles)
+        picture = mosaic(shown_tiles(decoded))
         _write(args.out, picture)
     except RenderError as error:
         return _fail("map", str(error), error.exit_code)
@@ -297,6 +297,8 @@ def run_render_map(args: argparse.Namespace) -> int:
     if getattr(view.plane, "is_learned", False):
         mapped = " (UMAP layout positions mapped back to codes by the learned inverse)"
     print(f"Decoded {n}×{n} tiles at {view.where}{mapped}")
+    if decoded.dims:
+        print("Tiles far from every point are dimmed: the inverse only guesses there")
     print(f"Plane range: {area.text()}  (--range={area.x0!r},{area.x1!r},{area.y0!r},{area.y1!r})")
     print(
         f"Cell centres: x from {first[0]:.6g} to {last[0]:.6g}, y from {first[1]:.6g} (top row) to "

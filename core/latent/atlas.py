@@ -25,6 +25,11 @@ MAX_COORDINATE = float(np.finfo(np.float32).max)
 MIN_GRID, MAX_GRID = 1, 64
 MIN_STEPS, MAX_STEPS = 2, 64
 DEFAULT_GRID, DEFAULT_STEPS = 20, 12
+#: A learned view's inverse is a guess away from the data (core.latent.learned_view), so a map in it dims its tiles
+#: by their cell centre's distance to the nearest point, in the layout's typical spacings between neighbours: whole
+#: up to DIM_NEAR, fading to DIM_FLOOR of their contrast at DIM_FAR and beyond, towards mid grey (neither ink nor
+#: paper, so a dimmed tile reads as muted on any background and in any data set's colours).
+DIM_NEAR, DIM_FAR, DIM_FLOOR, DIM_GREY = 2.0, 6.0, 0.25, 0.5
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,14 @@ class DecodedMap:
     centres: np.ndarray  # (rows, columns, 2) plane positions, row 0 at the top
     tiles: np.ndarray  # (rows, columns, C, H, W) float32 0–1
     step: int  # the snapshot's step: the map belongs to this network state
+    #: (rows, columns) each cell centre's distance to the nearest point in layout spacings, for a view whose plane
+    #: says it (the learned view); None for a PCA plane or 2-D codes, whose every position is a real decode
+    distance: np.ndarray | None = None
+
+    @property
+    def dims(self) -> bool:
+        """Whether some tiles are drawn dimmed (far from the data in a learned view)."""
+        return self.distance is not None and bool((self.distance > DIM_NEAR).any())
 
 
 def decode_map(
@@ -112,7 +125,24 @@ def decode_map(
             return None
         parts.append(view.decode(codes[start : start + batch]))
     images = np.concatenate(parts)
-    return DecodedMap(area, centres, images.reshape(*shape, *images.shape[1:]), view.snapshot.step)
+    far = getattr(view.plane, "distance_to_data", None)
+    distance = None if far is None else np.asarray(far(centres.reshape(-1, 2)), np.float64).reshape(shape)
+    return DecodedMap(area, centres, images.reshape(*shape, *images.shape[1:]), view.snapshot.step, distance)
+
+
+def contrast_of(distance: np.ndarray) -> np.ndarray:
+    """Each tile's contrast (1: whole, DIM_FLOOR: far from the data) for its distance in layout spacings."""
+    fade = np.clip((DIM_FAR - np.asarray(distance, np.float64)) / (DIM_FAR - DIM_NEAR), 0.0, 1.0)
+    return DIM_FLOOR + (1.0 - DIM_FLOOR) * fade
+
+
+def shown_tiles(decoded: DecodedMap) -> np.ndarray:
+    """The map's tiles as the window and `render map` draw them: as decoded, except that in a learned view the
+    tiles far from any point are dimmed towards mid grey (their code is the inverse's guess, not the data's)."""
+    if decoded.distance is None:
+        return decoded.tiles
+    weight = contrast_of(decoded.distance).astype(np.float32)[:, :, None, None, None]
+    return decoded.tiles * weight + np.float32(DIM_GREY) * (1.0 - weight)
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

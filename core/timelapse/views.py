@@ -10,6 +10,8 @@ under the cursor at x,y. A recorded frame's own view is HistoryFrames.view (its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core.events import Snapshot
 from core.latent.plane import LatentPlane, fit_aligned_plane
 from core.latent.view import SnapshotView, view_of
@@ -32,7 +34,8 @@ def view_for(
     history: RunHistory | None,
     projection: str = "pca",
     previous: SnapshotView | None = None,
-) -> SnapshotView:
+    cancelled: Callable[[], bool] | None = None,
+) -> SnapshotView | None:
     """What the window shows of this snapshot beside `history` (None: a run with no recording), built in the
     calling thread with the off-the-data meter ready (core.latent.view.view_of).
 
@@ -40,10 +43,13 @@ def view_for(
     imported on first use) for latent sizes above 2: started from and aligned with `previous` where that is a
     learned view of the same display set (live training), else a fresh seeded layout, so an opened file shows the
     same layout in the window and in `render`. Latent sizes 1 and 2 are shown as they are in either projection.
+    `cancelled` (asked between the layout and the inverse's training steps) lets the window abandon a layout nobody
+    waits for any more (a switch back to PCA, another run, the window closing): None is returned then.
     """
     if projection == "umap" and snapshot.codes.shape[1] > 2:
         from core.latent.learned_view import LearnedPlane, fit_learned_plane
 
         before = previous.plane if previous is not None and isinstance(previous.plane, LearnedPlane) else None
-        return view_of(snapshot, fit_learned_plane(snapshot.codes, before))
+        plane = fit_learned_plane(snapshot.codes, before, cancelled=cancelled)
+        return None if plane is None else view_of(snapshot, plane)
     return view_of(snapshot, plane_for(snapshot, history))

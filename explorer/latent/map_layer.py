@@ -3,7 +3,8 @@
 It follows the view: after a pan or zoom settles (a short quiet period) and at every snapshot, the visible range
 is decoded again off the GUI thread (core.latent.atlas.decode_map through a LatestOnlyWorker), with about one tile per
 MAP_TILE_PX screen pixels, 10 to 30 per axis. Until the new map arrives the old one stays where it belongs on
-the plane, so panning never shows a blank.
+the plane, so panning never shows a blank. In the learned view, tiles far from every point are drawn dimmed
+(core.latent.atlas.shown_tiles, as `render map --view umap` draws them): the inverse only guesses there.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, QTimer, Signal, Slot
 
-from core.latent.atlas import DecodedMap, PlaneRange, decode_map, mosaic
+from core.latent.atlas import DecodedMap, PlaneRange, decode_map, mosaic, shown_tiles
 from explorer.latent.latent_panel import LatentPanel
 from explorer.utils.latest_worker import LatestOnlyWorker
 
@@ -130,7 +131,7 @@ class MapLayer(QObject):
 
             decode_map_threads(training)
             decoded = decode_map(view, area, columns, rows, cancelled=stale)
-            return None if decoded is None else ShownMap(decoded, mosaic(decoded.tiles), mapped_back)
+            return None if decoded is None else ShownMap(decoded, mosaic(shown_tiles(decoded)), mapped_back)
 
         self.changed.emit(f"Decoding {columns}×{rows} tiles at {view.where}…")
         self.worker.submit(job)
@@ -152,8 +153,12 @@ class MapLayer(QObject):
             return ""
         rows, columns = self.shown.decoded.centres.shape[:2]
         text = f"Map: {columns}×{rows} tiles at {self.view.where}"
-        if self.shown.mapped_back:
+        if getattr(self.view.plane, "is_learned", False):
+            text += ", layout positions mapped back to codes by the learned inverse"
+        elif self.shown.mapped_back:
             text += ", plane points mapped back to full codes"
+        if self.shown.decoded.dims:
+            text += "; tiles far from every point are dimmed (the inverse only guesses there)"
         return text
 
     @Slot(str)

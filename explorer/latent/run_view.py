@@ -76,6 +76,7 @@ class RunView(QObject):
         session.runReady.connect(self._on_run_ready)
         session.viewChanged.connect(self._on_view)
         session.livePoints.connect(self._on_live_points)
+        session.shown.layingOut.connect(self._on_laying_out)
         latent.hovered.connect(self._on_hovered_here)
         latent.pointClicked.connect(self.show_point)
         cursor.moved.connect(self._on_cursor)
@@ -111,7 +112,10 @@ class RunView(QObject):
         self._moved = np.zeros(len(view.xy), bool)
         if self.selection is not None:  # the same images as before; another run's matched afresh
             self.latent.points.selected = self.mine(self.selection.indices)
+        before = self._drawn[3] if self._drawn is not None else None
         self._draw(view.xy, snapshot.labels, snapshot.classes, view.plane)
+        if before is not None and _learned(before) != _learned(view.plane):
+            self.latent.reset_view()  # another projection: its coordinates have nothing to do with the last one's
         self._say(self._caption_of(view, recorded=not following))
         self.hover.set_view(view)
         where = f"Decoder and points from {view.where}" if self.title is None else f"Decoder from {view.where}"
@@ -125,6 +129,8 @@ class RunView(QObject):
         view = self.session.view
         if self._live_xy is None or view is None or update.plane_step != view.snapshot.step:
             return
+        if _learned(view.plane):  # the update's positions are on the PCA plane, not this layout
+            return
         self._live_xy[update.indices] = update.xy
         self._moved[update.indices] = True
         snapshot = view.snapshot
@@ -135,17 +141,44 @@ class RunView(QObject):
             f"the other points, hover and reconstructions are from the full snapshot at {view.where}."
         )
 
+    @Slot(bool)
+    def _on_laying_out(self, busy: bool) -> None:
+        """Say that the learned view is coming (the view on screen stays whole, hover and all, until it is)."""
+        view = self.session.view
+        if busy:
+            self._say("Laying out the learned view (UMAP) of this snapshot… the view below stays until it is ready.")
+        elif view is not None:
+            self._say(self._caption_of(view, recorded=not self.session.shown.following_live))
+
     def show_between(self, xy: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], plane: LatentPlane) -> None:
         """Points between two recorded frames (the time-lapse's playback); the caption stays the frame's."""
         self._draw(xy, labels, classes, plane)
 
     def _caption_of(self, view: SnapshotView, recorded: bool) -> str:
         count = f"{len(view.xy):,} images encoded at {view.where}"
+        learned = _learned(view.plane)
+        through = (
+            "hover decodes through the learned view's inverse"
+            if learned
+            else "hover decodes through the PCA plane"
+            if view.plane.latent_dim > 2
+            else ""
+        )
         if recorded:
+            way = f" ({through})" if through else ""
             return (
-                f"Recorded frame: {count}; hover decodes with this frame's decoder. Live returns to the newest state."
+                f"Recorded frame: {count}; hover decodes with this frame's decoder{way}. "
+                "Live returns to the newest state."
             )
-        pca = " — first two principal components" if view.plane.is_pca else ""
+        pca = (
+            f" — learned view (UMAP); {through}"
+            if learned
+            else f" — first two principal components; {through}"
+            if through
+            else " — first two principal components"
+            if view.plane.is_pca
+            else ""
+        )
         if self.title is not None:
             return f"{self.title}: {count}{pca}."
         return f"{count}{pca}. {HOW_TO}"
@@ -291,3 +324,8 @@ class RunView(QObject):
         found = self.mine(np.array([index]))
         if len(found):
             self.show_point(int(found[0]))
+
+
+def _learned(plane: LatentPlane) -> bool:
+    """A learned view's plane (core.latent.learned_view), whose positions are a layout, not a PCA plane's."""
+    return bool(getattr(plane, "is_learned", False))

@@ -96,7 +96,7 @@ class TimelapsePlayer(QObject):
             self.set_playing(False)  # the user took the slider: playback stops there
         entering = self.following_live
         self.index = index
-        self.shown.show_frame(self.frames.view(index))
+        self.shown.show_frame(self.frames.view(index), self.frames, index)
         if entering:
             self._fix_axes()
         self.scrubber.set_live(False)
@@ -158,6 +158,8 @@ class TimelapsePlayer(QObject):
     def glide_to(self, position: float) -> None:
         """Draw the points between frame floor(position) and the next, interpolated linearly."""
         frames = self.frames
+        if self.shown.learned:  # the recorded planes are PCA planes: the learned frames are shown whole, one by one
+            return
         whole = min(int(position), len(frames) - 1)
         if self._glide is None or self._glide[0] != whole:
             after = frames.frames[min(whole + 1, len(frames) - 1)]

@@ -25,6 +25,7 @@ from explorer.data.choice import DataChoice
 from explorer.latent.code_exports import CodeExporter
 from explorer.latent.exploration import Exploration
 from explorer.latent.neighbours_panel import NeighboursPanel
+from explorer.latent.projection import ProjectionChoice
 from explorer.latent.run_view import RunView
 from explorer.latent.shared_cursor import SharedCursor
 from explorer.latent.shared_selection import SharedSelection
@@ -149,6 +150,10 @@ class MainWindow(QMainWindow):
         self.code_exports = CodeExporter(self.session, self.menus, self.dialogs, self.tasks, self)
         self._report(self.timelapse_export)
         self._report(self.code_exports)
+        self.projection = ProjectionChoice(
+            [self.session, self.comparison_run.session], self.menus, self.settings, self.close_hooks, self
+        )
+        self._report(self.projection)
         self._on_busy(False)
         self.preloader = BackendPreloader(autosave_dir, self.tasks, self)
         self.preloader.loaded.connect(self._on_backend_loaded)

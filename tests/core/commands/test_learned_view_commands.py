@@ -105,6 +105,24 @@ def test_render_map_draws_through_the_learned_inverse(model, tmp_path, capsys) -
     assert np.asarray(Image.open(out)).shape == (4 * 28, 4 * 28)
 
 
+def test_render_map_dims_the_tiles_far_from_every_point_as_the_window_does(model, window_view, tmp_path, capsys):
+    from core.latent.atlas import DIM_FLOOR, PlaneRange, contrast_of, decode_map, mosaic, shown_tiles
+
+    low, high = window_view.xy.min(axis=0), window_view.xy.max(axis=0)
+    size = high - low
+    area = PlaneRange(float(low[0]), float(high[0] + 2 * size[0]), float(low[1]), float(high[1]))  # far to the right
+    out = tmp_path / "map.png"
+    command = ["render", "map", str(model), "--out", str(out), "--grid", "6", "--view", "umap", "--no-download"]
+    assert main([*command, f"--range={area.x0!r},{area.x1!r},{area.y0!r},{area.y1!r}"]) == 0
+    assert "dimmed" in capsys.readouterr().out
+    decoded = decode_map(window_view, area, 6)
+    contrast = contrast_of(decoded.distance)
+    assert decoded.dims and contrast[:, -1].max() == DIM_FLOOR and contrast.max() == 1.0  # far cells, near cells
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), mosaic(shown_tiles(decoded)))
+    far = shown_tiles(decoded)[0, -1]
+    np.testing.assert_allclose(far, DIM_FLOOR * decoded.tiles[0, -1] + (1 - DIM_FLOOR) * 0.5, atol=1e-6)
+
+
 def test_render_timelapse_lays_every_frame_out(model, tmp_path, capsys) -> None:
     out = tmp_path / "run.gif"
     assert main(["render", "timelapse", str(model), "--out", str(out), "--view", "umap", "--width", "240"]) == 0

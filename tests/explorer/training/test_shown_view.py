@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from explorer.training.shown_view import ShownView
 
 
@@ -24,3 +26,54 @@ def test_live_views_are_shown_until_a_frame_is_chosen_and_wait_until_live_again(
     assert shown.view is None and shown.live is None and shown.following_live and seen[-1] is third
     shown.follow_live()  # nothing live yet: nothing to show
     assert shown.view is None and len(seen) == 4
+
+
+@pytest.fixture(scope="module")
+def live_views(digits_subset):
+    """Real views of successive snapshots of a latent-8 run (64 display codes each)."""
+    from core_testkit import recorded_run
+
+    from core.latent.view import view_of
+
+    _, _, snapshots = recorded_run(digits_subset(300), latent=8, epochs=1, batch_size=100)
+    return [view_of(snapshot) for snapshot in snapshots[-4:]]
+
+
+def learned(view) -> bool:
+    return view is not None and bool(getattr(view.plane, "is_learned", False))
+
+
+@pytest.mark.timeout(1200)  # numba compiles UMAP on a process's first layout: minutes on a busy host
+def test_the_learned_view_is_laid_out_in_the_background_and_the_newest_snapshot_waits_its_turn(
+    qtbot, live_views
+) -> None:
+    pytest.importorskip("umap")
+    shown = ShownView()
+    seen: list[object] = []
+    busy: list[bool] = []
+    shown.changed.connect(seen.append)
+    shown.layingOut.connect(busy.append)
+    first, second, third, fourth = live_views
+    shown.offer_live(first)  # PCA: at once
+    assert seen == [first]
+    shown.set_projection("umap")  # the view on screen stays until its layout is ready
+    assert shown.view is first and shown.laying_out and busy == [True]
+    shown.offer_live(second)  # while the first layout runs: they wait, and only the newest is laid out next
+    shown.offer_live(third)
+    assert shown.view is first and seen == [first]
+    qtbot.waitUntil(lambda: learned(shown.view), timeout=900_000)
+    assert shown.view.snapshot is first.snapshot  # an older snapshot's layout, still newer than what was shown
+    assert shown.laying_out  # and the newest snapshot's layout has started
+    qtbot.waitUntil(lambda: learned(shown.view) and shown.view.snapshot is third.snapshot, timeout=900_000)
+    assert not shown.laying_out and busy[-1] is False
+    assert all(learned(view) for view in seen[1:]) and second.snapshot not in [view.snapshot for view in seen]
+
+    # back to PCA while a layout runs: the plane at once, and the layout is never shown
+    shown.offer_live(fourth)
+    assert shown.laying_out
+    shown.set_projection("pca")
+    assert shown.view is fourth and not shown.laying_out and busy[-1] is False
+    count = len(seen)
+    shown.shutdown()  # joins the layout thread: a result after this would have been delivered by now
+    qtbot.wait(0)
+    assert len(seen) == count and shown.view is fourth

@@ -32,8 +32,9 @@ def test_the_menus_keep_their_entries_order_and_keys(window) -> None:
         "Clear the path &pins", "Show &all classes",
     ]  # fmt: skip
     assert view[5:7] == ["Colour points by &class", "Colour points by reconstruction &error"]
+    assert view[7:9] == ["Projection: &PCA", "Projection: &UMAP (learned view)"]
     panels = ["Training", "Preview", "Training loss", "Reconstructions", "KL per latent dimension", "Comparison run"]
-    assert view[7 : 7 + len(panels)] == panels and view[-2:] == ["Nearest images", "Selection"]
+    assert view[9 : 9 + len(panels)] == panels and view[-2:] == ["Nearest images", "Selection"]
     assert entries(menus.menu("select")) == [
         "&Pan and zoom", "&Lasso select", "&Rectangle select",
         "Select the &worst reconstructions", "Select error &above the threshold", "&Clear the selection",
@@ -52,6 +53,7 @@ def test_the_menus_keep_their_entries_order_and_keys(window) -> None:
     }  # fmt: skip
     assert {action_id: menus.action(action_id).shortcut() for action_id in keys} == keys
     assert menus.action("equal-scales").isCheckable() and menus.action("map").isCheckable()
+    assert menus.action("projection-pca").isChecked() and menus.action("projection-umap").isCheckable()
     assert not menus.action("start").isCheckable()
 
 
