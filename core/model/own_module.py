@@ -23,6 +23,7 @@ import math
 import torch
 from torch import nn
 
+from core.model.gaussian_codes import GaussianCodes
 from core.model.own_code import OwnCodeError, build_module
 from core.settings import ModelConfig, ModelSource
 
@@ -100,7 +101,7 @@ def _decode(
     return y if (low, high) == (0.0, 1.0) else (y - low) / (high - low)
 
 
-class OwnModel(nn.Module):
+class OwnModel(GaussianCodes, nn.Module):
     """The user's module (`net`) with the interface core's lecture networks have (see the module docstring)."""
 
     def __init__(self, config: ModelConfig, net: nn.Module, noise_seed: int = 0) -> None:
@@ -146,25 +147,6 @@ class OwnModel(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return _decode(self.net, z, self.code_shape, self.source.output_range)
-
-    def restart_noise(self, seed: int, epoch: int, batches_done: int, batch_size: int) -> None:
-        """As ConvVAE.restart_noise: ε fixed by (seed, epoch), so a resumed run draws what the whole run drew."""
-        self._noise.manual_seed(seed * 100_003 + epoch)
-        for _ in range(batches_done):
-            torch.randn((batch_size, self.config.latent_dim), generator=self._noise)
-
-    def noise(self, count: int, device: torch.device) -> torch.Tensor:
-        shape = (count, self.config.latent_dim)
-        if device.type == "cpu":
-            return torch.randn(shape, generator=self._noise)
-        return torch.randn(shape, device=device)
-
-    def sample_forward(
-        self, x: torch.Tensor, noise: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        mean, log_var = self.moments(x)
-        eps = self.noise(len(x), x.device) if noise is None else noise.to(x.device)
-        return self.decode(mean + torch.exp(0.5 * log_var) * eps), mean, log_var
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training and self.config.variational:

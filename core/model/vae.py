@@ -14,17 +14,17 @@ from torch import nn
 
 from core.model.autoencoder import ConvAutoEncoder
 from core.model.diagnostics import INACTIVE_KL, kl_per_dimension, posterior_collapse
+from core.model.gaussian_codes import GaussianCodes
 from core.settings import ModelConfig
 
 __all__ = ["INACTIVE_KL", "ConvVAE", "build_network", "kl_per_dimension", "posterior_collapse", "training_loss"]
 
 
-class ConvVAE(ConvAutoEncoder):
+class ConvVAE(GaussianCodes, ConvAutoEncoder):
     """L16's convolutions and decoder, with mean and log-variance heads (3136 → latent each) in between.
 
-    Training draws ε from the model's own generator (seeded with the run's seed) on the CPU, so that a run is
-    reproducible whatever else uses torch's global generator; on a GPU it uses that device's default generator,
-    which CUDA graphs can capture.
+    Training samples codes by the reparameterisation trick (core.model.gaussian_codes: ε from the model's own
+    seeded generator on the CPU).
     """
 
     def __init__(self, config: ModelConfig | None = None, noise_seed: int = 0) -> None:
@@ -44,31 +44,6 @@ class ConvVAE(ConvAutoEncoder):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The means: what the latent panel places and what the decoder draws for a display image."""
         return self.moments(x)[0]
-
-    def restart_noise(self, seed: int, epoch: int, batches_done: int, batch_size: int) -> None:
-        """Start epoch `epoch`'s ε stream (fixed by the seed and the epoch), past the batches already done.
-
-        Called by the engine at each epoch's start, so a run stopped mid-epoch and resumed from its checkpoint draws
-        exactly the ε the uninterrupted run drew (on the CPU; a GPU draws from its own generator).
-        """
-        self._noise.manual_seed(seed * 100_003 + epoch)
-        for _ in range(batches_done):  # batch by batch, as the steps drew them
-            torch.randn((batch_size, self.config.latent_dim), generator=self._noise)
-
-    def noise(self, count: int, device: torch.device) -> torch.Tensor:
-        """ε ~ N(0, I) for `count` codes (see the class docstring for which generator)."""
-        shape = (count, self.config.latent_dim)
-        if device.type == "cpu":
-            return torch.randn(shape, generator=self._noise)
-        return torch.randn(shape, device=device)
-
-    def sample_forward(
-        self, x: torch.Tensor, noise: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Training's pass: (decoded sample, mean, log-variance); z = μ + exp(logvar / 2) · ε."""
-        mean, log_var = self.moments(x)
-        eps = self.noise(len(x), x.device) if noise is None else noise.to(x.device)
-        return self.decoder(mean + torch.exp(0.5 * log_var) * eps), mean, log_var
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstructions: the sample while training, the mean's decoding in eval mode (as for the grids)."""
