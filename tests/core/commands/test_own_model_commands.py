@@ -89,7 +89,8 @@ def test_exported_codes_are_the_modules_own_encode_with_where_each_image_is(ligh
     out = tmp_path / "codes.csv"
     assert main(["export", "codes", *_own(code, weights), "--out", str(out)]) == 0
     rows = list(csv.reader(out.open()))
-    assert rows[0] == ["index", "label", "class", "z0", "z1", "data_index", "split"]
+    # then the view's position and its way back there (issue 27): x, y, back_z0, back_z1
+    assert rows[0] == ["index", "label", "class", "z0", "z1", "data_index", "split", "x", "y", "back_z0", "back_z1"]
     digits = load_builtin_digits()
     where = [int(row[5]) for row in rows[1:]]
     assert {row[6] for row in rows[1:]} == {"training"} and len(set(where)) == len(where) == 2000
