@@ -16,8 +16,8 @@ def test_open_save_and_the_exports_join_the_file_menu_by_id(qtbot, window, tiny_
     window.files.add_to(menus)
     texts = [a.text() for a in menus.menu("file").actions() if not a.isSeparator()]
     assert texts == [
-        "&Open checkpoint…", "&Save checkpoint…", "Export latent plot as &PNG…", "Export latent plot as S&VG…",
-        "Export loss as &CSV…",
+        "&Open checkpoint…", "Open your own &model…", "&Save checkpoint…", "Export latent plot as &PNG…",
+        "Export latent plot as S&VG…", "Export loss as &CSV…",
     ]  # fmt: skip
     assert menus.action("open").shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
     assert menus.action("save").shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
