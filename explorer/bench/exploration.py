@@ -48,9 +48,13 @@ def _with_points(view, count: int):
     codes = np.tile(snapshot.codes, (repeats, 1))[:count]
     codes = codes + rng.normal(0, 0.02 * codes.std(), codes.shape).astype(np.float32)
     take = np.arange(count) % len(snapshot.codes)
-    return view_of(
-        replace(snapshot, codes=codes, labels=snapshot.labels[take], display_images=snapshot.display_images[take])
-    )
+    # every per-image field repeated alike: the panels pair them up (the selection's errors with the labels)
+    per_image = {
+        name: getattr(snapshot, name)[take]
+        for name in ("labels", "display_images", "errors", "data_indices", "log_variances")
+        if getattr(snapshot, name) is not None
+    }
+    return view_of(replace(snapshot, codes=codes, **per_image))
 
 
 def _show(app: QApplication, window: MainWindow, view) -> None:
