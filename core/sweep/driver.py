@@ -87,6 +87,10 @@ def connect(options: SweepOptions) -> None:
     when one was asked for."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's plain reporter, silent at verbose 0
+    # A local Ray's workers train at the priority `train` has: Ray starts them at nice 15 otherwise, and any other
+    # busy process then starves the runs (a busy 2-core host gave a run a few % of a core). A cluster's workers are
+    # started by its own raylets, under whatever its `ray start` was given.
+    os.environ.setdefault("RAY_worker_niceness", "0")
     address = options.address or os.environ.get("RAY_ADDRESS") or None
     if address:
         check_address(address)
