@@ -14,12 +14,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
-from explorer.bench.gui import TimerGapMeter, _GuiRun, _hover_figure, _hover_latencies, _pump, figure
+from explorer.bench.gui import (
+    TimerGapMeter,
+    _GuiRun,
+    _hover_figure,
+    _hover_latencies,
+    _pump,
+    figure,
+    shown_bench_window,
+)
 from explorer.window.main_window import MainWindow
 
 PAN_GAP_GOAL_MS = 50.0
@@ -107,11 +115,7 @@ def measure_exploration(quick: bool = False) -> list[dict]:
     app = create_application([])
     figures: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(
-            QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat), autosave_dir=Path(tmp) / "autosave"
-        )
-        window.resize(1280, 860)
-        window.show()
+        window = shown_bench_window(Path(tmp))
         _pump(app, 0.5)
         base = _first_view()
         from core.runs.backend import decode_on_this_thread_only

@@ -366,17 +366,22 @@ def _startup_seconds(repeats: int) -> list[float]:
     return times
 
 
+def shown_bench_window(folder: Path) -> MainWindow:
+    """The main window the bench measures: settings and autosaves of its own in `folder` (nothing of the user's read
+    or kept), at 1280×860, shown."""
+    window = MainWindow(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat), autosave_dir=folder / "autosave")
+    window.resize(1280, 860)
+    window.show()
+    return window
+
+
 def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
     """All GUI figures, each a median of repeats; ratios measured in this same run."""
     app = create_application([])
     figures: list[dict] = []
     config = TrainConfig(device=device)
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(
-            QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat), autosave_dir=Path(tmp) / "autosave"
-        )
-        window.resize(1280, 860)
-        window.show()
+        window = shown_bench_window(Path(tmp))
         app.processEvents()
 
         # Interleaved in short phases (window, engine, window, engine…) because this host's speed drifts by 2-3×

@@ -16,11 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
-from explorer.bench.gui import TimerGapMeter, _hover_figure, _hover_latencies, _pump, figure
+from explorer.bench.gui import TimerGapMeter, _hover_figure, _hover_latencies, _pump, figure, shown_bench_window
 from explorer.window.main_window import MainWindow
 
 GAP_GOAL_MS = 50.0
@@ -71,11 +70,7 @@ def measure_learned_window(quick: bool = False) -> list[dict]:
     app = create_application([])
     figures: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(
-            QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat), autosave_dir=Path(tmp) / "autosave"
-        )
-        window.resize(1280, 860)
-        window.show()
+        window = shown_bench_window(Path(tmp))
         _pump(app, 0.5)
         view = _latent8_view()
         from core.latent.view import view_of

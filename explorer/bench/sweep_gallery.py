@@ -16,13 +16,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from explorer.app import create_application
-from explorer.bench.gui import _pump, figure
+from explorer.bench.gui import _pump, figure, shown_bench_window
 from explorer.bench.pointer import mouse_move_at
-from explorer.window.main_window import MainWindow
 
 RUNS = 16
 DRAW_GOAL_MS = 200.0
@@ -126,9 +124,7 @@ def measure_sweep_gallery(quick: bool = False) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_sweep(folder / "sweep")
-        window = MainWindow(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat), autosave_dir=folder / "a")
-        window.resize(1280, 860)
-        window.show()
+        window = shown_bench_window(folder)
         _pump(app, 0.3)
         from core.runs.backend import decode_on_this_thread_only
 
