@@ -96,9 +96,15 @@ def gap_bound(allowed_ms: float, idle_ms: float) -> float:
 
 
 def save_and_wait(qtbot, window: MainWindow, path) -> None:
-    """Save the current model as File › Save does (written in the background) and wait until it is written."""
-    window.save_checkpoint_to(path)
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == f"Saved {path}", timeout=30_000)
+    """Save the current model as File › Save does (written in the background) and wait until it is written: until
+    the status bar has said so (every message is heard, so a later one, as a run's end, cannot hide it)."""
+    said: list[str] = []
+    window.statusBar().messageChanged.connect(said.append)
+    try:
+        window.save_checkpoint_to(path)
+        qtbot.waitUntil(lambda: f"Saved {path}" in said, timeout=30_000)
+    finally:
+        window.statusBar().messageChanged.disconnect(said.append)
 
 
 def shown_tile(layer, row: int, column: int):

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.events import EndReason, EpochEnd, TrainingEnded
 from core.settings import TrainConfig, dataset_short_title, dataset_title
 from core.training.loss_history import LossHistory
 from core.training.progress import plural
 from explorer.training.shown_view import ShownView
-from explorer.training.worker import ProgressUpdate, RunFactory, TrainingRunner
+from explorer.training.worker import ProgressUpdate, RunFactory, TrainingRunner, TrainingWorker
 from explorer.utils.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ class RunSession(QObject):
         self._refusal_title = ""
         self._opened: Path | None = None  # the file being opened, for messages
         self._collapse_shown: str | None = None
+        self._wanted_save: Path | None = None  # a save asked of the training worker that it has not done yet
         self._last_status = ""  # what the status bar says now: the autosave note is added to it
         self.status.connect(self._remember_status)
 
@@ -195,7 +196,12 @@ class RunSession(QObject):
             return False
         self._refusal_title, self._opened = refusal_title, opened
         self._pending_autosave = autosave_to
-        worker = self.runner.start(factory, train, autosave_to)
+        self.runner.start(factory, train, autosave_to, listen=self._listen)
+        self.busyChanged.emit(True)
+        return True
+
+    def _listen(self, worker: TrainingWorker, thread: QThread) -> None:
+        """The session's connections to a new worker, made before its thread starts (TrainingRunner.start)."""
         worker.ready.connect(self._on_ready)
         worker.progress.connect(self._on_progress)
         worker.epochEnded.connect(self._on_epoch_end)
@@ -208,9 +214,7 @@ class RunSession(QObject):
         worker.saveFailed.connect(self._on_save_failed)
         worker.refused.connect(self._on_refused)
         worker.failed.connect(self._on_failed)
-        self.runner.thread.finished.connect(self._on_thread_finished)
-        self.busyChanged.emit(True)
-        return True
+        thread.finished.connect(self._on_thread_finished)
 
     # ----- steering ---------------------------------------------------------------------------------------------
     def toggle_pause(self) -> None:
@@ -316,6 +320,9 @@ class RunSession(QObject):
         outcome = self.runner.shutdown()
         self._take_outcome(outcome)
         self.busyChanged.emit(False)
+        wanted, self._wanted_save = self._wanted_save, None
+        if wanted is not None:  # asked for as the run ended, after the worker's last look: saved from what it left
+            self.save(wanted)
         if outcome is not None and outcome.autosave_error is not None:
             self.warning.emit(
                 "Autosave failed",
@@ -342,6 +349,8 @@ class RunSession(QObject):
         """Save between two steps (training: the worker writes it) or as a background task (idle). The window stays
         responsive either way."""
         if self.running and self.runner.worker is not None and self.training:
+            # kept until the worker says it saved: a request that comes as the run ends is saved once it has
+            self._wanted_save = Path(path)
             self.runner.worker.request_save(path)
             self.status.emit(f"Saving {path.name} after the current step…")
             return
@@ -386,6 +395,8 @@ class RunSession(QObject):
         return path
 
     def _on_saved(self, path: Path | str) -> None:
+        if self._wanted_save == Path(path):
+            self._wanted_save = None
         if not self.running:
             self.dirty, self.autosave_error = False, None
             self.current_file = Path(path)
@@ -394,6 +405,7 @@ class RunSession(QObject):
 
     @Slot(str)
     def _on_save_failed(self, message: str) -> None:
+        self._wanted_save = None
         self.warning.emit("Could not save", message)
 
     @property

@@ -334,7 +334,16 @@ class TrainingRunner(QObject):
     def running(self) -> bool:
         return self.thread is not None and self.thread.isRunning()
 
-    def start(self, factory: RunFactory, train: bool, autosave_to: Path | None = None) -> TrainingWorker:
+    def start(
+        self,
+        factory: RunFactory,
+        train: bool,
+        autosave_to: Path | None = None,
+        listen: Callable[[TrainingWorker, QThread], None] | None = None,
+    ) -> TrainingWorker:
+        """Start a worker thread on `factory`'s run. `listen` connects to the worker and thread before the thread
+        starts: a run that fails at once (a factory that raises) emits `failed` before start() returns, and a
+        connection made after that would never hear of it."""
         if self.running:
             raise RuntimeError("a run is already in progress")
         self.shutdown()
@@ -346,6 +355,8 @@ class TrainingRunner(QObject):
         worker.finished.connect(thread.quit)
         thread.finished.connect(worker.deleteLater)
         self.thread, self.worker, self.outcome = thread, worker, worker.outcome
+        if listen is not None:
+            listen(worker, thread)
         thread.start()
         return worker
 

@@ -44,9 +44,12 @@ def test_stop_during_a_folder_load_ends_the_run_at_once_and_saves_nothing(qtbot,
 
     runner = TrainingRunner()
     refusals, failures = [], []
-    worker = runner.start(factory, train=True, autosave_to=autosave)
-    worker.refused.connect(refusals.append)
-    worker.failed.connect(lambda message, _trace: failures.append(message))
+
+    def listen(worker, _thread):
+        worker.refused.connect(refusals.append)
+        worker.failed.connect(lambda message, _trace: failures.append(message))
+
+    runner.start(factory, train=True, autosave_to=autosave, listen=listen)
     try:
         runner.control.stop()
         qtbot.waitUntil(lambda: not runner.running, timeout=60_000)

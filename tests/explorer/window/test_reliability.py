@@ -53,8 +53,7 @@ def test_saving_while_training_keeps_the_window_responsive(qtbot, window, tiny_m
     meter = TimerGapMeter()
     meter.start()
     path = tmp_path / "during.safetensors"
-    window.save_checkpoint_to(path)
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == f"Saved {path}", timeout=30_000)
+    save_and_wait(qtbot, window, path)
     qtbot.wait(200)
     worst = meter.stop()
     window.stop_training()
