@@ -19,6 +19,9 @@ from torch import nn
 #: Codes decoded per pass: large enough to keep the device busy, small enough that a pass's activations (about
 #: 100 KB an image for a 28×28 digit) stay a few tens of megabytes.
 ERROR_CHUNK = 512
+#: On a CPU smaller passes win: 128 codes' activations (about 13 MB) stay in the cores' caches between the decoder's
+#: layers (2,000 display images on a 2-core EPYC: 128 codes a pass took about 0.7 of the time 512 took).
+ERROR_CHUNK_CPU = 128
 
 
 @torch.inference_mode()
@@ -27,15 +30,15 @@ def reconstruction_errors(
     codes: np.ndarray | torch.Tensor,
     images: np.ndarray | torch.Tensor,
     device: torch.device | str = "cpu",
-    chunk: int = ERROR_CHUNK,
+    chunk: int | None = None,
 ) -> np.ndarray:
     """(N,) float32: each image's mean squared error, in 0–1 pixel units, between decoder(code) and the image.
 
     `codes` is N×D (float), `images` N×C×H×W uint8 (the data set's own pixels, divided by 255 here as the engine
-    trains on them). The decoder runs in chunks of `chunk` codes on `device` (where its weights are), and only the
-    N errors come back, so a GPU hands back 4 bytes an image. `decoder` is any callable module from codes to images
-    (a snapshot's detached decoder, a FastDecoder, a live model's decoder); a module in training mode is run in eval
-    mode and put back.
+    trains on them). The decoder runs in chunks of `chunk` codes (None: the device's size, above) on `device` (where
+    its weights are), and only the N errors come back, so a GPU hands back 4 bytes an image. `decoder` is any callable
+    module from codes to images (a snapshot's detached decoder, a FastDecoder, a live model's decoder); a module in
+    training mode is run in eval mode and put back.
     """
     # torch warns of read-only arrays (a recorded frame's are): those alone are copied
     codes_t = torch.as_tensor(np.require(codes, np.float32, ["C", "W"]) if isinstance(codes, np.ndarray) else codes)
@@ -47,9 +50,11 @@ def reconstruction_errors(
             f"codes (N×D) and images (N×C×H×W) must pair up, got shapes {tuple(codes_t.shape)} and "
             f"{tuple(images_t.shape)}"
         )
+    device = torch.device(device)
+    if chunk is None:
+        chunk = ERROR_CHUNK_CPU if device.type == "cpu" else ERROR_CHUNK
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
-    device = torch.device(device)
     was_training = isinstance(decoder, nn.Module) and decoder.training
     if was_training:
         decoder.eval()
