@@ -232,12 +232,18 @@ class _LastGoodWeights:
         self._model, self._optimizer = model, optimizer
         self._latest: list[torch.Tensor] = []
         self._older: list[torch.Tensor] = []
+        self._tensors: list[torch.Tensor] = []
+        self._states = -1  # how many parameters had optimizer state when _tensors was listed
 
     def _live(self) -> list[torch.Tensor]:
-        tensors = [p.data for p in self._model.parameters()]
-        for state in self._optimizer.state.values():
-            tensors.extend(t for t in state.values() if isinstance(t, torch.Tensor))
-        return tensors
+        """The weights and the optimizer's state, listed again only when the optimizer's state has grown (its first
+        step): walking the modules at every commit cost 5 % of a small module's training on the CPU."""
+        if self._states != len(self._optimizer.state):
+            tensors = [p.data for p in self._model.parameters()]
+            for state in self._optimizer.state.values():
+                tensors.extend(t for t in state.values() if isinstance(t, torch.Tensor))
+            self._tensors, self._states = tensors, len(self._optimizer.state)
+        return self._tensors
 
     @torch.no_grad()
     def save(self) -> None:
