@@ -101,6 +101,11 @@ def _decode(
     return y if (low, high) == (0.0, 1.0) else (y - low) / (high - low)
 
 
+#: FLOPs of one image's forward pass below which a module is light (see OwnModel.light): the guide's MLP takes
+#: about 0.4 M, the lecture's convolutional autoencoder about 29 M.
+LIGHT_FLOPS = 4_000_000
+
+
 class OwnModel(GaussianCodes, nn.Module):
     """The user's module (`net`) with the interface core's lecture networks have (see the module docstring)."""
 
@@ -114,12 +119,35 @@ class OwnModel(GaussianCodes, nn.Module):
         self.own_loss = callable(getattr(net, "loss", None))
         self.coupled = batch_coupled(net)
         self._noise = torch.Generator().manual_seed(noise_seed)
+        self._flops: int | None = None  # one image's forward pass, counted on first use (`light`)
 
     @property
     def batch_safe(self) -> bool:
         """Whether a batch may be cut into slices whose gradients add up to the batch's (core.training.step_runners):
         not with BatchNorm (statistics over the batch), nor with the module's own loss (its scaling is unknown)."""
         return not self.coupled and not self.own_loss
+
+    @property
+    def light(self) -> bool:
+        """Whether one image's forward pass is so cheap (under LIGHT_FLOPS) that a CPU step is mostly Python and
+        autograd bookkeeping. Slices then only add bookkeeping, held by one interpreter lock: the guide's MLP trained
+        at 0.61× a plain loop in halves (core.training.step_runners uses the whole batch for such a module)."""
+        if self._flops is None:
+            from torch.utils.flop_counter import FlopCounterMode
+
+            config = self.config
+            x = torch.zeros(1, config.channels, config.image_size, config.image_size)
+            was_training = self.training
+            self.eval()
+            try:
+                with torch.no_grad(), FlopCounterMode(display=False) as counter:
+                    self.decode(self.encode(x))
+                self._flops = counter.get_total_flops()
+            except Exception:  # a layer the counter cannot follow: count the module as heavy (slices stay)
+                self._flops = LIGHT_FLOPS
+            finally:
+                self.train(was_training)
+        return self._flops < LIGHT_FLOPS
 
     # The lecture's networks hold `encoder` and `decoder` modules that snapshots copy; here they are views.
     @property

@@ -311,6 +311,8 @@ def make_steps(
         runner = WHOLE  # their code may sync with the host or branch on values: a CUDA graph cannot replay that
     if own and not model.batch_safe:
         runner = WHOLE  # BatchNorm or their own loss: slices would not add up to the batch's maths
+    if own and runner != WHOLE and images.device.type == "cpu" and model.light:
+        runner = WHOLE  # a step of a few hundred kFLOPs an image: slices only add bookkeeping (OwnModel.light)
     full = loss_function(model, bf16=bf16, compiled=compiled)
     if runner == GRAPHS:
         short = loss_function(model, bf16=bf16)  # never compiled: a short batch must not compile again

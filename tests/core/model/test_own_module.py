@@ -102,13 +102,16 @@ def test_batch_norm_trains_on_whole_batches_and_its_step_counts_are_saved(tmp_pa
         assert isinstance(steps, SplitSteps) and steps.parts == 1  # halves would change BatchNorm's statistics
     finally:
         close_steps(steps)
-    mlp = probe(source_of(write_module(tmp_path, "mlp", MLP), "MLP"), data.train.images, beta=1.0)
-    plain = Trainer(data, fast_config(num_threads=2), mlp)
-    steps = make_steps(plain.model, plain.optimizer, data.train.images, 32, threads=2)
-    try:
-        assert steps.parts == 2  # a module without batch coupling keeps the engine's halves
-    finally:
-        close_steps(steps)
+    for hidden, parts in ((4096, 2), (32, 1)):
+        code = source_of(write_module(tmp_path, "mlp", MLP), "MLP", json.dumps({"hidden": hidden}))
+        plain = Trainer(data, fast_config(num_threads=2), probe(code, data.train.images, beta=1.0))
+        steps = make_steps(plain.model, plain.optimizer, data.train.images, 32, threads=2)
+        try:
+            # a module without batch coupling keeps the engine's halves, unless an image's pass is so light (hidden
+            # 32: 0.1 MFLOPs; 4096: 12.8) that slices would only add bookkeeping
+            assert steps.parts == parts, hidden
+        finally:
+            close_steps(steps)
     list(trainer.run())
     path = save_checkpoint(tmp_path / "bn.safetensors", Checkpoint.from_trainer(trainer))
     state = load_checkpoint(path).model_state
