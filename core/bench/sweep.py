@@ -63,6 +63,7 @@ class SweepTimes:
     sweep_runs_s: float
     cores: int
     cpus_per_run: float = 1.0
+    load_average: float | None = None  # the 1-minute load average at the end: how shared the machine was
 
     @property
     def at_once(self) -> int:
@@ -176,13 +177,20 @@ def measure_sweep(
     found = READY_LINE.search(printed)
     if found is None:
         raise SweepBenchError("`sweep` did not print its 'Ray ready in … s; runs took … s' line")
-    return SweepTimes(runs, one_after_another, sweep, float(found.group(1)), float(found.group(2)), cores)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return SweepTimes(runs, one_after_another, sweep, float(found.group(1)), float(found.group(2)), cores, 1.0, load)
 
 
 def sweep_figures(times: SweepTimes, thread_rows: Sequence[ThreadRow] = ()) -> list[Figure]:
     """The section's figures from one measurement; `thread_rows` (the bench's thread table) feed the 16-core
     estimate, which is left out without them."""
     n = times.runs
+    load = (
+        ""
+        if times.load_average is None
+        else f"; load average {times.load_average:.1f} at the end on {times.cores} cores (other processes slow both "
+        "sides, not evenly)"
+    )
     figures = [
         Figure(
             f"{n} × `train`, one after another",
@@ -210,7 +218,7 @@ def sweep_figures(times: SweepTimes, thread_rows: Sequence[ThreadRow] = ()) -> l
             "one after another ÷ sweep",
             times.ratio,
             "×",
-            detail=f"{times.one_after_another_s:.1f} s ÷ {times.sweep_s:.1f} s, Ray's start-up included",
+            detail=f"{times.one_after_another_s:.1f} s ÷ {times.sweep_s:.1f} s, Ray's start-up included{load}",
         ),
         Figure(
             "one after another ÷ sweep, Ray's start-up left out",
