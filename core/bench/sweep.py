@@ -235,41 +235,56 @@ def sweep_figures(times: SweepTimes, thread_rows: Sequence[ThreadRow] = ()) -> l
 
 def estimate_16_cores(thread_rows: Sequence[ThreadRow]) -> Figure | None:
     """What the sweep's advantage in training speed would be on 16 cores, from the thread table's measured rates;
-    None when the table was not measured (a GPU bench) or has no row for 1 thread.
+    None when the table was not measured (a GPU bench) or has no row for 1 thread and one for more.
 
     On 16 cores a sweep at one CPU per run trains 16 one-thread runs at once, while one `train` trains on 16
     threads: the advantage is 16 × rate(1 thread) ÷ rate(16 threads). A machine with 16 cores measures rate(16)
-    in its own table; elsewhere rate(16) is extrapolated from the measured scaling per doubling of threads, which
-    is said. Either way 16 runs at once is assumed not to slow each other (memory bandwidth may), and fixed
-    costs (Ray's start, each command's start) are left out: they weigh less the longer the runs."""
+    in its own table; elsewhere rate(16) is extrapolated from the measured scaling per doubling of threads, and
+    the figure says so. Where more threads measured no faster than one (other processes held the other cores),
+    there is no scaling to extend: the figure then has no value and says why, rather than divide by a slowdown.
+    Either way 16 runs at once are assumed not to slow each other (memory bandwidth may), and fixed costs (Ray's
+    start, each command's start) are left out: they weigh less the longer the runs."""
     rows = {row.threads: row for row in thread_rows}
-    if 1 not in rows:
+    top = max(rows, default=1)
+    if 1 not in rows or top == 1:
         return None
+    cores = ESTIMATE_CORES
     one = rows[1].engine
-    top = max(rows)
-    if top >= ESTIMATE_CORES:
-        wide = rows[ESTIMATE_CORES].engine
-        how = f"measured on this machine: {wide:,.0f} img/s on {ESTIMATE_CORES} threads"
-        label = f"{ESTIMATE_CORES} cores"
-    elif top > 1:
-        per_doubling = (rows[top].engine / one) ** (1 / math.log2(top))
-        wide = one * per_doubling ** math.log2(ESTIMATE_CORES)
+    busy = rows[top].background_cpus
+    noise = "" if busy is None else f" (other processes used {busy:.1f} CPUs meanwhile)"
+    assumptions = (
+        f"assumes {cores} runs at once do not slow each other (memory bandwidth may) and leaves out the fixed "
+        "costs (Ray's start, each command's start), which weigh less the longer the runs"
+    )
+    name = f"{cores} one-thread runs at once ÷ one `train` on {cores} threads, training speed"
+    if top >= cores:
+        wide = rows[cores].engine
+        how = f"measured on this machine: {wide:,.0f} img/s on {cores} threads"
+        label, value = f"{cores} cores", cores * one / wide
+    elif rows[top].engine > one:
+        scaling = rows[top].engine / one
+        per_doubling = scaling ** (1 / math.log2(top))
+        wide = one * per_doubling ** math.log2(cores)
         how = (
-            f"extrapolated, not measured: {top} threads train {rows[top].engine / one:.2f}× as fast as 1 here "
-            f"({per_doubling:.2f}× per doubling); kept up to {ESTIMATE_CORES} threads that is {wide:,.0f} img/s, an "
-            "upper bound, as scaling usually falls off with more threads (the sweep's advantage is then larger)"
+            f"extrapolated, not measured: {top} threads trained {scaling:.2f}× as fast as 1 here{noise}, "
+            f"{per_doubling:.2f}× per doubling; kept up to {cores} threads that is {wide:,.0f} img/s, likely too "
+            "high, as scaling usually falls off with more threads (the sweep's advantage is then larger)"
         )
-        label = f"{ESTIMATE_CORES} cores (estimate)"
+        label, value = f"{cores} cores (estimate)", cores * one / wide
     else:
-        return None
+        return Figure(
+            f"{cores} cores (not estimated): {name}",
+            None,
+            "×",
+            detail=f"{top} threads trained no faster than 1 on this machine ({rows[top].engine:,.0f} against "
+            f"{one:,.0f} img/s{noise}): no scaling to extend to {cores} threads; rerun on a quieter machine",
+        )
     return Figure(
-        f"{label}: {ESTIMATE_CORES} one-thread runs at once ÷ one `train` on {ESTIMATE_CORES} threads, training speed",
-        ESTIMATE_CORES * one / wide,
+        f"{label}: {name}",
+        value,
         "×",
-        detail=f"{ESTIMATE_CORES} × {one:,.0f} img/s (the engine on 1 thread, measured) ÷ the engine on "
-        f"{ESTIMATE_CORES} threads, {how}; assumes {ESTIMATE_CORES} runs at once do not slow each other (memory "
-        "bandwidth may) and leaves out the fixed costs (Ray's start, each command's start), which weigh less the "
-        "longer the runs",
+        detail=f"{cores} × {one:,.0f} img/s (the engine on 1 thread, measured) ÷ the engine on {cores} threads, "
+        f"{how}; {assumptions}",
     )
 
 

@@ -74,6 +74,10 @@ def test_the_16_core_estimate_rests_on_the_thread_rows_and_says_when_it_extrapol
     assert measured is not None and measured.name.startswith("16 cores:")
     assert measured.value == pytest.approx(16 * 600 / 2_100) and "measured on this machine" in measured.detail
 
+    slowed = estimate_16_cores([_row(1, 596.0), _row(2, 518.0)])  # the second core was taken by other processes
+    assert slowed is not None and slowed.value is None and slowed.name.startswith("16 cores (not estimated)")
+    assert "no scaling to extend" in slowed.detail
+
     assert estimate_16_cores([]) is None  # no thread table (a GPU bench): no estimate
     assert estimate_16_cores([_row(1, 500.0)]) is None  # one core: no scaling to go on
     assert len(sweep_figures(times)) == 5  # the measured figures alone
