@@ -251,7 +251,7 @@ def estimate_16_cores(thread_rows: Sequence[ThreadRow]) -> Figure | None:
     cores = ESTIMATE_CORES
     one = rows[1].engine
     busy = rows[top].background_cpus
-    noise = "" if busy is None else f" (other processes used {busy:.1f} CPUs meanwhile)"
+    noise = "" if busy is None else f"; other processes used {busy:.1f} CPUs meanwhile"
     assumptions = (
         f"assumes {cores} runs at once do not slow each other (memory bandwidth may) and leaves out the fixed "
         "costs (Ray's start, each command's start), which weigh less the longer the runs"
@@ -266,9 +266,9 @@ def estimate_16_cores(thread_rows: Sequence[ThreadRow]) -> Figure | None:
         per_doubling = scaling ** (1 / math.log2(top))
         wide = one * per_doubling ** math.log2(cores)
         how = (
-            f"extrapolated, not measured: {top} threads trained {scaling:.2f}× as fast as 1 here{noise}, "
-            f"{per_doubling:.2f}× per doubling; kept up to {cores} threads that is {wide:,.0f} img/s, likely too "
-            "high, as scaling usually falls off with more threads (the sweep's advantage is then larger)"
+            f"extrapolated, not measured: {top} threads trained {scaling:.2f}× as fast as 1 here "
+            f"({per_doubling:.2f}× per doubling{noise}); kept up to {cores} threads that is {wide:,.0f} img/s, "
+            "likely too high, as scaling usually falls off with more threads (the sweep's advantage is then larger)"
         )
         label, value = f"{cores} cores (estimate)", cores * one / wide
     else:
