@@ -21,7 +21,7 @@ from core.bench.folder_load import measure_folder_load
 from core.bench.loss_run import measure_loss_run
 from core.bench.machine import BackgroundLoad, format_machine, machine_info
 from core.bench.reference_process import ReferenceProcess, ReferenceProcessError
-from core.bench.threads import format_thread_table, measure_thread_table
+from core.bench.threads import ThreadRow, format_thread_table, measure_thread_table
 from core.bench.timelapse import measure_timelapse
 from core.bench.training import measure_training
 from core.bench.vae_loss_run import measure_vae_loss_run
@@ -69,6 +69,7 @@ def run_bench(
     gui_figures: GuiFigures | None = None,
     time_to_target: bool = False,
     learned_view: bool = False,
+    sweep: bool = False,
 ) -> int:
     """Measure, print the machine and the table, write JSON if asked; 0 when every part ran (goals or not).
 
@@ -76,7 +77,9 @@ def run_bench(
     JSON not written), 130 an interrupt (the figures measured so far are still printed).
     The window figures come from gui_figures(quick, device), which the caller hands in (core imports no Qt);
     None skips them. time_to_target adds the minutes-long race to the lecture's 20-epoch MSE (core.bench.target);
-    learned_view the learned view's figures against the PCA plane (core.bench.learned_view; minutes, umap-learn).
+    learned_view the learned view's figures against the PCA plane (core.bench.learned_view; minutes, umap-learn);
+    sweep a sweep of 4 one-epoch runs on Ray against the same 4 `train` runs one after another (core.bench.sweep;
+    a minute or two, skipped with a note where Ray is not installed).
     """
     try:
         target = resolve_device(device)
@@ -92,6 +95,7 @@ def run_bench(
     sections: dict[str, list[Figure]] = {}
     notes: list[str] = []
     extra: dict[str, Any] = {}
+    thread_rows: list[ThreadRow] = []
     status = 0
     try:
         dataset = load_builtin_digits()
@@ -122,6 +126,17 @@ def run_bench(
 
             name = "learned view (UMAP + inverse) vs PCA plane, digits-5k"
             sections[name] = measure_learned_view(dataset, quick, say)
+        if sweep:
+            from core.bench.sweep import SWEEP_RUNS, measure_sweep_section
+
+            swept = measure_sweep_section(say, thread_rows)
+            if swept.figures:
+                sections[f"sweep: {SWEEP_RUNS} one-epoch runs on Ray vs one after another (digits-5k, CPU)"] = (
+                    swept.figures
+                )
+            if swept.note:
+                notes.append(swept.note)
+            status = 1 if swept.failed else status
         if loss_run:
             sections["loss run (20 epochs, seed 123)"] = measure_loss_run(dataset, target, say)
             sections["VAE loss run (L17: latent 2, batch 256, 50 epochs)"] = measure_vae_loss_run(dataset, target, say)

@@ -35,6 +35,12 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         "20-epoch level, and compare their latent spaces (minutes: one run of each, taking turns)",
     )
     _add_learned_view_argument(bench)
+    bench.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also time a sweep of 4 one-epoch runs on Ray against the same 4 train runs one after another "
+        "(a minute or two; needs ray)",
+    )
 
 
 def _add_learned_view_argument(bench: argparse.ArgumentParser) -> None:
@@ -72,4 +78,5 @@ def run_bench_command(args: argparse.Namespace, window_figures: Callable[[bool, 
         gui_figures=None if args.no_gui else window_figures,
         time_to_target=args.time_to_target,
         learned_view=args.learned_view,
+        sweep=args.sweep,
     )

@@ -210,6 +210,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         outcome = run_sweep(directory, manifest, options)
     except (SweepError, GridError, FileWriteError) as error:
         return fail(str(error))
+    # `bench --sweep` reads Ray's start-up from this line (core.bench.sweep.READY_LINE): keep the two in step
     print(f"Ray ready in {outcome.startup_s:.1f} s; runs took {outcome.run_s:.1f} s", flush=True)
     for run in outcome.manifest.runs:
         print(_run_line(run), flush=True)
