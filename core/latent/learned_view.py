@@ -313,12 +313,30 @@ def fit_learned_plane(
     positions and is turned to line up with them, so the picture moves instead of jumping. Without it, the layout is
     a fresh seeded fit: an opened file gives the same layout in the window and in `render`.
     """
+    return fit_learned_plane_from(codes, warm_start(codes, previous), seed=seed, cancelled=cancelled)
+
+
+def warm_start(codes: np.ndarray, previous: LearnedPlane | None) -> np.ndarray | None:
+    """The layout a new one of `codes` starts from and is turned to: `previous`'s, where it laid out the same
+    number of codes of the same size (the same display set a snapshot later); None for a fresh layout."""
+    if previous is not None and previous.codes.shape == np.shape(codes):
+        return previous.layout
+    return None
+
+
+def fit_learned_plane_from(
+    codes: np.ndarray,
+    start: np.ndarray | None,
+    seed: int = SEED,
+    cancelled: Callable[[], bool] | None = None,
+) -> LearnedPlane | None:
+    """`fit_learned_plane` given only the layout to start from (`warm_start`'s answer): what a layout process
+    (core.latent.layout_process) needs to be sent, so that it computes the same plane as the calling process."""
     codes = _read_only(np.array(codes, np.float32))  # a copy: the caller's array stays writeable
-    warm = previous is not None and previous.codes.shape == codes.shape
-    init = previous.layout if warm else None
-    layout = umap_layout(codes, init=init, seed=seed, epochs=WARM_EPOCHS if warm else FRESH_EPOCHS)
+    warm = start is not None
+    layout = umap_layout(codes, init=start, seed=seed, epochs=WARM_EPOCHS if warm else FRESH_EPOCHS)
     if warm:
-        layout = align_layout(layout, previous.layout)
+        layout = align_layout(layout, start)
     if cancelled is not None and cancelled():
         return None
     inverse = train_inverse(layout, codes, seed=seed, cancelled=cancelled)
