@@ -14,7 +14,8 @@ A `LearnedPlane` answers what a `core.latent.plane.LatentPlane` answers (`to_pla
 inverse runs in numpy: the window's hover decodes through it without torch's thread pool.
 
 umap-learn (and numba, pynndescent) take seconds to import and compile: they are imported inside `fit_learned_plane`
-only, which the window calls in the background and the command line only for `--view umap`.
+only, which the window calls in its layout process (core.latent.layout_process) and the command line only for
+`--view umap`.
 """
 
 from __future__ import annotations
