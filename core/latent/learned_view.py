@@ -14,7 +14,8 @@ A `LearnedPlane` answers what a `core.latent.plane.LatentPlane` answers (`to_pla
 inverse runs in numpy: the window's hover decodes through it without torch's thread pool.
 
 umap-learn (and numba, pynndescent) take seconds to import and compile: they are imported inside `fit_learned_plane`
-only, which the window calls in the background and the command line only for `--view umap`.
+only, which the window calls in its layout process (core.latent.layout_process) and the command line only for
+`--view umap`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ SEED = 0
 #: fewer for one started from the previous snapshot's layout (the codes moved a little).
 FRESH_EPOCHS = 200
 WARM_EPOCHS = 100
+#: Below this many codes umap-learn finds neighbours in the whole distance matrix (its own threshold), which
+#: `umap_layout` computes for it; from there on it searches approximately (pynndescent) on the codes.
+SMALL_DATA = 4096
 #: The inverse network: 2 → HIDDEN → HIDDEN → D with tanh, trained STEPS Adam steps on batches of BATCH pairs.
 HIDDEN = 128
 STEPS = 600
@@ -222,9 +226,11 @@ def umap_layout(
     if count < 4:
         raise ValueError(f"a learned view needs at least 4 codes, got {count}")
     neighbours = min(NEIGHBOURS, count - 1)
+    small = count < SMALL_DATA
     reducer = umap.UMAP(
         n_neighbors=neighbours,
         n_components=2,
+        metric="precomputed" if small else "euclidean",
         random_state=seed,
         init=np.asarray(init, np.float64) if init is not None else "spectral",
         n_epochs=epochs,
@@ -232,15 +238,24 @@ def umap_layout(
     )
     with warnings.catch_warnings():  # "n_jobs overridden by random_state": one thread is the price of a fixed seed
         warnings.simplefilter("ignore")
-        layout = reducer.fit_transform(codes)
+        layout = reducer.fit_transform(pairwise_distances(codes) if small else codes)
     return np.asarray(layout, np.float32)
+
+
+def pairwise_distances(codes: np.ndarray) -> np.ndarray:
+    """(N, N) Euclidean distances between the codes, in C (scipy). umap-learn computes the same matrix for fewer
+    than SMALL_DATA points through sklearn with its numba metric as a Python callable, one call per pair: 2 M calls,
+    two thirds of a 2,000-code layout's time, where this takes milliseconds."""
+    from scipy.spatial.distance import pdist, squareform
+
+    return squareform(pdist(np.asarray(codes, np.float64))).astype(np.float32)
 
 
 def train_inverse(
     layout: np.ndarray,
     codes: np.ndarray,
     seed: int = SEED,
-    steps: int = STEPS,
+    steps: int | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> Inverse | None:
     """The network from layout positions to codes (NNInv), trained with Adam on the pairs; None when `cancelled`
@@ -252,7 +267,7 @@ def train_inverse(
     threads = torch.get_num_threads()  # kept per calling thread: given back afterwards
     torch.set_num_threads(1)
     try:
-        return _train_inverse(layout, codes, seed, steps, cancelled)
+        return _train_inverse(layout, codes, seed, STEPS if steps is None else steps, cancelled)
     finally:
         torch.set_num_threads(threads)
 
@@ -313,12 +328,30 @@ def fit_learned_plane(
     positions and is turned to line up with them, so the picture moves instead of jumping. Without it, the layout is
     a fresh seeded fit: an opened file gives the same layout in the window and in `render`.
     """
+    return fit_learned_plane_from(codes, warm_start(codes, previous), seed=seed, cancelled=cancelled)
+
+
+def warm_start(codes: np.ndarray, previous: LearnedPlane | None) -> np.ndarray | None:
+    """The layout a new one of `codes` starts from and is turned to: `previous`'s, where it laid out the same
+    number of codes of the same size (the same display set a snapshot later); None for a fresh layout."""
+    if previous is not None and previous.codes.shape == np.shape(codes):
+        return previous.layout
+    return None
+
+
+def fit_learned_plane_from(
+    codes: np.ndarray,
+    start: np.ndarray | None,
+    seed: int = SEED,
+    cancelled: Callable[[], bool] | None = None,
+) -> LearnedPlane | None:
+    """`fit_learned_plane` given only the layout to start from (`warm_start`'s answer): what a layout process
+    (core.latent.layout_process) needs to be sent, so that it computes the same plane as the calling process."""
     codes = _read_only(np.array(codes, np.float32))  # a copy: the caller's array stays writeable
-    warm = previous is not None and previous.codes.shape == codes.shape
-    init = previous.layout if warm else None
-    layout = umap_layout(codes, init=init, seed=seed, epochs=WARM_EPOCHS if warm else FRESH_EPOCHS)
+    warm = start is not None
+    layout = umap_layout(codes, init=start, seed=seed, epochs=WARM_EPOCHS if warm else FRESH_EPOCHS)
     if warm:
-        layout = align_layout(layout, previous.layout)
+        layout = align_layout(layout, start)
     if cancelled is not None and cancelled():
         return None
     inverse = train_inverse(layout, codes, seed=seed, cancelled=cancelled)

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 
+import numpy as np
+
 from core.latent.learned_view import LearnedPlane, aligned_learned_plane
 from core.timelapse.recording import HistoryFrames
 
@@ -20,8 +22,14 @@ from core.timelapse.recording import HistoryFrames
 class LearnedFrames:
     """The learned planes of one history's frames, computed in order and kept (thread-safe)."""
 
-    def __init__(self, frames: HistoryFrames) -> None:
+    def __init__(
+        self,
+        frames: HistoryFrames,
+        fit: Callable[[np.ndarray, LearnedPlane | None], LearnedPlane] = aligned_learned_plane,
+    ) -> None:
+        """`fit(codes, previous frame's plane)` lays one frame out (the window's does it in a layout process)."""
         self.frames = frames
+        self._fit = fit
         self._planes: list[LearnedPlane] = []
         self._lock = threading.Lock()
 
@@ -36,7 +44,7 @@ class LearnedFrames:
             while len(self._planes) <= index:
                 previous = self._planes[-1] if self._planes else None
                 codes = self.frames.frames[len(self._planes)].codes
-                self._planes.append(aligned_learned_plane(codes, previous))
+                self._planes.append(self._fit(codes, previous))
             return self._planes[index]
 
     def all(self, progress: Callable[[int, int], None] | None = None) -> HistoryFrames:

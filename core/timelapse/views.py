@@ -11,11 +11,15 @@ under the cursor at x,y. A recorded frame's own view is HistoryFrames.view (its 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from core.events import Snapshot
 from core.latent.plane import LatentPlane, fit_aligned_plane
 from core.latent.view import SnapshotView, view_of
 from core.timelapse.recording import RunHistory
+
+if TYPE_CHECKING:
+    from core.latent.learned_view import LearnedPlane
 
 
 def plane_for(snapshot: Snapshot, history: RunHistory | None) -> LatentPlane:
@@ -35,6 +39,7 @@ def view_for(
     projection: str = "pca",
     previous: SnapshotView | None = None,
     cancelled: Callable[[], bool] | None = None,
+    fit_plane: Callable[..., LearnedPlane | None] | None = None,
 ) -> SnapshotView | None:
     """What the window shows of this snapshot beside `history` (None: a run with no recording), built in the
     calling thread with the off-the-data meter ready (core.latent.view.view_of).
@@ -45,11 +50,12 @@ def view_for(
     same layout in the window and in `render`. Latent sizes 1 and 2 are shown as they are in either projection.
     `cancelled` (asked between the layout and the inverse's training steps) lets the window abandon a layout nobody
     waits for any more (a switch back to PCA, another run, the window closing): None is returned then.
+    `fit_plane` (fit_learned_plane's arguments and answer) computes the plane elsewhere: the window's layout process.
     """
     if projection == "umap" and snapshot.codes.shape[1] > 2:
         from core.latent.learned_view import LearnedPlane, fit_learned_plane
 
         before = previous.plane if previous is not None and isinstance(previous.plane, LearnedPlane) else None
-        plane = fit_learned_plane(snapshot.codes, before, cancelled=cancelled)
+        plane = (fit_plane or fit_learned_plane)(snapshot.codes, before, cancelled=cancelled)
         return None if plane is None else view_of(snapshot, plane)
     return view_of(snapshot, plane_for(snapshot, history))

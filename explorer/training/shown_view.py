@@ -7,8 +7,10 @@ session offers each live view, the player asks for a frame or for live again, an
 says so with one signal; the points, the hover, the map, the grids all follow `changed`.
 
 The learned view (core.latent.learned_view) takes seconds to lay out, and its first use imports umap-learn and
-compiles numba. So with that projection chosen (and codes of more than two numbers), the view asked for is laid out
-on a background thread and `changed` is emitted only once it is ready: until then the previous view stays shown,
+compiles numba; umap-learn, numba and torch hold the GIL meanwhile. So with that projection chosen (and codes of more
+than two numbers), the view asked for is laid out in a process of its own (core.latent.layout_process, started on the
+first layout and ended with the window), waited for by a background thread, and `changed` is emitted only once it is
+ready: until then the previous view stays shown,
 whole, so the points, hover, clicks, the map, neighbours and the off-the-data meter never mix two views, and
 `layingOut` says meanwhile that the view is coming. One layout runs at a time; requests made meanwhile wait, and
 only the newest of them is laid out next (a newer snapshot makes an older request stale, but a running layout is
@@ -21,14 +23,23 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from core.latent.layout_process import LayoutProcess
 from explorer.utils.latest_worker import LatestOnlyWorker
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import numpy as np
+
+    from core.latent.learned_view import LearnedPlane
     from core.latent.view import SnapshotView
     from core.timelapse.learned_frames import LearnedFrames
     from core.timelapse.recording import HistoryFrames
+
+
+class LayoutAbandoned(Exception):
+    """A recorded frame's layout was given up (nobody waits for it any more)."""
+
 
 #: The projections a run can be shown on (core.latent.learned_view's names, repeated here so that choosing one
 #: never imports the learned view's module on the GUI thread).
@@ -54,6 +65,8 @@ class ShownView(QObject):
         self._learned: dict[int, tuple[SnapshotView, SnapshotView]] = {}
         self._previous: SnapshotView | None = None  # the newest live learned view: the next layout starts from it
         self._frames: LearnedFrames | None = None  # the recorded frames' learned planes, kept per history
+        self._frame_stale: Callable[[], bool] | None = None  # whether the frame job running now was given up
+        self.layouts = LayoutProcess()  # where learned views are computed: its process starts on the first layout
         self._worker = LatestOnlyWorker("learned-view", self)
         self._worker.done.connect(self._on_laid_out)
         self._worker.failed.connect(self._on_failed)
@@ -111,8 +124,10 @@ class ShownView(QObject):
             self.layingOut.emit(False)
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
-        """The window is closing: abandon any layout and wait for its thread (a layout ends at its next step)."""
+        """The window is closing: abandon any layout, end the layout process and wait for the thread."""
         self._running = None
+        self._worker.cancel()
+        self.layouts.close(timeout_s)
         self._worker.shutdown(timeout_s)
 
     # ----- inside ---------------------------------------------------------------------------------------------------
@@ -148,13 +163,17 @@ class ShownView(QObject):
             if self._frames is None or self._frames.frames is not frames:
                 from core.timelapse.learned_frames import LearnedFrames
 
-                self._frames = LearnedFrames(frames)
+                self._frames = LearnedFrames(frames, self._fit_frame)
             learned_frames = self._frames
 
-            def lay_out_frame(_stale: Callable[[], bool]) -> object:
+            def lay_out_frame(stale: Callable[[], bool]) -> object:
                 from core.latent.view import view_of
 
-                return view, view_of(view.snapshot, learned_frames.plane(index))
+                self._frame_stale = stale  # read by _fit_frame, on this same thread
+                try:
+                    return view, view_of(view.snapshot, learned_frames.plane(index))
+                except LayoutAbandoned:
+                    return None
 
             return lay_out_frame
         previous = self._previous
@@ -162,10 +181,20 @@ class ShownView(QObject):
         def lay_out(stale: Callable[[], bool]) -> object:
             from core.timelapse.views import view_for
 
-            learned = view_for(view.snapshot, None, UMAP, previous=previous, cancelled=stale)
+            learned = view_for(
+                view.snapshot, None, UMAP, previous=previous, cancelled=stale, fit_plane=self.layouts.fit
+            )
             return None if learned is None else (view, learned)
 
         return lay_out
+
+    def _fit_frame(self, codes: np.ndarray, previous: LearnedPlane | None) -> LearnedPlane:
+        """A recorded frame's plane from the layout process (as aligned_learned_plane computes it); abandoned when
+        the window closes or the request is dropped."""
+        plane = self.layouts.fit(codes, previous, cancelled=self._frame_stale)
+        if plane is None:
+            raise LayoutAbandoned
+        return plane
 
     @Slot(object)
     def _on_laid_out(self, result: tuple[SnapshotView, SnapshotView]) -> None:

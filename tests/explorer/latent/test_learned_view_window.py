@@ -5,6 +5,7 @@ computes during training; and the window shows the same layout of a file as `ren
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,23 @@ def test_the_learned_views_hover_decodes_its_inverses_code_at_the_cursor(qtbot, 
     window.menus.action("projection-pca").trigger()
     assert not learned_shown(window)
     assert "hover decodes through the PCA plane" in window.latent.caption.text()
+
+
+def test_the_learned_view_is_laid_out_in_a_process_that_ends_with_the_window(qtbot, window, model) -> None:
+    open_in_learned_view(qtbot, window, model)
+    pid = window.session.shown.layouts.pid
+    assert pid is not None and pid != os.getpid()
+    window.close()
+    assert window.session.shown.layouts.pid is None
+
+    def ended() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    qtbot.waitUntil(ended, timeout=60_000)
 
 
 def test_the_window_shows_the_layout_render_draws_of_the_same_file(qtbot, window, model) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
 from explorer.training.shown_view import ShownView
@@ -77,3 +80,41 @@ def test_the_learned_view_is_laid_out_in_the_background_and_the_newest_snapshot_
     shown.shutdown()  # joins the layout thread: a result after this would have been delivered by now
     qtbot.wait(0)
     assert len(seen) == count and shown.view is fourth
+
+
+def process_ended(pid: int) -> bool:
+    """No process with this id any more (ended and reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.timeout(1200)  # numba compiles UMAP on a process's first layout: minutes on a busy host
+def test_a_layout_process_killed_mid_layout_fails_clearly_and_the_next_layout_starts_a_new_one(
+    qtbot, live_views
+) -> None:
+    pytest.importorskip("umap")
+    shown = ShownView()
+    failures: list[str] = []
+    shown.failed.connect(failures.append)
+    first, second, _, _ = live_views
+    shown.offer_live(first)
+    assert shown.layouts.pid is None  # nothing started before the learned view is needed
+    shown.set_projection("umap")
+    qtbot.waitUntil(lambda: shown.layouts.pid is not None, timeout=60_000)
+    killed = shown.layouts.pid
+    assert killed != os.getpid()  # laid out in a process of its own: the window's GIL stays free
+    os.kill(killed, signal.SIGKILL)  # its first layout imports umap-learn and compiles: it is still at work
+    qtbot.waitUntil(lambda: bool(failures), timeout=60_000)
+    assert "layout process ended" in failures[0] and "-9" in failures[0]
+    assert not shown.laying_out and shown.view is first  # the view on screen stays
+
+    shown.offer_live(second)  # the next request starts a new process and is shown
+    qtbot.waitUntil(lambda: learned(shown.view) and shown.view.snapshot is second.snapshot, timeout=900_000)
+    served = shown.layouts.pid
+    assert served is not None and served not in (killed, os.getpid()) and len(failures) == 1
+    shown.shutdown()  # as the window's close does: the process ends with it
+    assert shown.layouts.pid is None
+    qtbot.waitUntil(lambda: process_ended(served), timeout=60_000)
