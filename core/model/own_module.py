@@ -130,8 +130,8 @@ class OwnModel(GaussianCodes, nn.Module):
     @property
     def light(self) -> bool:
         """Whether one image's forward pass is so cheap (under LIGHT_FLOPS) that a CPU step is mostly Python and
-        autograd bookkeeping. Slices then only add bookkeeping, held by one interpreter lock: the guide's MLP trained
-        at 0.61× a plain loop in halves (core.training.step_runners uses the whole batch for such a module)."""
+        autograd bookkeeping (core.training.step_runners.OneThreadSteps trains such a module: in halves the guide's
+        MLP trained at 0.61× a plain loop)."""
         if self._flops is None:
             from torch.utils.flop_counter import FlopCounterMode
 
