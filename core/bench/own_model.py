@@ -109,7 +109,7 @@ def measure_own_model_section(dataset: ImageDataset, quick: bool, say: Progress)
 
     from core.model.own_code import source_of
 
-    rounds = 3 if quick else 5
+    rounds = 7 if quick else 11  # an epoch of the MLP takes a quarter second: enough rounds for a steady median
     say(f"your own module: the guide's TinyAE, engine and a plain PyTorch loop, one epoch each ×{rounds}, in turn")
     with tempfile.TemporaryDirectory(prefix="convae-own-bench-") as folder:
         code = Path(folder) / "tiny.py"
