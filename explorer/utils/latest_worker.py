@@ -98,9 +98,21 @@ class LatestOnlyWorker(QObject):
                 result = job(lambda number=number: self._is_stale(number))
             except Exception as error:  # a failed decode must not end the thread, nor pass silently
                 log.exception("%s: a background job failed", self._name)
-                self._crashed.emit(number, f"{type(error).__name__}: {error}")
+                if not self._emit(self._crashed, number, f"{type(error).__name__}: {error}"):
+                    return
                 continue
-            self._finished.emit(number, result)
+            if not self._emit(self._finished, number, result):
+                return
+
+    def _emit(self, signal, number: int, payload: object) -> bool:
+        """Hand a result to the GUI thread; False when this object is gone (its owner was deleted without
+        `shutdown`, or while a join timed out): nobody is left to deliver to, so the thread ends."""
+        try:
+            signal.emit(number, payload)
+        except RuntimeError:  # "Signal source has been deleted"
+            log.debug("%s: a result for a deleted owner was dropped", self._name)
+            return False
+        return True
 
     @Slot(int, object)
     def _deliver(self, number: int, result: object) -> None:
