@@ -60,6 +60,9 @@ class Snapshot:
     #: 0–1 units of decoder(code) against the image (core.model.errors; a VAE's code is its mean). None where it
     #: was not computed.
     errors: np.ndarray | None = None
+    #: The step whose weights `errors` come from: this snapshot's own step, or an earlier one where a CPU run's
+    #: errors budget left this snapshot's decode out (core.training.snapshot_pacing). None with `errors`.
+    errors_step: int | None = None
     #: (N,) int64: each display image's position in its split of the data set (the test split where the data set
     #: has one, else the training split: `data_split`), so a selection can name the images in the data set itself.
     #: None where unknown (a time-lapse frame read from an older file).

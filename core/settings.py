@@ -385,6 +385,8 @@ class TrainConfig:
     device: str = "auto"
     snapshot_interval_s: float = 3.0  # least time between mid-epoch display snapshots (one per epoch besides)
     snapshot_budget: float = 0.05  # and never more than this share of training time spent on snapshots
+    #: and on decoding the display set's reconstruction errors between steps (core.training.snapshot_pacing)
+    errors_budget: float = 0.01
     display_size: int = 2000  # images encoded for the latent panel
     sample_count: int = 15  # originals shown over their reconstructions
     num_threads: int = int(SETTINGS["num_threads"].default)  # torch intra-op threads for training; 0: the default
@@ -410,6 +412,7 @@ class TrainConfig:
         checks = [
             (self.snapshot_interval_s > 0, "snapshot interval must be positive"),
             (0 < self.snapshot_budget <= 1, "snapshot budget must be in (0, 1]"),
+            (0 < self.errors_budget <= 1, "errors budget must be in (0, 1]"),
             (1 <= self.display_size <= 1_000_000, "display size must be between 1 and 1000000"),
             (1 <= self.sample_count <= 64, "sample count must be between 1 and 64"),
         ]

@@ -100,8 +100,10 @@ def served(folder: Path) -> Iterator[str]:
 def recorded_run(
     dataset: ImageDataset, latent: int = 2, epochs: int = 3, budget: int = 200 << 20, batch_size: int = 32
 ) -> tuple[Trainer, RunHistory, list[Snapshot]]:
-    """A real run with a snapshot after every step, each recorded."""
-    config = fast_config(epochs=epochs, snapshot_interval_s=1e-6, snapshot_budget=1.0, batch_size=batch_size)
+    """A real run with a snapshot after every step, each recorded and each with its own errors."""
+    config = fast_config(
+        epochs=epochs, snapshot_interval_s=1e-6, snapshot_budget=1.0, errors_budget=1.0, batch_size=batch_size
+    )
     trainer = Trainer(dataset, config, ModelConfig(latent_dim=latent))
     history = RunHistory(budget_bytes=budget)
     recorder = HistoryRecorder(history, trainer.model_config)

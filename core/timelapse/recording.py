@@ -50,6 +50,9 @@ class Frame:
     #: (N,) float32: the display images' reconstruction errors at this step (the snapshot's, 4 bytes an image);
     #: None for frames read from a file (HistoryFrames.errors computes them from the stored decoder).
     errors: np.ndarray | None = None
+    #: The step `errors` were decoded at (the snapshot's errors_step): earlier than `step` where the run's errors
+    #: budget carried them over (core.training.snapshot_pacing).
+    errors_step: int | None = None
 
     @property
     def nbytes(self) -> int:
@@ -88,6 +91,7 @@ def frame_of(snapshot: Snapshot, loss: float, previous: LatentPlane | None) -> F
         plane=fit_aligned_plane(codes, previous),
         encoder_state=encoder_state,
         errors=None if errors is None else _read_only(np.asarray(errors, np.float32)),
+        errors_step=getattr(snapshot, "errors_step", None) if errors is not None else None,
     )
 
 
@@ -201,16 +205,18 @@ class HistoryFrames:
             classes=display.classes,
             encoder=None if frame.encoder_state is None else LazyEncoder(lambda: self.encoder(index)),
             errors=frame.errors,
+            errors_step=frame.errors_step,
             data_indices=display.data_indices,
             data_split=display.data_split,
         )
 
     def errors(self, index: int) -> np.ndarray:
-        """Frame `index`'s reconstruction errors (N,) float32: those recorded with it, else computed once from its
-        stored decoder and codes (a frame read from a file; its float16 weights give errors within about 1e-3 of
-        the live ones) and cached, so a selection sorted by error follows the scrubber."""
+        """Frame `index`'s reconstruction errors (N,) float32: those recorded with it where they are its own step's,
+        else computed once from its stored decoder and codes (a frame read from a file, or one whose snapshot carried
+        an earlier step's errors; float16 weights give errors within about 1e-3 of the live ones) and cached, so a
+        selection sorted by error follows the scrubber."""
         frame = self.frames[index]
-        if frame.errors is not None:
+        if frame.errors is not None and frame.errors_step == frame.step:
             return frame.errors
         computed = self._cache.setdefault("errors", {})
         cached = computed.get(id(frame))

@@ -11,7 +11,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -32,6 +32,7 @@ from core.training.memory import keep_freed_memory
 from core.training.pacing import FULL
 from core.training.progress import plural
 from core.training.schedule import learning_rate
+from core.training.snapshot_pacing import ErrorsBudget, SnapshotPacer
 from core.training.step_runners import close_steps, make_steps, to_float
 from core.training.thread_count import on_threads
 
@@ -177,8 +178,8 @@ class DisplaySet:
 def take_snapshot(
     model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float, errors: bool = True
 ) -> Snapshot:
-    """Freeze the model's current state for display: codes, their reconstruction errors, sample reconstructions and a
-    CPU decoder copy."""
+    """Freeze the model's current state for display: codes, their reconstruction errors (unless `errors` is False),
+    sample reconstructions and a CPU decoder copy."""
     log_vars = kl = None
     if model.config.variational:
         codes, log_vars = encode_moments(model, display.images, device)
@@ -190,11 +191,8 @@ def take_snapshot(
     model.eval()
     with torch.inference_mode():
         recon = model(to_float(originals.to(device))).float().cpu().numpy()
-    # Every display image's error, decoded on the training device with the live decoder (the detached CPU copy
-    # below holds the same weights): on a GPU a few milliseconds, on a CPU about one encoding pass more; the
-    # snapshot pacer counts it with the rest of the snapshot (docs/performance.md, "Reconstruction errors").
-    per_image = reconstruction_errors(model.decoder, codes, display.images, device) if errors else None
     model.train(was_training)
+    per_image = display_errors(model, codes, display, device) if errors else None
     # The hover decodes one code at a time on the CPU: oneDNN's channels_last kernels do that in about half the time.
     cpu = torch.device("cpu")
     decoder = copy.deepcopy(model.decoder).to(cpu, memory_format=preferred_memory_format(cpu)).eval()
@@ -215,9 +213,17 @@ def take_snapshot(
         beta=model.config.beta if model.config.variational else None,
         encoder=encoder_copy(model),
         errors=per_image,
+        errors_step=None if per_image is None else step,
         data_indices=display.indices,
         data_split=display.source,
     )
+
+
+def display_errors(model: ConvAutoEncoder, codes: np.ndarray, display: DisplaySet, device: torch.device) -> np.ndarray:
+    """Every display image's reconstruction error, decoded on the training device with the live decoder (a
+    snapshot's detached CPU copy holds the same weights): on a GPU a few milliseconds, on a CPU about as long as
+    encoding them (core.training.snapshot_pacing says which snapshots of a run pay for it)."""
+    return reconstruction_errors(model.decoder, codes, display.images, device)
 
 
 class _LastGoodWeights:
@@ -272,26 +278,6 @@ class _LastGoodWeights:
         torch._foreach_copy_(live, copies)
 
 
-class _SnapshotPacer:
-    """Spaces snapshots so that encoding the display set never eats more than a set share of training time."""
-
-    def __init__(self, interval_s: float, budget: float) -> None:
-        self._interval, self._budget = interval_s, budget
-        self._next = 0.0
-        self.last_s = 0.0  # how long the last snapshot took to make: the live clock leads the next one with points
-
-    def due(self) -> bool:
-        return time.perf_counter() >= self._next
-
-    def timed(self, make: Callable[[], Snapshot]) -> Snapshot:
-        start = time.perf_counter()
-        snapshot = make()
-        end = time.perf_counter()
-        self.last_s = end - start
-        self._next = end + max(self._interval, self.last_s * (1 / self._budget - 1))
-        return snapshot
-
-
 class Trainer:
     """Trains a ConvAutoEncoder on an in-memory data set, yielding events; resumable from a checkpoint."""
 
@@ -337,6 +323,10 @@ class Trainer:
         # Steps queued before their losses are read: 1 on the CPU (a read costs nothing there), more on a GPU.
         self.commit_every = 1 if self.device.type == "cpu" else _GPU_COMMIT_EVERY
         self.last_snapshot_step: int | None = None  # the step the last snapshot showed
+        self.errors_budget = ErrorsBudget(self.config.errors_budget)  # renewed as each run starts
+        self.last_snapshot_s = 0.0  # the last snapshot's time without its errors: the next one's likely time
+        self._errors: tuple[np.ndarray, int] | None = None  # the newest errors decoded, and their step
+        self._snapshot_held_s = 0.0  # how long the caller held the last snapshot before asking for the next event
 
     @property
     def batches_per_epoch(self) -> int:
@@ -351,12 +341,29 @@ class Trainer:
     def finished(self) -> bool:
         return self.progress.epoch >= self.config.epochs
 
-    def snapshot(self, errors: bool = True) -> Snapshot:
-        """The model's current state for display; `errors` False leaves Snapshot.errors None (no decode pass)."""
+    def snapshot(self, errors: bool = True, *, between_steps: bool = False) -> Snapshot:
+        """The model's current state for display, with every display image's errors decoded now (`errors` True) or
+        else the newest ones decoded before, with their step (None if none were).
+
+        `between_steps`: training goes on after this snapshot, so its decode counts against the run's errors budget
+        (core.training.snapshot_pacing)."""
         p = self.progress
         self.last_snapshot_step = p.step  # Pause and Stop make a fresh one when this is behind
         epoch = p.epoch + p.batch_in_epoch / self.batches_per_epoch
-        return take_snapshot(self.model, self.display, self.device, p.step, epoch, errors)
+        start = time.perf_counter()
+        snapshot = take_snapshot(self.model, self.display, self.device, p.step, epoch, errors=False)
+        self.last_snapshot_s = time.perf_counter() - start
+        if errors:
+            start = time.perf_counter()
+            self._errors = display_errors(self.model, snapshot.codes, self.display, self.device), p.step
+            self.errors_budget.spent(time.perf_counter() - start, between_steps=between_steps)
+        if self._errors is None:
+            return snapshot
+        return replace(snapshot, errors=self._errors[0], errors_step=self._errors[1])
+
+    def errors_due(self, between_steps: bool) -> bool:
+        """Whether the next snapshot decodes its errors: always where no step follows it, else within the budget."""
+        return not between_steps or self.errors_budget.allows(self.last_snapshot_s)
 
     def run(
         self,
@@ -414,13 +421,13 @@ class Trainer:
         snapshot_errors: bool = True,
     ) -> Iterator[Event]:
         config, progress = self.config, self.progress
-        make_snapshot = functools.partial(self.snapshot, snapshot_errors)
         count, per_epoch = len(self.dataset.train), self.batches_per_epoch
         self.model.train()
-        pacer = _SnapshotPacer(config.snapshot_interval_s, config.snapshot_budget)
+        pacer = SnapshotPacer(config.snapshot_interval_s, config.snapshot_budget)
+        self.errors_budget = ErrorsBudget(config.errors_budget)
         live = self._live_moves(step, live_every_s, live_budget) if live_every_s is not None and snapshots else None
         if snapshots:
-            yield from self._snapshot(pacer, live, make_snapshot)
+            yield from self._snapshot(pacer, live, snapshot_errors, between_steps=False)
         commit = _Committer(self, _LastGoodWeights(self.model, self.optimizer), self.commit_every)
 
         while progress.epoch < config.epochs:
@@ -435,11 +442,11 @@ class Trainer:
             for batch in range(progress.batch_in_epoch, per_epoch):
                 if (control.paused or control.stop_requested) and (yield from commit.all()):
                     return
-                stale = snapshots and self.last_snapshot_step != progress.step
-                if stale and (control.paused or control.stop_requested):
-                    yield from self._snapshot(
-                        pacer, live, make_snapshot
-                    )  # Pause and Stop show the weights they stop at
+                stale = snapshots and (
+                    self.last_snapshot_step != progress.step or (snapshot_errors and self._errors_behind())
+                )
+                if stale and (control.paused or control.stop_requested):  # Pause and Stop show the weights they stop at
+                    yield from self._snapshot(pacer, live, snapshot_errors, between_steps=False)
                 commit.paused_s += control.wait_while_paused()
                 if control.stop_requested:
                     yield self._ended(EndReason.STOPPED, "Training stopped; the weights so far are kept.")
@@ -454,7 +461,7 @@ class Trainer:
                 if (commit.full or snapshot_due) and (yield from commit.all()):
                     return
                 if snapshot_due:
-                    yield from self._snapshot(pacer, live, make_snapshot)
+                    yield from self._snapshot(pacer, live, snapshot_errors, between_steps=True)
                 elif live is not None and commit.idle and batch + 1 < per_epoch and live.due():
                     yield self._live_points(live)  # (after an epoch's last step its snapshot moves every point)
             if (yield from commit.all()):
@@ -467,8 +474,8 @@ class Trainer:
             yield EpochEnd(
                 progress.epoch - 1, config.epochs, progress.epoch_losses[-1], time.perf_counter() - epoch_start
             )
-            if snapshots:
-                yield from self._snapshot(pacer, live, make_snapshot)
+            if snapshots:  # the last epoch's is the run's last: no step follows it
+                yield from self._snapshot(pacer, live, snapshot_errors, between_steps=not self.finished)
         yield self._ended(
             EndReason.FINISHED,
             f"Training finished: {plural(config.epochs, 'epoch')}, final epoch {loss_name(self.model_config)} "
@@ -500,15 +507,28 @@ class Trainer:
             return encode_images(self.model, images, self.device)
 
     def _snapshot(
-        self, pacer: _SnapshotPacer, live: LiveMoves | None, make_snapshot: Callable[[], Snapshot]
+        self, pacer: SnapshotPacer, live: LiveMoves | None, errors: bool, *, between_steps: bool
     ) -> Iterator[Event]:
-        """A full snapshot, led by LivePoints when the live interval would run out while it encodes (so the points
-        never stand still for a whole interval plus a snapshot). Call it only while no step waits to be committed."""
-        if live is not None and live.due_during(pacer.last_s):
+        """A full snapshot, led by LivePoints when the live interval would run out while it encodes and decodes (so
+        the points never stand still for a whole interval plus a snapshot). It decodes the errors where `errors` and
+        the run's errors budget allow (core.training.snapshot_pacing). Call it only while no step waits to be
+        committed."""
+        fresh = errors and self.errors_due(between_steps)
+        expected = self.last_snapshot_s + (self.errors_budget.expected_s(self.last_snapshot_s) if fresh else 0.0)
+        # The window sees a snapshot's points only once its worker has also made the view and the time-lapse frame:
+        # the time the last snapshot was held counts too.
+        if live is not None and live.due_during(expected + self._snapshot_held_s):
             yield self._live_points(live)
-        yield pacer.timed(make_snapshot)
-        if live is not None:
+        snapshot = pacer.timed(functools.partial(self.snapshot, fresh, between_steps=between_steps))
+        if live is not None:  # the next live move comes an interval after this one was made, however long it is held
             live.moved()
+        yielded = time.perf_counter()
+        yield snapshot
+        self._snapshot_held_s = time.perf_counter() - yielded
+
+    def _errors_behind(self) -> bool:
+        """The newest errors are not those of the current weights."""
+        return self._errors is None or self._errors[1] != self.progress.step
 
     def _set_lr(self, step: int) -> None:
         """The scheduled rate for this step (a function of the step alone, so a resumed run matches exactly)."""

@@ -230,6 +230,10 @@ class SelectionFeature(QObject):
         counts = class_counts(snapshot.labels, indices, len(snapshot.classes))
         parts = [f"{snapshot.classes[c]} {counts[c]:,}" for c in np.argsort(-counts, kind="stable") if counts[c]]
         mean = f", mean error {float(np.mean(errors[indices])):.4f}" if errors is not None else ""
+        errors_step = getattr(snapshot, "errors_step", None)
+        if errors is not None and errors_step is not None and errors_step != snapshot.step:
+            # while a CPU run trains, most snapshots carry the newest errors decoded (core.training.snapshot_pacing)
+            mean += f" (errors of step {errors_step:,})"
         return f"{len(indices):,} of {len(snapshot.labels):,} images selected{mean}. By class: {', '.join(parts)}"
 
     # ----- files -------------------------------------------------------------------------------------------------

@@ -54,11 +54,12 @@ def test_errors_do_not_depend_on_the_chunk_size(digits_subset):
 
 def test_every_snapshot_of_a_run_carries_its_own_errors_and_data_positions(digits_subset):
     dataset = digits_subset(160)
-    trainer = Trainer(dataset, fast_config(epochs=2, display_size=40, snapshot_interval_s=1e-6, snapshot_budget=1.0))
+    config = fast_config(epochs=2, display_size=40, snapshot_interval_s=1e-6, snapshot_budget=1.0, errors_budget=1.0)
+    trainer = Trainer(dataset, config)
     snapshots = [event for event in trainer.run() if isinstance(event, Snapshot)]
     assert len(snapshots) >= 3
     for snapshot in snapshots:
-        assert snapshot.errors.shape == (40,)
+        assert snapshot.errors.shape == (40,) and snapshot.errors_step == snapshot.step
         mine = reconstruction_errors(snapshot.decoder, snapshot.codes, snapshot.display_images)
         np.testing.assert_allclose(snapshot.errors, mine, rtol=1e-5, atol=1e-7)
         # data_indices name each display image's place in its split
@@ -97,3 +98,37 @@ def test_a_run_may_leave_the_errors_out_as_headless_training_does(digits_subset)
     snapshots = [event for event in trainer.run(snapshot_errors=False) if isinstance(event, Snapshot)]
     assert snapshots and all(snapshot.errors is None for snapshot in snapshots)
     assert all(snapshot.data_indices is not None for snapshot in snapshots)
+
+
+def test_snapshots_between_steps_carry_the_newest_errors_when_the_budget_leaves_the_decode_out(digits_subset):
+    """A budget no decode between steps fits: the start and the end decode their own errors (no step runs then), and
+    every snapshot between carries the start's, with the step they were decoded at."""
+    config = fast_config(epochs=2, display_size=40, snapshot_interval_s=1e-6, snapshot_budget=1.0, errors_budget=1e-9)
+    trainer = Trainer(digits_subset(160), config)
+    snapshots = [event for event in trainer.run() if isinstance(event, Snapshot)]
+    first, between, last = snapshots[0], snapshots[1:-1], snapshots[-1]
+    assert first.step == 0 and first.errors_step == 0 and len(between) >= 2
+    for snapshot in between:
+        assert snapshot.step > 0 and snapshot.errors_step == 0
+        assert snapshot.errors is first.errors
+    assert last.step == trainer.progress.step and last.errors_step == last.step
+    own = reconstruction_errors(last.decoder, last.codes, last.display_images)
+    np.testing.assert_allclose(last.errors, own, rtol=1e-5, atol=1e-7)
+    assert trainer.errors_budget.spent_s == 0  # the two decodes ran while no step did
+
+
+def test_pause_and_stop_show_errors_of_the_weights_they_stop_at(digits_subset):
+    """A stop right after a snapshot that carried older errors makes one more, with its own."""
+    from core.training.engine import TrainingControl
+
+    config = fast_config(epochs=3, display_size=40, snapshot_interval_s=1e-6, snapshot_budget=1.0, errors_budget=1e-9)
+    trainer = Trainer(digits_subset(160), config)
+    control = TrainingControl()
+    snapshots = []
+    for event in trainer.run(control):
+        if isinstance(event, Snapshot):
+            snapshots.append(event)
+            if len(snapshots) == 3:
+                assert event.errors_step < event.step
+                control.stop()
+    assert snapshots[-1].step == snapshots[2].step and snapshots[-1].errors_step == snapshots[-1].step

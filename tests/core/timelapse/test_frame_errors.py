@@ -30,3 +30,27 @@ def test_recorded_frames_carry_their_snapshots_errors_and_data_positions(digits_
         # float16 weights: the same errors to about a thousandth of their size
         original = frames.frames[[f.step for f in frames.frames].index(stored.frames[index].step)].errors
         np.testing.assert_allclose(computed, original, rtol=2e-2, atol=1e-4)
+
+
+def test_a_frame_whose_snapshot_carried_older_errors_computes_its_own(digits_subset):
+    from core_testkit import fast_config
+
+    from core.events import Snapshot
+    from core.model.errors import reconstruction_errors
+    from core.timelapse.recording import HistoryRecorder, RunHistory
+    from core.training.engine import Trainer
+
+    config = fast_config(epochs=2, display_size=40, snapshot_interval_s=1e-6, snapshot_budget=1.0, errors_budget=1e-9)
+    trainer = Trainer(digits_subset(160), config)
+    recorder = HistoryRecorder(RunHistory(), trainer.model_config)
+    for event in trainer.run():
+        recorder.consume(event)
+    frames = recorder.history.frozen()
+    carried = [i for i, frame in enumerate(frames.frames) if frame.errors_step != frame.step]
+    assert carried and frames.frames[carried[0]].errors_step == 0
+    index = carried[-1]
+    replayed = frames.snapshot(index)
+    assert isinstance(replayed, Snapshot) and replayed.errors_step == 0  # the replay says whose errors it shows
+    own = reconstruction_errors(frames.decoder(index), frames.frames[index].codes, frames.display.display_images)
+    np.testing.assert_array_equal(frames.errors(index), own)
+    assert not np.allclose(frames.errors(index), frames.frames[index].errors)
