@@ -1,11 +1,12 @@
 """The figures of finding what the model gets wrong: what the snapshots' reconstruction errors cost the training,
 and how fast a lasso over 60,000 points resolves.
 
-Errors: every snapshot decodes all display images once more to carry their errors (core.model.errors), inside the
-snapshot, so the engine's snapshot pacer counts them with the rest of it. A snapshot and the errors alone are timed
-in turn on the engine's own threads, and the share follows from the pacer's rule (the next snapshot waits at least
-`snapshot_interval_s`, and long enough that snapshots take at most `snapshot_budget` of the time): the errors'
-share of a run's time in steady state, with no need to train for minutes until the pacer has spaced a few of them.
+Errors: a snapshot decodes all display images to carry their errors (core.model.errors) where the run's errors
+budget allows (core.training.snapshot_pacing: always where no step runs, between steps within 1 % of the run's
+time). The figure is a real run of the built-in digits as the window trains them (snapshots, epoch ends included,
+and live points), long enough for the budget to let decodes in between steps: the time spent decoding errors
+between steps ÷ the run's time until the stop. The detail says what decoding them at every snapshot would have
+cost in the same run.
 
 Lasso: core.latent.lasso.points_in_polygon over 60,000 points in ten clusters (the shape of a trained latent space),
 with a hand-drawn-like lasso of 500 vertices, as the window resolves it on release of the mouse.
@@ -18,65 +19,63 @@ import time
 import numpy as np
 import torch
 
-from core.bench.common import Progress, median, synchronize
+from core.bench.common import Progress, median
 from core.bench.figures import Figure
 from core.data.datasets import ImageDataset
+from core.events import BatchEnd, Snapshot
 from core.latent.lasso import points_in_polygon
-from core.model.errors import reconstruction_errors
 from core.settings import TrainConfig
-from core.training.engine import Trainer
-from core.training.thread_count import thread_count_kept
+from core.training.engine import Trainer, TrainingControl
+from core.training.pacing import window_pacing
 
 ERRORS_GOAL_PERCENT = 1.0
+#: Seconds of training in the figure's run: the budget lets the first decode between steps in after about 100 times
+#: its cost (0.4 s on 2 cores), so the run must last longer than that for the figure to count one.
+ERRORS_RUN_S_QUICK = 50.0
+ERRORS_RUN_S = 120.0
 LASSO_GOAL_MS = 50.0
 LASSO_POINTS = 60_000
 LASSO_VERTICES = 500
 
 
-def measure_errors(dataset: ImageDataset, device: torch.device, quick: bool, say: Progress) -> list[Figure]:
-    return [_errors_share(dataset, device, quick, say), _lasso(quick, say)]
+def measure_errors(
+    dataset: ImageDataset, device: torch.device, quick: bool, say: Progress, run_s: float | None = None
+) -> list[Figure]:
+    """The errors' share (a run of `run_s` seconds; None: the bench's length) and the lasso."""
+    seconds = run_s if run_s is not None else ERRORS_RUN_S_QUICK if quick else ERRORS_RUN_S
+    return [_errors_share(dataset, device, seconds, say), _lasso(quick, say)]
 
 
-def _errors_share(dataset: ImageDataset, device: torch.device, quick: bool, say: Progress) -> Figure:
-    trainer = Trainer(dataset, TrainConfig(device=str(device)))
-    config, display = trainer.config, trainer.display
-    repeats = 3 if quick else 7
-    say(f"errors: a snapshot and its errors alone ({len(display.images):,} display images) ×{repeats}, in turn")
-    snapshot_s, errors_s = [], []
-    with thread_count_kept():
-        torch.set_num_threads(trainer.threads)  # as the engine's thread runs them
-        snapshot = trainer.snapshot()  # warm-up: the kernels for these batch sizes are chosen
-        for index in range(repeats):
-            for kind in ("snapshot", "errors") if index % 2 == 0 else ("errors", "snapshot"):
-                synchronize(device)
-                start = time.perf_counter()
-                if kind == "snapshot":
-                    snapshot = trainer.snapshot()
-                else:
-                    trainer.model.eval()
-                    reconstruction_errors(trainer.model.decoder, snapshot.codes, display.images, device)
-                    trainer.model.train()
-                synchronize(device)
-                (snapshot_s if kind == "snapshot" else errors_s).append(time.perf_counter() - start)
-    whole, errors = median(snapshot_s), median(errors_s)
-    budget, interval = config.snapshot_budget, config.snapshot_interval_s
-    # The pacer (core.training.engine._SnapshotPacer): the next snapshot comes max(interval, cost·(1/budget − 1))
-    # after one ends, so a snapshot of cost S recurs every S + that gap.
-    period = whole + max(interval, whole * (1 / budget - 1))
-    without = whole - errors
-    period_without = without + max(interval, without * (1 / budget - 1))
-    share = 100 * errors / period
-    bound = "the time budget" if whole * (1 / budget - 1) > interval else f"the {interval:g} s least interval"
+def _errors_share(dataset: ImageDataset, device: torch.device, seconds: float, say: Progress) -> Figure:
+    trainer = Trainer(dataset, TrainConfig(device=str(device), epochs=10_000))
+    pacing = window_pacing(device.type, trainer.threads)
+    say(f"errors: {seconds:g} s of training as the window does, snapshots with their errors as the budget allows")
+    control = TrainingControl()
+    events = trainer.run(control, live_every_s=pacing.live_points_s, live_budget=pacing.live_points_budget)
+    start = time.perf_counter()
+    spent = elapsed = None
+    between = decoded = 0  # snapshots made between steps, and those of them that decoded their errors
+    for event in events:
+        if isinstance(event, Snapshot) and spent is None and event.step > 0:
+            between += 1
+            decoded += event.errors_step == event.step
+        elif isinstance(event, BatchEnd) and spent is None and time.perf_counter() - start >= seconds:
+            spent, elapsed = trainer.errors_budget.spent_s, time.perf_counter() - start
+            control.stop()  # the stop's snapshot decodes its errors with training stopped: not counted
+    assert spent is not None and elapsed is not None
+    share = 100 * spent / elapsed
+    cost = trainer.errors_budget.expected_s(0.0)
+    every = 100 * cost * between / elapsed
     return Figure(
         "reconstruction errors of the display set, share of training time",
         share,
         "%",
         goal=f"≤ {ERRORS_GOAL_PERCENT:g}",
         met=share <= ERRORS_GOAL_PERCENT,
-        n=repeats,
-        detail=f"{1000 * errors:.0f} ms of a {1000 * whole:.0f} ms snapshot ({len(display.images):,} images, "
-        f"core.model.errors on {device}); the pacer ({100 * budget:g} % budget, {interval:g} s least) then spaces "
-        f"snapshots every {period:.1f} s ({bound}), every {period_without:.1f} s without the errors",
+        n=decoded,
+        detail=f"a {elapsed:.0f} s run of {dataset.name} on {device}: {decoded} of its {between} snapshots between "
+        f"steps decoded their {len(trainer.display.images):,} errors ({1000 * cost:.0f} ms each), the others carried "
+        f"the newest; decoded at every snapshot they would have cost {every:.1f} %",
     )
 
 

@@ -16,7 +16,7 @@ from core.commands.arguments import device_type, user_path
 def add_bench_parser(commands: argparse._SubParsersAction) -> None:
     """Add `bench` to the command line."""
     bench = commands.add_parser("bench", help="measure speed and responsiveness, side by side with the reference")
-    bench.add_argument("--quick", action="store_true", help="fewer repeats: under a minute")
+    bench.add_argument("--quick", action="store_true", help="fewer repeats: a few minutes")
     bench.add_argument(
         "--json", type=user_path, help="also write the results as JSON here (replaces only an earlier report)"
     )

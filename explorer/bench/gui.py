@@ -40,6 +40,8 @@ from explorer.window.main_window import MainWindow
 
 #: Intervals (core.bench.steady) a phase of the window ÷ engine figure should hold at least.
 INTERVALS_PER_PHASE = 6
+#: Epochs of the window's measured run: more than any host trains in the bench's phases.
+RUN_EPOCHS = 500
 
 
 def figure(name: str, value: float, unit: str, goal: str | None, met: bool | None, n: int, detail: str = "") -> dict:
@@ -183,7 +185,9 @@ class _GuiRun:
 
     def start(self) -> None:
         self.window.controls.dataset.setCurrentIndex(self.window.controls.dataset.findData("digits-5k"))
-        self.window.controls.epochs.setValue(20)
+        # Long enough that no phase outlasts the run (20 epochs of digits-5k, 78 s on 2 cores, ended inside the
+        # timer-gap phase once snapshots no longer decoded their errors each time): the bench stops it.
+        self.window.controls.epochs.setValue(RUN_EPOCHS)
         self.window.start_training()
         self.window.session.progressed.connect(self._on_progress)
 
@@ -419,6 +423,8 @@ def measure_gui(quick: bool = False, device: str = "auto") -> list[dict]:
         _pump(app, gap_s)
         meter.stop()
         moves.stop()
+        if not window.running:
+            raise RuntimeError(f"the window's run of {RUN_EPOCHS} epochs ended before the timer-gap phase did")
         run.stop()
         engine_phases = engine_alone.phases[1:]  # the warm-up's phase is not a round's
         figures.append(_window_ratio_figure(engine_phases, run.phases, engine_rates, gui_rates, phase, every_s))
