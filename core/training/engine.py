@@ -425,6 +425,7 @@ class Trainer:
         self.model.train()
         pacer = SnapshotPacer(config.snapshot_interval_s, config.snapshot_budget)
         self.errors_budget = ErrorsBudget(config.errors_budget)
+        fresh_run = progress.step == 0  # its start's errors are an untrained network's
         live = self._live_moves(step, live_every_s, live_budget) if live_every_s is not None and snapshots else None
         if snapshots:
             yield from self._snapshot(pacer, live, snapshot_errors, between_steps=False)
@@ -475,7 +476,12 @@ class Trainer:
                 progress.epoch - 1, config.epochs, progress.epoch_losses[-1], time.perf_counter() - epoch_start
             )
             if snapshots:  # the last epoch's is the run's last: no step follows it
-                yield from self._snapshot(pacer, live, snapshot_errors, between_steps=not self.finished)
+                # A fresh run's first epoch end decodes its errors whatever the budget (counted in it): else the
+                # start's, an untrained network's, would stand for the first ~40 s of a 2-core run.
+                first = fresh_run and progress.epoch == 1
+                yield from self._snapshot(
+                    pacer, live, snapshot_errors, between_steps=not self.finished, errors_anyway=first
+                )
         yield self._ended(
             EndReason.FINISHED,
             f"Training finished: {plural(config.epochs, 'epoch')}, final epoch {loss_name(self.model_config)} "
@@ -507,13 +513,19 @@ class Trainer:
             return encode_images(self.model, images, self.device)
 
     def _snapshot(
-        self, pacer: SnapshotPacer, live: LiveMoves | None, errors: bool, *, between_steps: bool
+        self,
+        pacer: SnapshotPacer,
+        live: LiveMoves | None,
+        errors: bool,
+        *,
+        between_steps: bool,
+        errors_anyway: bool = False,
     ) -> Iterator[Event]:
         """A full snapshot, led by LivePoints when the live interval would run out while it encodes and decodes (so
         the points never stand still for a whole interval plus a snapshot). It decodes the errors where `errors` and
         the run's errors budget allow (core.training.snapshot_pacing). Call it only while no step waits to be
         committed."""
-        fresh = errors and self.errors_due(between_steps)
+        fresh = errors and (errors_anyway or self.errors_due(between_steps))
         expected = self.last_snapshot_s + (self.errors_budget.expected_s(self.last_snapshot_s) if fresh else 0.0)
         # The window sees a snapshot's points only once its worker has also made the view and the time-lapse frame:
         # the time the last snapshot was held counts too.

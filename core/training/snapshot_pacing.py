@@ -12,6 +12,8 @@ convolutions do): about 0.4 s each for the lecture's network. The two are paced 
   about a tenth of the training time. A snapshot that skips the decode carries the newest errors with the step they
   were decoded at (core.events.Snapshot.errors_step). Snapshots made while no step runs (the run's start, a pause,
   a stop, the end) always decode them: they cost no training time, and they are what the user then explores.
+  So does a fresh run's first epoch end, counted in the budget: the start's errors are an untrained network's, and
+  on 2 cores the budget's first decode would otherwise come about 40 s into the run.
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ from core.bench.errors import LASSO_POINTS, lasso_points, lasso_polygon, measure
 from core.latent.lasso import points_in_polygon
 
 
-def test_the_errors_share_is_measured_in_a_real_run_and_held_to_the_budget(digits_subset):
-    """However fast the host, decodes between steps stay within the run's 1 % (the budget reads the same clock)."""
+def test_the_errors_share_is_measured_in_a_real_run(digits_subset):
+    """A short run: its first epoch's end decodes the errors whatever the budget, so the share is what it is; the
+    budget itself is tested on a clock the test moves (tests/core/training/test_snapshot_pacing.py)."""
     share, lasso = measure_errors(digits_subset(300), torch.device("cpu"), True, lambda message: None, run_s=4.0)
-    assert share.unit == "%" and 0 <= share.value <= 1 and share.met
+    assert share.unit == "%" and 0 <= share.value < 100 and share.met == (share.value <= 1)
     assert re.search(r"of its [1-9]\d* snapshots between steps decoded their 300 errors \(\d+ ms each\)", share.detail)
     assert lasso.unit == "ms" and math.isfinite(lasso.value) and lasso.value > 0
     assert f"{LASSO_POINTS:,}" in lasso.name
