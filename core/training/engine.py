@@ -176,10 +176,10 @@ class DisplaySet:
 
 
 def take_snapshot(
-    model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float, errors: bool = True
+    model: ConvAutoEncoder, display: DisplaySet, device: torch.device, step: int, epoch: float
 ) -> Snapshot:
-    """Freeze the model's current state for display: codes, their reconstruction errors (unless `errors` is False),
-    sample reconstructions and a CPU decoder copy."""
+    """Freeze the model's current state for display: codes, sample reconstructions and a CPU decoder copy (the
+    errors are Trainer.snapshot's to add: a run's errors budget says which snapshots decode them)."""
     log_vars = kl = None
     if model.config.variational:
         codes, log_vars = encode_moments(model, display.images, device)
@@ -192,7 +192,6 @@ def take_snapshot(
     with torch.inference_mode():
         recon = model(to_float(originals.to(device))).float().cpu().numpy()
     model.train(was_training)
-    per_image = display_errors(model, codes, display, device) if errors else None
     # The hover decodes one code at a time on the CPU: oneDNN's channels_last kernels do that in about half the time.
     cpu = torch.device("cpu")
     decoder = copy.deepcopy(model.decoder).to(cpu, memory_format=preferred_memory_format(cpu)).eval()
@@ -212,18 +211,9 @@ def take_snapshot(
         kl_per_dim=kl,
         beta=model.config.beta if model.config.variational else None,
         encoder=encoder_copy(model),
-        errors=per_image,
-        errors_step=None if per_image is None else step,
         data_indices=display.indices,
         data_split=display.source,
     )
-
-
-def display_errors(model: ConvAutoEncoder, codes: np.ndarray, display: DisplaySet, device: torch.device) -> np.ndarray:
-    """Every display image's reconstruction error, decoded on the training device with the live decoder (a
-    snapshot's detached CPU copy holds the same weights): on a GPU a few milliseconds, on a CPU about as long as
-    encoding them (core.training.snapshot_pacing says which snapshots of a run pay for it)."""
-    return reconstruction_errors(model.decoder, codes, display.images, device)
 
 
 class _LastGoodWeights:
@@ -351,17 +341,20 @@ class Trainer:
         self.last_snapshot_step = p.step  # Pause and Stop make a fresh one when this is behind
         epoch = p.epoch + p.batch_in_epoch / self.batches_per_epoch
         start = time.perf_counter()
-        snapshot = take_snapshot(self.model, self.display, self.device, p.step, epoch, errors=False)
+        snapshot = take_snapshot(self.model, self.display, self.device, p.step, epoch)
         self.last_snapshot_s = time.perf_counter() - start
-        if errors:
+        if errors:  # on the training device with the live decoder (the snapshot's CPU copy holds the same weights)
             start = time.perf_counter()
-            self._errors = display_errors(self.model, snapshot.codes, self.display, self.device), p.step
+            self._errors = (
+                reconstruction_errors(self.model.decoder, snapshot.codes, self.display.images, self.device),
+                p.step,
+            )
             self.errors_budget.spent(time.perf_counter() - start, between_steps=between_steps)
         if self._errors is None:
             return snapshot
         return replace(snapshot, errors=self._errors[0], errors_step=self._errors[1])
 
-    def errors_due(self, between_steps: bool) -> bool:
+    def _errors_due(self, between_steps: bool) -> bool:
         """Whether the next snapshot decodes its errors: always where no step follows it, else within the budget."""
         return not between_steps or self.errors_budget.allows(self.last_snapshot_s)
 
@@ -525,7 +518,7 @@ class Trainer:
         the points never stand still for a whole interval plus a snapshot). It decodes the errors where `errors` and
         the run's errors budget allow (core.training.snapshot_pacing). Call it only while no step waits to be
         committed."""
-        fresh = errors and (errors_anyway or self.errors_due(between_steps))
+        fresh = errors and (errors_anyway or self._errors_due(between_steps))
         expected = self.last_snapshot_s + (self.errors_budget.expected_s(self.last_snapshot_s) if fresh else 0.0)
         # The window sees a snapshot's points only once its worker has also made the view and the time-lapse frame:
         # the time the last snapshot was held counts too.

@@ -31,7 +31,6 @@ class SnapshotPacer:
     def __init__(self, interval_s: float, budget: float) -> None:
         self._interval, self._budget = interval_s, budget
         self._next = 0.0
-        self.last_s = 0.0  # how long the last snapshot took to make: the live clock leads the next one with points
 
     def due(self) -> bool:
         return time.perf_counter() >= self._next
@@ -40,8 +39,7 @@ class SnapshotPacer:
         start = time.perf_counter()
         made = make()
         end = time.perf_counter()
-        self.last_s = end - start
-        self._next = end + max(self._interval, self.last_s * (1 / self._budget - 1))
+        self._next = end + max(self._interval, (end - start) * (1 / self._budget - 1))
         return made
 
 
@@ -64,8 +62,7 @@ class ErrorsBudget:
     def allows(self, estimate_s: float) -> bool:
         if self._share >= 1:
             return True
-        cost = self._cost if self._cost is not None else estimate_s
-        return self.spent_s + cost <= self._share * (self._clock() - self._start)
+        return self.spent_s + self.expected_s(estimate_s) <= self._share * (self._clock() - self._start)
 
     def expected_s(self, estimate_s: float) -> float:
         """The next decode's likely cost: the longest so far, else `estimate_s`."""
